@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import { inspectReplica } from '../../core/backup/inspect.js';
+import { openSession } from '../../core/mysql/connection.js';
+import { CONNECTION_OPTIONS, CONTROL_OPTIONS, connectionFrom, controlFrom } from '../options.js';
+import { formatBytes, type Reporter } from '../reporter.js';
+
+export const INSPECT_HELP = `quiesce inspect — what a backup of this replica would do (read-only)
+
+  --socket PATH | --host H --port P   how to reach the replica
+  --user U                            login (password: QUIESCE_PASSWORD or a prompt)
+  --service NAME | --start-command CMD [--stop-command CMD]
+                                      how the server is run, when not detected
+  --json                              one JSON object on stdout`;
+
+export async function inspectCommand(argv: string[], reporter: Reporter): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, ...CONTROL_OPTIONS }, strict: true });
+  const connection = await connectionFrom(values);
+  const session = await openSession(connection);
+  try {
+    const r = await inspectReplica(session, connection, controlFrom(values));
+    const lines = [
+      `Server      ${r.server.product} ${r.server.version} at ${r.target} (server_id ${r.server.serverId ?? '?'})`,
+      ...(r.channels.length === 0
+        ? ['Replication not configured: this is not a replica']
+        : r.channels.map((c) => `Replication ${c.channel ? `'${c.channel}' ` : ''}from ${c.sourceHost}:${c.sourcePort}: I/O ${c.ioRunning}, SQL ${c.sqlRunning ? 'Yes' : 'No'}, ${c.secondsBehindSource ?? '?'} s behind; executed ${c.sourceLogFile}:${c.sourceLogPos}`)),
+      `Runs as     ${r.controlDescription}${r.pid ? ` (pid ${r.pid})` : ''}`,
+      'Will archive:',
+      ...r.plans.map((p) => {
+        const entries = r.estimate.entries.filter((e) => e.component === p.name && e.type === 'file');
+        return `  ${p.name.padEnd(12)} ${p.originalPath}  ${entries.length} files, ${formatBytes(entries.reduce((s, e) => s + e.size, 0))}`;
+      }),
+      `Total       ${formatBytes(r.estimate.totalBytes)} in ${r.estimate.fileCount} files`,
+      ...r.problems.map((p) => `${p.severity === 'error' ? 'ERROR' : 'warning'}: ${p.message}${p.hint ? ` ${p.hint}` : ''}`),
+    ];
+    reporter.result(
+      {
+        command: 'inspect',
+        server: r.server,
+        channels: r.channels,
+        files: r.files,
+        pid: r.pid,
+        control: r.control,
+        components: r.plans.map(({ name, kind, originalPath }) => ({ name, kind, originalPath })),
+        totalBytes: r.estimate.totalBytes,
+        fileCount: r.estimate.fileCount,
+        problems: r.problems,
+      },
+      lines,
+    );
+    return r.problems.some((p) => p.severity === 'error') ? 1 : 0;
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+import { QuiesceError } from '../core/errors.js';
+import { TOOL_VERSION } from '../core/version.js';
+import { BACKUP_HELP, backupCommand } from './commands/backup.js';
+import { INSPECT_HELP, inspectCommand } from './commands/inspect.js';
+import { RECOVER_HELP, recoverCommand } from './commands/recover.js';
+import { VERIFY_HELP, verifyCommand } from './commands/verify.js';
+import { UsageError, refusePasswordFlag } from './options.js';
+import { JsonReporter, TextReporter, type Reporter } from './reporter.js';
+
+const HELP = `quiesce ${TOOL_VERSION} — consistent, verified backups of MySQL/MariaDB replicas
+
+Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
+
+  inspect    what a backup of this replica would do (read-only)
+  backup     cold backup: stop replication, shut down, copy, start, archive
+  verify     check an archive against its manifest
+  recover    bring back a replica whose backup was interrupted
+
+The password comes from QUIESCE_PASSWORD or a prompt, never from the command line.
+Exit status: 0 success; 1 failure (one line on stderr says why); 2 wrong usage.`;
+
+const COMMANDS: Record<string, { run: (argv: string[], r: Reporter) => Promise<number>; help: string }> = {
+  inspect: { run: inspectCommand, help: INSPECT_HELP },
+  backup: { run: backupCommand, help: BACKUP_HELP },
+  verify: { run: verifyCommand, help: VERIFY_HELP },
+  recover: { run: recoverCommand, help: RECOVER_HELP },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${TOOL_VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  const reporter: Reporter = rest.includes('--json') ? new JsonReporter() : new TextReporter();
+  if (!command) {
+    reporter.error(`unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}.`, 'usage');
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  try {
+    refusePasswordFlag(rest);
+    return await command.run(rest, reporter);
+  } catch (error) {
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
+      reporter.error(error.message, 'usage');
+      return 2;
+    }
+    if (error instanceof QuiesceError) {
+      reporter.error(error.hint ? `${error.message} ${error.hint}` : error.message, error.code);
+      return 1;
+    }
+    reporter.error(`unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'internal');
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

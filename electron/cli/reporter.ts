@@ -1,0 +1,96 @@
+import type { BackupEvent, ProgressSnapshot } from '../shared/backup-events.js';
+
+/** How the CLI shows what the engine reports: for people (text) or for machines (JSON lines). */
+export interface Reporter {
+  event(e: BackupEvent): void;
+  result(fields: Record<string, unknown>, humanLines: string[]): void;
+  error(message: string, code: string): void;
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+export function progressLine(p: ProgressSnapshot, width = 24): string {
+  const fraction = p.bytesTotal > 0 ? Math.min(1, p.bytesDone / p.bytesTotal) : 1;
+  const filled = Math.round(fraction * width);
+  const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
+  const rate = p.rate > 0 ? ` ${formatBytes(p.rate)}/s` : '';
+  const eta = p.etaSeconds !== null && fraction < 1 ? ` ETA ${formatDuration(p.etaSeconds)}` : '';
+  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}  ${p.filesDone}/${p.filesTotal} files${rate}${eta}`;
+}
+
+export class TextReporter implements Reporter {
+  private barShown = false;
+  constructor(private readonly err: NodeJS.WriteStream = process.stderr, private readonly out: NodeJS.WritableStream = process.stdout) {}
+
+  private clearBar(): void {
+    if (this.barShown) this.err.write('\r\x1b[2K');
+    this.barShown = false;
+  }
+
+  event(e: BackupEvent): void {
+    switch (e.type) {
+      case 'step':
+        this.clearBar();
+        this.err.write(`→ ${e.label}\n`);
+        break;
+      case 'progress':
+        if (this.err.isTTY) {
+          this.err.write(`\r\x1b[2K  ${progressLine(e)}`);
+          this.barShown = true;
+        } else if (e.filesDone === e.filesTotal) {
+          this.err.write(`  ${progressLine(e)}\n`);
+        }
+        break;
+      case 'warning':
+        this.clearBar();
+        this.err.write(`! ${e.message}\n`);
+        break;
+      case 'log':
+        this.clearBar();
+        this.err.write(`  ${e.message}\n`);
+        break;
+    }
+  }
+
+  result(_fields: Record<string, unknown>, humanLines: string[]): void {
+    this.clearBar();
+    this.out.write(`${humanLines.join('\n')}\n`);
+  }
+
+  error(message: string): void {
+    this.clearBar();
+    this.err.write(`quiesce: ${message}\n`);
+  }
+}
+
+/** One JSON object per line on stdout, tagged by `type`: step, progress, warning, log, result, error. */
+export class JsonReporter implements Reporter {
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout, private readonly err: NodeJS.WritableStream = process.stderr) {}
+
+  event(e: BackupEvent): void {
+    this.out.write(`${JSON.stringify(e)}\n`);
+  }
+
+  result(fields: Record<string, unknown>): void {
+    this.out.write(`${JSON.stringify({ type: 'result', ...fields })}\n`);
+  }
+
+  error(message: string, code: string): void {
+    this.out.write(`${JSON.stringify({ type: 'error', code, message })}\n`);
+    this.err.write(`quiesce: ${message}\n`);
+  }
+}

@@ -1,0 +1,89 @@
+import os from 'node:os';
+import { Transform, type TransformCallback } from 'node:stream';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { QuiesceError } from '../errors.js';
+
+export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz'] as const;
+export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
+
+const BLOCK_BYTES = 8 << 20;
+
+type CompressBlock = (block: Buffer) => Promise<Buffer>;
+
+function blockCompressor(format: ArchiveFormat): CompressBlock {
+  if (format === 'tar.gz') {
+    const gzip = promisify(zlib.gzip);
+    return (block) => gzip(block, { level: 6 });
+  }
+  if (typeof zlib.zstdCompress !== 'function') {
+    throw new QuiesceError('no-zstd', `This Node.js (${process.version}) has no zstd; Quiesce needs Node 22.15 or newer for .tar.zst.`, 'Run it through `npm run`/`npx` (which use the bundled Node 24), or choose --format tar.gz.');
+  }
+  const zstd = promisify(zlib.zstdCompress);
+  const params = { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_checksumFlag]: 1 };
+  return (block) => zstd(block, { params });
+}
+
+/**
+ * Compresses the tar stream in independent 8 MiB blocks, several at once on libuv's thread
+ * pool, and emits them in order. Each block is a complete zstd frame (or gzip member); a
+ * sequence of them is a valid .zst (or .gz) stream that any zstd/gzip reads as one.
+ * (Node's streaming zstd with nbWorkers > 0 fails at end of stream, and single-threaded it
+ * leaves the second core idle.) Memory: at most `parallel` blocks in flight.
+ */
+export class ParallelBlockCompressor extends Transform {
+  private pieces: Buffer[] = [];
+  private pieceBytes = 0;
+  private readonly inFlight: Promise<Buffer>[] = [];
+  private readonly compress: CompressBlock;
+
+  constructor(
+    format: ArchiveFormat,
+    private readonly parallel = Math.max(2, os.availableParallelism()),
+  ) {
+    super({ highWaterMark: 2 * BLOCK_BYTES });
+    this.compress = blockCompressor(format);
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.pieces.push(chunk);
+    this.pieceBytes += chunk.length;
+    this.cutBlocks(false).then(() => done(), done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.cutBlocks(true)
+      .then(async () => {
+        while (this.inFlight.length > 0) this.push(await this.inFlight.shift()!);
+      })
+      .then(() => done(), done);
+  }
+
+  private async cutBlocks(final: boolean): Promise<void> {
+    while (this.pieceBytes >= BLOCK_BYTES || (final && this.pieceBytes > 0)) {
+      const all = Buffer.concat(this.pieces, this.pieceBytes);
+      const size = Math.min(BLOCK_BYTES, all.length);
+      const block = all.subarray(0, size);
+      this.pieces = size < all.length ? [all.subarray(size)] : [];
+      this.pieceBytes = all.length - size;
+      const job = this.compress(block);
+      job.catch(() => undefined); // awaited in order below
+      this.inFlight.push(job);
+      if (this.inFlight.length >= this.parallel) this.push(await this.inFlight.shift()!);
+    }
+  }
+}
+
+export function createCompressor(format: ArchiveFormat): Transform {
+  return new ParallelBlockCompressor(format);
+}
+
+export function createDecompressor(format: ArchiveFormat): Transform {
+  return format === 'tar.gz' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : zlib.createZstdDecompress({ chunkSize: 256 * 1024 });
+}
+
+export function formatOfPath(file: string): ArchiveFormat | null {
+  if (file.endsWith('.tar.zst')) return 'tar.zst';
+  if (file.endsWith('.tar.gz') || file.endsWith('.tgz')) return 'tar.gz';
+  return null;
+}

@@ -1,0 +1,122 @@
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { QuiesceError } from '../errors.js';
+import { createDecompressor, formatOfPath } from './compression.js';
+import { BLOCK, decodeHeader, paddingFor, parsePax, type TarEntryType } from './tar-header.js';
+
+export interface TarEntry {
+  name: string;
+  type: TarEntryType | 'other';
+  size: number;
+  mode: number;
+  mtimeMs: number;
+  linkTarget: string;
+  /** the entry's bytes; must be consumed (or drained) before the next entry is read */
+  chunks: AsyncIterable<Buffer>;
+}
+
+/** Reads exactly the bytes asked for from a stream of chunks. */
+class ByteReader {
+  private buffered: Buffer[] = [];
+  private length = 0;
+  private readonly source: AsyncIterator<Buffer>;
+
+  constructor(stream: AsyncIterable<Buffer>) {
+    this.source = stream[Symbol.asyncIterator]();
+  }
+
+  private async fill(n: number): Promise<boolean> {
+    while (this.length < n) {
+      const next = await this.source.next();
+      if (next.done) return false;
+      this.buffered.push(next.value);
+      this.length += next.value.length;
+    }
+    return true;
+  }
+
+  async exactly(n: number): Promise<Buffer | null> {
+    if (!(await this.fill(n))) return null;
+    const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
+    this.buffered = all.length > n ? [all.subarray(n)] : [];
+    this.length = all.length - n;
+    return all.subarray(0, n);
+  }
+
+  /** bytes of the current entry not yet handed out */
+  private bodyLeft = 0;
+
+  beginBody(size: number): void {
+    this.bodyLeft = size;
+  }
+
+  /** the rest of the current entry's bytes as they arrive, without gathering them */
+  async *body(): AsyncGenerator<Buffer> {
+    while (this.bodyLeft > 0) {
+      if (this.length === 0 && !(await this.fill(1))) throw new QuiesceError('archive-truncated', 'The archive ends in the middle of a file (truncated).');
+      const head = this.buffered[0]!;
+      const take = Math.min(this.bodyLeft, head.length);
+      if (take === head.length) this.buffered.shift();
+      else this.buffered[0] = head.subarray(take);
+      this.length -= take;
+      this.bodyLeft -= take;
+      yield head.subarray(0, take);
+    }
+  }
+
+  /** skips what the consumer of an entry left unread */
+  async skipBody(): Promise<void> {
+    for await (const _ of this.body()) void _;
+  }
+}
+
+const TYPES: Record<string, TarEntryType> = { '0': 'file', '\0': 'file', '5': 'directory', '2': 'symlink' };
+
+export async function* readTar(stream: AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
+  const reader = new ByteReader(stream);
+  let pax = new Map<string, string>();
+  for (;;) {
+    const block = await reader.exactly(BLOCK);
+    if (!block) throw new QuiesceError('archive-truncated', 'The archive ends without its end-of-archive marker (truncated).');
+    let header;
+    try {
+      header = decodeHeader(block);
+    } catch (error) {
+      throw new QuiesceError('archive-damaged', `The archive is damaged: ${(error as Error).message}.`, undefined, { cause: error });
+    }
+    if (!header) return;
+    if (header.typeflag === 'x' || header.typeflag === 'g') {
+      const data = await reader.exactly(header.size + paddingFor(header.size));
+      if (!data) throw new QuiesceError('archive-truncated', 'The archive is truncated.');
+      if (header.typeflag === 'x') pax = parsePax(data.subarray(0, header.size));
+      continue;
+    }
+    const size = pax.has('size') ? Number(pax.get('size')) : header.size;
+    const mtime = pax.has('mtime') ? Number(pax.get('mtime')) : header.mtime;
+    const entry: TarEntry = {
+      name: pax.get('path') ?? header.name,
+      type: TYPES[header.typeflag] ?? 'other',
+      size,
+      mode: header.mode,
+      mtimeMs: mtime * 1000,
+      linkTarget: pax.get('linkpath') ?? header.linkname,
+      chunks: { [Symbol.asyncIterator]: () => reader.body() },
+    };
+    pax = new Map();
+    reader.beginBody(size);
+    yield entry;
+    await reader.skipBody();
+    const padding = paddingFor(size);
+    if (padding && !(await reader.exactly(padding))) throw new QuiesceError('archive-truncated', 'The archive is truncated.');
+  }
+}
+
+/** The decompressed tar stream of an archive file. */
+export function openArchive(file: string): Readable {
+  const format = formatOfPath(file);
+  if (!format) throw new QuiesceError('archive-unknown', `${file} is not a Quiesce archive (.tar.zst or .tar.gz).`);
+  const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  const decompressor = createDecompressor(format);
+  input.on('error', (error) => decompressor.destroy(error));
+  return input.pipe(decompressor);
+}

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { MANIFEST_NAME, type Manifest } from '../../shared/manifest.js';
+import { QuiesceError } from '../errors.js';
+import { openArchive, readTar } from './read-archive.js';
+
+export interface VerifyProblem {
+  path: string;
+  problem: 'checksum' | 'size' | 'missing' | 'extra';
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  manifest: Manifest;
+  filesChecked: number;
+  bytesChecked: number;
+  problems: VerifyProblem[];
+}
+
+/**
+ * Reads the archive once, streaming, hashing every file; then compares against MANIFEST.json
+ * (the last entry): every file present, of the right size and SHA-256, nothing extra.
+ */
+export async function verifyArchive(file: string, onBytes: (n: number, compressedTotal: number) => void = () => undefined): Promise<VerifyResult> {
+  const compressedTotal = await stat(file).then(
+    (st) => st.size,
+    () => {
+      throw new QuiesceError('archive-missing', `There is no archive at ${file}.`, 'Check the path.');
+    },
+  );
+  const seen = new Map<string, { size: number; sha256: string }>();
+  let manifest: Manifest | null = null;
+  try {
+    for await (const entry of readTar(openArchive(file))) {
+      if (entry.type !== 'file') continue;
+      if (entry.name === MANIFEST_NAME) {
+        const parts: Buffer[] = [];
+        for await (const chunk of entry.chunks) parts.push(chunk);
+        manifest = JSON.parse(Buffer.concat(parts).toString('utf8')) as Manifest;
+        continue;
+      }
+      const hash = createHash('sha256');
+      let size = 0;
+      for await (const chunk of entry.chunks) {
+        hash.update(chunk);
+        size += chunk.length;
+        onBytes(chunk.length, compressedTotal);
+      }
+      seen.set(entry.name, { size, sha256: hash.digest('hex') });
+    }
+  } catch (error) {
+    if (error instanceof QuiesceError) throw error;
+    throw new QuiesceError('archive-damaged', `${file} cannot be read: ${(error as Error).message}.`, 'The archive is damaged; take a new backup.', { cause: error });
+  }
+  if (!manifest) throw new QuiesceError('archive-damaged', `${file} has no ${MANIFEST_NAME}: it is incomplete or not a Quiesce archive.`);
+  const problems: VerifyProblem[] = [];
+  let bytesChecked = 0;
+  for (const f of manifest.files) {
+    const got = seen.get(f.path);
+    if (!got) problems.push({ path: f.path, problem: 'missing' });
+    else if (got.size !== f.size) problems.push({ path: f.path, problem: 'size' });
+    else if (got.sha256 !== f.sha256) problems.push({ path: f.path, problem: 'checksum' });
+    bytesChecked += got?.size ?? 0;
+    seen.delete(f.path);
+  }
+  for (const extra of seen.keys()) problems.push({ path: extra, problem: 'extra' });
+  return { ok: problems.length === 0, manifest, filesChecked: manifest.files.length, bytesChecked, problems };
+}

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import path from 'node:path';
+import { PassThrough, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ArchivedFile, Manifest } from '../../shared/manifest.js';
+import { MANIFEST_NAME } from '../../shared/manifest.js';
+import { QuiesceError, errnoCode } from '../errors.js';
+import type { InventoryEntry } from '../backup/inventory.js';
+import { createCompressor, type ArchiveFormat } from './compression.js';
+import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-header.js';
+
+export interface ArchiveProgress {
+  addBytes(n: number): void;
+  fileDone(): void;
+}
+
+export interface WriteArchiveOptions {
+  /** final path; the archive is written to `<target>.partial` and renamed when complete */
+  target: string;
+  format: ArchiveFormat;
+  entries: InventoryEntry[];
+  /** where to read an entry's bytes from: the live file or its staged copy */
+  readPath: (entry: InventoryEntry) => string;
+  /** builds the manifest once every file's checksum is known; it is the last entry */
+  manifest: (files: ArchivedFile[]) => Manifest;
+  progress: ArchiveProgress;
+  signal?: AbortSignal;
+}
+
+export interface ArchiveResult {
+  path: string;
+  bytes: number;
+  sha256: string;
+  manifest: Manifest;
+}
+
+/**
+ * One pass: read → SHA-256 → tar → compress (zstd worker threads) → SHA-256 of the archive → disk.
+ * Memory stays bounded by the streams' buffers whatever the datadir's size.
+ */
+export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResult> {
+  const partial = `${o.target}.partial`;
+  const out = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
+  const compressor = createCompressor(o.format);
+  const archiveHash = createHash('sha256');
+  let archiveBytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      archiveHash.update(chunk);
+      archiveBytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const tarStream = new PassThrough({ highWaterMark: 4 << 20 });
+  const flowing = pipeline(tarStream, compressor, tap, out, { signal: o.signal });
+  flowing.catch(() => undefined); // observed below; keeps an early failure from being "unhandled"
+
+  const write = async (chunk: Buffer) => {
+    if (!tarStream.write(chunk)) await Promise.race([once(tarStream, 'drain'), flowing]);
+  };
+
+  try {
+    const files: ArchivedFile[] = [];
+    for (const entry of o.entries) {
+      o.signal?.throwIfAborted();
+      const name = `${entry.component}/${entry.relPath}`;
+      await write(encodeHeader({ name, type: entry.type, size: entry.size, mode: entry.mode, mtimeMs: entry.mtimeMs, linkTarget: entry.linkTarget }));
+      if (entry.type !== 'file') continue;
+      const hash = createHash('sha256');
+      let read = 0;
+      for await (const chunk of createReadStream(o.readPath(entry), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+        read += chunk.length;
+        if (read > entry.size) break;
+        hash.update(chunk);
+        await write(chunk);
+        o.progress.addBytes(chunk.length);
+      }
+      if (read !== entry.size) {
+        throw new QuiesceError('file-changed', `${entry.absPath} changed size while it was archived (${entry.size} → ${read} bytes).`, 'Something other than the stopped server is writing there; run the backup again.');
+      }
+      await write(Buffer.alloc(paddingFor(entry.size)));
+      files.push({ path: name, size: entry.size, mode: entry.mode, mtimeMs: entry.mtimeMs, sha256: hash.digest('hex') });
+      o.progress.fileDone();
+    }
+    const manifest = o.manifest(files);
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    await write(encodeHeader({ name: MANIFEST_NAME, type: 'file', size: manifestBytes.length, mode: 0o600, mtimeMs: Date.now() }));
+    await write(manifestBytes);
+    await write(Buffer.alloc(paddingFor(manifestBytes.length)));
+    await write(END_OF_ARCHIVE);
+    tarStream.end();
+    await flowing;
+    await syncFile(partial);
+    await rename(partial, o.target);
+    await syncDirectory(path.dirname(o.target));
+    return { path: o.target, bytes: archiveBytes, sha256: archiveHash.digest('hex'), manifest };
+  } catch (error) {
+    tarStream.destroy();
+    await flowing.catch(() => undefined);
+    await unlink(partial).catch(() => undefined);
+    throw explainWriteError(error, o.target);
+  }
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export function explainWriteError(error: unknown, target: string): unknown {
+  const code = errnoCode(error);
+  if (code === 'ENOSPC') {
+    return new QuiesceError('destination-full', `The destination filled up while writing ${path.basename(target)}; the partial archive was removed.`, 'Free some space there or choose another destination.', { cause: error });
+  }
+  if (code === 'EDQUOT') {
+    return new QuiesceError('destination-full', `Disk quota exceeded while writing ${path.basename(target)}; the partial archive was removed.`, 'Free some space or choose another destination.', { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,248 @@
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { STEP_LABELS, type BackupStep } from '../../shared/backup-events.js';
+import { MANIFEST_FORMAT, type Manifest, type ReplicationCoordinates } from '../../shared/manifest.js';
+import { writeArchive, type ArchiveResult } from '../archive/write-archive.js';
+import type { ArchiveFormat } from '../archive/compression.js';
+import { QuiesceError, describeError } from '../errors.js';
+import { Journal, defaultStateDir } from '../jobs/journal.js';
+import { openSession, type ConnectionOptions } from '../mysql/connection.js';
+import type { ChannelStatus } from '../mysql/replica-status.js';
+import {
+  recordCoordinates,
+  startThreadsAsBefore,
+  stopIoThreads,
+  stopSqlThreadsWithoutTempTables,
+  threadsOf,
+  waitThreadsRunning,
+} from '../mysql/replication-control.js';
+import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
+import type { ControlOverride } from '../server/choose-control.js';
+import { ensureServerRunning, shutdownServer } from '../server/lifecycle.js';
+import { checkDestination } from './destination.js';
+import { inspectReplica, skippedPaths, type InspectReport } from './inspect.js';
+import { takeInventory, type Inventory } from './inventory.js';
+import { stageFiles, stagedPath } from './stage.js';
+import { TOOL_VERSION } from '../version.js';
+
+export interface Timeouts {
+  /** for the server to exit after shutdown is asked */
+  stopMs: number;
+  /** for the server to accept connections after it is started */
+  startMs: number;
+  /** for the SQL thread to close its temporary tables */
+  tempTablesMs: number;
+  /** for both replication threads to run again */
+  replicationMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { stopMs: 300_000, startMs: 300_000, tempTablesMs: 300_000, replicationMs: 120_000 };
+
+export interface ColdBackupOptions {
+  connection: ConnectionOptions;
+  destination: string;
+  format?: ArchiveFormat;
+  control?: ControlOverride;
+  stateDir?: string;
+  /** 'never' archives straight from the server's files while it is down */
+  staging?: 'auto' | 'never';
+  timeouts?: Partial<Timeouts>;
+  onEvent?: EventSink;
+}
+
+export interface ColdBackupResult {
+  archive: ArchiveResult;
+  /** from the shutdown request to the server accepting connections again */
+  downtimeMs: number;
+  durationMs: number;
+  staged: boolean;
+  replicationAfter: ChannelStatus[];
+  report: InspectReport;
+}
+
+function archiveName(report: InspectReport, at: Date, format: ArchiveFormat): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+  return `quiesce-${os.hostname()}-${report.server.serverId ?? 'replica'}-${stamp}.${format}`;
+}
+
+/**
+ * The manual's raw-data backup of a replica (16.3.1.2), made safe: see docs/backup-sequence.md.
+ * Whatever fails after replication is touched, the server and replication are brought back
+ * before the error is reported; a crash of this process is repaired by `recover` from the journal.
+ */
+export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupResult> {
+  const emit: EventSink = o.onEvent ?? (() => undefined);
+  const given = Object.entries(o.timeouts ?? {}).filter(([, v]) => v !== undefined);
+  const timeouts: Timeouts = { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(given) };
+  const format = o.format ?? 'tar.zst';
+  const startedAt = new Date();
+  const step = (s: BackupStep) => emit({ type: 'step', step: s, label: STEP_LABELS[s] });
+
+  let session = await openSession(o.connection);
+  let report: InspectReport;
+  try {
+    report = await inspectReplica(session, o.connection, o.control);
+  } catch (error) {
+    await session.end().catch(() => undefined);
+    throw error;
+  }
+  const blocking = report.problems.filter((p) => p.severity === 'error');
+  const first = blocking[0];
+  if (first) {
+    await session.end().catch(() => undefined);
+    throw new QuiesceError('preflight', blocking.map((p) => p.message).join(' '), first.hint);
+  }
+  for (const p of report.problems) emit({ type: 'warning', message: p.message });
+  const control = report.control!;
+  const pid = report.pid!;
+  let destination;
+  try {
+    destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
+  } catch (error) {
+    await session.end().catch(() => undefined);
+    throw error;
+  }
+  const staged = destination.canStage && o.staging !== 'never';
+  if (!staged && o.staging !== 'never') {
+    emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${report.estimate.totalBytes} bytes of data, ${destination.freeBytes} free): the archive is written while the server is down, so the downtime is longer.` });
+  }
+  const target = path.join(destination.dir, archiveName(report, startedAt, format));
+  const before = threadsOf(report.channels);
+  const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {
+    connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
+    control,
+    pidFile: report.files.pidFile,
+    errorLog: report.files.logError,
+    replicationBefore: before,
+    serverStopped: false,
+    partialArchive: `${target}.partial`,
+    stagingDir: null,
+  });
+  const stagingDir = staged ? path.join(destination.dir, `.quiesce-staging-${journal.record.jobId}`) : null;
+  if (stagingDir) await journal.update({ stagingDir });
+
+  let coordinates: ReplicationCoordinates | null = null;
+  let inventory: Inventory | null = null;
+  let archive: ArchiveResult | null = null;
+  let downAt = 0;
+  let upAt = 0;
+  let downAtIso = '';
+  let upAtIso = '';
+  let failure: unknown = null;
+
+  const manifestFor = (upAtIso: string | null) => (files: Manifest['files']): Manifest => ({
+    format: MANIFEST_FORMAT,
+    tool: { name: 'quiesce', version: TOOL_VERSION },
+    method: 'cold',
+    host: os.hostname(),
+    server: report.server,
+    startedAt: startedAt.toISOString(),
+    serverDownAt: downAtIso,
+    serverUpAt: upAtIso,
+    finishedAt: new Date().toISOString(),
+    replication: coordinates!,
+    components: inventory!.components,
+    directories: inventory!.entries.filter((e) => e.type === 'directory').map((e) => `${e.component}/${e.relPath}`),
+    symlinks: inventory!.entries.filter((e) => e.type === 'symlink').map((e) => ({ path: `${e.component}/${e.relPath}`, target: e.linkTarget ?? '' })),
+    files,
+    totalBytes: inventory!.totalBytes,
+  });
+
+  try {
+    step('stop-replication');
+    await journal.step('stop-replication');
+    await stopSqlThreadsWithoutTempTables(session, report.flavor, before, timeouts.tempTablesMs, (open) =>
+      emit({ type: 'log', message: `The SQL thread holds ${open} temporary table(s) open; letting it run a little and trying again.` }),
+    );
+    await stopIoThreads(session, report.flavor, before);
+
+    step('record-coordinates');
+    coordinates = await recordCoordinates(session, report.flavor);
+
+    step('shutdown');
+    await journal.step('shutdown', { serverStopped: true });
+    downAt = performance.now();
+    downAtIso = new Date().toISOString();
+    await shutdownServer({ session, connection: o.connection, spec: control, pid, timeoutMs: timeouts.stopMs });
+    inventory = await takeInventory(report.plans, skippedPaths(report.files));
+
+    if (stagingDir) {
+      step('copy');
+      await journal.step('copy');
+      const meter = new ProgressMeter('copy', inventory.totalBytes, inventory.fileCount, emit);
+      await stageFiles(inventory.entries, stagingDir, meter);
+      meter.finish();
+    } else {
+      step('archive');
+      await journal.step('archive');
+      const meter = new ProgressMeter('archive', inventory.totalBytes, inventory.fileCount, emit);
+      archive = await writeArchive({ target, format, entries: inventory.entries, readPath: (e) => e.absPath, manifest: manifestFor(null), progress: meter });
+      meter.finish();
+    }
+  } catch (error) {
+    failure = error;
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+
+  // Bring the replica back, whatever happened above.
+  let replicationAfter: ChannelStatus[] = [];
+  try {
+    step('start-server');
+    await journal.step('start-server');
+    await ensureServerRunning({ spec: control, connection: o.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, timeoutMs: timeouts.startMs, stopTimeoutMs: timeouts.stopMs });
+    upAt = performance.now();
+    upAtIso = new Date().toISOString();
+    await journal.update({ serverStopped: false });
+    step('start-replication');
+    await journal.step('start-replication');
+    session = await openSession(o.connection);
+    try {
+      await startThreadsAsBefore(session, report.flavor, before);
+      replicationAfter = await waitThreadsRunning(session, report.flavor, before, timeouts.replicationMs);
+    } finally {
+      await session.end().catch(() => undefined);
+    }
+  } catch (bringBackError) {
+    await removeLeftovers(stagingDir, `${target}.partial`);
+    // the journal stays: `quiesce recover` can finish bringing the server back
+    throw failure
+      ? new QuiesceError('backup-failed', `${describeError(failure)} Then bringing the replica back failed too: ${describeError(bringBackError)}`, 'Run `quiesce recover`.', { cause: failure })
+      : bringBackError;
+  }
+  const downtimeMs = downAt ? upAt - downAt : 0;
+  if (failure) {
+    await removeLeftovers(stagingDir, `${target}.partial`);
+    await journal.end();
+    throw failure;
+  }
+
+  try {
+    if (!archive) {
+      step('archive');
+      await journal.step('archive');
+      const inv = inventory!;
+      const meter = new ProgressMeter('archive', inv.totalBytes, inv.fileCount, emit);
+      archive = await writeArchive({
+        target,
+        format,
+        entries: inv.entries,
+        readPath: (e) => stagedPath(stagingDir!, e),
+        manifest: manifestFor(upAtIso),
+        progress: meter,
+      });
+      meter.finish();
+    }
+  } finally {
+    await removeLeftovers(stagingDir, null);
+    if (!archive) await removeLeftovers(null, `${target}.partial`);
+    await journal.end();
+  }
+  return { archive, downtimeMs, durationMs: Date.now() - startedAt.getTime(), staged, replicationAfter, report };
+}
+
+async function removeLeftovers(stagingDir: string | null, partial: string | null): Promise<void> {
+  if (stagingDir) await rm(stagingDir, { recursive: true, force: true });
+  if (partial) await rm(partial, { force: true });
+}

@@ -1,0 +1,45 @@
+import { access, constants, stat, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { QuiesceError, errnoCode } from '../errors.js';
+import { isInside } from '../mysql/server-files.js';
+import type { ArchivedComponent } from '../../shared/manifest.js';
+
+export interface DestinationCheck {
+  dir: string;
+  freeBytes: number;
+  /** room to copy everything beside the destination while the server is down, then compress */
+  canStage: boolean;
+}
+
+/** A staged copy needs the data once plus the archive; an archive is rarely larger than half. */
+export function roomToStage(freeBytes: number, dataBytes: number): boolean {
+  return freeBytes >= dataBytes * 1.5 + 64 * 1024 * 1024;
+}
+
+export async function checkDestination(dir: string, components: ArchivedComponent[], dataBytes: number): Promise<DestinationCheck> {
+  const resolved = path.resolve(dir);
+  let st;
+  try {
+    st = await stat(resolved);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') throw new QuiesceError('destination-missing', `The destination ${resolved} does not exist.`, 'Create it, or choose another folder.');
+    throw error;
+  }
+  if (!st.isDirectory()) throw new QuiesceError('destination-not-dir', `The destination ${resolved} is not a folder.`, 'Choose a folder.');
+  try {
+    await access(resolved, constants.W_OK);
+  } catch {
+    throw new QuiesceError('destination-unwritable', `This user cannot write to ${resolved}.`, 'Choose a folder you can write to, or fix its permissions.');
+  }
+  for (const c of components) {
+    if (isInside(resolved, c.originalPath)) {
+      throw new QuiesceError('destination-inside', `The destination ${resolved} lies inside the ${c.kind} (${c.originalPath}), which is being archived.`, 'Choose a folder outside every server directory.');
+    }
+  }
+  const fs = await statfs(resolved);
+  const freeBytes = fs.bavail * fs.bsize;
+  if (freeBytes < 16 * 1024 * 1024) {
+    throw new QuiesceError('destination-full', `The destination ${resolved} has only ${Math.round(freeBytes / 1024 / 1024)} MiB free.`, 'Free some space, or choose another folder.');
+  }
+  return { dir: resolved, freeBytes, canStage: roomToStage(freeBytes, dataBytes) };
+}

@@ -1,0 +1,113 @@
+import { access } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ServerIdentity } from '../../shared/manifest.js';
+import { describeError } from '../errors.js';
+import { describeTarget, readGlobalVariables, type ConnectionOptions, type Session } from '../mysql/connection.js';
+import { parseFlavor, type ServerFlavor } from '../mysql/flavor.js';
+import { readReplicaStatus, type ChannelStatus } from '../mysql/replica-status.js';
+import { locateServerFiles, readTablespacePaths, type ServerFiles } from '../mysql/server-files.js';
+import { detectControl, overrideSpec, type ControlOverride } from '../server/choose-control.js';
+import { describeControl, type ServerControlSpec } from '../server/control-spec.js';
+import { systemdMainPid } from '../server/control-runner.js';
+import { readPidFile, readServerProcess } from '../server/process-info.js';
+import { isProcessAlive } from '../server/process-watch.js';
+import { planComponents, takeInventory, type ComponentPlan, type Inventory } from './inventory.js';
+
+export interface Problem {
+  severity: 'error' | 'warning';
+  message: string;
+  hint?: string;
+}
+
+/** Everything known before anything is stopped. Read-only: needs a login, no privileges. */
+export interface InspectReport {
+  target: string;
+  flavor: ServerFlavor;
+  server: ServerIdentity;
+  channels: ChannelStatus[];
+  files: ServerFiles;
+  /** the server's pid when it runs on this machine, else null */
+  pid: number | null;
+  control: ServerControlSpec | null;
+  controlDescription: string;
+  optionFiles: string[];
+  plans: ComponentPlan[];
+  /** sizes as they are now, while the server runs */
+  estimate: Inventory;
+  problems: Problem[];
+}
+
+const DEFAULT_OPTION_FILES = ['/etc/my.cnf', '/etc/mysql/my.cnf', '/etc/mysql/mariadb.cnf', '/usr/local/etc/my.cnf', '/opt/homebrew/etc/my.cnf'];
+
+/** `--defaults-file`/`--defaults-extra-file` from the command line, else the default locations that exist. */
+export async function findOptionFiles(argvs: string[][]): Promise<string[]> {
+  const named = argvs.flatMap((argv) => argv.flatMap((arg) => /^--defaults(?:-extra)?-file=(.+)$/.exec(arg)?.[1] ?? []));
+  if (named.length > 0) return [...new Set(named.map((p) => path.resolve(p)))];
+  const found: string[] = [];
+  for (const file of DEFAULT_OPTION_FILES) if (await access(file).then(() => true, () => false)) found.push(file);
+  return found;
+}
+
+export async function inspectReplica(session: Session, connection: ConnectionOptions, override: ControlOverride = {}): Promise<InspectReport> {
+  const vars = await readGlobalVariables(session);
+  const flavor = parseFlavor(vars.get('version') ?? '', vars.get('version_comment') ?? '');
+  const problems: Problem[] = [];
+  const channels = await readReplicaStatus(session, flavor);
+  if (channels.length === 0) {
+    problems.push({ severity: 'error', message: `The server at ${describeTarget(connection)} is not a replica (no replication is configured).`, hint: 'The cold method backs up a replica; point Quiesce at one.' });
+  }
+  for (const c of channels) {
+    const name = c.channel ? `Channel '${c.channel}'` : 'Replication';
+    if (c.lastSqlError) problems.push({ severity: 'warning', message: `${name}: the SQL thread reports: ${c.lastSqlError}` });
+    if (c.lastIoError) problems.push({ severity: 'warning', message: `${name}: the I/O thread reports: ${c.lastIoError}` });
+  }
+  const datadir = path.resolve(vars.get('datadir') ?? '');
+  const files = locateServerFiles(vars, await readTablespacePaths(session, datadir));
+
+  const sameHost = (vars.get('hostname') ?? '') === os.hostname();
+  const pidFromFile = files.pidFile ? await readPidFile(files.pidFile) : null;
+  const pid = sameHost && pidFromFile && isProcessAlive(pidFromFile) ? pidFromFile : null;
+  if (pid === null) {
+    problems.push({ severity: 'error', message: `The server does not run on this machine (or its pid file ${files.pidFile ?? '(none)'} cannot be read).`, hint: 'A cold backup copies the server\'s own files: run Quiesce on the replica\'s host, as a user who can read its pid file.' });
+  }
+  const proc = pid ? await readServerProcess(pid) : null;
+  let control: ServerControlSpec | null = null;
+  try {
+    control = overrideSpec(override) ?? (await detectControl(proc, systemdMainPid));
+  } catch (error) {
+    problems.push({ severity: 'error', message: describeError(error) });
+  }
+  const optionFiles = await findOptionFiles([proc?.argv ?? [], proc?.parent?.argv ?? []]);
+  const plans = planComponents(files, optionFiles);
+  const estimate = await takeInventory(plans, skippedPaths(files));
+  return {
+    target: describeTarget(connection),
+    flavor,
+    server: {
+      product: flavor.product,
+      version: flavor.version,
+      serverId: vars.has('server_id') ? Number(vars.get('server_id')) : null,
+      serverUuid: vars.get('server_uuid') || null,
+    },
+    channels,
+    files,
+    pid,
+    control,
+    controlDescription: control ? describeControl(control) : 'unknown',
+    optionFiles,
+    plans,
+    estimate,
+    problems,
+  };
+}
+
+/** Never archived: the live pid file and socket (and their lock files). */
+export function skippedPaths(files: ServerFiles): Set<string> {
+  const skip = new Set<string>();
+  for (const p of [files.pidFile, files.socket]) if (p) {
+    skip.add(p);
+    skip.add(`${p}.lock`);
+  }
+  return skip;
+}

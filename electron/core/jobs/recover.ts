@@ -1,0 +1,67 @@
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import { describeError } from '../errors.js';
+import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
+import { parseFlavor } from '../mysql/flavor.js';
+import { startThreadsAsBefore, waitThreadsRunning } from '../mysql/replication-control.js';
+import { ensureServerRunning } from '../server/lifecycle.js';
+import { isProcessAlive } from '../server/process-watch.js';
+import { Journal, type JobRecord } from './journal.js';
+
+export interface RecoveryOutcome {
+  jobId: string;
+  step: string;
+  server: 'was-up' | 'started' | 'failed';
+  replication: 'restarted' | 'not-needed' | 'failed';
+  message: string;
+}
+
+/** A job whose process is gone (on this host) and whose record was never closed. */
+export function isAbandoned(record: JobRecord): boolean {
+  return record.hostname === os.hostname() && record.pid !== process.pid && !isProcessAlive(record.pid);
+}
+
+/**
+ * Brings back the replica of every abandoned job: starts the server the way the job found it
+ * running, restarts the replication threads that ran before, removes partial files. The
+ * password is the caller's (journals hold none); without it the server is still started.
+ */
+export async function recoverAbandonedJobs(stateDir: string, password: string | undefined, timeoutMs = 300_000): Promise<RecoveryOutcome[]> {
+  const outcomes: RecoveryOutcome[] = [];
+  for (const { file, record } of await Journal.readAll(stateDir)) {
+    if (!isAbandoned(record)) continue;
+    outcomes.push(await recoverJob(file, record, password, timeoutMs));
+  }
+  return outcomes;
+}
+
+async function recoverJob(file: string, record: JobRecord, password: string | undefined, timeoutMs: number): Promise<RecoveryOutcome> {
+  const connection: ConnectionOptions = { ...record.connection, password };
+  const outcome: RecoveryOutcome = { jobId: record.jobId, step: record.step, server: 'failed', replication: 'failed', message: '' };
+  try {
+    outcome.server = await ensureServerRunning({ spec: record.control, connection, pidFile: record.pidFile, errorLog: record.errorLog, timeoutMs, stopTimeoutMs: timeoutMs });
+  } catch (error) {
+    outcome.message = `The server could not be started: ${describeError(error)}`;
+    return outcome; // the journal stays, for the next attempt
+  }
+  if (record.stagingDir) await rm(record.stagingDir, { recursive: true, force: true });
+  if (record.partialArchive) await rm(record.partialArchive, { force: true });
+  try {
+    const session = await openSession(connection);
+    try {
+      const flavor = parseFlavor((await readGlobalVariables(session)).get('version') ?? '');
+      await startThreadsAsBefore(session, flavor, record.replicationBefore);
+      await waitThreadsRunning(session, flavor, record.replicationBefore, 120_000);
+      outcome.replication = record.replicationBefore.some((c) => c.io || c.sql) ? 'restarted' : 'not-needed';
+    } finally {
+      await session.end().catch(() => undefined);
+    }
+  } catch (error) {
+    outcome.message = `The server is up, but replication could not be restarted: ${describeError(error)} Start it with START SLAVE / START REPLICA.`;
+    await Journal.remove(file);
+    return outcome;
+  }
+  outcome.message = `Job ${record.jobId} (interrupted at step "${record.step}"): server ${outcome.server === 'started' ? 'started again' : 'was up'}, replication ${outcome.replication === 'restarted' ? 'running again' : 'left as it was'}.`;
+  await Journal.remove(file);
+  return outcome;
+}

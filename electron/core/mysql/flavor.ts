@@ -1,0 +1,71 @@
+/** Which server we talk to, and the replication statements that server understands. */
+export interface ServerFlavor {
+  product: 'mysql' | 'mariadb';
+  major: number;
+  minor: number;
+  patch: number;
+  version: string;
+}
+
+export function parseFlavor(version: string, versionComment = ''): ServerFlavor {
+  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  const [major, minor, patch] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  const product = /mariadb/i.test(version) || /mariadb/i.test(versionComment) ? 'mariadb' : 'mysql';
+  return { product, major, minor, patch, version };
+}
+
+function atLeast(f: ServerFlavor, major: number, minor: number, patch: number): boolean {
+  if (f.major !== major) return f.major > major;
+  if (f.minor !== minor) return f.minor > minor;
+  return f.patch >= patch;
+}
+
+/** MySQL ≥ 8.0.22 and MariaDB ≥ 10.5.1 have the REPLICA vocabulary. */
+export function hasReplicaKeyword(f: ServerFlavor): boolean {
+  return f.product === 'mariadb' ? atLeast(f, 10, 5, 1) : atLeast(f, 8, 0, 22);
+}
+
+/** MySQL ≥ 8.0.23 renamed CHANGE MASTER TO; MariaDB kept it. */
+export function hasChangeReplicationSource(f: ServerFlavor): boolean {
+  return f.product === 'mysql' && atLeast(f, 8, 0, 23);
+}
+
+export type ThreadSelector = 'sql' | 'io' | 'both';
+
+function quoteName(name: string): string {
+  return `'${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * Statement builders. A channel is MariaDB's connection name or MySQL's channel name;
+ * '' is the default one.
+ */
+export function showReplicaStatusSql(f: ServerFlavor): string {
+  if (f.product === 'mariadb') return 'SHOW ALL SLAVES STATUS';
+  return hasReplicaKeyword(f) ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
+}
+
+export function replicationThreadSql(f: ServerFlavor, verb: 'START' | 'STOP', threads: ThreadSelector, channel: string): string {
+  const noun = hasReplicaKeyword(f) ? 'REPLICA' : 'SLAVE';
+  const which = threads === 'sql' ? ' SQL_THREAD' : threads === 'io' ? ' IO_THREAD' : '';
+  if (f.product === 'mariadb') {
+    const name = channel === '' ? '' : ` ${quoteName(channel)}`;
+    return `${verb} ${noun}${name}${which}`;
+  }
+  const forChannel = channel === '' ? '' : ` FOR CHANNEL ${quoteName(channel)}`;
+  return `${verb} ${noun}${which}${forChannel}`;
+}
+
+/** The status variable that counts temporary tables the SQL thread holds open. */
+export function openTempTablesStatus(f: ServerFlavor): string {
+  return f.product === 'mysql' && atLeast(f, 8, 0, 26) ? 'Replica_open_temp_tables' : 'Slave_open_temp_tables';
+}
+
+export function changeSourceToPositionSql(f: ServerFlavor, file: string, pos: number, channel = ''): string {
+  const forChannel = channel === '' ? '' : f.product === 'mysql' ? ` FOR CHANNEL ${quoteName(channel)}` : '';
+  const mariadbName = f.product === 'mariadb' && channel !== '' ? ` ${quoteName(channel)}` : '';
+  if (hasChangeReplicationSource(f)) {
+    return `CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE=${quoteName(file)}, SOURCE_LOG_POS=${pos}${forChannel}`;
+  }
+  return `CHANGE MASTER${mariadbName} TO MASTER_LOG_FILE=${quoteName(file)}, MASTER_LOG_POS=${pos}${forChannel}`;
+}

@@ -1,0 +1,117 @@
+import type { ReplicationCoordinates } from '../../shared/manifest.js';
+import { QuiesceError } from '../errors.js';
+import { queryRows, type Session } from './connection.js';
+import { openTempTablesStatus, replicationThreadSql, type ServerFlavor } from './flavor.js';
+import { readReplicaStatus, type ChannelStatus } from './replica-status.js';
+
+export interface ThreadsBefore {
+  channel: string;
+  io: boolean;
+  sql: boolean;
+}
+
+export function threadsOf(channels: ChannelStatus[]): ThreadsBefore[] {
+  return channels.map((c) => ({ channel: c.channel, io: c.ioRunning !== 'No', sql: c.sqlRunning }));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function openTempTables(session: Session, flavor: ServerFlavor): Promise<number> {
+  const rows = await queryRows(session, 'SHOW GLOBAL STATUS LIKE ?', [openTempTablesStatus(flavor)]);
+  return Number(rows[0]?.Value ?? 0);
+}
+
+/**
+ * Manual 16.3.1.2 / "Replicating temporary tables": stop the SQL thread, and if it holds
+ * temporary tables open, let it run a little and try again — a replica shut down with open
+ * temporary tables loses them and breaks replication on restart.
+ */
+export async function stopSqlThreadsWithoutTempTables(
+  session: Session,
+  flavor: ServerFlavor,
+  before: ThreadsBefore[],
+  timeoutMs: number,
+  onWait: (openTables: number) => void,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const c of before) await session.query(replicationThreadSql(flavor, 'STOP', 'sql', c.channel));
+    const open = await openTempTables(session, flavor);
+    if (open === 0) return;
+    onWait(open);
+    if (Date.now() >= deadline) {
+      throw new QuiesceError(
+        'temp-tables',
+        `The replica still held ${open} temporary table(s) open after ${Math.round(timeoutMs / 1000)} s; a shutdown now would lose them.`,
+        'Wait for the sessions on the source that created them to end, then back up again.',
+      );
+    }
+    for (const c of before) if (c.sql) await session.query(replicationThreadSql(flavor, 'START', 'sql', c.channel));
+    await sleep(500);
+  }
+}
+
+export async function stopIoThreads(session: Session, flavor: ServerFlavor, before: ThreadsBefore[]): Promise<void> {
+  for (const c of before) await session.query(replicationThreadSql(flavor, 'STOP', 'io', c.channel));
+}
+
+/** Starts again exactly the threads that ran before, and nothing else. */
+export async function startThreadsAsBefore(session: Session, flavor: ServerFlavor, before: ThreadsBefore[]): Promise<void> {
+  const now = await readReplicaStatus(session, flavor);
+  for (const c of before) {
+    const current = now.find((s) => s.channel === c.channel);
+    if (c.io && current?.ioRunning === 'No') await session.query(replicationThreadSql(flavor, 'START', 'io', c.channel));
+    if (c.sql && current && !current.sqlRunning) await session.query(replicationThreadSql(flavor, 'START', 'sql', c.channel));
+  }
+}
+
+/** Until every thread that ran before runs again (the I/O thread connected, not just connecting). */
+export async function waitThreadsRunning(session: Session, flavor: ServerFlavor, before: ThreadsBefore[], timeoutMs: number): Promise<ChannelStatus[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = await readReplicaStatus(session, flavor);
+    const lagging = before.filter((c) => {
+      const s = now.find((x) => x.channel === c.channel);
+      return !s || (c.io && s.ioRunning !== 'Yes') || (c.sql && !s.sqlRunning);
+    });
+    if (lagging.length === 0) return now;
+    if (Date.now() >= deadline) {
+      const s = now.find((x) => x.channel === lagging[0]!.channel);
+      const why = [s?.lastIoError, s?.lastSqlError].filter(Boolean).join('; ') || 'no error reported';
+      throw new QuiesceError(
+        'replication-not-running',
+        `Replication${lagging[0]!.channel ? ` (channel '${lagging[0]!.channel}')` : ''} did not run again within ${Math.round(timeoutMs / 1000)} s: ${why}.`,
+        'The server is up; check SHOW SLAVE STATUS / SHOW REPLICA STATUS and the source.',
+      );
+    }
+    await sleep(100);
+  }
+}
+
+export async function recordCoordinates(session: Session, flavor: ServerFlavor): Promise<ReplicationCoordinates> {
+  const channels = await readReplicaStatus(session, flavor);
+  const vars = await queryRows(session, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('gtid_executed', 'gtid_slave_pos', 'gtid_binlog_pos')");
+  const v = new Map(vars.map((r) => [String(r.Variable_name), String(r.Value ?? '')]));
+  const first = channels.find((c) => c.channel === '') ?? channels[0];
+  return {
+    channels: channels.map((c) => ({
+      channel: c.channel,
+      sourceHost: c.sourceHost,
+      sourcePort: c.sourcePort,
+      sourceUser: c.sourceUser,
+      sourceLogFile: c.sourceLogFile,
+      sourceLogPos: c.sourceLogPos,
+      readSourceLogFile: c.readSourceLogFile,
+      readSourceLogPos: c.readSourceLogPos,
+      relayLogFile: c.relayLogFile,
+      relayLogPos: c.relayLogPos,
+      retrievedGtids: c.retrievedGtids,
+      usingGtid: c.usingGtid,
+    })),
+    sourceLogFile: first?.sourceLogFile ?? null,
+    sourceLogPos: first?.sourceLogPos ?? null,
+    gtidExecuted: v.get('gtid_executed') || null,
+    gtidSlavePos: v.get('gtid_slave_pos') || null,
+    gtidBinlogPos: v.get('gtid_binlog_pos') || null,
+  };
+}

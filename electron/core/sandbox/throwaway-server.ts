@@ -1,0 +1,187 @@
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { QuiesceError } from '../errors.js';
+import { isProcessAlive, waitForProcessExit } from '../server/process-watch.js';
+import type { ServerBinaries } from './server-binaries.js';
+
+/**
+ * A server that exists only for a demo, a test or a restore test: its own folder, its own
+ * option file, a free loopback port, started the way a person starts one by hand
+ * (`mariadbd --defaults-file=…`, detached) and stopped by pid.
+ */
+export interface ThrowawayServer {
+  name: string;
+  dir: string;
+  datadir: string;
+  defaultsFile: string;
+  socket: string;
+  port: number;
+  pidFile: string;
+  errorLog: string;
+  /** argv the server was started with, so tests can start it again the same way */
+  argv: string[];
+  pid: number;
+}
+
+export interface ThrowawayServerOptions {
+  binaries: ServerBinaries;
+  /** folder that holds everything of this server */
+  dir: string;
+  name: string;
+  serverId: number;
+  /** datadir path; may contain spaces (it is initialised elsewhere and moved) */
+  datadir?: string;
+  /** extra lines for the [mysqld] section */
+  options?: string[];
+  /** an existing datadir to use instead of initialising one (restore tests) */
+  existingDatadir?: boolean;
+}
+
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function optionFile(o: {
+  datadir: string;
+  socket: string;
+  port: number;
+  pidFile: string;
+  errorLog: string;
+  serverId: number;
+  extra: string[];
+}): string {
+  const lines = [
+    '[mysqld]',
+    `datadir=${o.datadir}`,
+    `socket=${o.socket}`,
+    `port=${o.port}`,
+    'bind-address=127.0.0.1',
+    `pid-file=${o.pidFile}`,
+    `log-error=${o.errorLog}`,
+    `server-id=${o.serverId}`,
+    'skip-name-resolve',
+    'innodb_buffer_pool_size=128M',
+    'innodb_log_file_size=96M',
+    'max_connections=60',
+    ...(process.getuid?.() === 0 ? ['user=root'] : []),
+    ...o.extra,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+async function initialiseDatadir(binaries: ServerBinaries, defaultsFile: string, datadir: string, dir: string): Promise<void> {
+  // mariadb-install-db cannot initialise a path that contains a space: do it in a plain
+  // path next to it, then move it into place.
+  const plain = path.join(dir, `init-${process.pid}-${Date.now()}`);
+  const args = binaries.installDb
+    ? [`--defaults-file=${defaultsFile}`, `--datadir=${plain}`, '--auth-root-authentication-method=normal', '--skip-test-db']
+    : [`--defaults-file=${defaultsFile}`, '--initialize-insecure', `--datadir=${plain}`];
+  const program = binaries.installDb ?? binaries.server;
+  const output = await runToEnd(program, args);
+  if (output.code !== 0) {
+    throw new QuiesceError('sandbox-init-failed', `Could not initialise a data directory with ${program}: ${output.text.slice(-2000)}`);
+  }
+  await rename(plain, datadir);
+}
+
+function runToEnd(program: string, args: string[]): Promise<{ code: number | null; text: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, text }));
+  });
+}
+
+export async function createThrowawayServer(options: ThrowawayServerOptions): Promise<ThrowawayServer> {
+  const dir = options.dir;
+  await mkdir(dir, { recursive: true });
+  const datadir = options.datadir ?? path.join(dir, 'data');
+  const port = await freeLoopbackPort();
+  const socket = path.join(dir, 'mysqld.sock');
+  const pidFile = path.join(dir, 'mysqld.pid');
+  const errorLog = path.join(dir, 'error.log');
+  const defaultsFile = path.join(dir, 'my.cnf');
+  await writeFile(
+    defaultsFile,
+    optionFile({ datadir, socket, port, pidFile, errorLog, serverId: options.serverId, extra: options.options ?? [] }),
+  );
+  if (!options.existingDatadir) await initialiseDatadir(options.binaries, defaultsFile, datadir, dir);
+  const argv = [options.binaries.server, `--defaults-file=${defaultsFile}`];
+  const server: ThrowawayServer = { name: options.name, dir, datadir, defaultsFile, socket, port, pidFile, errorLog, argv, pid: 0 };
+  await startThrowawayServer(server);
+  return server;
+}
+
+/** Starts (or starts again) the server with its own command line; resolves once it accepts connections. */
+export async function startThrowawayServer(server: ThrowawayServer, timeoutMs = 60_000): Promise<void> {
+  const [program, ...args] = server.argv;
+  const child = spawn(program!, args, { detached: true, stdio: 'ignore', cwd: server.dir });
+  child.unref();
+  const pid = child.pid;
+  if (!pid) throw new QuiesceError('sandbox-start-failed', `Could not start ${program}.`);
+  server.pid = pid;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isProcessAlive(pid)) {
+      const log = await readFile(server.errorLog, 'utf8').catch(() => '');
+      throw new QuiesceError('sandbox-start-failed', `The ${server.name} server exited while starting. Its log (${server.errorLog}) ends:\n${log.slice(-1500)}`);
+    }
+    if (await socketAccepts(server.socket)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new QuiesceError('sandbox-start-failed', `The ${server.name} server did not accept connections within ${timeoutMs / 1000} s; see ${server.errorLog}.`);
+}
+
+function socketAccepts(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socketPath);
+    s.once('data', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+    s.setTimeout(1000, () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Stops the server by pid: SIGTERM is a clean shutdown for mysqld/mariadbd. */
+export async function stopThrowawayServer(server: ThrowawayServer, timeoutMs = 60_000): Promise<void> {
+  const pid = await currentPid(server);
+  if (!pid) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  if (!(await waitForProcessExit(pid, timeoutMs))) {
+    process.kill(pid, 'SIGKILL');
+    await waitForProcessExit(pid, 10_000);
+  }
+}
+
+/** The pid from the pid file when it is there (the server may have been restarted by someone else). */
+export async function currentPid(server: ThrowawayServer): Promise<number | null> {
+  const fromFile = Number.parseInt(await readFile(server.pidFile, 'utf8').catch(() => ''), 10);
+  if (Number.isInteger(fromFile) && fromFile > 0 && isProcessAlive(fromFile)) {
+    server.pid = fromFile;
+    return fromFile;
+  }
+  return server.pid && isProcessAlive(server.pid) ? server.pid : null;
+}

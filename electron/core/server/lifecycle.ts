@@ -1,0 +1,121 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { QuiesceError } from '../errors.js';
+import { canConnect, type ConnectionOptions, type Session } from '../mysql/connection.js';
+import { runControlCommand, spawnDaemon } from './control-runner.js';
+import { startCommand, stopCommand, type ServerControlSpec } from './control-spec.js';
+import { isProcessAlive, waitForProcessExit } from './process-watch.js';
+import { readPidFile } from './process-info.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Shuts the server down the way its control says — the SQL SHUTDOWN statement for a server
+ * run by hand or by mysqld_safe, the service manager otherwise — and returns only once the
+ * process has exited, watched directly.
+ */
+export async function shutdownServer(o: { session: Session; connection: ConnectionOptions; spec: ServerControlSpec; pid: number; timeoutMs: number }): Promise<void> {
+  const command = stopCommand(o.spec);
+  if (command) {
+    await runControlCommand(command, o.timeoutMs);
+  } else {
+    try {
+      await o.session.query('SHUTDOWN');
+    } catch (error) {
+      const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+      // the server may close the connection before answering: that is a shutdown in progress
+      if (code === 'ER_PARSE_ERROR' || code === 'ER_SPECIFIC_ACCESS_DENIED_ERROR') await mysqladminShutdown(o.connection, o.timeoutMs);
+      else if (code !== 'PROTOCOL_CONNECTION_LOST' && code !== 'ECONNRESET' && code !== 'ER_SERVER_SHUTDOWN') throw error;
+    }
+  }
+  if (!(await waitForProcessExit(o.pid, o.timeoutMs))) {
+    throw new QuiesceError(
+      'stop-timeout',
+      `The server (pid ${o.pid}) did not stop within ${Math.round(o.timeoutMs / 1000)} s.`,
+      'Nothing was archived. Look at its error log for what it is waiting on, or allow longer with --stop-timeout.',
+    );
+  }
+}
+
+/** `mysqladmin shutdown` with the credentials in a 0600 option file, never on its command line. */
+async function mysqladminShutdown(c: ConnectionOptions, timeoutMs: number): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'quiesce-admin-'));
+  const file = path.join(dir, 'client.cnf');
+  try {
+    const lines = ['[client]', `user=${c.user}`, `password=${c.password ?? ''}`, c.socket ? `socket=${c.socket}` : `host=${c.host ?? '127.0.0.1'}\nport=${c.port ?? 3306}`];
+    await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+    await runControlCommand({ program: 'mysqladmin', args: [`--defaults-extra-file=${file}`, 'shutdown'], daemon: false }, timeoutMs);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface StartOptions {
+  spec: ServerControlSpec;
+  connection: ConnectionOptions;
+  pidFile: string | null;
+  errorLog: string | null;
+  timeoutMs: number;
+}
+
+/**
+ * Starts the server the way it was run and waits until it accepts a login. A server that
+ * exits while starting fails at once, quoting the end of its error log.
+ */
+export async function startServer(o: StartOptions): Promise<void> {
+  const command = startCommand(o.spec);
+  let daemonPid: number | null = null;
+  if (command.daemon) {
+    daemonPid = await spawnDaemon(command);
+  } else {
+    await runControlCommand(command, o.timeoutMs);
+  }
+  const deadline = Date.now() + o.timeoutMs;
+  while (Date.now() < deadline) {
+    if (await canConnect(o.connection, 1000)) return;
+    if (daemonPid && !isProcessAlive(daemonPid)) throw await startFailure(o, 'exited while starting');
+    await sleep(50);
+  }
+  throw await startFailure(o, `did not accept connections within ${Math.round(o.timeoutMs / 1000)} s`);
+}
+
+async function startFailure(o: StartOptions, what: string): Promise<QuiesceError> {
+  const tail = o.errorLog ? (await readFile(o.errorLog, 'utf8').catch(() => '')).trimEnd().split('\n').slice(-6).join('\n') : '';
+  return new QuiesceError(
+    'start-failed',
+    `The server ${what}.${o.errorLog ? ` Its error log is ${o.errorLog}${tail ? `; it ends:\n${tail}` : ''}` : ''}`,
+    'Fix what the log names and start it yourself; `quiesce recover` starts it the way it was run.',
+  );
+}
+
+/** Where a server is, after something went wrong: up, on its way down, or down. */
+export async function serverState(connection: ConnectionOptions, pidFile: string | null): Promise<'up' | 'stopping' | 'down'> {
+  if (await canConnect(connection, 2000)) return 'up';
+  const pid = pidFile ? await readPidFile(pidFile) : null;
+  return pid && isProcessAlive(pid) ? 'stopping' : 'down';
+}
+
+/**
+ * Makes sure the server runs: waits out a shutdown (or start-up) in progress, starts it if it
+ * is down. Used after every failure and by `recover`.
+ */
+export async function ensureServerRunning(o: StartOptions & { stopTimeoutMs: number }): Promise<'was-up' | 'started'> {
+  let state = await serverState(o.connection, o.pidFile);
+  if (state === 'up') return 'was-up';
+  if (state === 'stopping') {
+    const pid = o.pidFile ? await readPidFile(o.pidFile) : null;
+    const deadline = Date.now() + o.stopTimeoutMs;
+    while (pid && isProcessAlive(pid) && Date.now() < deadline) {
+      if (await canConnect(o.connection, 1000)) return 'was-up';
+      await sleep(100);
+    }
+    state = await serverState(o.connection, o.pidFile);
+    if (state === 'up') return 'was-up';
+    if (state === 'stopping') {
+      throw new QuiesceError('stop-timeout', 'The server is neither accepting connections nor stopping.', 'Look at its error log; when it has exited, run `quiesce recover`.');
+    }
+  }
+  await startServer(o);
+  return 'started';
+}

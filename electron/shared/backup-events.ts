@@ -1,0 +1,41 @@
+/** What the engine reports while it works. Tagged by `type`, the same shape for the CLI's
+ *  --json lines and (later) the IPC progress stream. Imports nothing. */
+
+export const BACKUP_STEPS = [
+  'stop-replication',
+  'record-coordinates',
+  'shutdown',
+  'copy',
+  'start-server',
+  'start-replication',
+  'archive',
+] as const;
+export type BackupStep = (typeof BACKUP_STEPS)[number];
+
+export const STEP_LABELS: Record<BackupStep, string> = {
+  'stop-replication': 'Stopping replication (SQL thread, then I/O thread)',
+  'record-coordinates': 'Recording replication coordinates',
+  shutdown: 'Shutting the replica down',
+  copy: 'Copying files while the server is down',
+  'start-server': 'Starting the replica again',
+  'start-replication': 'Waiting for replication to run',
+  archive: 'Compressing and checksumming the archive',
+};
+
+export interface ProgressSnapshot {
+  step: BackupStep;
+  bytesDone: number;
+  bytesTotal: number;
+  filesDone: number;
+  filesTotal: number;
+  /** bytes per second over the recent past; 0 until measurable */
+  rate: number;
+  /** seconds left at the current rate; null until measurable */
+  etaSeconds: number | null;
+}
+
+export type BackupEvent =
+  | { type: 'step'; step: BackupStep; label: string }
+  | ({ type: 'progress' } & ProgressSnapshot)
+  | { type: 'warning'; message: string }
+  | { type: 'log'; message: string };

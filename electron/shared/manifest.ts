@@ -1,0 +1,91 @@
+/** MANIFEST.json, the last entry of every archive. See docs/archive-format.md. */
+
+export const MANIFEST_NAME = 'MANIFEST.json';
+export const MANIFEST_FORMAT = 'quiesce-archive/1';
+
+export type ComponentKind =
+  | 'datadir'
+  | 'innodb-data'
+  | 'innodb-log'
+  | 'innodb-undo'
+  | 'tablespace'
+  | 'relaylog'
+  | 'loadtmp'
+  | 'metadata'
+  | 'binlog'
+  | 'config';
+
+export interface ArchivedComponent {
+  /** top-level folder in the archive, e.g. "datadir" or "tablespace-1" */
+  name: string;
+  kind: ComponentKind;
+  /** the absolute directory it was copied from */
+  originalPath: string;
+}
+
+export interface ArchivedFile {
+  /** relative to the archive root, '/'-separated, starts with a component name */
+  path: string;
+  size: number;
+  mode: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+export interface ReplicationChannelCoordinates {
+  channel: string;
+  sourceHost: string | null;
+  sourcePort: number | null;
+  sourceUser: string | null;
+  /** source binlog file/position the SQL thread has executed up to: where to resume from */
+  sourceLogFile: string | null;
+  sourceLogPos: number | null;
+  /** source binlog file/position the I/O thread has read up to */
+  readSourceLogFile: string | null;
+  readSourceLogPos: number | null;
+  relayLogFile: string | null;
+  relayLogPos: number | null;
+  /** MySQL: Retrieved_Gtid_Set; MariaDB: Gtid_IO_Pos */
+  retrievedGtids: string | null;
+  usingGtid: string | null;
+}
+
+export interface ReplicationCoordinates {
+  channels: ReplicationChannelCoordinates[];
+  /** convenience copies of the default (first) channel, as the manual's CHANGE MASTER TO needs */
+  sourceLogFile: string | null;
+  sourceLogPos: number | null;
+  /** MySQL gtid_executed */
+  gtidExecuted: string | null;
+  /** MariaDB gtid_slave_pos / gtid_binlog_pos */
+  gtidSlavePos: string | null;
+  gtidBinlogPos: string | null;
+}
+
+export interface ServerIdentity {
+  product: 'mysql' | 'mariadb';
+  version: string;
+  serverId: number | null;
+  /** MySQL only; MariaDB has none */
+  serverUuid: string | null;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  tool: { name: 'quiesce'; version: string };
+  method: 'cold';
+  host: string;
+  server: ServerIdentity;
+  startedAt: string;
+  serverDownAt: string;
+  /** null when the archive was written while the server was down (no room to stage) */
+  serverUpAt: string | null;
+  finishedAt: string;
+  replication: ReplicationCoordinates;
+  components: ArchivedComponent[];
+  /** every directory, so empty ones come back too */
+  directories: string[];
+  symlinks: { path: string; target: string }[];
+  files: ArchivedFile[];
+  totalBytes: number;
+}
