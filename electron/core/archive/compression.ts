@@ -11,13 +11,18 @@ const BLOCK_BYTES = 8 << 20;
 
 type CompressBlock = (block: Buffer) => Promise<Buffer>;
 
+/** Throws before anything is touched when this Node cannot write the format. */
+export function assertFormatAvailable(format: ArchiveFormat): void {
+  if (format === 'tar.zst' && typeof zlib.zstdCompress !== 'function') {
+    throw new QuiesceError('no-zstd', `This Node.js (${process.version}) has no zstd; Quiesce needs Node 22.15 or newer for .tar.zst.`, 'Run it through `npm run`/`npx` (which use the bundled Node 24), or choose --format tar.gz.');
+  }
+}
+
 function blockCompressor(format: ArchiveFormat): CompressBlock {
+  assertFormatAvailable(format);
   if (format === 'tar.gz') {
     const gzip = promisify(zlib.gzip);
     return (block) => gzip(block, { level: 6 });
-  }
-  if (typeof zlib.zstdCompress !== 'function') {
-    throw new QuiesceError('no-zstd', `This Node.js (${process.version}) has no zstd; Quiesce needs Node 22.15 or newer for .tar.zst.`, 'Run it through `npm run`/`npx` (which use the bundled Node 24), or choose --format tar.gz.');
   }
   const zstd = promisify(zlib.zstdCompress);
   const params = { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_checksumFlag]: 1 };

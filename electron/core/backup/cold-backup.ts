@@ -4,9 +4,9 @@ import path from 'node:path';
 import { STEP_LABELS, type BackupStep } from '../../shared/backup-events.js';
 import { MANIFEST_FORMAT, type Manifest, type ReplicationCoordinates } from '../../shared/manifest.js';
 import { writeArchive, type ArchiveResult } from '../archive/write-archive.js';
-import type { ArchiveFormat } from '../archive/compression.js';
+import { assertFormatAvailable, type ArchiveFormat } from '../archive/compression.js';
 import { QuiesceError, describeError } from '../errors.js';
-import { Journal, defaultStateDir } from '../jobs/journal.js';
+import { Journal, defaultStateDir, type JobRecord } from '../jobs/journal.js';
 import { openSession, type ConnectionOptions } from '../mysql/connection.js';
 import type { ChannelStatus } from '../mysql/replica-status.js';
 import {
@@ -77,7 +77,7 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   const timeouts: Timeouts = { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(given) };
   const format = o.format ?? 'tar.zst';
   const startedAt = new Date();
-  const step = (s: BackupStep) => emit({ type: 'step', step: s, label: STEP_LABELS[s] });
+  assertFormatAvailable(format);
 
   let session = await openSession(o.connection);
   let report: InspectReport;
@@ -119,6 +119,11 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     partialArchive: `${target}.partial`,
     stagingDir: null,
   });
+  /** the journal first, then the world: a crash between the two errs on the safe side */
+  const enter = async (s: BackupStep, changes: Partial<JobRecord> = {}) => {
+    await journal.step(s, changes);
+    emit({ type: 'step', step: s, label: STEP_LABELS[s] });
+  };
   const stagingDir = staged ? path.join(destination.dir, `.quiesce-staging-${journal.record.jobId}`) : null;
   if (stagingDir) await journal.update({ stagingDir });
 
@@ -150,32 +155,28 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   });
 
   try {
-    step('stop-replication');
-    await journal.step('stop-replication');
+    await enter('stop-replication');
     await stopSqlThreadsWithoutTempTables(session, report.flavor, before, timeouts.tempTablesMs, (open) =>
       emit({ type: 'log', message: `The SQL thread holds ${open} temporary table(s) open; letting it run a little and trying again.` }),
     );
     await stopIoThreads(session, report.flavor, before);
 
-    step('record-coordinates');
+    await enter('record-coordinates');
     coordinates = await recordCoordinates(session, report.flavor);
 
-    step('shutdown');
-    await journal.step('shutdown', { serverStopped: true });
+    await enter('shutdown', { serverStopped: true });
     downAt = performance.now();
     downAtIso = new Date().toISOString();
     await shutdownServer({ session, connection: o.connection, spec: control, pid, timeoutMs: timeouts.stopMs });
     inventory = await takeInventory(report.plans, skippedPaths(report.files));
 
     if (stagingDir) {
-      step('copy');
-      await journal.step('copy');
+      await enter('copy');
       const meter = new ProgressMeter('copy', inventory.totalBytes, inventory.fileCount, emit);
       await stageFiles(inventory.entries, stagingDir, meter);
       meter.finish();
     } else {
-      step('archive');
-      await journal.step('archive');
+      await enter('archive');
       const meter = new ProgressMeter('archive', inventory.totalBytes, inventory.fileCount, emit);
       archive = await writeArchive({ target, format, entries: inventory.entries, readPath: (e) => e.absPath, manifest: manifestFor(null), progress: meter });
       meter.finish();
@@ -189,14 +190,12 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   // Bring the replica back, whatever happened above.
   let replicationAfter: ChannelStatus[] = [];
   try {
-    step('start-server');
-    await journal.step('start-server');
+    await enter('start-server');
     await ensureServerRunning({ spec: control, connection: o.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, timeoutMs: timeouts.startMs, stopTimeoutMs: timeouts.stopMs });
     upAt = performance.now();
     upAtIso = new Date().toISOString();
     await journal.update({ serverStopped: false });
-    step('start-replication');
-    await journal.step('start-replication');
+    await enter('start-replication');
     session = await openSession(o.connection);
     try {
       await startThreadsAsBefore(session, report.flavor, before);
@@ -206,7 +205,8 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     }
   } catch (bringBackError) {
     await removeLeftovers(stagingDir, `${target}.partial`);
-    // the journal stays: `quiesce recover` can finish bringing the server back
+    // the journal stays, handed over: `quiesce recover` (or any later start) finishes the job
+    await journal.handOver().catch(() => undefined);
     throw failure
       ? new QuiesceError('backup-failed', `${describeError(failure)} Then bringing the replica back failed too: ${describeError(bringBackError)}`, 'Run `quiesce recover`.', { cause: failure })
       : bringBackError;
@@ -220,8 +220,7 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
 
   try {
     if (!archive) {
-      step('archive');
-      await journal.step('archive');
+      await enter('archive');
       const inv = inventory!;
       const meter = new ProgressMeter('archive', inv.totalBytes, inv.fileCount, emit);
       archive = await writeArchive({

@@ -12,7 +12,8 @@ import type { ServerControlSpec } from '../server/control-spec.js';
  */
 export interface JobRecord {
   jobId: string;
-  /** the process doing the job: when it is gone and the record is not, the job was abandoned */
+  /** the process doing the job: when it is gone and the record is not, the job was abandoned;
+   *  0 once the process gave up and handed the job over to `recover` */
   pid: number;
   hostname: string;
   startedAt: string;
@@ -61,6 +62,11 @@ export class Journal {
 
   async step(step: string, changes: Partial<JobRecord> = {}): Promise<void> {
     await this.update({ ...changes, step });
+  }
+
+  /** This process could not finish: let any later process (`quiesce recover`) take the job over. */
+  async handOver(): Promise<void> {
+    await this.update({ pid: 0 });
   }
 
   async end(): Promise<void> {

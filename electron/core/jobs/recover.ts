@@ -18,7 +18,8 @@ export interface RecoveryOutcome {
 
 /** A job whose process is gone (on this host) and whose record was never closed. */
 export function isAbandoned(record: JobRecord): boolean {
-  return record.hostname === os.hostname() && record.pid !== process.pid && !isProcessAlive(record.pid);
+  if (record.hostname !== os.hostname()) return false;
+  return record.pid <= 0 || (record.pid !== process.pid && !isProcessAlive(record.pid));
 }
 
 /**

@@ -1,0 +1,42 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/** The built CLI, run the way a user runs it (`npm test` builds it first). */
+export const CLI = path.resolve('out/cli/quiesce.js');
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout's JSON lines, for --json runs */
+  lines: Record<string, unknown>[];
+}
+
+export function runCli(args: string[], env: Record<string, string> = {}, onLine?: (line: Record<string, unknown>, child: ChildProcess) => void): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    const lines: Record<string, unknown>[] = [];
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      pending += d.toString();
+      let nl;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const text = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        try {
+          const line = JSON.parse(text) as Record<string, unknown>;
+          lines.push(line);
+          onLine?.(line, child);
+        } catch {
+          // human output
+        }
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, lines }));
+  });
+}
