@@ -31,7 +31,7 @@ export interface ConnectionValues {
 
 /** Refuses a password flag outright: it would be visible in `ps` to every user. */
 export function refusePasswordFlag(argv: string[]): void {
-  if (argv.some((a) => /^(-p|--password)(=|$)/.test(a))) {
+  if (argv.some((a) => /^(-p|--password)(=|$)|^-p./.test(a))) {
     throw new UsageError('Passwords are not taken on the command line (every user could read them in the process list). Set QUIESCE_PASSWORD, or answer the prompt.');
   }
 }

@@ -1,17 +1,18 @@
-import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { RowDataPacket } from 'mysql2/promise';
 import type { ConnectionOptions } from '../../electron/core/mysql/connection.js';
 import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
 import type { ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
+import { createSampleSchema } from '../../electron/core/sandbox/sample-data.js';
 
 export { connectAsRoot, type ReplicaPair };
 
 /** A fresh source + replica for one test file; `destroy` stops both by pid and removes everything. */
 export async function startPair(): Promise<ReplicaPair> {
   const pair = await createReplicaPair();
-  await seed(pair.source);
+  await createSampleSchema(pair.source);
   await waitForCatchUp(pair);
   return pair;
 }
@@ -26,27 +27,7 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `quiesce-${prefix}-`));
 }
 
-/** InnoDB tables with a secondary index and one MyISAM table: what a real schema has. */
-export async function seed(source: ThrowawayServer, rows = 2000): Promise<void> {
-  const c = await connectAsRoot(source);
-  try {
-    await c.query(`CREATE DATABASE IF NOT EXISTS shop;
-      CREATE TABLE IF NOT EXISTS shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, customer VARCHAR(40), amount DECIMAL(10,2), note TEXT, KEY (customer)) ENGINE=InnoDB;
-      CREATE TABLE IF NOT EXISTS shop.audit (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(200)) ENGINE=MyISAM;`);
-    await insertRows(c, rows);
-  } finally {
-    await c.end();
-  }
-}
-
-export async function insertRows(c: Connection, rows: number, randomBytes = 0): Promise<void> {
-  for (let done = 0; done < rows; done += 500) {
-    const batch = Math.min(500, rows - done);
-    const values = Array.from({ length: batch }, (_, i) => `('c${(done + i) % 97}', ${(done + i) % 1000}.25, ${randomBytes ? `TO_BASE64(RANDOM_BYTES(${Math.min(randomBytes, 1024)}))` : `REPEAT('n', ${(done + i) % 50})`})`);
-    await c.query(`INSERT INTO shop.orders (customer, amount, note) VALUES ${values.join(',')}`);
-    await c.query(`INSERT INTO shop.audit (msg) VALUES ('batch ${done}')`);
-  }
-}
+export { createSampleSchema as seed, insertSampleRows as insertRows } from '../../electron/core/sandbox/sample-data.js';
 
 /** Keeps writing to the source until stopped; returns how many transactions it committed. */
 export function startWriter(source: ThrowawayServer): { stop: () => Promise<number> } {
@@ -111,13 +92,6 @@ export async function checksums(server: ThrowawayServer): Promise<Record<string,
 export async function threadsRunning(pair: ReplicaPair): Promise<{ io: string; sql: string }> {
   const s = await replicaStatus(pair.replica);
   return { io: String(s.Slave_IO_Running), sql: String(s.Slave_SQL_Running) };
-}
-
-/** Test seam for "the server will not start": an option mariadbd refuses, and its removal. */
-export async function breakOptionFile(server: ThrowawayServer): Promise<() => Promise<void>> {
-  const original = await readFile(server.defaultsFile, 'utf8');
-  await appendFile(server.defaultsFile, 'no-such-option-for-quiesce-test=1\n');
-  return () => writeFile(server.defaultsFile, original);
 }
 
 /** A small tmpfs (we run as root): a destination that fills up, or a read-only one. */

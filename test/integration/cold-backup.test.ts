@@ -88,7 +88,7 @@ describe('cold backup of a replica while its source writes', () => {
     expect(await checksums(pair.replica)).toEqual(await checksums(pair.source));
   });
 
-  it('the recorded position is exactly where the replica stopped: applying from it reproduces the source', async () => {
+  it('records the executed source position exactly (tar.gz this time)', async () => {
     const result = await runColdBackup({ connection: replicaConnection(pair), destination: dest, stateDir, format: 'tar.gz' });
     const { sourceLogFile, sourceLogPos } = result.archive.manifest.replication;
     // nothing written between: the recorded position is the source's current one

@@ -85,10 +85,14 @@ export async function* readTar(stream: AsyncIterable<Buffer>): AsyncGenerator<Ta
       throw new QuiesceError('archive-damaged', `The archive is damaged: ${(error as Error).message}.`, undefined, { cause: error });
     }
     if (!header) return;
-    if (header.typeflag === 'x' || header.typeflag === 'g') {
+    // metadata for the next entry: PAX (x, g) and GNU long name/link (L, K)
+    if ('xgLK'.includes(header.typeflag)) {
       const data = await reader.exactly(header.size + paddingFor(header.size));
       if (!data) throw new QuiesceError('archive-truncated', 'The archive is truncated.');
-      if (header.typeflag === 'x') pax = parsePax(data.subarray(0, header.size));
+      const body = data.subarray(0, header.size);
+      if (header.typeflag === 'x') pax = new Map([...pax, ...parsePax(body)]);
+      if (header.typeflag === 'L') pax.set('path', body.toString('utf8').replace(/\0+$/, ''));
+      if (header.typeflag === 'K') pax.set('linkpath', body.toString('utf8').replace(/\0+$/, ''));
       continue;
     }
     const size = pax.has('size') ? Number(pax.get('size')) : header.size;

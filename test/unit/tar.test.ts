@@ -1,0 +1,129 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeArchive } from '../../electron/core/archive/write-archive.js';
+import { openArchive, readTar } from '../../electron/core/archive/read-archive.js';
+import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
+import { MANIFEST_FORMAT, type Manifest } from '../../electron/shared/manifest.js';
+import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
+import type { ArchiveFormat } from '../../electron/core/archive/compression.js';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'quiesce-tar-'));
+
+/** A tree with what trips tar writers: a long path, non-ASCII, an empty file, a symlink, an empty dir. */
+async function sampleTree(root: string): Promise<InventoryEntry[]> {
+  const longName = `${'deep/'.repeat(30)}tablespace.ibd`;
+  const files: [string, Buffer][] = [
+    ['ibdata1', Buffer.alloc(3 * 1024 * 1024 + 17, 7)],
+    ['empty', Buffer.alloc(0)],
+    ['café/ç.frm', Buffer.from('unicode name')],
+    [longName, Buffer.from('long path')],
+  ];
+  const entries: InventoryEntry[] = [];
+  const dirs = new Set<string>();
+  for (const [rel, data] of files) {
+    const abs = path.join(root, rel);
+    await mkdir(path.dirname(abs), { recursive: true });
+    await writeFile(abs, data);
+    for (let d = path.posix.dirname(rel); d !== '.'; d = path.posix.dirname(d)) dirs.add(d);
+    entries.push({ component: 'datadir', relPath: rel, absPath: abs, type: 'file', size: data.length, mode: 0o640, mtimeMs: 1_700_000_000_500 });
+  }
+  await mkdir(path.join(root, 'empty-db'));
+  dirs.add('empty-db');
+  await symlink('../elsewhere', path.join(root, 'link'));
+  entries.push({ component: 'datadir', relPath: 'link', absPath: path.join(root, 'link'), type: 'symlink', size: 0, mode: 0o777, mtimeMs: 0, linkTarget: '../elsewhere' });
+  for (const d of [...dirs].sort()) entries.unshift({ component: 'datadir', relPath: d, absPath: path.join(root, d), type: 'directory', size: 0, mode: 0o750, mtimeMs: 0 });
+  return entries;
+}
+
+const manifestOf = (files: Manifest['files']): Manifest => ({
+  format: MANIFEST_FORMAT,
+  tool: { name: 'quiesce', version: 'test' },
+  method: 'cold',
+  host: 'h',
+  server: { product: 'mariadb', version: '10.11', serverId: 2, serverUuid: null },
+  startedAt: '',
+  serverDownAt: '',
+  serverUpAt: null,
+  finishedAt: '',
+  replication: { channels: [], sourceLogFile: 'binlog.000001', sourceLogPos: 4, gtidExecuted: null, gtidSlavePos: null, gtidBinlogPos: null },
+  components: [{ name: 'datadir', kind: 'datadir', originalPath: '/var/lib/mysql' }],
+  directories: [],
+  symlinks: [],
+  files,
+  totalBytes: files.reduce((s, f) => s + f.size, 0),
+});
+
+async function build(format: ArchiveFormat): Promise<{ dir: string; archive: string; entries: InventoryEntry[] }> {
+  const dir = tmp();
+  const src = path.join(dir, 'src');
+  const entries = await sampleTree(src);
+  const archive = path.join(dir, `a.${format}`);
+  await writeArchive({ target: archive, format, entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
+  return { dir, archive, entries };
+}
+
+describe('archive writer and reader', () => {
+  for (const format of ['tar.zst', 'tar.gz'] as const) {
+    it(`${format}: reads back every entry byte for byte, manifest last`, async () => {
+      const { archive, entries } = await build(format);
+      const got = new Map<string, { type: string; data: Buffer; link: string }>();
+      for await (const e of readTar(openArchive(archive))) {
+        const parts: Buffer[] = [];
+        for await (const c of e.chunks) parts.push(c);
+        got.set(e.name, { type: e.type, data: Buffer.concat(parts), link: e.linkTarget });
+      }
+      for (const e of entries) {
+        const name = `datadir/${e.relPath}${e.type === 'directory' ? '/' : ''}`;
+        expect(got.get(name)?.type, name).toBe(e.type);
+        if (e.type === 'file') expect(got.get(name)!.data.equals(await readFile(e.absPath)), name).toBe(true);
+        if (e.type === 'symlink') expect(got.get(name)!.link).toBe('../elsewhere');
+      }
+      expect([...got.keys()].at(-1)).toBe('MANIFEST.json');
+      expect((await verifyArchive(archive)).ok).toBe(true);
+    });
+  }
+
+  it('is standard: GNU tar and the zstd tool extract it unchanged', async () => {
+    const { dir, archive, entries } = await build('tar.zst');
+    const out = path.join(dir, 'out');
+    await mkdir(out);
+    execFileSync('tar', ['--zstd', '-xf', archive, '-C', out]);
+    for (const e of entries.filter((x) => x.type === 'file')) {
+      expect((await readFile(path.join(out, 'datadir', e.relPath))).equals(await readFile(e.absPath)), e.relPath).toBe(true);
+    }
+  });
+
+  it('verify names a flipped byte, a missing file and a truncated archive', async () => {
+    const { dir, archive } = await build('tar.gz');
+    // rebuild the archive with one byte of one file changed after the manifest was computed
+    const out = path.join(dir, 'x');
+    await mkdir(out);
+    execFileSync('tar', ['-xzf', archive, '-C', out]);
+    await writeFile(path.join(out, 'datadir', 'café', 'ç.frm'), 'unicodE name');
+    const flipped = path.join(dir, 'flipped.tar.gz');
+    execFileSync('tar', ['-czf', flipped, '-C', out, 'datadir', 'MANIFEST.json']);
+    const bad = await verifyArchive(flipped);
+    expect(bad.ok).toBe(false);
+    expect(bad.problems, JSON.stringify(bad.problems)).toEqual([{ path: 'datadir/café/ç.frm', problem: 'checksum' }]);
+
+    const missing = path.join(dir, 'missing.tar.gz');
+    execFileSync('tar', ['-czf', missing, '-C', out, '--exclude', 'empty', 'datadir', 'MANIFEST.json']);
+    expect((await verifyArchive(missing)).problems).toContainEqual({ path: 'datadir/empty', problem: 'missing' });
+
+    const whole = await readFile(archive);
+    const truncated = path.join(dir, 'truncated.tar.gz');
+    await writeFile(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
+    await expect(verifyArchive(truncated)).rejects.toThrow(/damaged|truncated|cannot be read/);
+  });
+
+  it('the archive is owner-only and no .partial remains', async () => {
+    const { dir, archive } = await build('tar.zst');
+    const { statSync, readdirSync } = await import('node:fs');
+    expect(statSync(archive).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).filter((n) => n.endsWith('.partial'))).toEqual([]);
+  });
+});
