@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -101,4 +102,25 @@ export async function mountTmpfs(dir: string, options: string): Promise<() => Pr
   return async () => {
     execFileSync('umount', [dir]);
   };
+}
+
+export interface PairFixture {
+  pair: ReplicaPair;
+  /** an empty destination folder */
+  dest: string;
+  stateDir: string;
+}
+
+/** One source + replica for the calling test file: started before its tests, removed after. */
+export function usePair(): PairFixture {
+  const fixture = {} as PairFixture;
+  beforeAll(async () => {
+    fixture.pair = await startPair();
+    fixture.dest = await tempDir('dest');
+    fixture.stateDir = await tempDir('state');
+  });
+  afterAll(async () => {
+    if (fixture.pair) await stopPair(fixture.pair);
+  });
+  return fixture;
 }

@@ -1,6 +1,6 @@
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BackupEvent } from '../../electron/shared/backup-events.js';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
@@ -9,36 +9,22 @@ import {
   checksums,
   connectAsRoot,
   replicaConnection,
-  startPair,
   startWriter,
-  stopPair,
-  tempDir,
   threadsRunning,
   waitForCatchUp,
-  type ReplicaPair,
+  usePair,
 } from '../helpers/pair.js';
 
 describe('cold backup of a replica while its source writes', () => {
-  let pair: ReplicaPair;
-  let dest: string;
-  let stateDir: string;
-
-  beforeAll(async () => {
-    pair = await startPair();
-    dest = await tempDir('dest');
-    stateDir = await tempDir('state');
-  });
-  afterAll(async () => {
-    if (pair) await stopPair(pair);
-  });
+  const f = usePair();
 
   it('archives everything the manual lists, restarts the replica, and replication catches up', async () => {
     // a SQL_LOAD file as a statement-based LOAD DATA interrupted mid-apply leaves one
-    const sqlLoad = path.join(pair.loadTmpDir, 'SQL_LOAD-2-1-7.data');
+    const sqlLoad = path.join(f.pair.loadTmpDir, 'SQL_LOAD-2-1-7.data');
     await writeFile(sqlLoad, 'half,loaded\nrows,here\n');
-    const writer = startWriter(pair.source);
+    const writer = startWriter(f.pair.source);
     const events: BackupEvent[] = [];
-    const result = await runColdBackup({ connection: replicaConnection(pair), destination: dest, stateDir, onEvent: (e) => events.push(e) });
+    const result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir, onEvent: (e) => events.push(e) });
     const written = await writer.stop();
     expect(written).toBeGreaterThan(0);
 
@@ -58,14 +44,14 @@ describe('cold backup of a replica while its source writes', () => {
     const manifest = result.archive.manifest;
     expect(manifest.components).toEqual(
       expect.arrayContaining([
-        { name: 'datadir', kind: 'datadir', originalPath: pair.replica.datadir },
-        { name: 'relaylog', kind: 'relaylog', originalPath: pair.relayLogDir },
-        { name: 'loadtmp', kind: 'loadtmp', originalPath: pair.loadTmpDir },
+        { name: 'datadir', kind: 'datadir', originalPath: f.pair.replica.datadir },
+        { name: 'relaylog', kind: 'relaylog', originalPath: f.pair.relayLogDir },
+        { name: 'loadtmp', kind: 'loadtmp', originalPath: f.pair.loadTmpDir },
       ]),
     );
     expect(manifest.replication.sourceLogFile).toMatch(/^binlog\.\d{6}$/);
     expect(manifest.replication.sourceLogPos).toBeGreaterThan(0);
-    expect(manifest.replication.channels[0]!.sourcePort).toBe(pair.source.port);
+    expect(manifest.replication.channels[0]!.sourcePort).toBe(f.pair.source.port);
     expect(manifest.server.product).toBe('mariadb');
 
     const verified = await verifyArchive(result.archive.path);
@@ -74,8 +60,8 @@ describe('cold backup of a replica while its source writes', () => {
 
     // owner-only, renamed into place, nothing left behind
     expect((await stat(result.archive.path)).mode & 0o777).toBe(0o600);
-    expect(await readdir(dest)).toEqual([path.basename(result.archive.path)]);
-    expect(await readdir(path.join(stateDir, 'jobs'))).toEqual([]);
+    expect(await readdir(f.dest)).toEqual([path.basename(result.archive.path)]);
+    expect(await readdir(path.join(f.stateDir, 'jobs'))).toEqual([]);
 
     expect(result.staged).toBe(true);
     expect(result.downtimeMs).toBeGreaterThan(0);
@@ -83,16 +69,16 @@ describe('cold backup of a replica while its source writes', () => {
     expect(steps).toEqual(['stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
     expect(events.some((e) => e.type === 'progress' && e.step === 'archive' && e.bytesDone === e.bytesTotal)).toBe(true);
 
-    expect(await threadsRunning(pair)).toEqual({ io: 'Yes', sql: 'Yes' });
-    await waitForCatchUp(pair);
-    expect(await checksums(pair.replica)).toEqual(await checksums(pair.source));
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    await waitForCatchUp(f.pair);
+    expect(await checksums(f.pair.replica)).toEqual(await checksums(f.pair.source));
   });
 
   it('records the executed source position exactly (tar.gz this time)', async () => {
-    const result = await runColdBackup({ connection: replicaConnection(pair), destination: dest, stateDir, format: 'tar.gz' });
+    const result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir, format: 'tar.gz' });
     const { sourceLogFile, sourceLogPos } = result.archive.manifest.replication;
     // nothing written between: the recorded position is the source's current one
-    const c = await connectAsRoot(pair.source);
+    const c = await connectAsRoot(f.pair.source);
     try {
       const [rows] = await c.query<import('mysql2/promise').RowDataPacket[]>('SHOW MASTER STATUS');
       expect({ file: sourceLogFile, pos: sourceLogPos }).toEqual({ file: rows[0]!.File, pos: Number(rows[0]!.Position) });
@@ -105,16 +91,16 @@ describe('cold backup of a replica while its source writes', () => {
 
   it('waits for the SQL thread to close temporary tables before shutting down', async () => {
     // a statement-logged temporary table held open on the source is open on the replica too
-    const holder = await connectAsRoot(pair.source);
+    const holder = await connectAsRoot(f.pair.source);
     await holder.query("SET SESSION binlog_format = 'STATEMENT'");
     await holder.query('CREATE TEMPORARY TABLE shop.scratch (id INT)');
     await holder.query('INSERT INTO shop.scratch VALUES (1)');
-    await waitForCatchUp(pair);
+    await waitForCatchUp(f.pair);
     const release = setTimeout(() => void holder.end(), 2500); // the session ends: DROP TEMPORARY TABLE replicates
     const events: BackupEvent[] = [];
     const started = Date.now();
     try {
-      const result = await runColdBackup({ connection: replicaConnection(pair), destination: dest, stateDir, onEvent: (e) => events.push(e) });
+      const result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir, onEvent: (e) => events.push(e) });
       expect((await verifyArchive(result.archive.path)).ok).toBe(true);
     } finally {
       clearTimeout(release);
@@ -122,8 +108,8 @@ describe('cold backup of a replica while its source writes', () => {
     }
     expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
     expect(events.some((e) => e.type === 'log' && /temporary table/.test(e.message))).toBe(true);
-    expect(await threadsRunning(pair)).toEqual({ io: 'Yes', sql: 'Yes' });
-    await waitForCatchUp(pair);
-    expect(await checksums(pair.replica)).toEqual(await checksums(pair.source));
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    await waitForCatchUp(f.pair);
+    expect(await checksums(f.pair.replica)).toEqual(await checksums(f.pair.source));
   });
 });

@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { canConnect } from '../../electron/core/mysql/connection.js';
 import { QuiesceError } from '../../electron/core/errors.js';
@@ -12,23 +12,21 @@ import {
   insertRows,
   mountTmpfs,
   replicaConnection,
-  startPair,
-  stopPair,
   tempDir,
   threadsRunning,
   waitForCatchUp,
+  usePair,
   type ReplicaPair,
 } from '../helpers/pair.js';
 
 /** Every failure must end like this: the replica up, replicating, and nothing half-written. */
-async function expectReplicaBackAndClean(pair: ReplicaPair, dest: string, stateDir: string): Promise<void> {
+async function expectReplicaBackAndClean(pair: ReplicaPair, dest: string): Promise<void> {
   expect(await canConnect(replicaConnection(pair))).toBe(true);
   expect(await threadsRunning(pair)).toEqual({ io: 'Yes', sql: 'Yes' });
   const left = await readdir(dest);
   expect(left.filter((n) => n.endsWith('.partial') || n.startsWith('.quiesce-staging'))).toEqual([]);
   await waitForCatchUp(pair);
   expect(await checksums(pair.replica)).toEqual(await checksums(pair.source));
-  void stateDir;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<QuiesceError> {
@@ -41,69 +39,58 @@ async function rejection(promise: Promise<unknown>): Promise<QuiesceError> {
 }
 
 describe('a backup that fails leaves the replica running and nothing behind', () => {
-  let pair: ReplicaPair;
-  let dest: string;
-  let stateDir: string;
-
-  beforeAll(async () => {
-    pair = await startPair();
-    dest = await tempDir('dest');
-    stateDir = await tempDir('state');
-  });
-  afterAll(async () => {
-    if (pair) await stopPair(pair);
-  });
+  const f = usePair();
 
   it('wrong password: refused before anything is touched, in words that say what to check', async () => {
-    const error = await rejection(runColdBackup({ connection: replicaConnection(pair, 'not-the-password'), destination: dest, stateDir }));
+    const error = await rejection(runColdBackup({ connection: replicaConnection(f.pair, 'not-the-password'), destination: f.dest, stateDir: f.stateDir }));
     expect(error.code).toBe('access-denied');
     expect(error.message).toContain("refused user 'quiesce'");
-    await expectReplicaBackAndClean(pair, dest, stateDir);
+    await expectReplicaBackAndClean(f.pair, f.dest);
   });
 
   it('not a replica: the source is refused', async () => {
     const error = await rejection(
-      runColdBackup({ connection: { socket: pair.source.socket, user: pair.backupUser.user, password: pair.backupUser.password }, destination: dest, stateDir }),
+      runColdBackup({ connection: { socket: f.pair.source.socket, user: f.pair.backupUser.user, password: f.pair.backupUser.password }, destination: f.dest, stateDir: f.stateDir }),
     );
     expect(error.message).toMatch(/is not a replica/);
-    expect(await canConnect({ socket: pair.source.socket, user: 'root' })).toBe(true);
+    expect(await canConnect({ socket: f.pair.source.socket, user: 'root' })).toBe(true);
   });
 
   it('destination missing, read-only, or inside the datadir: refused before anything is touched', async () => {
-    const missing = await rejection(runColdBackup({ connection: replicaConnection(pair), destination: path.join(dest, 'nope'), stateDir }));
+    const missing = await rejection(runColdBackup({ connection: replicaConnection(f.pair), destination: path.join(f.dest, 'nope'), stateDir: f.stateDir }));
     expect(missing.code).toBe('destination-missing');
 
-    const inside = path.join(pair.replica.datadir, 'backups');
+    const inside = path.join(f.pair.replica.datadir, 'backups');
     await mkdir(inside);
-    const insideError = await rejection(runColdBackup({ connection: replicaConnection(pair), destination: inside, stateDir }));
+    const insideError = await rejection(runColdBackup({ connection: replicaConnection(f.pair), destination: inside, stateDir: f.stateDir }));
     expect(insideError.code).toBe('destination-inside');
 
     const readOnly = await tempDir('ro');
     const unmount = await mountTmpfs(readOnly, 'size=8m,ro');
     try {
-      const roError = await rejection(runColdBackup({ connection: replicaConnection(pair), destination: readOnly, stateDir }));
+      const roError = await rejection(runColdBackup({ connection: replicaConnection(f.pair), destination: readOnly, stateDir: f.stateDir }));
       expect(roError.code).toBe('destination-unwritable');
     } finally {
       await unmount();
     }
-    await expectReplicaBackAndClean(pair, dest, stateDir);
+    await expectReplicaBackAndClean(f.pair, f.dest);
   });
 
   it('destination fills up mid-archive: partial archive removed, server back, said plainly', async () => {
     // incompressible rows, so the archive outgrows a 24 MiB tmpfs
-    const c = await connectAsRoot(pair.source);
+    const c = await connectAsRoot(f.pair.source);
     try {
       await insertRows(c, 30_000, 1024);
     } finally {
       await c.end();
     }
-    await waitForCatchUp(pair);
+    await waitForCatchUp(f.pair);
     const small = await tempDir('full');
     const unmount = await mountTmpfs(small, 'size=24m');
     try {
       const warnings: string[] = [];
       const error = await rejection(
-        runColdBackup({ connection: replicaConnection(pair), destination: small, stateDir, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) }),
+        runColdBackup({ connection: replicaConnection(f.pair), destination: small, stateDir: f.stateDir, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) }),
       );
       expect(error.code).toBe('destination-full');
       expect(error.message).toMatch(/filled up/);
@@ -112,77 +99,77 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     } finally {
       await unmount();
     }
-    await expectReplicaBackAndClean(pair, dest, stateDir);
+    await expectReplicaBackAndClean(f.pair, f.dest);
   });
 
   it('server does not stop within the timeout: nothing archived, replication restarted', async () => {
-    const start = pair.replica.argv.join(' ');
+    const start = f.pair.replica.argv.join(' ');
     const error = await rejection(
       runColdBackup({
-        connection: replicaConnection(pair),
-        destination: dest,
-        stateDir,
+        connection: replicaConnection(f.pair),
+        destination: f.dest,
+        stateDir: f.stateDir,
         control: { startCommand: start, stopCommand: 'true' }, // a stop that does nothing
         timeouts: { stopMs: 1500 },
       }),
     );
     expect(error.code).toBe('stop-timeout');
     expect(error.message).toMatch(/did not stop within 2 s/);
-    await expectReplicaBackAndClean(pair, dest, stateDir);
+    await expectReplicaBackAndClean(f.pair, f.dest);
   });
 
   it('server fails to start: the error names its log; `quiesce recover` starts it once fixed', async () => {
-    const original = await readFile(pair.replica.defaultsFile, 'utf8');
+    const original = await readFile(f.pair.replica.defaultsFile, 'utf8');
     const error = await rejection(
       runColdBackup({
-        connection: replicaConnection(pair),
-        destination: dest,
-        stateDir,
+        connection: replicaConnection(f.pair),
+        destination: f.dest,
+        stateDir: f.stateDir,
         timeouts: { startMs: 20_000 },
         // while the server is down, an option it refuses appears in its option file
-        onEvent: (e) => e.type === 'step' && e.step === 'copy' && appendFileSync(pair.replica.defaultsFile, 'no-such-option-for-quiesce-test=1\n'),
+        onEvent: (e) => e.type === 'step' && e.step === 'copy' && appendFileSync(f.pair.replica.defaultsFile, 'no-such-option-for-quiesce-test=1\n'),
       }),
     );
     expect(error.code).toBe('start-failed');
-    expect(error.message).toContain(pair.replica.errorLog);
+    expect(error.message).toContain(f.pair.replica.errorLog);
     expect(error.message).toMatch(/no-such-option-for-quiesce-test/);
-    expect(await canConnect(replicaConnection(pair))).toBe(false);
-    expect(await readdir(path.join(stateDir, 'jobs'))).toHaveLength(1);
+    expect(await canConnect(replicaConnection(f.pair))).toBe(false);
+    expect(await readdir(path.join(f.stateDir, 'jobs'))).toHaveLength(1);
 
-    await writeFile(pair.replica.defaultsFile, original);
-    const recovered = await runCli(['recover', '--user', pair.backupUser.user, '--state-dir', stateDir, '--json'], { QUIESCE_PASSWORD: pair.backupUser.password });
+    await writeFile(f.pair.replica.defaultsFile, original);
+    const recovered = await runCli(['recover', '--user', f.pair.backupUser.user, '--state-dir', f.stateDir, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password });
     expect(recovered.code).toBe(0);
     expect(recovered.lines.at(-1)).toMatchObject({ type: 'result', jobs: [{ server: 'started', replication: 'restarted' }] });
-    expect(await readdir(path.join(stateDir, 'jobs'))).toEqual([]);
-    await expectReplicaBackAndClean(pair, dest, stateDir);
+    expect(await readdir(path.join(f.stateDir, 'jobs'))).toEqual([]);
+    await expectReplicaBackAndClean(f.pair, f.dest);
   });
 
   it('the backup process is SIGKILLed while the server is down: `quiesce recover` brings it back', async () => {
     const killedState = await tempDir('state-killed');
     const run = await runCli(
-      ['backup', '--socket', pair.replica.socket, '--user', pair.backupUser.user, '--dest', dest, '--state-dir', killedState, '--json'],
-      { QUIESCE_PASSWORD: pair.backupUser.password },
+      ['backup', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', f.dest, '--state-dir', killedState, '--json'],
+      { QUIESCE_PASSWORD: f.pair.backupUser.password },
       (line, child) => {
         if (line.type === 'step' && line.step === 'copy') child.kill('SIGKILL');
       },
     );
     expect(run.code).toBeNull(); // killed
-    expect(await canConnect(replicaConnection(pair))).toBe(false);
+    expect(await canConnect(replicaConnection(f.pair))).toBe(false);
 
-    const recovered = await runCli(['recover', '--user', pair.backupUser.user, '--state-dir', killedState, '--json'], { QUIESCE_PASSWORD: pair.backupUser.password });
+    const recovered = await runCli(['recover', '--user', f.pair.backupUser.user, '--state-dir', killedState, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password });
     expect(recovered.stderr).toBe('');
     expect(recovered.code).toBe(0);
     expect(recovered.lines.at(-1)).toMatchObject({ type: 'result', jobs: [{ step: 'copy', server: 'started', replication: 'restarted' }] });
-    await expectReplicaBackAndClean(pair, dest, stateDir);
+    await expectReplicaBackAndClean(f.pair, f.dest);
   });
 
   it('the CLI: one line on stderr and exit 1 on failure; exit 2 and no connection for a password flag', async () => {
-    const wrong = await runCli(['backup', '--socket', pair.replica.socket, '--user', 'quiesce', '--dest', dest], { QUIESCE_PASSWORD: 'wrong' });
+    const wrong = await runCli(['backup', '--socket', f.pair.replica.socket, '--user', 'quiesce', '--dest', f.dest], { QUIESCE_PASSWORD: 'wrong' });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
     expect(wrong.stderr).toMatch(/^quiesce: The server at socket .* refused user 'quiesce'/);
 
-    const flag = await runCli(['backup', '--socket', pair.replica.socket, '--password=secret', '--dest', dest]);
+    const flag = await runCli(['backup', '--socket', f.pair.replica.socket, '--password=secret', '--dest', f.dest]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/not taken on the command line/);
   });
