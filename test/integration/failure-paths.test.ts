@@ -56,6 +56,29 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     expect(await canConnect({ socket: f.pair.source.socket, user: 'root' })).toBe(true);
   });
 
+  it('a second backup of the same replica while one runs is refused, and the first is not disturbed', async () => {
+    const events: string[] = [];
+    const later: { second?: Promise<unknown> } = {};
+    const first = runColdBackup({
+      connection: replicaConnection(f.pair),
+      destination: f.dest,
+      stateDir: f.stateDir,
+      onEvent: (e) => {
+        if (e.type !== 'step') return;
+        events.push(e.step);
+        // the server is up again and the first job is still archiving
+        if (e.step === 'archive') later.second ??= runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir }).catch((x: unknown) => x);
+      },
+    });
+    await first;
+    const error = (await later.second) as QuiesceError;
+    expect(error).toBeInstanceOf(QuiesceError);
+    expect(error.code).toBe('busy');
+    expect(error.message).toMatch(/Another backup of this replica is running/);
+    expect(events).toEqual(['stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+
   it('destination missing, read-only, or inside the datadir: refused before anything is touched', async () => {
     const missing = await rejection(runColdBackup({ connection: replicaConnection(f.pair), destination: path.join(f.dest, 'nope'), stateDir: f.stateDir }));
     expect(missing.code).toBe('destination-missing');

@@ -7,6 +7,7 @@ import { writeArchive, type ArchiveResult } from '../archive/write-archive.js';
 import { assertFormatAvailable, type ArchiveFormat } from '../archive/compression.js';
 import { QuiesceError, describeError } from '../errors.js';
 import { Journal, defaultStateDir, type JobRecord } from '../jobs/journal.js';
+import { isAbandoned } from '../jobs/recover.js';
 import { openSession, type ConnectionOptions } from '../mysql/connection.js';
 import type { ChannelStatus } from '../mysql/replica-status.js';
 import {
@@ -109,7 +110,13 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   }
   const target = path.join(destination.dir, archiveName(report, startedAt, format));
   const before = threadsOf(report.channels);
-  const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {
+  const stateDir = o.stateDir ?? defaultStateDir();
+  const running = (await Journal.readAll(stateDir)).find((j) => j.record.pidFile === report.files.pidFile && !isAbandoned(j.record));
+  if (running) {
+    await session.end().catch(() => undefined);
+    throw new QuiesceError('busy', `Another backup of this replica is running (job ${running.record.jobId}, process ${running.record.pid}, step "${running.record.step}").`, 'Wait for it to finish.');
+  }
+  const journal = await Journal.begin(stateDir, {
     connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
     control,
     pidFile: report.files.pidFile,
