@@ -4,6 +4,7 @@ import { TOOL_VERSION } from '../core/version.js';
 import { BACKUP_HELP, backupCommand } from './commands/backup.js';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.js';
 import { RECOVER_HELP, recoverCommand } from './commands/recover.js';
+import { RESTORE_HELP, restoreCommand } from './commands/restore.js';
 import { VERIFY_HELP, verifyCommand } from './commands/verify.js';
 import { UsageError, refusePasswordFlag } from './options.js';
 import { JsonReporter, TextReporter, type Reporter } from './reporter.js';
@@ -14,7 +15,8 @@ Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
 
   inspect    what a backup of this replica would do (read-only)
   backup     cold backup: stop replication, shut down, copy, start, archive
-  verify     check an archive against its manifest
+  verify     check an archive against its manifest (--restore-test: and prove it restores)
+  restore    put a backup back, at its original paths or new ones
   recover    bring back a replica whose backup was interrupted
 
 The password comes from QUIESCE_PASSWORD or a prompt, never from the command line.
@@ -24,6 +26,7 @@ const COMMANDS: Record<string, { run: (argv: string[], r: Reporter) => Promise<n
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   backup: { run: backupCommand, help: BACKUP_HELP },
   verify: { run: verifyCommand, help: VERIFY_HELP },
+  restore: { run: restoreCommand, help: RESTORE_HELP },
   recover: { run: recoverCommand, help: RECOVER_HELP },
 };
 

@@ -1,4 +1,4 @@
-/** What the engine reports while it works. Tagged by `type`, the same shape for the CLI's
+/** What the engine reports while it works (backup, verify, restore). Tagged by `type`, the same shape for the CLI's
  *  --json lines and (later) the IPC progress stream. Imports nothing. */
 
 export const BACKUP_STEPS = [
@@ -9,6 +9,9 @@ export const BACKUP_STEPS = [
   'start-server',
   'start-replication',
   'archive',
+  'verify',
+  'restore',
+  'restore-test',
 ] as const;
 export type BackupStep = (typeof BACKUP_STEPS)[number];
 
@@ -20,6 +23,9 @@ export const STEP_LABELS: Record<BackupStep, string> = {
   'start-server': 'Starting the replica again',
   'start-replication': 'Waiting for replication to run',
   archive: 'Compressing and checksumming the archive',
+  verify: 'Checking every file against the manifest',
+  restore: 'Writing the files back',
+  'restore-test': 'Starting a throw-away server on the restored files',
 };
 
 export interface ProgressSnapshot {

@@ -70,6 +70,20 @@ export interface ServerIdentity {
   serverUuid: string | null;
 }
 
+export interface ServerSettings {
+  innodbPageSize: number | null;
+  innodbDataFilePath: string | null;
+  innodbUndoTablespaces: number | null;
+  lowerCaseTableNames: number | null;
+  /** basenames, as the server names its files */
+  relayLogBasename: string | null;
+  relayLogIndex: string | null;
+  relayLogInfoFile: string | null;
+  masterInfoFile: string | null;
+  pidFile: string | null;
+  metadataInTables: boolean;
+}
+
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   tool: { name: 'quiesce'; version: string };
@@ -82,6 +96,8 @@ export interface Manifest {
   serverUpAt: string | null;
   finishedAt: string;
   replication: ReplicationCoordinates;
+  /** server settings a restore or a restore test needs to start a server on these files */
+  settings: ServerSettings;
   components: ArchivedComponent[];
   /** every directory, so empty ones come back too */
   directories: string[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeSourceToPositionSql, openTempTablesStatus, parseFlavor, replicationThreadSql, showReplicaStatusSql } from '../../electron/core/mysql/flavor.js';
+import { changeSourceToPositionSql, openTempTablesStatus, resumeByGtidSql, parseFlavor, replicationThreadSql, showReplicaStatusSql } from '../../electron/core/mysql/flavor.js';
 import { normalizeStatusRow } from '../../electron/core/mysql/replica-status.js';
 
 const mysql57 = parseFlavor('5.7.44-log');
@@ -28,7 +28,9 @@ describe('replication statements per server version', () => {
   it('writes the manual\'s re-pointing statement in each dialect', () => {
     expect(changeSourceToPositionSql(mysql57, 'bin.000042', 1234)).toBe("CHANGE MASTER TO MASTER_LOG_FILE='bin.000042', MASTER_LOG_POS=1234");
     expect(changeSourceToPositionSql(mysql84, 'bin.000042', 1234)).toBe("CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='bin.000042', SOURCE_LOG_POS=1234");
-    expect(changeSourceToPositionSql(maria1011, 'bin.000042', 1234, 'east')).toBe("CHANGE MASTER 'east' TO MASTER_LOG_FILE='bin.000042', MASTER_LOG_POS=1234");
+    expect(changeSourceToPositionSql(maria1011, 'bin.000042', 1234, 'east')).toBe("CHANGE MASTER 'east' TO MASTER_LOG_FILE='bin.000042', MASTER_LOG_POS=1234, MASTER_USE_GTID=no");
+    expect(resumeByGtidSql(maria1011, '0-1-89')).toEqual(["SET GLOBAL gtid_slave_pos = '0-1-89'", 'CHANGE MASTER TO MASTER_USE_GTID=slave_pos']);
+    expect(resumeByGtidSql(mysql84, null)).toEqual(['CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1']);
   });
 
   it('reads the temp-table counter under its current name', () => {
@@ -64,5 +66,14 @@ describe('replica status rows', () => {
   it('reads MariaDB multi-source rows with their connection name', () => {
     const s = normalizeStatusRow({ Connection_name: 'east', Slave_IO_Running: 'No', Slave_SQL_Running: 'No', Master_Host: 'db2', Relay_Master_Log_File: 'mariadb-bin.000002', Exec_Master_Log_Pos: '328', Seconds_Behind_Master: null, Gtid_IO_Pos: '0-1-5' } as never);
     expect(s).toMatchObject({ channel: 'east', ioRunning: 'No', sqlRunning: false, sourceLogPos: 328, secondsBehindSource: null, retrievedGtids: '0-1-5' });
+  });
+});
+
+describe('binlog positions', () => {
+  it('orders coordinates across files and within one', async () => {
+    const { compareBinlogPositions } = await import('../../electron/core/restore/resume-kit.js');
+    expect(compareBinlogPositions({ file: 'bin.000010', pos: 4 }, { file: 'bin.000009', pos: 9000 })).toBeGreaterThan(0);
+    expect(compareBinlogPositions({ file: 'bin.000009', pos: 100 }, { file: 'bin.000009', pos: 200 })).toBeLessThan(0);
+    expect(compareBinlogPositions({ file: 'bin.000009', pos: 200 }, { file: 'bin.000009', pos: 200 })).toBe(0);
   });
 });

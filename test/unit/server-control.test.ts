@@ -16,7 +16,7 @@ describe('how the server is stopped and started again', () => {
   it('a server run by hand is started again with its own command line, in its own cwd, and stopped by SQL SHUTDOWN', async () => {
     const spec = await detectControl(proc(), async () => null);
     expect(spec).toEqual({ kind: 'command-line', argv: ['/usr/sbin/mariadbd', '--defaults-file=/etc/my.cnf'], cwd: '/var/lib/mysql' });
-    expect(startCommand(spec)).toEqual({ program: '/usr/sbin/mariadbd', args: ['--defaults-file=/etc/my.cnf'], cwd: '/var/lib/mysql', daemon: true });
+    expect(startCommand(spec)).toEqual({ program: '/usr/sbin/mariadbd', args: ['--defaults-file=/etc/my.cnf'], cwd: '/var/lib/mysql', mode: 'daemon' });
     expect(stopCommand(spec)).toBeNull();
   });
 
@@ -41,21 +41,22 @@ describe('how the server is stopped and started again', () => {
 
   it('builds the platform service commands (not runnable on this machine)', () => {
     const win = overrideSpec({ service: 'MySQL80' }, 'win32')!;
-    expect(startCommand(win)).toEqual({ program: 'net', args: ['start', 'MySQL80'], daemon: false });
-    expect(stopCommand(win)).toEqual({ program: 'net', args: ['stop', 'MySQL80'], daemon: false });
+    expect(startCommand(win)).toEqual({ program: 'net', args: ['start', 'MySQL80'], mode: 'runs-to-end' });
+    expect(stopCommand(win)).toEqual({ program: 'net', args: ['stop', 'MySQL80'], mode: 'runs-to-end' });
     const brew = overrideSpec({ service: 'mysql@8.4' }, 'darwin')!;
-    expect(startCommand(brew)).toEqual({ program: 'brew', args: ['services', 'start', 'mysql@8.4'], daemon: false });
-    expect(stopCommand(brew)).toEqual({ program: 'brew', args: ['services', 'stop', 'mysql@8.4'], daemon: false });
+    expect(startCommand(brew)).toEqual({ program: 'brew', args: ['services', 'start', 'mysql@8.4'], mode: 'runs-to-end' });
+    expect(stopCommand(brew)).toEqual({ program: 'brew', args: ['services', 'stop', 'mysql@8.4'], mode: 'runs-to-end' });
     const launchd = { kind: 'launchd', label: 'com.oracle.oss.mysql.mysqld', plist: '/Library/LaunchDaemons/com.oracle.oss.mysql.mysqld.plist', domain: 'system' } as const;
     expect(startCommand(launchd).args).toEqual(['bootstrap', 'system', '/Library/LaunchDaemons/com.oracle.oss.mysql.mysqld.plist']);
     expect(stopCommand(launchd)!.args).toEqual(['bootout', 'system/com.oracle.oss.mysql.mysqld']);
     const unit = overrideSpec({ service: 'mariadb' }, 'linux')!;
-    expect(startCommand(unit)).toEqual({ program: 'systemctl', args: ['start', 'mariadb.service'], daemon: false });
+    expect(startCommand(unit)).toEqual({ program: 'systemctl', args: ['start', 'mariadb.service'], mode: 'runs-to-end' });
   });
 
   it('explicit commands win, and a stop command alone is refused', () => {
     const custom = overrideSpec({ startCommand: 'sudo service mysql start', stopCommand: 'sudo service mysql stop' }, 'linux')!;
-    expect(startCommand(custom)).toEqual({ program: '/bin/sh', args: ['-c', 'sudo service mysql start'], daemon: false });
+    expect(startCommand(custom)).toEqual({ program: '/bin/sh', args: ['-c', 'sudo service mysql start'], mode: 'either' });
+    expect(stopCommand(custom)).toEqual({ program: '/bin/sh', args: ['-c', 'sudo service mysql stop'], mode: 'runs-to-end' });
     expect(() => overrideSpec({ stopCommand: 'x' })).toThrow(/needs a --start-command/);
   });
 });

@@ -50,6 +50,7 @@ const manifestOf = (files: Manifest['files']): Manifest => ({
   serverUpAt: null,
   finishedAt: '',
   replication: { channels: [], sourceLogFile: 'binlog.000001', sourceLogPos: 4, gtidExecuted: null, gtidSlavePos: null, gtidBinlogPos: null },
+  settings: { innodbPageSize: 16384, innodbDataFilePath: null, innodbUndoTablespaces: 0, lowerCaseTableNames: 0, relayLogBasename: 'relay-bin', relayLogIndex: 'relay-bin.index', relayLogInfoFile: 'relay-log.info', masterInfoFile: 'master.info', pidFile: null, metadataInTables: false },
   components: [{ name: 'datadir', kind: 'datadir', originalPath: '/var/lib/mysql' }],
   directories: [],
   symlinks: [],

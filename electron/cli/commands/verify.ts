@@ -1,24 +1,51 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { verifyArchive } from '../../core/archive/verify-archive.js';
+import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../../core/restore/restore-test.js';
 import { UsageError } from '../options.js';
-import { formatBytes, type Reporter } from '../reporter.js';
+import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
 
 export const VERIFY_HELP = `quiesce verify ARCHIVE — check every file against the archive's MANIFEST.json
 
-  --json         JSON lines on stdout`;
+  --restore-test   also restore it into a scratch folder, start a throw-away server on it,
+                   CHECK TABLE every table and read the replication position back;
+                   the result is written to ARCHIVE.verified.json
+  --scratch DIR    where the restore test unpacks (default: the system temp folder)
+  --json           JSON lines on stdout`;
+
+function provenLines(r: RestoreTestResult): string[] {
+  return [
+    `${r.proven ? 'PROVEN' : 'NOT PROVEN'}: restored and started with ${r.serverUsed} (${formatDuration(r.durationMs / 1000)}, ${r.testedAt})`,
+    `  ${r.filesChecked} files, ${formatBytes(r.bytesChecked)} restored; CHECK TABLE on ${r.tablesChecked} tables: ${r.tableProblems.length === 0 ? 'all OK' : r.tableProblems.map((p) => `${p.table}: ${p.message}`).join('; ')}`,
+    `  replication position ${r.coordinates.found} ${r.coordinates.match ? 'matches the manifest' : `≠ manifest ${r.coordinates.expected}`}`,
+    ...r.problems.map((p) => `  note: ${p}`),
+  ];
+}
 
 export async function verifyCommand(argv: string[], reporter: Reporter): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
-  void values;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
   const file = positionals[0];
   if (!file) throw new UsageError('Name the archive: quiesce verify ARCHIVE.');
+  reporter.event({ type: 'step', step: 'verify', label: 'Checking every file against the manifest' });
   const result = await verifyArchive(file);
   const first = result.problems[0];
-  reporter.result(
-    { command: 'verify', archive: file, ok: result.ok, filesChecked: result.filesChecked, bytesChecked: result.bytesChecked, problems: result.problems },
-    result.ok
-      ? [`OK: ${result.filesChecked} files, ${formatBytes(result.bytesChecked)}, every SHA-256 matches the manifest.`]
-      : [`FAILED: ${result.problems.length} problem(s); first: ${first!.path} (${first!.problem}).`],
-  );
-  return result.ok ? 0 : 1;
+  const lines = result.ok
+    ? [`OK: ${result.filesChecked} files, ${formatBytes(result.bytesChecked)}, every SHA-256 matches the manifest.`]
+    : [`FAILED: ${result.problems.length} problem(s); first: ${first!.path} (${first!.problem}).`];
+  let proven: RestoreTestResult | null = null;
+  if (values['restore-test'] && result.ok) {
+    proven = await restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => e.type !== 'step' || e.step === 'restore-test' ? reporter.event(e) : undefined });
+    lines.push(...provenLines(proven));
+  } else if (!values['restore-test']) {
+    const earlier = await readFile(verifiedFileOf(file), 'utf8').then((t) => JSON.parse(t) as RestoreTestResult, () => null);
+    if (earlier) lines.push(`Last restore test: ${earlier.proven ? 'proven' : 'NOT proven'} on ${earlier.testedAt}.`);
+  }
+  const { entries: _entries, manifest: _manifest, ...summary } = result;
+  reporter.result({ command: 'verify', archive: file, ...summary, restoreTest: proven }, lines);
+  return result.ok && (proven === null || proven.proven) ? 0 : 1;
 }

@@ -15,6 +15,9 @@ export interface TarEntry {
   chunks: AsyncIterable<Buffer>;
 }
 
+/** What the restore's safety check needs of an entry. */
+export type EntryShape = Pick<TarEntry, 'name' | 'type' | 'linkTarget'>;
+
 /** Reads exactly the bytes asked for from a stream of chunks. */
 class ByteReader {
   private buffered: Buffer[] = [];

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { MANIFEST_NAME, type Manifest } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
-import { openArchive, readTar } from './read-archive.js';
+import { openArchive, readTar, type EntryShape } from './read-archive.js';
 
 export interface VerifyProblem {
   path: string;
@@ -11,6 +11,8 @@ export interface VerifyProblem {
 
 export interface VerifyResult {
   ok: boolean;
+  /** every entry's name, type and link target, for the restore's safety check */
+  entries: EntryShape[];
   manifest: Manifest;
   filesChecked: number;
   bytesChecked: number;
@@ -29,9 +31,11 @@ export async function verifyArchive(file: string, onBytes: (n: number, compresse
     },
   );
   const seen = new Map<string, { size: number; sha256: string }>();
+  const entries: EntryShape[] = [];
   let manifest: Manifest | null = null;
   try {
     for await (const entry of readTar(openArchive(file))) {
+      entries.push({ name: entry.name, type: entry.type, linkTarget: entry.linkTarget });
       if (entry.type !== 'file') continue;
       if (entry.name === MANIFEST_NAME) {
         const parts: Buffer[] = [];
@@ -64,5 +68,5 @@ export async function verifyArchive(file: string, onBytes: (n: number, compresse
     seen.delete(f.path);
   }
   for (const extra of seen.keys()) problems.push({ path: extra, problem: 'extra' });
-  return { ok: problems.length === 0, manifest, filesChecked: manifest.files.length, bytesChecked, problems };
+  return { ok: problems.length === 0, entries, manifest, filesChecked: manifest.files.length, bytesChecked, problems };
 }

@@ -154,6 +154,7 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     serverUpAt: upAtIso,
     finishedAt: new Date().toISOString(),
     replication: coordinates!,
+    settings: report.settings,
     components: inventory!.components,
     directories: inventory!.entries.filter((e) => e.type === 'directory').map((e) => `${e.component}/${e.relPath}`),
     symlinks: inventory!.entries.filter((e) => e.type === 'symlink').map((e) => ({ path: `${e.component}/${e.relPath}`, target: e.linkTarget ?? '' })),

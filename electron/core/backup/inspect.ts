@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ServerIdentity } from '../../shared/manifest.js';
+import type { ServerIdentity, ServerSettings } from '../../shared/manifest.js';
 import { describeError } from '../errors.js';
 import { describeTarget, readGlobalVariables, type ConnectionOptions, type Session } from '../mysql/connection.js';
 import { parseFlavor, type ServerFlavor } from '../mysql/flavor.js';
@@ -32,6 +32,7 @@ export interface InspectReport {
   control: ServerControlSpec | null;
   controlDescription: string;
   optionFiles: string[];
+  settings: ServerSettings;
   plans: ComponentPlan[];
   /** sizes as they are now, while the server runs */
   estimate: Inventory;
@@ -96,6 +97,7 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
     control,
     controlDescription: control ? describeControl(control) : 'unknown',
     optionFiles,
+    settings: serverSettings(vars, files),
     plans,
     estimate,
     problems,
@@ -110,4 +112,24 @@ export function skippedPaths(files: ServerFiles): Set<string> {
     skip.add(`${p}.lock`);
   }
   return skip;
+}
+
+function numberOrNull(value: string | undefined): number | null {
+  return value === undefined || value === '' || Number.isNaN(Number(value)) ? null : Number(value);
+}
+
+export function serverSettings(vars: Map<string, string>, files: ServerFiles): ServerSettings {
+  const base = (p: string | null) => (p ? path.basename(p) : null);
+  return {
+    innodbPageSize: numberOrNull(vars.get('innodb_page_size')),
+    innodbDataFilePath: vars.get('innodb_data_file_path') || null,
+    innodbUndoTablespaces: numberOrNull(vars.get('innodb_undo_tablespaces')),
+    lowerCaseTableNames: numberOrNull(vars.get('lower_case_table_names')),
+    relayLogBasename: base(files.relayLogBasename),
+    relayLogIndex: base(files.relayLogIndex),
+    relayLogInfoFile: base(files.relayLogInfoFile),
+    masterInfoFile: base(files.masterInfoFile),
+    pidFile: files.pidFile,
+    metadataInTables: files.metadataInTables,
+  };
 }

@@ -67,5 +67,17 @@ export function changeSourceToPositionSql(f: ServerFlavor, file: string, pos: nu
   if (hasChangeReplicationSource(f)) {
     return `CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE=${quoteName(file)}, SOURCE_LOG_POS=${pos}${forChannel}`;
   }
-  return `CHANGE MASTER${mariadbName} TO MASTER_LOG_FILE=${quoteName(file)}, MASTER_LOG_POS=${pos}${forChannel}`;
+  // MariaDB: a file/position only counts when GTID positioning is off for the connection
+  const noGtid = f.product === 'mariadb' ? ', MASTER_USE_GTID=no' : '';
+  return `CHANGE MASTER${mariadbName} TO MASTER_LOG_FILE=${quoteName(file)}, MASTER_LOG_POS=${pos}${noGtid}${forChannel}`;
+}
+
+/** Resuming by GTID instead of file/position. */
+export function resumeByGtidSql(f: ServerFlavor, gtidSlavePos: string | null, channel = ''): string[] {
+  if (f.product === 'mariadb') {
+    const name = channel === '' ? '' : ` ${quoteName(channel)}`;
+    return [...(gtidSlavePos ? [`SET GLOBAL gtid_slave_pos = ${quoteName(gtidSlavePos)}`] : []), `CHANGE MASTER${name} TO MASTER_USE_GTID=slave_pos`];
+  }
+  const forChannel = channel === '' ? '' : ` FOR CHANNEL ${quoteName(channel)}`;
+  return hasChangeReplicationSource(f) ? [`CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION=1${forChannel}`] : [`CHANGE MASTER TO MASTER_AUTO_POSITION=1${forChannel}`];
 }

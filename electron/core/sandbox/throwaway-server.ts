@@ -107,6 +107,13 @@ function runToEnd(program: string, args: string[]): Promise<{ code: number | nul
 }
 
 export async function createThrowawayServer(options: ThrowawayServerOptions): Promise<ThrowawayServer> {
+  const server = await prepareThrowawayServer(options);
+  await startThrowawayServer(server);
+  return server;
+}
+
+/** Writes its option file (and initialises its datadir unless it exists) without starting it. */
+export async function prepareThrowawayServer(options: ThrowawayServerOptions): Promise<ThrowawayServer> {
   const dir = options.dir;
   await mkdir(dir, { recursive: true });
   const datadir = options.datadir ?? path.join(dir, 'data');
@@ -121,9 +128,7 @@ export async function createThrowawayServer(options: ThrowawayServerOptions): Pr
   );
   if (!options.existingDatadir) await initialiseDatadir(options.binaries, defaultsFile, datadir, dir);
   const argv = [options.binaries.server, `--defaults-file=${defaultsFile}`];
-  const server: ThrowawayServer = { name: options.name, dir, datadir, defaultsFile, socket, port, pidFile, errorLog, argv, pid: 0 };
-  await startThrowawayServer(server);
-  return server;
+  return { name: options.name, dir, datadir, defaultsFile, socket, port, pidFile, errorLog, argv, pid: 0 };
 }
 
 /** Starts (or starts again) the server with its own command line; resolves once it accepts connections. */

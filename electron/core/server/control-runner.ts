@@ -2,16 +2,24 @@ import { spawn } from 'node:child_process';
 import { QuiesceError } from '../errors.js';
 import type { ControlCommand } from './control-spec.js';
 
-/** Starts a long-running server process detached — it must outlive us — and returns its pid. */
-export function spawnDaemon(command: ControlCommand): Promise<number> {
+export interface Detached {
+  pid: number;
+  /** the exit code once it has exited (null: killed by a signal), undefined while it runs */
+  exitCode(): number | null | undefined;
+}
+
+/** Starts a command detached — it must be able to outlive us — and keeps an eye on its exit. */
+export function spawnDetached(command: ControlCommand): Promise<Detached> {
   return new Promise((resolve, reject) => {
     const child = spawn(command.program, command.args, { cwd: command.cwd, detached: true, stdio: 'ignore' });
+    let code: number | null | undefined;
+    child.once('exit', (c) => (code = c));
     child.once('error', (error) =>
       reject(new QuiesceError('start-failed', `Could not run ${command.program}: ${error.message}`, undefined, { cause: error })),
     );
     child.once('spawn', () => {
       child.unref();
-      resolve(child.pid ?? 0);
+      resolve({ pid: child.pid ?? 0, exitCode: () => code });
     });
   });
 }

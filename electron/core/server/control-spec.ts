@@ -15,18 +15,25 @@ export type ServerControlSpec =
   /** explicit commands from a profile or flags, run by the platform shell */
   | { kind: 'custom'; start: string; stop: string | null };
 
+/**
+ * - 'runs-to-end': a service manager's command, waited for (exit 0 = done);
+ * - 'daemon': the server (or mysqld_safe) itself: spawned detached; if it exits, it failed;
+ * - 'either': a user's own command, which may start the server and return, or be the server:
+ *   spawned detached; done when the server accepts connections, failed if it exits non-zero.
+ */
+export type CommandMode = 'runs-to-end' | 'daemon' | 'either';
+
 export interface ControlCommand {
   program: string;
   args: string[];
   cwd?: string;
-  /** a long-running server process: spawned detached, never waited for */
-  daemon: boolean;
+  mode: CommandMode;
 }
 
-function shell(command: string): ControlCommand {
+function shell(command: string, mode: CommandMode): ControlCommand {
   return process.platform === 'win32'
-    ? { program: 'cmd.exe', args: ['/d', '/s', '/c', command], daemon: false }
-    : { program: '/bin/sh', args: ['-c', command], daemon: false };
+    ? { program: 'cmd.exe', args: ['/d', '/s', '/c', command], mode }
+    : { program: '/bin/sh', args: ['-c', command], mode };
 }
 
 export function startCommand(spec: ServerControlSpec): ControlCommand {
@@ -34,19 +41,19 @@ export function startCommand(spec: ServerControlSpec): ControlCommand {
     case 'command-line':
     case 'mysqld_safe': {
       const [program, ...args] = spec.argv;
-      return { program: program ?? 'mysqld', args, cwd: spec.cwd, daemon: true };
+      return { program: program ?? 'mysqld', args, cwd: spec.cwd, mode: 'daemon' };
     }
     case 'systemd':
-      return { program: 'systemctl', args: [...(spec.user ? ['--user'] : []), 'start', spec.unit], daemon: false };
+      return { program: 'systemctl', args: [...(spec.user ? ['--user'] : []), 'start', spec.unit], mode: 'runs-to-end' };
     case 'windows-service':
       // `net start` waits until the service reports running (sc.exe returns at once)
-      return { program: 'net', args: ['start', spec.name], daemon: false };
+      return { program: 'net', args: ['start', spec.name], mode: 'runs-to-end' };
     case 'launchd':
-      return { program: 'launchctl', args: ['bootstrap', spec.domain, spec.plist], daemon: false };
+      return { program: 'launchctl', args: ['bootstrap', spec.domain, spec.plist], mode: 'runs-to-end' };
     case 'homebrew':
-      return { program: 'brew', args: ['services', 'start', spec.formula], daemon: false };
+      return { program: 'brew', args: ['services', 'start', spec.formula], mode: 'runs-to-end' };
     case 'custom':
-      return shell(spec.start);
+      return shell(spec.start, 'either');
   }
 }
 
@@ -58,16 +65,16 @@ export function stopCommand(spec: ServerControlSpec): ControlCommand | null {
       // mysqld_safe does not restart a server that shut down cleanly
       return null;
     case 'systemd':
-      return { program: 'systemctl', args: [...(spec.user ? ['--user'] : []), 'stop', spec.unit], daemon: false };
+      return { program: 'systemctl', args: [...(spec.user ? ['--user'] : []), 'stop', spec.unit], mode: 'runs-to-end' };
     case 'windows-service':
-      return { program: 'net', args: ['stop', spec.name], daemon: false };
+      return { program: 'net', args: ['stop', spec.name], mode: 'runs-to-end' };
     case 'launchd':
       // KeepAlive jobs come straight back after a plain stop; bootout unloads the job
-      return { program: 'launchctl', args: ['bootout', `${spec.domain}/${spec.label}`], daemon: false };
+      return { program: 'launchctl', args: ['bootout', `${spec.domain}/${spec.label}`], mode: 'runs-to-end' };
     case 'homebrew':
-      return { program: 'brew', args: ['services', 'stop', spec.formula], daemon: false };
+      return { program: 'brew', args: ['services', 'stop', spec.formula], mode: 'runs-to-end' };
     case 'custom':
-      return spec.stop ? shell(spec.stop) : null;
+      return spec.stop ? shell(spec.stop, 'runs-to-end') : null;
   }
 }
 

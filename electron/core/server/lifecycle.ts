@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
 import { canConnect, type ConnectionOptions, type Session } from '../mysql/connection.js';
-import { runControlCommand, spawnDaemon } from './control-runner.js';
+import { runControlCommand, spawnDetached } from './control-runner.js';
 import { startCommand, stopCommand, type ServerControlSpec } from './control-spec.js';
 import { isProcessAlive, waitForProcessExit } from './process-watch.js';
 import { readPidFile } from './process-info.js';
@@ -45,7 +45,7 @@ async function mysqladminShutdown(c: ConnectionOptions, timeoutMs: number): Prom
   try {
     const lines = ['[client]', `user=${c.user}`, `password=${c.password ?? ''}`, c.socket ? `socket=${c.socket}` : `host=${c.host ?? '127.0.0.1'}\nport=${c.port ?? 3306}`];
     await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
-    await runControlCommand({ program: 'mysqladmin', args: [`--defaults-extra-file=${file}`, 'shutdown'], daemon: false }, timeoutMs);
+    await runControlCommand({ program: 'mysqladmin', args: [`--defaults-extra-file=${file}`, 'shutdown'], mode: 'runs-to-end' }, timeoutMs);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -65,16 +65,14 @@ export interface StartOptions {
  */
 export async function startServer(o: StartOptions): Promise<void> {
   const command = startCommand(o.spec);
-  let daemonPid: number | null = null;
-  if (command.daemon) {
-    daemonPid = await spawnDaemon(command);
-  } else {
-    await runControlCommand(command, o.timeoutMs);
-  }
+  const started = command.mode === 'runs-to-end' ? (await runControlCommand(command, o.timeoutMs), null) : await spawnDetached(command);
   const deadline = Date.now() + o.timeoutMs;
   while (Date.now() < deadline) {
     if (await canConnect(o.connection, 1000)) return;
-    if (daemonPid && !isProcessAlive(daemonPid)) throw await startFailure(o, 'exited while starting');
+    const code = started?.exitCode();
+    if (code !== undefined && (command.mode === 'daemon' || code !== 0)) {
+      throw await startFailure(o, command.mode === 'daemon' ? 'exited while starting' : `start command exited with ${code}`);
+    }
     await sleep(50);
   }
   throw await startFailure(o, `did not accept connections within ${Math.round(o.timeoutMs / 1000)} s`);

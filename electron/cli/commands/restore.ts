@@ -1,0 +1,141 @@
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { restoreArchive } from '../../core/restore/restore.js';
+import { checkSourceBinlog, resumeFromBackupPosition, resumeStatements, type ResumeOutcome } from '../../core/restore/resume-kit.js';
+import { overrideSpec } from '../../core/server/choose-control.js';
+import { startServer } from '../../core/server/lifecycle.js';
+import { canConnect } from '../../core/mysql/connection.js';
+import { QuiesceError } from '../../core/errors.js';
+import { CONNECTION_OPTIONS, UsageError, connectionFrom } from '../options.js';
+import { formatBytes, type Reporter } from '../reporter.js';
+import { readPassword } from '../password.js';
+
+export const RESTORE_HELP = `quiesce restore ARCHIVE — put a backup back (the server must be stopped)
+
+Checks the whole archive first (checksums, and that no entry escapes its folder), moves what
+is at the targets aside to *.before-restore-TIME (never deletes it), writes every component
+back, and rewrites the relay-log paths when they move.
+
+  --datadir DIR, --relay-log-dir DIR, --load-tmpdir DIR,
+  --innodb-data-dir DIR, --innodb-log-dir DIR, --innodb-undo-dir DIR
+                           restore that component elsewhere (default: its original path)
+  --map NAME=DIR           the same for any component by name (e.g. config=/etc/mysql-new)
+  --skip NAME              leave a component out (e.g. --skip config)
+  --owner USER[:GROUP]     owner of the restored files (default: the owner of the datadir replaced)
+  --new-replica --server-id N
+                           a second replica of the same source: a new server_uuid
+  --without-relay-logs     resume from the executed source position instead of the relay logs
+  --apply                  once the server accepts connections, run the resume statements
+    --socket PATH | --host H --port P, --user U   how to reach the restored server
+    --start-command CMD    start it first
+  --user U                 also check with this login (QUIESCE_PASSWORD) that the source
+                           still has the binary log the backup resumes from
+  --json                   JSON lines on stdout`;
+
+const KIND_FLAGS = {
+  datadir: 'datadir',
+  'relay-log-dir': 'relaylog',
+  'load-tmpdir': 'loadtmp',
+  'innodb-data-dir': 'innodb-data',
+  'innodb-log-dir': 'innodb-log',
+  'innodb-undo-dir': 'innodb-undo',
+} as const;
+
+function parseOwner(spec: string): { uid: number; gid: number } {
+  const [user, group] = spec.split(':');
+  const id = (flag: string, name: string) => (/^\d+$/.test(name) ? Number(name) : Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim()));
+  try {
+    return { uid: id('-u', user!), gid: group ? (/^\d+$/.test(group) ? Number(group) : Number(execFileSync('getent', ['group', group], { encoding: 'utf8' }).split(':')[2])) : id('-g', user!) };
+  } catch {
+    throw new UsageError(`--owner: no user or group '${spec}' on this machine.`);
+  }
+}
+
+export async function restoreCommand(argv: string[], reporter: Reporter): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      ...CONNECTION_OPTIONS,
+      ...Object.fromEntries(Object.keys(KIND_FLAGS).map((k) => [k, { type: 'string' as const }])),
+      map: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
+      owner: { type: 'string' },
+      'new-replica': { type: 'boolean' },
+      'server-id': { type: 'string' },
+      'without-relay-logs': { type: 'boolean' },
+      apply: { type: 'boolean' },
+      'start-command': { type: 'string' },
+      'start-timeout': { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const archive = positionals[0];
+  if (!archive) throw new UsageError('Name the archive: quiesce restore ARCHIVE.');
+  const remap: Record<string, string> = {};
+  for (const [flag, kind] of Object.entries(KIND_FLAGS)) {
+    const value = (values as Record<string, unknown>)[flag];
+    if (typeof value === 'string') remap[kind] = value;
+  }
+  for (const m of values.map ?? []) {
+    const eq = m.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--map takes NAME=DIR, not '${m}'.`);
+    remap[m.slice(0, eq)] = m.slice(eq + 1);
+  }
+  let newReplica: { serverId: number } | undefined;
+  if (values['new-replica']) {
+    const id = Number(values['server-id']);
+    if (!Number.isInteger(id) || id <= 0 || id > 4294967295) throw new UsageError('--new-replica needs --server-id N (1 … 4294967295), different from every other server.');
+    newReplica = { serverId: id };
+  }
+  const connection = values.apply ? await connectionFrom(values) : null;
+  const login = connection ?? (values.user ? { user: values.user, password: await readPassword(values.user) } : null);
+
+  const result = await restoreArchive({
+    archive,
+    remap,
+    skip: values.skip,
+    withoutRelayLogs: values['without-relay-logs'],
+    newReplica,
+    owner: values.owner ? parseOwner(values.owner) : undefined,
+    onEvent: (e) => reporter.event(e),
+  });
+  const kit = { ...resumeStatements(result.manifest), source: login ? await checkSourceBinlog(result.manifest, login) : null };
+  let resumed: ResumeOutcome | null = null;
+
+  if (connection) {
+    const timeoutMs = Number(values['start-timeout'] ?? 120) * 1000;
+    if (values['start-command']) {
+      await startServer({ spec: overrideSpec({ startCommand: values['start-command'] })!, connection, pidFile: null, errorLog: null, timeoutMs });
+    } else {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await canConnect(connection, 1000))) {
+        if (Date.now() > deadline) throw new QuiesceError('start-failed', 'The restored server did not accept connections; the files are restored, nothing was applied.', 'Start it, then run the statements printed by `quiesce restore` yourself.');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    if (result.withoutRelayLogs) resumed = await resumeFromBackupPosition(connection, result.manifest);
+  }
+
+  const datadir = result.components.find((c) => c.kind === 'datadir');
+  reporter.result(
+    { command: 'restore', archive, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
+    [
+      `Restored ${result.filesWritten} files (${formatBytes(result.bytesWritten)}):`,
+      ...result.components.map((c) => `  ${c.name.padEnd(12)} → ${c.target}${c.target !== c.originalPath ? `  (was ${c.originalPath})` : ''}`),
+      ...(result.movedAside.length > 0 ? [`Moved aside (nothing deleted): ${result.movedAside.slice(0, 3).map((m) => m.to).join(', ')}${result.movedAside.length > 3 ? ` and ${result.movedAside.length - 3} more` : ''}`] : []),
+      ...result.notes,
+      '',
+      'Resume kit',
+      `  1. Start the server on ${datadir?.target ?? 'the restored datadir'}${result.withoutRelayLogs ? ' (with --skip-slave-start if you will run the statements below yourself)' : ''}.`,
+      result.withoutRelayLogs
+        ? '  2. Resume from the executed position:'
+        : '  2. Replication resumes from the restored relay logs. Should they be unusable, resume from the executed position:',
+      ...kit.byPosition.map((s) => `       ${s};`),
+      ...(kit.byGtid.length > 0 ? ['     or by GTID:', ...kit.byGtid.map((s) => `       ${s};`)] : []),
+      ...(kit.source ? [`  Source: ${kit.source.message}`] : []),
+      ...(resumed ? [`  Applied: ${resumed.note}`] : connection ? ['  The server is up; replication resumes from its relay logs.'] : []),
+    ],
+  );
+  return 0;
+}

@@ -1,0 +1,261 @@
+import { createWriteStream } from 'node:fs';
+import { chown, lchown, mkdir, readdir, rename, rm, stat, statfs, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { ArchivedComponent, Manifest } from '../../shared/manifest.js';
+import { MANIFEST_NAME } from '../../shared/manifest.js';
+import { openArchive, readTar } from '../archive/read-archive.js';
+import { verifyArchive } from '../archive/verify-archive.js';
+import { explainWriteError } from '../archive/write-archive.js';
+import { QuiesceError, errnoCode } from '../errors.js';
+import type { EventSink } from '../progress/progress-meter.js';
+import { ProgressMeter } from '../progress/progress-meter.js';
+import { serverUsingDatadir } from '../server/datadir-in-use.js';
+import { unsafeEntry } from './entry-safety.js';
+import { pointMasterInfoAt, rewriteDirectories } from './metadata-files.js';
+
+export interface RestoreOptions {
+  archive: string;
+  /** component name (or kind: datadir, relaylog, loadtmp, …) → the directory to restore it into;
+   *  a function is given the manifest once the archive has been read */
+  remap?: Record<string, string> | ((manifest: Manifest) => Record<string, string>);
+  /** components not to restore */
+  skip?: string[];
+  /** start from the executed position instead of the archived relay logs */
+  withoutRelayLogs?: boolean;
+  /** restore as a second replica of the same source: a new server_uuid, and this server_id */
+  newReplica?: { serverId: number };
+  /** owner of restored files; default: the owner of the datadir being replaced */
+  owner?: { uid: number; gid: number };
+  onEvent?: EventSink;
+}
+
+export interface RestoredComponent extends ArchivedComponent {
+  target: string;
+}
+
+export interface RestoreResult {
+  manifest: Manifest;
+  components: RestoredComponent[];
+  movedAside: { from: string; to: string }[];
+  withoutRelayLogs: boolean;
+  filesWritten: number;
+  bytesWritten: number;
+  owner: { uid: number; gid: number } | null;
+  notes: string[];
+}
+
+const stampNow = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+
+function isRelayLogFile(name: string, manifest: Manifest): boolean {
+  const base = manifest.settings.relayLogBasename;
+  const index = manifest.settings.relayLogIndex;
+  return !!base && (name === index || (name.startsWith(base) && /^[.-]/.test(name.slice(base.length))));
+}
+
+/** Where each component goes: its original path unless remapped (by name or by kind). */
+export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' | 'skip'>): RestoredComponent[] {
+  const remap = typeof o.remap === 'function' ? o.remap(manifest) : (o.remap ?? {});
+  const known = new Set(manifest.components.flatMap((c) => [c.name, c.kind]));
+  for (const key of [...Object.keys(remap), ...(o.skip ?? [])]) {
+    if (!known.has(key)) throw new QuiesceError('bad-remap', `This archive has no component '${key}'.`, `Its components: ${manifest.components.map((c) => c.name).join(', ')}.`);
+  }
+  return manifest.components
+    .filter((c) => !(o.skip ?? []).includes(c.name) && !(o.skip ?? []).includes(c.kind))
+    .map((c) => {
+      const target = path.resolve(remap[c.name] ?? remap[c.kind] ?? c.originalPath);
+      return { ...c, target };
+    });
+}
+
+/**
+ * Puts an archive's components back where the server expects them (see docs/restore.md).
+ * Pass 1 reads the whole archive: checksums against the manifest and the safety of every
+ * entry; nothing is written unless both pass. Pass 2 writes.
+ */
+export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> {
+  const emit: EventSink = o.onEvent ?? (() => undefined);
+  emit({ type: 'step', step: 'verify', label: 'Checking the archive (checksums and entry names)' });
+  const verified = await verifyArchive(o.archive);
+  const manifest = verified.manifest;
+  const componentNames = new Set(manifest.components.map((c) => c.name));
+  for (const entry of verified.entries) {
+    const why = unsafeEntry(entry, componentNames);
+    if (why) {
+      throw new QuiesceError('hostile-entry', `The archive entry '${entry.name}' is ${why}; nothing was restored.`, 'This archive was not written by Quiesce, or was tampered with. Do not restore it.');
+    }
+  }
+  if (!verified.ok) {
+    const first = verified.problems[0]!;
+    throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems.length} problem(s); first: ${first.path}, ${first.problem}); nothing was restored.`, 'Restore another backup.');
+  }
+
+  const components = planTargets(manifest, o);
+  const datadir = components.find((c) => c.kind === 'datadir');
+  const hasRelayLogs = manifest.files.some((f) => isRelayLogFile(path.posix.basename(f.path), manifest) && !f.path.endsWith('.index'));
+  const withoutRelayLogs = o.withoutRelayLogs === true || !hasRelayLogs;
+  const notes: string[] = [];
+  if (!hasRelayLogs && !o.withoutRelayLogs) notes.push('The archive holds no relay logs: replication resumes from the executed source position.');
+
+  for (const c of components) {
+    if (!path.isAbsolute(c.target)) throw new QuiesceError('bad-remap', `The target for ${c.name} must be an absolute path.`);
+  }
+  if (datadir) {
+    const pid = await serverUsingDatadir(datadir.target, datadir.target === datadir.originalPath && manifest.settings.pidFile ? [manifest.settings.pidFile] : []);
+    if (pid) {
+      throw new QuiesceError('server-running', `A server (pid ${pid}) is running on ${datadir.target}.`, 'Stop it first (mysqladmin shutdown, or its service), then restore.');
+    }
+  }
+
+  await checkRoom(components, manifest);
+  const owner = o.owner ?? (datadir ? await ownerOf(datadir.target) : null);
+  if (!owner && process.getuid?.() === 0) notes.push('Restored files belong to root; give them to the server\'s user (e.g. chown -R mysql:mysql) or pass --owner.');
+
+  // Move aside what is there, never delete it.
+  const stamp = stampNow();
+  const movedAside: { from: string; to: string }[] = [];
+  const skipEntry = (component: RestoredComponent, rel: string) =>
+    withoutRelayLogs && (component.kind === 'relaylog' || (component.kind === 'datadir' && !rel.includes('/') && (isRelayLogFile(rel, manifest) || rel === manifest.settings.relayLogInfoFile || /^relay-log-.+\.info$/.test(rel))));
+  for (const c of components) {
+    if (withoutRelayLogs && c.kind === 'relaylog') continue;
+    if (c.kind === 'datadir') {
+      if ((await readdir(c.target).catch(() => [])).length > 0) {
+        const to = `${c.target}.before-restore-${stamp}`;
+        await rename(c.target, to);
+        movedAside.push({ from: c.target, to });
+      }
+      continue;
+    }
+    const aside = path.join(c.target, `.before-restore-${stamp}`);
+    for (const f of manifest.files.filter((x) => x.path.startsWith(`${c.name}/`))) {
+      const rel = f.path.slice(c.name.length + 1);
+      const existing = path.join(c.target, ...rel.split('/'));
+      if (await stat(existing).then(() => true, () => false)) {
+        const to = path.join(aside, ...rel.split('/'));
+        await mkdir(path.dirname(to), { recursive: true });
+        await rename(existing, to);
+        movedAside.push({ from: existing, to });
+      }
+    }
+  }
+
+  emit({ type: 'step', step: 'restore', label: 'Writing the files back' });
+  const byName = new Map(components.map((c) => [c.name, c]));
+  const meter = new ProgressMeter('restore', manifest.totalBytes, manifest.files.length, emit);
+  let filesWritten = 0;
+  let bytesWritten = 0;
+  /** every path this restore created, for the roll-back */
+  const written: string[] = [];
+  const made = new Set<string>();
+  const makeDir = async (dir: string, mode = 0o750) => {
+    if (made.has(dir)) return;
+    const first = await mkdir(dir, { recursive: true, mode });
+    if (first) written.push(first);
+    made.add(dir);
+    if (owner) await chown(dir, owner.uid, owner.gid).catch(() => undefined);
+  };
+  try {
+    // every component folder exists afterwards, even an empty one (the server needs its slave_load_tmpdir)
+    for (const c of components) if (!(withoutRelayLogs && c.kind === 'relaylog')) await makeDir(c.target);
+    for await (const entry of readTar(openArchive(o.archive))) {
+      if (entry.name === MANIFEST_NAME) continue;
+      const name = entry.name.replace(/\/+$/, '');
+      const [componentName, ...restParts] = name.split('/');
+      const component = byName.get(componentName!);
+      const rel = restParts.join('/');
+      if (!component || skipEntry(component, rel)) continue;
+      const target = rel === '' ? component.target : path.join(component.target, ...restParts);
+      if (entry.type === 'directory') {
+        await makeDir(target, entry.mode & 0o7777 || 0o750);
+        continue;
+      }
+      await makeDir(path.dirname(target));
+      written.push(target);
+      if (entry.type === 'symlink') {
+        await symlink(entry.linkTarget, target);
+        if (owner) await lchown(target, owner.uid, owner.gid).catch(() => undefined);
+        continue;
+      }
+      const out = createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o7777 || 0o640 });
+      // 'wx': an entry named twice, or a file that appeared meanwhile, fails instead of being overwritten
+      await pipeline(entry.chunks, async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
+          meter.addBytes(chunk.length);
+          bytesWritten += chunk.length;
+          yield chunk;
+        }
+      }, out);
+      if (owner) await chown(target, owner.uid, owner.gid);
+      filesWritten++;
+      meter.fileDone();
+    }
+  } catch (error) {
+    await rollBack(components, movedAside, written);
+    throw explainWriteError(error, o.archive);
+  }
+  meter.finish();
+
+  // Paths inside the metadata that name the old locations.
+  const relayHome = components.find((c) => c.kind === 'relaylog') ?? datadir;
+  const moves = components.map((c) => ({ from: c.originalPath, to: c.target }));
+  if (relayHome && !withoutRelayLogs && manifest.settings.relayLogBasename) {
+    const indexes = (await readdir(relayHome.target).catch(() => [] as string[])).filter((n) => isRelayLogFile(n, manifest) && n.endsWith('.index'));
+    for (const index of indexes) await rewriteDirectories(path.join(relayHome.target, index), moves);
+    if (datadir) {
+      for (const info of (await readdir(datadir.target)).filter((n) => n === manifest.settings.relayLogInfoFile || /^relay-log-.+\.info$/.test(n))) {
+        await rewriteDirectories(path.join(datadir.target, info), moves);
+      }
+    }
+  }
+  if (withoutRelayLogs && datadir && manifest.replication.sourceLogFile && manifest.replication.sourceLogPos !== null && manifest.settings.masterInfoFile) {
+    const masterInfo = path.join(datadir.target, manifest.settings.masterInfoFile);
+    if (await stat(masterInfo).then(() => true, () => false)) {
+      await pointMasterInfoAt(masterInfo, manifest.replication.sourceLogFile, manifest.replication.sourceLogPos);
+      notes.push(`master.info now points at the executed position ${manifest.replication.sourceLogFile}:${manifest.replication.sourceLogPos}.`);
+    }
+  }
+  if (o.newReplica && datadir) {
+    // MySQL keeps server_uuid in auto.cnf; without it a new one is made at start
+    await rm(path.join(datadir.target, 'auto.cnf'), { force: true });
+    notes.push(`Set server_id = ${o.newReplica.serverId} in this server's option file before starting it: it must differ from the source's and every other replica's.`);
+  }
+  return { manifest, components, movedAside, withoutRelayLogs, filesWritten, bytesWritten, owner, notes };
+}
+
+/** Every target filesystem must hold what goes there, before anything is moved or written. */
+async function checkRoom(components: RestoredComponent[], manifest: Manifest): Promise<void> {
+  const need = new Map<string, { bytes: number; free: number }>();
+  for (const c of components) {
+    const bytes = manifest.files.filter((f) => f.path.startsWith(`${c.name}/`)).reduce((sum, f) => sum + f.size, 0);
+    let probe = c.target;
+    while (!(await stat(probe).then(() => true, () => false))) probe = path.dirname(probe);
+    const fs = await statfs(probe);
+    const key = String((await stat(probe)).dev);
+    const entry = need.get(key) ?? { bytes: 0, free: fs.bavail * fs.bsize };
+    entry.bytes += bytes;
+    need.set(key, entry);
+    if (entry.bytes > entry.free) {
+      throw new QuiesceError('destination-full', `There is not enough room for ${c.name} at ${c.target}: ${Math.ceil(entry.bytes / 1048576)} MiB needed, ${Math.floor(entry.free / 1048576)} MiB free.`, 'Free some space, or restore elsewhere (--datadir …).');
+    }
+  }
+}
+
+/** A restore that fails half-way takes back what it wrote and puts back what it moved aside. */
+async function rollBack(components: RestoredComponent[], movedAside: { from: string; to: string }[], written: string[]): Promise<void> {
+  for (const p of written.reverse()) await rm(p, { recursive: true, force: true }).catch(() => undefined);
+  for (const c of components.filter((x) => x.kind === 'datadir')) {
+    if (movedAside.some((m) => m.from === c.target)) await rm(c.target, { recursive: true, force: true }).catch(() => undefined);
+  }
+  for (const { from, to } of movedAside) await rename(to, from).catch(() => undefined);
+}
+
+async function ownerOf(dir: string): Promise<{ uid: number; gid: number } | null> {
+  try {
+    const st = await stat(dir);
+    return { uid: st.uid, gid: st.gid };
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return null;
+    throw error;
+  }
+}
+

@@ -1,0 +1,105 @@
+import type { Manifest } from '../../shared/manifest.js';
+import { describeError } from '../errors.js';
+import { openSession, queryRows, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
+import { changeSourceToPositionSql, parseFlavor, replicationThreadSql, resumeByGtidSql } from '../mysql/flavor.js';
+import { waitThreadsRunning } from '../mysql/replication-control.js';
+import { readReplicaStatus } from '../mysql/replica-status.js';
+
+/** What to run on the restored replica to resume replication, both ways. */
+export interface ResumeKit {
+  byPosition: string[];
+  byGtid: string[];
+  source: SourceBinlogCheck | null;
+}
+
+export interface SourceBinlogCheck {
+  reachable: boolean;
+  message: string;
+  hasBinlog?: boolean;
+  /** days until the source's expiry setting may purge that binary log; null: never */
+  daysLeft?: number | null;
+}
+
+export function resumeStatements(manifest: Manifest): Pick<ResumeKit, 'byPosition' | 'byGtid'> {
+  const flavor = parseFlavor(manifest.server.version);
+  const { sourceLogFile, sourceLogPos, gtidSlavePos } = manifest.replication;
+  const wrap = (body: string[]) => [replicationThreadSql(flavor, 'STOP', 'both', ''), ...body, replicationThreadSql(flavor, 'START', 'both', '')];
+  return {
+    byPosition: sourceLogFile && sourceLogPos !== null ? wrap([changeSourceToPositionSql(flavor, sourceLogFile, sourceLogPos)]) : [],
+    byGtid: gtidSlavePos || manifest.replication.gtidExecuted ? wrap(resumeByGtidSql(flavor, gtidSlavePos)) : [],
+  };
+}
+
+/**
+ * Does the source still have the binary log the backup resumes from, and for how long?
+ * Its last write was at or after the backup, so it lives at least expiry − age-of-backup.
+ */
+export async function checkSourceBinlog(manifest: Manifest, login: Pick<ConnectionOptions, 'user' | 'password'>): Promise<SourceBinlogCheck> {
+  const channel = manifest.replication.channels[0];
+  const file = manifest.replication.sourceLogFile;
+  if (!channel?.sourceHost || !file) return { reachable: false, message: 'The manifest names no source.' };
+  let session;
+  try {
+    session = await openSession({ host: channel.sourceHost, port: channel.sourcePort ?? 3306, ...login }, 5000);
+  } catch (error) {
+    return { reachable: false, message: `The source ${channel.sourceHost}:${channel.sourcePort} could not be checked: ${describeError(error)}` };
+  }
+  try {
+    const logs = await queryRows(session, 'SHOW BINARY LOGS');
+    const hasBinlog = logs.some((r) => r.Log_name === file);
+    const vars = await readGlobalVariables(session);
+    const seconds = Number(vars.get('binlog_expire_logs_seconds') ?? 0) || Number(vars.get('expire_logs_days') ?? 0) * 86400;
+    const ageDays = (Date.now() - Date.parse(manifest.serverDownAt)) / 86_400_000;
+    const daysLeft = seconds > 0 ? Math.max(0, seconds / 86400 - ageDays) : null;
+    const message = !hasBinlog
+      ? `The source no longer has ${file}: this backup can only be resumed from its relay logs, or used as data without replication.`
+      : daysLeft === null
+        ? `The source still has ${file} and does not expire binary logs.`
+        : `The source still has ${file}; its expiry setting may remove it in about ${daysLeft.toFixed(1)} day(s).`;
+    return { reachable: true, hasBinlog, daysLeft, message };
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+}
+
+/** Orders two binlog coordinates of the same source: negative, zero or positive. */
+export function compareBinlogPositions(a: { file: string; pos: number }, b: { file: string; pos: number }): number {
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1; // binlog.000010 > binlog.000009: fixed-width suffixes
+  return a.pos - b.pos;
+}
+
+export interface ResumeOutcome {
+  applied: string[];
+  note: string;
+}
+
+/**
+ * Points the restored replica at the backup's executed position and starts it — unless it is
+ * already past that position (it resumed by itself from the restored metadata and applied
+ * more): moving it back would apply those events twice. Then waits until both threads run.
+ */
+export async function resumeFromBackupPosition(connection: ConnectionOptions, manifest: Manifest, timeoutMs = 60_000): Promise<ResumeOutcome> {
+  const session = await openSession(connection);
+  try {
+    const flavor = parseFlavor((await readGlobalVariables(session)).get('version') ?? '');
+    const { sourceLogFile, sourceLogPos } = manifest.replication;
+    if (!sourceLogFile || sourceLogPos === null) throw new Error('the manifest records no executed source position');
+    await session.query(replicationThreadSql(flavor, 'STOP', 'both', ''));
+    const [now] = await readReplicaStatus(session, flavor);
+    const recorded = { file: sourceLogFile, pos: sourceLogPos };
+    const ahead = now?.sourceLogFile && now.sourceLogPos !== null && compareBinlogPositions({ file: now.sourceLogFile, pos: now.sourceLogPos }, recorded) > 0;
+    const applied = ahead ? [] : [changeSourceToPositionSql(flavor, sourceLogFile, sourceLogPos)];
+    for (const sql of applied) await session.query(sql);
+    const start = replicationThreadSql(flavor, 'START', 'both', '');
+    await session.query(start);
+    await waitThreadsRunning(session, flavor, [{ channel: '', io: true, sql: true }], timeoutMs);
+    return {
+      applied: [...applied, start],
+      note: ahead
+        ? `Replication had already resumed from the restored metadata and is at ${now!.sourceLogFile}:${now!.sourceLogPos}, past the backup's ${sourceLogFile}:${sourceLogPos}; it was not moved back.`
+        : `Replication resumes from the backup's executed position ${sourceLogFile}:${sourceLogPos}.`,
+    };
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,137 @@
+import { mkdir, readFile, readdir, rename, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
+import { prepareThrowawayServer, startThrowawayServer, stopThrowawayServer, createThrowawayServer, type ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
+import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
+import { runCli } from '../helpers/cli.js';
+import { checksums, replicaConnection, startWriter, tempDir, threadsRunning, usePair, waitForCatchUp, type ReplicaPair } from '../helpers/pair.js';
+
+/** A second replica of the same source, on a restored datadir. */
+async function cloneServer(root: string, serverId: number, start: boolean, extra: string[] = []): Promise<ThrowawayServer> {
+  const make = start ? createThrowawayServer : prepareThrowawayServer;
+  return make({
+    binaries: await findServerBinaries(),
+    name: `clone-${serverId}`,
+    dir: path.join(root, 'server'),
+    serverId,
+    datadir: path.join(root, 'data'),
+    existingDatadir: true,
+    options: [`relay-log=${path.join(root, 'relay', 'relay-bin')}`, `relay-log-index=${path.join(root, 'relay', 'relay-bin.index')}`, `slave_load_tmpdir=${path.join(root, 'load')}`, ...extra],
+  });
+}
+
+async function catchUpAndCompare(pair: ReplicaPair, replica: ThrowawayServer): Promise<void> {
+  await waitForCatchUp({ ...pair, replica });
+  expect(await checksums(replica)).toEqual(await checksums(pair.source));
+}
+
+describe('restore: a backup is only real once it has been restored', () => {
+  const f = usePair();
+  let archive = '';
+  const env = () => ({ QUIESCE_PASSWORD: f.pair.backupUser.password });
+
+  it('backs up while the source writes; verify and the restore test prove the archive', async () => {
+    const writer = startWriter(f.pair.source);
+    const result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir });
+    expect(await writer.stop()).toBeGreaterThan(0);
+    archive = result.archive.path;
+
+    const verified = await runCli(['verify', archive, '--json']);
+    expect(verified.code).toBe(0);
+    expect(verified.lines.at(-1)).toMatchObject({ type: 'result', ok: true, problems: [] });
+
+    const proven = await runCli(['verify', archive, '--restore-test', '--json']);
+    expect(proven.stderr).toBe('');
+    expect(proven.code).toBe(0);
+    const test = (proven.lines.at(-1) as { restoreTest: Record<string, unknown> }).restoreTest;
+    expect(test).toMatchObject({ proven: true, tableProblems: [], coordinates: { match: true } });
+    expect(test.tablesChecked).toBeGreaterThan(2);
+    const onDisk = JSON.parse(await readFile(`${archive}.verified.json`, 'utf8'));
+    expect(onDisk.proven).toBe(true);
+    expect((await stat(`${archive}.verified.json`)).mode & 0o777).toBe(0o600);
+    // the scratch folder and its server are gone
+    expect((await readdir('/tmp')).filter((n) => n.startsWith('quiesce-restore-test-'))).toEqual([]);
+  });
+
+  it('the restore test fails on a damaged archive', async () => {
+    const damaged = path.join(await tempDir('damaged'), 'damaged.tar.zst');
+    const bytes = await readFile(archive);
+    bytes[Math.floor(bytes.length / 3)]! ^= 0xff;
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(damaged, bytes);
+    const run = await runCli(['verify', damaged, '--restore-test', '--json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/damaged|FAILED|cannot be read/);
+  });
+
+  it('refuses to restore over a running server', async () => {
+    const run = await runCli(['restore', archive, '--json']);
+    expect(run.code).toBe(1);
+    expect(run.lines.at(-1)).toMatchObject({ type: 'error', code: 'server-running' });
+  });
+
+  it('in place: the replica, moved away, comes back from the archive and resumes replication', async () => {
+    await stopThrowawayServer(f.pair.replica);
+    await rename(f.pair.replica.datadir, `${f.pair.replica.datadir}.lost`);
+    await rename(f.pair.relayLogDir, `${f.pair.relayLogDir}.lost`);
+    const writer = startWriter(f.pair.source); // the source goes on while the replica is gone
+
+    const run = await runCli(['restore', archive, '--user', f.pair.backupUser.user, '--json'], env());
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const result = run.lines.at(-1) as { withoutRelayLogs: boolean; resume: { source: { hasBinlog: boolean } }; movedAside: unknown[] };
+    expect(result.withoutRelayLogs).toBe(false);
+    expect(result.resume.source.hasBinlog).toBe(true);
+
+    await startThrowawayServer(f.pair.replica); // its own command line, as a person would
+    await writer.stop();
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    await catchUpAndCompare(f.pair, f.pair.replica);
+  });
+
+  it('as a clone at new paths with a new server id: a second replica replicates from the archive', async () => {
+    const root = await tempDir('clone');
+    const run = await runCli([
+      'restore', archive, '--datadir', path.join(root, 'data'), '--relay-log-dir', path.join(root, 'relay'), '--load-tmpdir', path.join(root, 'load'),
+      '--map', `config=${path.join(root, 'config')}`, '--new-replica', '--server-id', '3', '--json',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    // the relay-log paths now name the new folder
+    expect(await readFile(path.join(root, 'relay', 'relay-bin.index'), 'utf8')).toContain(path.join(root, 'relay'));
+    expect(await readFile(path.join(root, 'data', 'relay-log.info'), 'utf8')).toContain(path.join(root, 'relay', 'relay-bin.'));
+    const clone = await cloneServer(root, 3, true);
+    try {
+      await catchUpAndCompare(f.pair, clone);
+    } finally {
+      await stopThrowawayServer(clone);
+    }
+  });
+
+  it('without relay logs: resumes from the executed position, applied by --apply', async () => {
+    const root = await tempDir('norelay');
+    await mkdir(path.join(root, 'relay'), { recursive: true });
+    // started without replication, so that --apply has to point it at the backup's position
+    const server = await cloneServer(root, 4, false, ['skip-slave-start']);
+    const writer = startWriter(f.pair.source);
+    const run = await runCli(
+      [
+        'restore', archive, '--datadir', path.join(root, 'data'), '--load-tmpdir', path.join(root, 'load'), '--skip', 'config', '--skip', 'relaylog',
+        '--without-relay-logs', '--apply', '--start-command', server.argv.join(' '), '--socket', server.socket, '--user', f.pair.backupUser.user, '--json',
+      ],
+      env(),
+    );
+    await writer.stop();
+    try {
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const result = run.lines.at(-1) as { withoutRelayLogs: boolean; applied: string[] };
+      expect(result.withoutRelayLogs).toBe(true);
+      expect(result.applied).toEqual([expect.stringMatching(/^CHANGE MASTER TO MASTER_LOG_FILE='binlog\.\d+', MASTER_LOG_POS=\d+, MASTER_USE_GTID=no$/), 'START REPLICA']);
+      await catchUpAndCompare(f.pair, server);
+    } finally {
+      await stopThrowawayServer(server);
+    }
+  });
+});

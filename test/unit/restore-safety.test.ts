@@ -1,0 +1,86 @@
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntryHeader } from '../../electron/core/archive/tar-header.js';
+import { unsafeEntry } from '../../electron/core/restore/entry-safety.js';
+import { restoreArchive } from '../../electron/core/restore/restore.js';
+import { QuiesceError } from '../../electron/core/errors.js';
+import { MANIFEST_FORMAT, type Manifest } from '../../electron/shared/manifest.js';
+
+const datadirOnly = new Set(['datadir']);
+
+describe('which archive entries may be written', () => {
+  it('accepts entries inside a component and links that stay inside it', () => {
+    expect(unsafeEntry({ name: 'datadir/shop/t.ibd', type: 'file', linkTarget: '' }, datadirOnly)).toBeNull();
+    expect(unsafeEntry({ name: 'datadir/shop/', type: 'directory', linkTarget: '' }, datadirOnly)).toBeNull();
+    expect(unsafeEntry({ name: 'datadir/a/link', type: 'symlink', linkTarget: '../b/target' }, datadirOnly)).toBeNull();
+    expect(unsafeEntry({ name: 'MANIFEST.json', type: 'file', linkTarget: '' }, datadirOnly)).toBeNull();
+  });
+
+  it('refuses escapes, absolute paths, links out, foreign folders and special files', () => {
+    const cases: [string, 'file' | 'symlink' | 'other', string, RegExp][] = [
+      ['datadir/../../etc/passwd', 'file', '', /'\.\.'/],
+      ['/etc/cron.d/evil', 'file', '', /absolute/],
+      ['C:/Windows/evil', 'file', '', /absolute/],
+      ['datadir\\..\\evil', 'file', '', /absolute/],
+      ['datadir/link', 'symlink', '../../etc', /outside its component/],
+      ['datadir/link', 'symlink', '/etc/passwd', /absolute/],
+      ['elsewhere/x', 'file', '', /not a component/],
+      ['datadir/dev', 'other', '', /not a file/],
+    ];
+    for (const [name, type, linkTarget, why] of cases) expect(unsafeEntry({ name, type, linkTarget }, datadirOnly), name).toMatch(why);
+  });
+});
+
+/** A gzip tar whose manifest vouches for its files: only the entry names are hostile. */
+function hostileArchive(dir: string, entries: (TarEntryHeader & { data?: Buffer })[]): string {
+  const parts: Buffer[] = [];
+  const files: Manifest['files'] = [];
+  for (const e of entries) {
+    const data = e.data ?? Buffer.alloc(0);
+    parts.push(encodeHeader({ ...e, size: data.length }), data, Buffer.alloc(paddingFor(data.length)));
+    if (e.type === 'file') files.push({ path: e.name, size: data.length, mode: 0o644, mtimeMs: 0, sha256: createHash('sha256').update(data).digest('hex') });
+  }
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT, tool: { name: 'quiesce', version: 'x' }, method: 'cold', host: 'h',
+    server: { product: 'mariadb', version: '10.11.1-MariaDB', serverId: 1, serverUuid: null },
+    startedAt: '', serverDownAt: '', serverUpAt: null, finishedAt: '',
+    replication: { channels: [], sourceLogFile: null, sourceLogPos: null, gtidExecuted: null, gtidSlavePos: null, gtidBinlogPos: null },
+    settings: { innodbPageSize: null, innodbDataFilePath: null, innodbUndoTablespaces: null, lowerCaseTableNames: null, relayLogBasename: null, relayLogIndex: null, relayLogInfoFile: null, masterInfoFile: null, pidFile: null, metadataInTables: false },
+    components: [{ name: 'datadir', kind: 'datadir', originalPath: path.join(dir, 'original') }],
+    directories: [], symlinks: [], files, totalBytes: 0,
+  };
+  const m = Buffer.from(JSON.stringify(manifest));
+  parts.push(encodeHeader({ name: 'MANIFEST.json', type: 'file', size: m.length, mode: 0o600, mtimeMs: 0 }), m, Buffer.alloc(paddingFor(m.length)), END_OF_ARCHIVE);
+  const file = path.join(dir, 'hostile.tar.gz');
+  writeFileSync(file, gzipSync(Buffer.concat(parts)));
+  return file;
+}
+
+describe('restoring a hostile archive', () => {
+  const good = { name: 'datadir/ok.frm', type: 'file' as const, size: 0, mode: 0o640, mtimeMs: 0, data: Buffer.from('fine') };
+  const attacks: [string, TarEntryHeader & { data?: Buffer }][] = [
+    ['a ../ entry', { name: 'datadir/../../escaped.txt', type: 'file', size: 0, mode: 0o644, mtimeMs: 0, data: Buffer.from('pwned') }],
+    ['an absolute entry', { name: '/tmp/quiesce-absolute-escape.txt', type: 'file', size: 0, mode: 0o644, mtimeMs: 0, data: Buffer.from('pwned') }],
+    ['a symlink escaping its component', { name: 'datadir/escape', type: 'symlink', size: 0, mode: 0o777, mtimeMs: 0, linkTarget: '../../..' }],
+  ];
+  for (const [what, attack] of attacks) {
+    it(`refuses ${what} before anything is written`, async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-hostile-'));
+      // the good entry comes first: a restore that wrote as it read would already have written it
+      const archive = hostileArchive(dir, [good, attack]);
+      const target = path.join(dir, 'target');
+      const error = await restoreArchive({ archive, remap: { datadir: target } }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(QuiesceError);
+      expect((error as QuiesceError).code).toBe('hostile-entry');
+      expect((error as QuiesceError).message).toContain(attack.name);
+      expect(existsSync(target)).toBe(false);
+      expect(readdirSync(dir).sort()).toEqual(['hostile.tar.gz']);
+      expect(existsSync(path.join(dir, '..', 'escaped.txt'))).toBe(false);
+      expect(existsSync('/tmp/quiesce-absolute-escape.txt')).toBe(false);
+    });
+  }
+});
