@@ -29,11 +29,14 @@ export function progressLine(p: ProgressSnapshot, width = 24): string {
   const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
   const rate = p.rate > 0 ? ` ${formatBytes(p.rate)}/s` : '';
   const eta = p.etaSeconds !== null && fraction < 1 ? ` ETA ${formatDuration(p.etaSeconds)}` : '';
-  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}  ${p.filesDone}/${p.filesTotal} files${rate}${eta}`;
+  const files = p.filesTotal > 0 ? `  ${p.filesDone}/${p.filesTotal} files` : '';
+  return `${bar} ${(fraction * 100).toFixed(0).padStart(3)}%  ${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}${files}${rate}${eta}`;
 }
 
 export class TextReporter implements Reporter {
   private barShown = false;
+  /** without a terminal, one line per step: its final figures */
+  private finishedSteps = new Set<string>();
   constructor(private readonly err: NodeJS.WriteStream = process.stderr, private readonly out: NodeJS.WritableStream = process.stdout) {}
 
   private clearBar(): void {
@@ -51,7 +54,8 @@ export class TextReporter implements Reporter {
         if (this.err.isTTY) {
           this.err.write(`\r\x1b[2K  ${progressLine(e)}`);
           this.barShown = true;
-        } else if (e.filesDone === e.filesTotal) {
+        } else if (e.bytesDone >= e.bytesTotal && e.filesDone >= e.filesTotal && !this.finishedSteps.has(e.step)) {
+          this.finishedSteps.add(e.step);
           this.err.write(`  ${progressLine(e)}\n`);
         }
         break;

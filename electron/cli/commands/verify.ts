@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { verifyArchive } from '../../core/archive/verify-archive.js';
 import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../../core/restore/restore-test.js';
 import { UsageError } from '../options.js';
+import { STEP_LABELS } from '../../shared/backup-events.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
 
 export const VERIFY_HELP = `quiesce verify ARCHIVE — check every file against the archive's MANIFEST.json
@@ -31,15 +32,16 @@ export async function verifyCommand(argv: string[], reporter: Reporter): Promise
   });
   const file = positionals[0];
   if (!file) throw new UsageError('Name the archive: quiesce verify ARCHIVE.');
-  reporter.event({ type: 'step', step: 'verify', label: 'Checking every file against the manifest' });
-  const result = await verifyArchive(file);
+  reporter.event({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
+  const result = await verifyArchive(file, (e) => reporter.event(e));
   const first = result.problems[0];
   const lines = result.ok
     ? [`OK: ${result.filesChecked} files, ${formatBytes(result.bytesChecked)}, every SHA-256 matches the manifest.`]
     : [`FAILED: ${result.problems.length} problem(s); first: ${first!.path} (${first!.problem}).`];
   let proven: RestoreTestResult | null = null;
   if (values['restore-test'] && result.ok) {
-    proven = await restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => e.type !== 'step' || e.step === 'restore-test' ? reporter.event(e) : undefined });
+    // the restore test checks the archive again as it restores: show that as its own steps
+    proven = await restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e) });
     lines.push(...provenLines(proven));
   } else if (!values['restore-test']) {
     const earlier = await readFile(verifiedFileOf(file), 'utf8').then((t) => JSON.parse(t) as RestoreTestResult, () => null);

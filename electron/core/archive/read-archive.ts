@@ -118,11 +118,12 @@ export async function* readTar(stream: AsyncIterable<Buffer>): AsyncGenerator<Ta
   }
 }
 
-/** The decompressed tar stream of an archive file. */
-export function openArchive(file: string): Readable {
+/** The decompressed tar stream of an archive file; `onRead` counts the compressed bytes read. */
+export function openArchive(file: string, onRead?: (bytes: number) => void): Readable {
   const format = formatOfPath(file);
   if (!format) throw new QuiesceError('archive-unknown', `${file} is not a Quiesce archive (.tar.zst or .tar.gz).`);
   const input = createReadStream(file, { highWaterMark: 1 << 20 });
+  if (onRead) input.on('data', (chunk) => onRead(chunk.length));
   const decompressor = createDecompressor(format);
   input.on('error', (error) => decompressor.destroy(error));
   return input.pipe(decompressor);

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { MANIFEST_NAME, type Manifest } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { openArchive, readTar, type EntryShape } from './read-archive.js';
+import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 
 export interface VerifyProblem {
   path: string;
@@ -23,18 +24,20 @@ export interface VerifyResult {
  * Reads the archive once, streaming, hashing every file; then compares against MANIFEST.json
  * (the last entry): every file present, of the right size and SHA-256, nothing extra.
  */
-export async function verifyArchive(file: string, onBytes: (n: number, compressedTotal: number) => void = () => undefined): Promise<VerifyResult> {
+export async function verifyArchive(file: string, onEvent?: EventSink): Promise<VerifyResult> {
   const compressedTotal = await stat(file).then(
     (st) => st.size,
     () => {
       throw new QuiesceError('archive-missing', `There is no archive at ${file}.`, 'Check the path.');
     },
   );
+  // progress in archive bytes read: the only total known before the manifest, which comes last
+  const meter = onEvent ? new ProgressMeter('verify', compressedTotal, 0, onEvent) : null;
   const seen = new Map<string, { size: number; sha256: string }>();
   const entries: EntryShape[] = [];
   let manifest: Manifest | null = null;
   try {
-    for await (const entry of readTar(openArchive(file))) {
+    for await (const entry of readTar(openArchive(file, meter ? (n) => meter.addBytes(n) : undefined))) {
       entries.push({ name: entry.name, type: entry.type, linkTarget: entry.linkTarget });
       if (entry.type !== 'file') continue;
       if (entry.name === MANIFEST_NAME) {
@@ -48,7 +51,6 @@ export async function verifyArchive(file: string, onBytes: (n: number, compresse
       for await (const chunk of entry.chunks) {
         hash.update(chunk);
         size += chunk.length;
-        onBytes(chunk.length, compressedTotal);
       }
       seen.set(entry.name, { size, sha256: hash.digest('hex') });
     }
@@ -56,6 +58,7 @@ export async function verifyArchive(file: string, onBytes: (n: number, compresse
     if (error instanceof QuiesceError) throw error;
     throw new QuiesceError('archive-damaged', `${file} cannot be read: ${(error as Error).message}.`, 'The archive is damaged; take a new backup.', { cause: error });
   }
+  meter?.finish();
   if (!manifest) throw new QuiesceError('archive-damaged', `${file} has no ${MANIFEST_NAME}: it is incomplete or not a Quiesce archive.`);
   const problems: VerifyProblem[] = [];
   let bytesChecked = 0;

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import type { Manifest } from '../../shared/manifest.js';
+import { STEP_LABELS } from '../../shared/backup-events.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { parseFlavor } from '../mysql/flavor.js';
 import { normalizeStatusRow } from '../mysql/replica-status.js';
@@ -17,6 +18,9 @@ export interface RestoreTestResult {
   testedAt: string;
   durationMs: number;
   serverUsed: string;
+  /** files whose SHA-256 matched the manifest */
+  filesVerified: number;
+  /** files restored and started on (the option files are not: the test server has its own) */
   filesChecked: number;
   bytesChecked: number;
   tablesChecked: number;
@@ -49,7 +53,7 @@ export async function restoreTest(archive: string, o: { scratchParent?: string; 
       owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
       onEvent: o.onEvent,
     });
-    o.onEvent?.({ type: 'step', step: 'restore-test', label: 'Starting a throw-away server on the restored files' });
+    o.onEvent?.({ type: 'step', step: 'restore-test', label: STEP_LABELS['restore-test'] });
     const problems: string[] = [];
     const local = binaries.server;
     server = await createThrowawayServer({
@@ -83,6 +87,7 @@ export async function restoreTest(archive: string, o: { scratchParent?: string; 
         testedAt: new Date().toISOString(),
         durationMs: Date.now() - started,
         serverUsed,
+        filesVerified: manifest.files.length,
         filesChecked: filesWritten,
         bytesChecked: bytesWritten,
         tablesChecked: checked,

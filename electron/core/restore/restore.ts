@@ -3,6 +3,7 @@ import { chown, lchown, mkdir, readdir, rename, rm, stat, statfs, symlink } from
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ArchivedComponent, Manifest } from '../../shared/manifest.js';
+import { STEP_LABELS } from '../../shared/backup-events.js';
 import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { openArchive, readTar } from '../archive/read-archive.js';
 import { verifyArchive } from '../archive/verify-archive.js';
@@ -75,8 +76,8 @@ export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' 
  */
 export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> {
   const emit: EventSink = o.onEvent ?? (() => undefined);
-  emit({ type: 'step', step: 'verify', label: 'Checking the archive (checksums and entry names)' });
-  const verified = await verifyArchive(o.archive);
+  emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
+  const verified = await verifyArchive(o.archive, emit);
   const manifest = verified.manifest;
   const componentNames = new Set(manifest.components.map((c) => c.name));
   for (const entry of verified.entries) {
@@ -139,9 +140,14 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     }
   }
 
-  emit({ type: 'step', step: 'restore', label: 'Writing the files back' });
+  emit({ type: 'step', step: 'restore', label: STEP_LABELS.restore });
   const byName = new Map(components.map((c) => [c.name, c]));
-  const meter = new ProgressMeter('restore', manifest.totalBytes, manifest.files.length, emit);
+  const toWrite = manifest.files.filter((f) => {
+    const [name, ...rest] = f.path.split('/');
+    const c = byName.get(name!);
+    return c !== undefined && !skipEntry(c, rest.join('/'));
+  });
+  const meter = new ProgressMeter('restore', toWrite.reduce((sum, f) => sum + f.size, 0), toWrite.length, emit);
   let filesWritten = 0;
   let bytesWritten = 0;
   /** every path this restore created, for the roll-back */
