@@ -2,10 +2,14 @@ import path from 'node:path';
 import type { ConnectionOptions } from '../core/mysql/connection.js';
 import type { ControlOverride } from '../core/server/choose-control.js';
 import { readPassword } from './password.js';
+import type { Profile } from '../shared/profile.js';
+import { ProfileStore } from '../core/profiles/profile-store.js';
+import { KeychainSecretStore } from '../core/profiles/secret-store.js';
 
 export class UsageError extends Error {}
 
 export const CONNECTION_OPTIONS = {
+  profile: { type: 'string' },
   socket: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
@@ -22,6 +26,7 @@ export const CONTROL_OPTIONS = {
 } as const;
 
 export interface ConnectionValues {
+  profile?: string;
   socket?: string;
   host?: string;
   port?: string;
@@ -51,10 +56,39 @@ export async function connectionFrom(values: ConnectionValues): Promise<Connecti
     host: values.socket ? undefined : (values.host ?? '127.0.0.1'),
     port: values.socket ? undefined : (port ?? 3306),
     user,
-    password: await readPassword(user),
+    password: values.password ?? (await readPassword(user)),
   };
 }
 
 export function controlFrom(values: { service?: string; 'start-command'?: string; 'stop-command'?: string }): ControlOverride {
   return { service: values.service, startCommand: values['start-command'], stopCommand: values['stop-command'] };
+}
+
+/** What a command needs to reach and control a replica: a profile, overridden by flags. */
+export interface Target {
+  connection: ConnectionOptions;
+  control: ControlOverride;
+  destination?: string;
+  format?: Profile['format'];
+  profile?: Profile;
+}
+
+export function profileStore(): ProfileStore {
+  return new ProfileStore(new KeychainSecretStore());
+}
+
+export async function targetFrom(values: ConnectionValues & { service?: string; 'start-command'?: string; 'stop-command'?: string; dest?: string }): Promise<Target> {
+  if (!values.profile) return { connection: await connectionFrom(values), control: controlFrom(values), destination: values.dest };
+  const store = profileStore();
+  const profile = await store.get(values.profile);
+  const c = profile.connection;
+  const merged = { socket: values.socket ?? c.socket, host: values.host ?? c.host, port: values.port ?? (c.port !== undefined ? String(c.port) : undefined), user: values.user ?? c.user };
+  // QUIESCE_PASSWORD wins (cron without a keychain); then the keychain; then the prompt
+  const fromKeychain = process.env.QUIESCE_PASSWORD === undefined ? await store.password(profile) : null;
+  const connection = await connectionFrom({ ...merged, password: fromKeychain ?? undefined });
+  const own = profile.control;
+  const fromProfile: ControlOverride = own.kind === 'service' ? { service: own.name } : own.kind === 'commands' ? { startCommand: own.start, stopCommand: own.stop ?? undefined } : {};
+  const flags = controlFrom(values);
+  const control = flags.service || flags.startCommand ? flags : fromProfile;
+  return { connection, control, destination: values.dest ?? profile.destination ?? undefined, format: profile.format, profile };
 }

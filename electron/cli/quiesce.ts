@@ -5,6 +5,7 @@ import { BACKUP_HELP, backupCommand } from './commands/backup.js';
 import { INSPECT_HELP, inspectCommand } from './commands/inspect.js';
 import { RECOVER_HELP, recoverCommand } from './commands/recover.js';
 import { RESTORE_HELP, restoreCommand } from './commands/restore.js';
+import { PROFILES_HELP, profilesCommand } from './commands/profiles.js';
 import { VERIFY_HELP, verifyCommand } from './commands/verify.js';
 import { UsageError, refusePasswordFlag } from './options.js';
 import { JsonReporter, TextReporter, type Reporter } from './reporter.js';
@@ -18,8 +19,9 @@ Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
   verify     check an archive against its manifest (--restore-test: and prove it restores)
   restore    put a backup back, at its original paths or new ones
   recover    bring back a replica whose backup was interrupted
+  profiles   saved replicas: list, add, remove (passwords in the OS keychain)
 
-The password comes from QUIESCE_PASSWORD or a prompt, never from the command line.
+The password comes from QUIESCE_PASSWORD, the keychain (--profile) or a prompt, never from the command line.
 Exit status: 0 success; 1 failure (one line on stderr says why); 2 wrong usage.`;
 
 const COMMANDS: Record<string, { run: (argv: string[], r: Reporter) => Promise<number>; help: string }> = {
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, { run: (argv: string[], r: Reporter) => Promise<n
   verify: { run: verifyCommand, help: VERIFY_HELP },
   restore: { run: restoreCommand, help: RESTORE_HELP },
   recover: { run: recoverCommand, help: RECOVER_HELP },
+  profiles: { run: profilesCommand, help: PROFILES_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -12,14 +12,20 @@ export interface CliRun {
   lines: Record<string, unknown>[];
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}, onLine?: (line: Record<string, unknown>, child: ChildProcess) => void): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  onLine?: (line: Record<string, unknown>, child: ChildProcess) => void,
+  input?: string,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
     let pending = '';
     const lines: Record<string, unknown>[] = [];
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
       pending += d.toString();
       let nl;
@@ -35,7 +41,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, onLine?
         }
       }
     });
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, lines }));
   });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { runColdBackup } from '../../core/backup/cold-backup.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../core/archive/compression.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
-import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, connectionFrom, controlFrom } from '../options.js';
+import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, targetFrom } from '../options.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
 import { recoverBeforeStarting } from './recover.js';
 
@@ -12,6 +12,7 @@ Stops replication cleanly, shuts the replica down, copies its files, starts it a
 waits for replication, then writes a compressed, checksummed archive into DIR.
 
   --dest DIR                          where the archive goes (must exist, outside the server's folders)
+  --profile NAME                      a saved profile (connection, control, destination, format; flags override)
   --socket PATH | --host H --port P   how to reach the replica
   --user U                            login (password: QUIESCE_PASSWORD or a prompt)
   --format tar.zst|tar.gz             archive format (default tar.zst)
@@ -43,18 +44,19 @@ export async function backupCommand(argv: string[], reporter: Reporter): Promise
     },
     strict: true,
   });
-  if (!values.dest) throw new UsageError('Say where the archive goes: --dest DIR.');
+  const target = await targetFrom(values);
+  if (!target.destination) throw new UsageError('Say where the archive goes: --dest DIR (or a profile with a destination).');
   if (values.format && !(ARCHIVE_FORMATS as readonly string[]).includes(values.format)) {
     throw new UsageError(`--format is one of ${ARCHIVE_FORMATS.join(', ')}.`);
   }
-  const connection = await connectionFrom(values);
+  const connection = target.connection;
   const stateDir = values['state-dir'] ?? defaultStateDir();
   await recoverBeforeStarting(stateDir, connection.password, reporter);
   const result = await runColdBackup({
     connection,
-    destination: values.dest,
-    format: values.format as ArchiveFormat | undefined,
-    control: controlFrom(values),
+    destination: target.destination,
+    format: (values.format as ArchiveFormat | undefined) ?? target.format,
+    control: target.control,
     stateDir,
     staging: values['no-staging'] ? 'never' : 'auto',
     timeouts: {

@@ -1,23 +1,24 @@
 import { parseArgs } from 'node:util';
 import { inspectReplica } from '../../core/backup/inspect.js';
 import { openSession } from '../../core/mysql/connection.js';
-import { CONNECTION_OPTIONS, CONTROL_OPTIONS, connectionFrom, controlFrom } from '../options.js';
+import { CONNECTION_OPTIONS, CONTROL_OPTIONS, targetFrom } from '../options.js';
 import { formatBytes, type Reporter } from '../reporter.js';
 
 export const INSPECT_HELP = `quiesce inspect — what a backup of this replica would do (read-only)
 
+  --profile NAME                      a saved profile (flags override it)
   --socket PATH | --host H --port P   how to reach the replica
-  --user U                            login (password: QUIESCE_PASSWORD or a prompt)
+  --user U                            login (password: QUIESCE_PASSWORD, the keychain, or a prompt)
   --service NAME | --start-command CMD [--stop-command CMD]
                                       how the server is run, when not detected
   --json                              one JSON object on stdout`;
 
 export async function inspectCommand(argv: string[], reporter: Reporter): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, ...CONTROL_OPTIONS }, strict: true });
-  const connection = await connectionFrom(values);
+  const { connection, control } = await targetFrom(values);
   const session = await openSession(connection);
   try {
-    const r = await inspectReplica(session, connection, controlFrom(values));
+    const r = await inspectReplica(session, connection, control);
     const lines = [
       `Server      ${r.server.product} ${r.server.version} at ${r.target} (server_id ${r.server.serverId ?? '?'})`,
       ...(r.channels.length === 0

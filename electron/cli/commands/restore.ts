@@ -6,7 +6,7 @@ import { overrideSpec } from '../../core/server/choose-control.js';
 import { startServer } from '../../core/server/lifecycle.js';
 import { canConnect } from '../../core/mysql/connection.js';
 import { QuiesceError } from '../../core/errors.js';
-import { CONNECTION_OPTIONS, UsageError, connectionFrom } from '../options.js';
+import { CONNECTION_OPTIONS, UsageError, targetFrom } from '../options.js';
 import { formatBytes, type Reporter } from '../reporter.js';
 import { readPassword } from '../password.js';
 
@@ -88,8 +88,9 @@ export async function restoreCommand(argv: string[], reporter: Reporter): Promis
     if (!Number.isInteger(id) || id <= 0 || id > 4294967295) throw new UsageError('--new-replica needs --server-id N (1 … 4294967295), different from every other server.');
     newReplica = { serverId: id };
   }
-  const connection = values.apply ? await connectionFrom(values) : null;
-  const login = connection ?? (values.user ? { user: values.user, password: await readPassword(values.user) } : null);
+  const target = values.apply || values.profile ? await targetFrom(values) : null;
+  const connection = values.apply ? target!.connection : null;
+  const login = target?.connection ?? (values.user ? { user: values.user, password: await readPassword(values.user) } : null);
 
   const result = await restoreArchive({
     archive,

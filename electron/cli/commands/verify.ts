@@ -1,13 +1,17 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { formatOfPath } from '../../core/archive/compression.js';
+import { QuiesceError } from '../../core/errors.js';
 import { parseArgs } from 'node:util';
 import { verifyArchive } from '../../core/archive/verify-archive.js';
 import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../../core/restore/restore-test.js';
-import { UsageError } from '../options.js';
+import { UsageError, profileStore } from '../options.js';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
 
 export const VERIFY_HELP = `quiesce verify ARCHIVE — check every file against the archive's MANIFEST.json
 
+  --profile NAME   instead of ARCHIVE: the newest archive in that profile's destination
   --restore-test   also restore it into a scratch folder, start a throw-away server on it,
                    CHECK TABLE every table and read the replication position back;
                    the result is written to ARCHIVE.verified.json
@@ -23,15 +27,26 @@ function provenLines(r: RestoreTestResult): string[] {
   ];
 }
 
+/** The newest archive in a profile's destination. */
+async function newestArchive(name: string): Promise<string> {
+  const profile = await profileStore().get(name);
+  if (!profile.destination) throw new UsageError(`Profile '${name}' has no destination; name the archive.`);
+  const names = (await readdir(profile.destination)).filter((n) => n.startsWith('quiesce-') && formatOfPath(n) !== null);
+  const dated = await Promise.all(names.map(async (n) => ({ file: path.join(profile.destination!, n), at: (await stat(path.join(profile.destination!, n))).mtimeMs })));
+  const newest = dated.sort((a, b) => b.at - a.at)[0];
+  if (!newest) throw new QuiesceError('archive-missing', `There is no archive in ${profile.destination} yet.`, `Run quiesce backup --profile ${name}.`);
+  return newest.file;
+}
+
 export async function verifyCommand(argv: string[], reporter: Reporter): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' } },
+    options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' }, profile: { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
-  const file = positionals[0];
-  if (!file) throw new UsageError('Name the archive: quiesce verify ARCHIVE.');
+  const file = positionals[0] ?? (values.profile ? await newestArchive(values.profile) : undefined);
+  if (!file) throw new UsageError('Name the archive: quiesce verify ARCHIVE (or --profile NAME for its newest).');
   reporter.event({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
   const result = await verifyArchive(file, (e) => reporter.event(e));
   const first = result.problems[0];

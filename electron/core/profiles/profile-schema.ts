@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import type { Profile } from '../../shared/profile.js';
+import { PROFILE_FILE_VERSION } from '../../shared/profile.js';
+
+const absolute = z.string().min(1).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'must be an absolute path');
+
+export const profileSchema = z
+  .object({
+    name: z.string().trim().min(1).max(64).regex(/^[\w .@-]+$/, 'letters, digits, space, . _ @ - only'),
+    connection: z
+      .object({
+        socket: absolute.optional(),
+        host: z.string().min(1).max(255).optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+        user: z.string().min(1).max(80),
+      })
+      .strict()
+      .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed'),
+    control: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('auto') }).strict(),
+      z.object({ kind: z.literal('service'), name: z.string().min(1).max(200) }).strict(),
+      z.object({ kind: z.literal('commands'), start: z.string().min(1).max(2000), stop: z.string().min(1).max(2000).nullable() }).strict(),
+    ]),
+    destination: absolute.nullable(),
+    method: z.literal('cold'),
+    format: z.enum(['tar.zst', 'tar.gz']),
+    password: z.enum(['keychain', 'ask']),
+  })
+  .strict() satisfies z.ZodType<Profile>;
+
+export const profileFileSchema = z
+  .object({
+    version: z.literal(PROFILE_FILE_VERSION),
+    profiles: z.array(profileSchema),
+  })
+  .strict();

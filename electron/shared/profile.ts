@@ -1,0 +1,19 @@
+/** A saved way to back up one replica. Stored as JSON without its password (that is in the OS keychain). */
+
+export type ServerControlChoice =
+  | { kind: 'auto' }
+  | { kind: 'service'; name: string }
+  | { kind: 'commands'; start: string; stop: string | null };
+
+export interface Profile {
+  name: string;
+  connection: { socket?: string; host?: string; port?: number; user: string };
+  control: ServerControlChoice;
+  destination: string | null;
+  method: 'cold';
+  format: 'tar.zst' | 'tar.gz';
+  /** 'keychain': stored in the OS keychain; 'ask': asked for on every run */
+  password: 'keychain' | 'ask';
+}
+
+export const PROFILE_FILE_VERSION = 1;

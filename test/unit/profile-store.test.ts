@@ -1,0 +1,57 @@
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
+import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
+import type { Profile } from '../../electron/shared/profile.js';
+
+const base: Profile = {
+  name: 'prod replica',
+  connection: { host: 'db2.internal', port: 3306, user: 'backup' },
+  control: { kind: 'service', name: 'mariadb' },
+  destination: '/backups',
+  method: 'cold',
+  format: 'tar.zst',
+  password: 'keychain',
+};
+
+const fresh = () => {
+  const secrets = new MemorySecretStore();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-profiles-'));
+  return { secrets, dir, store: new ProfileStore(secrets, dir) };
+};
+
+describe('profile store', () => {
+  it('keeps the password out of the file, writes owner-only and atomically', async () => {
+    const { store, secrets, dir } = fresh();
+    await store.save(base, 'hunter2');
+    expect(await store.list()).toEqual([base]);
+    expect(secrets.secrets.get('profile:prod replica')).toBe('hunter2');
+    expect(statSync(store.file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual(['profiles.json']);
+  });
+
+  it('refuses duplicates unless replacing, and an invalid profile with the field named', async () => {
+    const { store } = fresh();
+    await store.save(base, 'x');
+    await expect(store.save(base, 'y')).rejects.toThrow(/exists already/);
+    await store.save({ ...base, format: 'tar.gz' }, null, true);
+    expect((await store.get('prod replica')).format).toBe('tar.gz');
+    await expect(store.save({ ...base, name: 'bad/name' }, null)).rejects.toThrow(/name/);
+    await expect(store.save({ ...base, name: 'rel', destination: 'backups' }, null)).rejects.toThrow(/destination: must be an absolute path/);
+    await expect(store.save({ ...base, name: 'none', connection: { user: 'u' } }, null)).rejects.toThrow(/socket or a host/);
+  });
+
+  it('switching to "ask each time" forgets the stored password; removing forgets it too', async () => {
+    const { store, secrets } = fresh();
+    await store.save(base, 'x');
+    await store.save({ ...base, password: 'ask' }, null, true);
+    expect(secrets.secrets.size).toBe(0);
+    expect(await store.password(await store.get('prod replica'))).toBeNull();
+    await store.save({ ...base, name: 'other' }, 'z');
+    await store.remove('other');
+    expect(secrets.secrets.size).toBe(0);
+    await expect(store.get('other')).rejects.toThrow(/no profile 'other'/);
+  });
+});
