@@ -13,6 +13,10 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', URL: 'readonly', console: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': ['error', { paths: [noElectron] }],
@@ -43,6 +47,12 @@ export default tseslint.config(
     files: ['electron/cli/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [noElectron], patterns: [upward(['**/main/**', '**/preload/**', '**/worker/**', '**/renderer/**'], 'The CLI uses core and shared only.')] }],
+    },
+  },
+  {
+    files: ['electron/worker/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [noElectron], patterns: [upward(['**/main/**', '**/preload/**', '**/cli/**', '**/renderer/**'], 'The worker uses core and shared only.')] }],
     },
   },
   {

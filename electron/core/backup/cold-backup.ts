@@ -50,6 +50,9 @@ export interface ColdBackupOptions {
   staging?: 'auto' | 'never';
   timeouts?: Partial<Timeouts>;
   onEvent?: EventSink;
+  /** Cancel: before shutdown replication is restarted; after, the copy stops and the server
+   *  is brought back; during the archive, the partial archive is removed. */
+  signal?: AbortSignal;
 }
 
 export interface ColdBackupResult {
@@ -128,6 +131,7 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   });
   /** the journal first, then the world: a crash between the two errs on the safe side */
   const enter = async (s: BackupStep, changes: Partial<JobRecord> = {}) => {
+    throwIfCancelled(o.signal);
     await journal.step(s, changes);
     emit({ type: 'step', step: s, label: STEP_LABELS[s] });
   };
@@ -181,16 +185,16 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     if (stagingDir) {
       await enter('copy');
       const meter = new ProgressMeter('copy', inventory.totalBytes, inventory.fileCount, emit);
-      await stageFiles(inventory.entries, stagingDir, meter);
+      await stageFiles(inventory.entries, stagingDir, meter, o.signal);
       meter.finish();
     } else {
       await enter('archive');
       const meter = new ProgressMeter('archive', inventory.totalBytes, inventory.fileCount, emit);
-      archive = await writeArchive({ target, format, entries: inventory.entries, readPath: (e) => e.absPath, manifest: manifestFor(null), progress: meter });
+      archive = await writeArchive({ target, format, entries: inventory.entries, readPath: (e) => e.absPath, manifest: manifestFor(null), progress: meter, signal: o.signal });
       meter.finish();
     }
   } catch (error) {
-    failure = error;
+    failure = o.signal?.aborted ? cancelled() : error;
   } finally {
     await session.end().catch(() => undefined);
   }
@@ -198,12 +202,14 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   // Bring the replica back, whatever happened above.
   let replicationAfter: ChannelStatus[] = [];
   try {
-    await enter('start-server');
+    await journal.step('start-server');
+    emit({ type: 'step', step: 'start-server', label: STEP_LABELS['start-server'] });
     await ensureServerRunning({ spec: control, connection: o.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, timeoutMs: timeouts.startMs, stopTimeoutMs: timeouts.stopMs });
     upAt = performance.now();
     upAtIso = new Date().toISOString();
     await journal.update({ serverStopped: false });
-    await enter('start-replication');
+    await journal.step('start-replication');
+    emit({ type: 'step', step: 'start-replication', label: STEP_LABELS['start-replication'] });
     session = await openSession(o.connection);
     try {
       await startThreadsAsBefore(session, report.flavor, before);
@@ -238,15 +244,26 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
         readPath: (e) => stagedPath(stagingDir!, e),
         manifest: manifestFor(upAtIso),
         progress: meter,
+        signal: o.signal,
       });
       meter.finish();
     }
+  } catch (error) {
+    throw o.signal?.aborted ? cancelled() : error;
   } finally {
     await removeLeftovers(stagingDir, null);
     if (!archive) await removeLeftovers(null, `${target}.partial`);
     await journal.end();
   }
   return { archive, downtimeMs, durationMs: Date.now() - startedAt.getTime(), staged, replicationAfter, report };
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw cancelled();
+}
+
+export function cancelled(): QuiesceError {
+  return new QuiesceError('cancelled', 'The backup was cancelled; the replica is running and replicating as before, and no partial files remain.');
 }
 
 async function removeLeftovers(stagingDir: string | null, partial: string | null): Promise<void> {

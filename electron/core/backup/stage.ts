@@ -15,13 +15,14 @@ export function stagedPath(stagingDir: string, entry: InventoryEntry): string {
  * `COPYFILE_FICLONE` makes it a copy-on-write clone where the filesystem can (XFS, Btrfs,
  * APFS, ReFS) and the kernel's own copy elsewhere. Two copies at a time keep the disk busy.
  */
-export async function stageFiles(entries: InventoryEntry[], stagingDir: string, progress: ArchiveProgress, concurrency = 2): Promise<void> {
+export async function stageFiles(entries: InventoryEntry[], stagingDir: string, progress: ArchiveProgress, signal?: AbortSignal, concurrency = 2): Promise<void> {
   for (const entry of entries) {
     if (entry.type === 'directory') await mkdir(stagedPath(stagingDir, entry), { recursive: true });
   }
   const queue = entries.filter((e) => e.type !== 'directory');
   const worker = async () => {
     for (let entry = queue.shift(); entry; entry = queue.shift()) {
+      signal?.throwIfAborted();
       const target = stagedPath(stagingDir, entry);
       await mkdir(path.dirname(target), { recursive: true });
       try {

@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import type { BackupEvent } from '../../shared/backup-events.js';
+import type { BackupJobRequest, ClientMessage, JobState, WorkerMessage } from '../../shared/worker-protocol.js';
+import { QuiesceError } from '../errors.js';
+import { workerFiles } from './worker-files.js';
+
+/** What a client keeps to reach a worker again later: keep it private (the token is a key). */
+export interface WorkerAttachment {
+  jobId: string;
+  socket: string;
+  token: string;
+  stateDir: string;
+}
+
+export interface SpawnWorkerOptions {
+  /** the program: process.execPath (Node), or Electron's binary with ELECTRON_RUN_AS_NODE=1 */
+  execPath: string;
+  /** the built worker script (out/worker/worker.js) */
+  script: string;
+  stateDir: string;
+  env?: NodeJS.ProcessEnv;
+  lingerMs?: number;
+  idleMs?: number;
+}
+
+/**
+ * Starts a worker detached from us (it must outlive the app's main process), hands it its
+ * one-time token on standard input, and waits until its socket answers.
+ */
+export async function spawnWorker(o: SpawnWorkerOptions): Promise<WorkerAttachment> {
+  const jobId = randomUUID();
+  const token = randomBytes(32).toString('hex');
+  const child = spawn(o.execPath, [o.script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: { ...(o.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' } });
+  child.stdin.end(JSON.stringify({ token, jobId, stateDir: o.stateDir, lingerMs: o.lingerMs, idleMs: o.idleMs }));
+  let exited: number | null | undefined;
+  child.once('exit', (code) => (exited = code));
+  child.unref();
+  const socket = workerFiles(o.stateDir, jobId).socket;
+  const deadline = Date.now() + 15_000;
+  while (!(await answers(socket))) {
+    if (exited !== undefined) throw new QuiesceError('worker-failed', `The backup worker exited at start (code ${exited}).`);
+    if (Date.now() > deadline) throw new QuiesceError('worker-failed', 'The backup worker did not start within 15 s.');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { jobId, socket, token, stateDir: o.stateDir };
+}
+
+function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socketPath);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** The job's final state when its worker has gone: from the result file it left. */
+export async function readFinishedState(a: Pick<WorkerAttachment, 'stateDir' | 'jobId'>): Promise<JobState | null> {
+  return readFile(workerFiles(a.stateDir, a.jobId).result, 'utf8').then((t) => JSON.parse(t) as JobState, () => null);
+}
+
+/**
+ * One authenticated connection to a worker. Emits 'event' (BackupEvent), 'state' (JobState)
+ * and 'closed'. `welcome` holds what the job did before we connected.
+ */
+export class WorkerConnection extends EventEmitter<{ event: [BackupEvent]; state: [JobState]; closed: [] }> {
+  state: JobState = { phase: 'idle' };
+  replay: BackupEvent[] = [];
+  pid = 0;
+
+  private constructor(private readonly socket: net.Socket) {
+    super();
+  }
+
+  static async connect(a: Pick<WorkerAttachment, 'socket' | 'token'>): Promise<WorkerConnection> {
+    const socket = net.connect(a.socket);
+    const connection = new WorkerConnection(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', (e) => reject(new QuiesceError('worker-gone', `The backup worker is not reachable (${e.message}).`)));
+    });
+    socket.setEncoding('utf8');
+    const welcomed = new Promise<void>((resolve, reject) => {
+      let buffer = '';
+      socket.on('data', (chunk: string) => {
+        buffer += chunk;
+        let nl;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const message = JSON.parse(buffer.slice(0, nl)) as WorkerMessage;
+          buffer = buffer.slice(nl + 1);
+          if (message.type === 'welcome') {
+            connection.state = message.state;
+            connection.replay = message.replay;
+            connection.pid = message.pid;
+            resolve();
+          } else if (message.type === 'refused') {
+            reject(new QuiesceError('worker-refused', `The backup worker refused: ${message.reason}.`));
+          } else if (message.type === 'event') {
+            connection.emit('event', message.event);
+          } else if (message.type === 'state') {
+            connection.state = message.state;
+            connection.emit('state', message.state);
+          }
+        }
+      });
+      socket.once('close', () => {
+        reject(new QuiesceError('worker-refused', 'The backup worker closed the connection.'));
+        connection.emit('closed');
+      });
+    });
+    socket.on('error', () => undefined);
+    connection.send({ v: 1, type: 'hello', token: a.token });
+    await welcomed;
+    return connection;
+  }
+
+  private send(message: ClientMessage): void {
+    this.socket.write(`${JSON.stringify(message)}\n`);
+  }
+
+  start(job: BackupJobRequest): void {
+    this.send({ v: 1, type: 'start', job });
+  }
+
+  cancel(): void {
+    this.send({ v: 1, type: 'cancel' });
+  }
+
+  /** Until the job has succeeded or failed. */
+  finished(): Promise<JobState> {
+    if (this.state.phase === 'succeeded' || this.state.phase === 'failed') return Promise.resolve(this.state);
+    return new Promise((resolve, reject) => {
+      const onState = (state: JobState) => {
+        if (state.phase === 'succeeded' || state.phase === 'failed') {
+          this.off('state', onState);
+          resolve(state);
+        }
+      };
+      this.on('state', onState);
+      this.once('closed', () => reject(new QuiesceError('worker-gone', 'The backup worker went away before the job ended.')));
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The privileged worker's protocol: JSON lines over a local socket (named pipe on Windows),
+ * version 1. See docs/worker-protocol.md. Types only; both sides validate what they receive.
+ */
+import type { BackupEvent } from './backup-events.js';
+
+export const WORKER_PROTOCOL_VERSION = 1;
+
+/** What a backup job needs; the worker checks every field again before acting. */
+export interface BackupJobRequest {
+  connection: { socket?: string; host?: string; port?: number; user: string; password?: string };
+  destination: string;
+  format: 'tar.zst' | 'tar.gz';
+  control: { service?: string; startCommand?: string; stopCommand?: string };
+  staging: 'auto' | 'never';
+}
+
+export type ClientMessage =
+  | { v: 1; type: 'hello'; token: string }
+  | { v: 1; type: 'start'; job: BackupJobRequest }
+  | { v: 1; type: 'cancel' }
+  | { v: 1; type: 'bye' };
+
+export interface JobSummary {
+  archive: string;
+  archiveBytes: number;
+  archiveSha256: string;
+  dataBytes: number;
+  files: number;
+  downtimeMs: number;
+  durationMs: number;
+  sourceLogFile: string | null;
+  sourceLogPos: number | null;
+}
+
+export type JobState =
+  | { phase: 'idle' }
+  | { phase: 'running'; step: string | null }
+  | { phase: 'succeeded'; result: JobSummary }
+  | { phase: 'failed'; error: { code: string; message: string } };
+
+export type WorkerMessage =
+  | { v: 1; type: 'welcome'; jobId: string; pid: number; state: JobState; replay: BackupEvent[] }
+  | { v: 1; type: 'event'; event: BackupEvent }
+  | { v: 1; type: 'state'; state: JobState }
+  | { v: 1; type: 'refused'; reason: string };

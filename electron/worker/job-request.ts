@@ -1,0 +1,52 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { BackupJobRequest, ClientMessage } from '../shared/worker-protocol.js';
+
+/**
+ * The worker may run elevated: it trusts nothing it is sent. Every field is checked again
+ * here — absolute paths, bounded strings, known values — before anything acts on it.
+ */
+const absolute = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p) && !p.split(/[\\/]/).includes('..'), 'must be an absolute path without ..');
+const command = z.string().min(1).max(2000);
+
+export const jobRequestSchema = z
+  .object({
+    connection: z
+      .object({
+        socket: absolute.optional(),
+        host: z.string().min(1).max(255).regex(/^[\w.:-]+$/).optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+        user: z.string().min(1).max(80),
+        password: z.string().max(1024).optional(),
+      })
+      .strict()
+      .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed'),
+    destination: absolute,
+    format: z.enum(['tar.zst', 'tar.gz']),
+    control: z.object({ service: z.string().min(1).max(200).optional(), startCommand: command.optional(), stopCommand: command.optional() }).strict(),
+    staging: z.enum(['auto', 'never']),
+  })
+  .strict() satisfies z.ZodType<BackupJobRequest>;
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ v: z.literal(1), type: z.literal('hello'), token: z.string().min(16).max(256) }).strict(),
+  z.object({ v: z.literal(1), type: z.literal('start'), job: jobRequestSchema }).strict(),
+  z.object({ v: z.literal(1), type: z.literal('cancel') }).strict(),
+  z.object({ v: z.literal(1), type: z.literal('bye') }).strict(),
+]) satisfies z.ZodType<ClientMessage>;
+
+/** A parsed message, or why it was refused (without echoing any of its content). */
+export function parseClientMessage(line: string): { ok: true; message: ClientMessage } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const parsed = clientMessageSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return { ok: false, reason: `invalid message: ${issue.path.join('.') || 'message'}: ${issue.message}` };
+  }
+  return { ok: true, message: parsed.data };
+}
