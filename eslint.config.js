@@ -59,4 +59,9 @@ export default tseslint.config(
     files: ['electron/main/**', 'electron/preload/**'],
     rules: { 'no-restricted-imports': 'off' },
   },
+  {
+    // a sandboxed preload is CommonJS: `import x = require()` is the form TypeScript allows there
+    files: ['electron/preload/**/*.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

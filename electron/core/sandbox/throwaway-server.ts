@@ -58,6 +58,7 @@ function optionFile(o: {
   pidFile: string;
   errorLog: string;
   serverId: number;
+  tmpdir: string;
   extra: string[];
 }): string {
   const lines = [
@@ -69,6 +70,8 @@ function optionFile(o: {
     `pid-file=${o.pidFile}`,
     `log-error=${o.errorLog}`,
     `server-id=${o.serverId}`,
+    // its own temporary folder: servers sharing /tmp trip over each other's #sql files
+    `tmpdir=${o.tmpdir}`,
     'skip-name-resolve',
     'innodb_buffer_pool_size=128M',
     'innodb_log_file_size=96M',
@@ -90,7 +93,8 @@ async function initialiseDatadir(binaries: ServerBinaries, defaultsFile: string,
   const program = binaries.installDb ?? binaries.server;
   const output = await runToEnd(program, args);
   if (output.code !== 0) {
-    throw new QuiesceError('sandbox-init-failed', `Could not initialise a data directory with ${program}: ${output.text.slice(-2000)}`);
+    const log = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
+    throw new QuiesceError('sandbox-init-failed', `Could not initialise a data directory with ${program} (exit ${output.code}). Its log ends:\n${log.trimEnd().split('\n').slice(-15).join('\n')}\n${output.text.split('\n').slice(0, 3).join('\n')}`);
   }
   await rename(plain, datadir);
 }
@@ -122,9 +126,11 @@ export async function prepareThrowawayServer(options: ThrowawayServerOptions): P
   const pidFile = path.join(dir, 'mysqld.pid');
   const errorLog = path.join(dir, 'error.log');
   const defaultsFile = path.join(dir, 'my.cnf');
+  const tmpdir = path.join(dir, 'tmp');
+  await mkdir(tmpdir, { recursive: true });
   await writeFile(
     defaultsFile,
-    optionFile({ datadir, socket, port, pidFile, errorLog, serverId: options.serverId, extra: options.options ?? [] }),
+    optionFile({ datadir, socket, port, pidFile, errorLog, serverId: options.serverId, tmpdir, extra: options.options ?? [] }),
   );
   if (!options.existingDatadir) await initialiseDatadir(options.binaries, defaultsFile, datadir, dir);
   const argv = [options.binaries.server, `--defaults-file=${defaultsFile}`];

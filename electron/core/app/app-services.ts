@@ -1,0 +1,117 @@
+import type { ConnectionTest, InspectView, ProfileView } from '../../shared/ipc-contract.js';
+import type { Profile } from '../../shared/profile.js';
+import { checkDestination } from '../backup/destination.js';
+import { inspectReplica } from '../backup/inspect.js';
+import { elevationReason } from '../elevation/elevated-launch.js';
+import { QuiesceError, describeError } from '../errors.js';
+import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
+import { parseFlavor } from '../mysql/flavor.js';
+import { readReplicaStatus } from '../mysql/replica-status.js';
+import type { ProfileStore } from '../profiles/profile-store.js';
+import type { ControlOverride } from '../server/choose-control.js';
+import type { IpcHandlers } from './ipc-dispatch.js';
+import type { JobRegistry } from './job-registry.js';
+
+export interface DesktopShell {
+  reveal(path: string): Promise<void>;
+  openExternal(url: string): Promise<void>;
+}
+
+export function controlOf(profile: Profile): ControlOverride {
+  const c = profile.control;
+  return c.kind === 'service' ? { service: c.name } : c.kind === 'commands' ? { startCommand: c.start, stopCommand: c.stop ?? undefined } : {};
+}
+
+/** The handlers behind every IPC channel: profiles, inspection, jobs. No Electron in here. */
+export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; shell: DesktopShell }): IpcHandlers {
+  const connectionFor = async (name: string, given: string | undefined): Promise<{ profile: Profile; connection: ConnectionOptions }> => {
+    const profile = await o.profiles.get(name);
+    const password = given ?? (await o.profiles.password(profile)) ?? undefined;
+    if (password === undefined && profile.password === 'ask') {
+      throw new QuiesceError('password-needed', `Profile “${name}” asks for its password each time.`);
+    }
+    return { profile, connection: { ...profile.connection, password } };
+  };
+
+  return {
+    'profiles:list': async () => {
+      const views: ProfileView[] = [];
+      for (const p of await o.profiles.list()) {
+        const hasPassword = p.password === 'keychain' ? (await o.profiles.password(p).catch(() => null)) !== null : false;
+        views.push({ ...p, hasPassword });
+      }
+      return views;
+    },
+    'profiles:save': async ({ profile, password, replace }) => {
+      const saved = await o.profiles.save(profile, password, replace);
+      return { ...saved, hasPassword: saved.password === 'keychain' && (password !== null || (await o.profiles.password(saved).catch(() => null)) !== null) };
+    },
+    'profiles:remove': async ({ name }) => o.profiles.remove(name),
+    'profiles:test': async ({ name, password }): Promise<ConnectionTest> => {
+      try {
+        const { connection } = await connectionFor(name, password);
+        const session = await openSession(connection, 5000);
+        try {
+          const vars = await readGlobalVariables(session);
+          const flavor = parseFlavor(vars.get('version') ?? '', vars.get('version_comment') ?? '');
+          const channels = await readReplicaStatus(session, flavor);
+          return {
+            ok: true,
+            serverVersion: flavor.version,
+            isReplica: channels.length > 0,
+            replication: channels.map((c) => ({ channel: c.channel, io: c.ioRunning, sql: c.sqlRunning, secondsBehind: c.secondsBehindSource, lastError: c.lastIoError || c.lastSqlError })),
+          };
+        } finally {
+          await session.end().catch(() => undefined);
+        }
+      } catch (error) {
+        return { ok: false, error: describeError(error) };
+      }
+    },
+    'backup:inspect': async ({ name, password, destination }): Promise<InspectView> => {
+      const { profile, connection } = await connectionFor(name, password);
+      const session = await openSession(connection);
+      try {
+        const r = await inspectReplica(session, connection, controlOf(profile));
+        const dest = destination ?? profile.destination;
+        let checked: InspectView['destination'] = null;
+        let destinationProblem: string | null = dest ? null : 'No destination chosen yet.';
+        if (dest) {
+          try {
+            const d = await checkDestination(dest, r.plans, r.estimate.totalBytes);
+            checked = { path: d.dir, freeBytes: d.freeBytes, canStage: d.canStage };
+          } catch (error) {
+            destinationProblem = describeError(error);
+          }
+        }
+        return {
+          server: { product: r.server.product, version: r.server.version, serverId: r.server.serverId },
+          channels: r.channels.map((c) => ({ channel: c.channel, sourceHost: c.sourceHost, sourcePort: c.sourcePort, io: c.ioRunning, sql: c.sqlRunning, secondsBehind: c.secondsBehindSource, lastIoError: c.lastIoError, lastSqlError: c.lastSqlError })),
+          control: r.controlDescription,
+          components: r.plans.map((p) => {
+            const files = r.estimate.entries.filter((e) => e.component === p.name && e.type === 'file');
+            return { name: p.name, kind: p.kind, originalPath: p.originalPath, files: files.length, bytes: files.reduce((s, e) => s + e.size, 0) };
+          }),
+          totalBytes: r.estimate.totalBytes,
+          problems: r.problems,
+          destination: checked,
+          destinationProblem,
+          needsElevation: r.control ? await elevationReason({ entries: r.estimate.entries, control: r.control, uid: process.getuid?.() ?? null }) : null,
+        };
+      } finally {
+        await session.end().catch(() => undefined);
+      }
+    },
+    'backup:start': async ({ name, password, destination, format }) => {
+      const { profile, connection } = await connectionFor(name, password);
+      const dest = destination ?? profile.destination;
+      if (!dest) throw new QuiesceError('destination-missing', `Profile “${name}” has no destination; choose one.`);
+      const jobId = await o.jobs.start(name, { connection, destination: dest, format: format ?? profile.format, control: controlOf(profile), staging: 'auto' });
+      return { jobId };
+    },
+    'backup:cancel': async ({ jobId }) => o.jobs.cancel(jobId),
+    'jobs:list': async () => o.jobs.list(),
+    'shell:reveal': async ({ path }) => o.shell.reveal(path),
+    'shell:open-external': async ({ url }) => o.shell.openExternal(url),
+  };
+}

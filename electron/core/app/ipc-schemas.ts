@@ -1,0 +1,22 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { IpcChannel } from '../../shared/ipc-contract.js';
+import { profileSchema } from '../profiles/profile-schema.js';
+
+const name = z.string().min(1).max(64);
+const password = z.string().max(1024);
+const absolute = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p), 'must be an absolute path');
+
+/** The run-time check of every request the renderer may send (a compromised renderer included). */
+export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
+  'profiles:list': z.undefined(),
+  'profiles:save': z.object({ profile: profileSchema, password: password.nullable(), replace: z.boolean() }).strict(),
+  'profiles:remove': z.object({ name }).strict(),
+  'profiles:test': z.object({ name, password: password.optional() }).strict(),
+  'backup:inspect': z.object({ name, password: password.optional(), destination: absolute.optional() }).strict(),
+  'backup:start': z.object({ name, password: password.optional(), destination: absolute.optional(), format: z.enum(['tar.zst', 'tar.gz']).optional() }).strict(),
+  'backup:cancel': z.object({ jobId: z.string().uuid() }).strict(),
+  'jobs:list': z.undefined(),
+  'shell:reveal': z.object({ path: absolute }).strict(),
+  'shell:open-external': z.object({ url: z.string().url().max(2000).refine((u) => u.startsWith('https://'), 'only https links open') }).strict(),
+};

@@ -1,0 +1,115 @@
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BackupEvent } from '../../shared/backup-events.js';
+import type { JobView } from '../../shared/ipc-contract.js';
+import type { BackupJobRequest, JobState } from '../../shared/worker-protocol.js';
+import { QuiesceError } from '../errors.js';
+import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from '../jobs/worker-client.js';
+import { workerFiles } from '../jobs/worker-files.js';
+
+export interface JobRegistryOptions {
+  stateDir: string;
+  /** how the worker is run: Node in tests and the CLI, Electron's binary in the app */
+  execPath: string;
+  workerScript: string;
+  onEvent: (jobId: string, event: BackupEvent) => void;
+  onState: (job: JobView) => void;
+  /** how long a worker keeps its result for us after the job (default: the worker's own) */
+  workerLingerMs?: number;
+}
+
+interface Tracked {
+  view: JobView;
+  connection: WorkerConnection | null;
+}
+
+/** The main process's view of jobs: each in its own worker, reattached after a restart. */
+export class JobRegistry {
+  private readonly jobs = new Map<string, Tracked>();
+
+  constructor(private readonly o: JobRegistryOptions) {}
+
+  /** The main process's record of a job: how to reach its worker while it runs (the token is
+   *  a key: owner-only), then, once it has ended, only what it was — the token is dropped. */
+  private recordFile(jobId: string): string {
+    return path.join(workerFiles(this.o.stateDir, jobId).dir, `${jobId}.job.json`);
+  }
+
+  private async forgetToken(view: JobView): Promise<void> {
+    await writeFile(this.recordFile(view.jobId), JSON.stringify({ jobId: view.jobId, profile: view.profile, startedAt: view.startedAt, stateDir: this.o.stateDir }), { mode: 0o600 });
+  }
+
+  list(): JobView[] {
+    return [...this.jobs.values()].map((t) => t.view).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  }
+
+  async start(profile: string, job: BackupJobRequest): Promise<string> {
+    if (this.list().some((j) => j.profile === profile && (j.state.phase === 'running' || j.state.phase === 'idle'))) {
+      throw new QuiesceError('busy', `A backup of “${profile}” is already running.`);
+    }
+    const attachment = await spawnWorker({ execPath: this.o.execPath, script: this.o.workerScript, stateDir: this.o.stateDir, lingerMs: this.o.workerLingerMs });
+    // how to find it again after a restart of the main process; owner-only (the token is a key)
+    await writeFile(this.recordFile(attachment.jobId), JSON.stringify({ ...attachment, profile, startedAt: new Date().toISOString() }), { mode: 0o600 });
+    const tracked = await this.attach(attachment, profile, new Date().toISOString());
+    tracked.connection!.start(job);
+    return attachment.jobId;
+  }
+
+  async cancel(jobId: string): Promise<void> {
+    const tracked = this.jobs.get(jobId);
+    if (!tracked?.connection) throw new QuiesceError('no-job', 'That backup is not running.');
+    tracked.connection.cancel();
+  }
+
+  /** After a restart: jobs whose worker still runs are followed again; ended ones are read back. */
+  async reattachAll(): Promise<void> {
+    const dir = workerFiles(this.o.stateDir, 'x').dir;
+    for (const name of (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.job.json'))) {
+      const saved = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Partial<WorkerAttachment> & { jobId: string; profile: string; startedAt: string };
+      if (this.jobs.has(saved.jobId)) continue;
+      if (saved.token && saved.socket) {
+        try {
+          await this.attach({ jobId: saved.jobId, socket: saved.socket, token: saved.token, stateDir: this.o.stateDir }, saved.profile, saved.startedAt);
+          continue;
+        } catch {
+          // the worker has gone: its result file tells how it ended
+        }
+      }
+      const state: JobState = (await readFinishedState({ stateDir: this.o.stateDir, jobId: saved.jobId })) ?? {
+        phase: 'failed',
+        error: { code: 'worker-gone', message: 'The backup worker ended without a result; run `quiesce recover` if the replica is not running.' },
+      };
+      const view: JobView = { jobId: saved.jobId, profile: saved.profile, startedAt: saved.startedAt, state, lastProgress: null };
+      this.jobs.set(saved.jobId, { view, connection: null });
+      if (saved.token) await this.forgetToken(view);
+    }
+  }
+
+  private async attach(attachment: WorkerAttachment, profile: string, startedAt: string): Promise<Tracked> {
+    const connection = await WorkerConnection.connect(attachment);
+    const tracked: Tracked = { view: { jobId: attachment.jobId, profile, startedAt, state: connection.state, lastProgress: null }, connection };
+    for (const e of connection.replay) if (e.type === 'progress') tracked.view.lastProgress = e;
+    this.jobs.set(attachment.jobId, tracked);
+    if (connection.state.phase === 'succeeded' || connection.state.phase === 'failed') {
+      // it finished while nobody was watching
+      connection.close();
+      tracked.connection = null;
+      await this.forgetToken(tracked.view);
+      return tracked;
+    }
+    connection.on('event', (event) => {
+      if (event.type === 'progress') tracked.view.lastProgress = event;
+      this.o.onEvent(attachment.jobId, event);
+    });
+    connection.on('state', (state) => {
+      tracked.view = { ...tracked.view, state };
+      this.o.onState(tracked.view);
+      if (state.phase === 'succeeded' || state.phase === 'failed') {
+        connection.close();
+        tracked.connection = null;
+        void this.forgetToken(tracked.view);
+      }
+    });
+    return tracked;
+  }
+}

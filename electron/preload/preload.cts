@@ -1,0 +1,31 @@
+// The renderer's only way out: a fixed set of named functions, nothing generic. Sandboxed
+// preloads must be CommonJS, hence .cts.
+import electron = require('electron');
+import type { IpcEvents, QuiesceApi } from '../shared/ipc-contract.js';
+
+const { contextBridge, ipcRenderer } = electron;
+
+const invoke = (channel: string, payload?: unknown) => ipcRenderer.invoke(channel, payload);
+
+function listen<C extends keyof IpcEvents>(channel: C, listener: (message: IpcEvents[C]) => void): () => void {
+  const wrapped = (_event: unknown, message: IpcEvents[C]) => listener(message);
+  ipcRenderer.on(channel, wrapped);
+  return () => ipcRenderer.off(channel, wrapped);
+}
+
+const api: QuiesceApi = {
+  listProfiles: () => invoke('profiles:list'),
+  saveProfile: (request) => invoke('profiles:save', request),
+  removeProfile: (name) => invoke('profiles:remove', { name }),
+  testProfile: (name, password) => invoke('profiles:test', password === undefined ? { name } : { name, password }),
+  inspect: (request) => invoke('backup:inspect', request),
+  startBackup: (request) => invoke('backup:start', request),
+  cancelBackup: (jobId) => invoke('backup:cancel', { jobId }),
+  listJobs: () => invoke('jobs:list'),
+  revealInFolder: (path) => invoke('shell:reveal', { path }),
+  openExternal: (url) => invoke('shell:open-external', { url }),
+  onJobEvent: (listener) => listen('job:event', listener),
+  onJobState: (listener) => listen('job:state', listener),
+};
+
+contextBridge.exposeInMainWorld('quiesce', api);

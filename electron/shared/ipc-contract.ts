@@ -1,0 +1,98 @@
+/**
+ * The one IPC contract between the renderer (through the preload) and the main process.
+ * Request/response channels and one-way events. Types only: the main side validates every
+ * payload at run time (core/app/ipc-schemas.ts); replies never carry a password.
+ */
+import type { BackupEvent } from './backup-events.js';
+import type { Profile } from './profile.js';
+import type { JobState } from './worker-protocol.js';
+
+export interface ProfileView extends Profile {
+  /** a password is stored in the keychain for it (the password itself is never sent) */
+  hasPassword: boolean;
+}
+
+export interface ConnectionTest {
+  ok: boolean;
+  serverVersion?: string;
+  isReplica?: boolean;
+  replication?: { channel: string; io: string; sql: boolean; secondsBehind: number | null; lastError: string }[];
+  error?: string;
+}
+
+export interface InspectView {
+  server: { product: string; version: string; serverId: number | null };
+  channels: { channel: string; sourceHost: string | null; sourcePort: number | null; io: string; sql: boolean; secondsBehind: number | null; lastIoError: string; lastSqlError: string }[];
+  control: string;
+  components: { name: string; kind: string; originalPath: string; files: number; bytes: number }[];
+  totalBytes: number;
+  problems: { severity: 'error' | 'warning'; message: string; hint?: string }[];
+  destination: { path: string; freeBytes: number; canStage: boolean } | null;
+  destinationProblem: string | null;
+  needsElevation: string | null;
+}
+
+export interface JobView {
+  jobId: string;
+  profile: string;
+  startedAt: string;
+  state: JobState;
+  lastProgress: Extract<BackupEvent, { type: 'progress' }> | null;
+}
+
+export interface IpcRequests {
+  'profiles:list': { request: void; response: ProfileView[] };
+  'profiles:save': { request: { profile: Profile; password: string | null; replace: boolean }; response: ProfileView };
+  'profiles:remove': { request: { name: string }; response: void };
+  'profiles:test': { request: { name: string; password?: string }; response: ConnectionTest };
+  'backup:inspect': { request: { name: string; password?: string; destination?: string }; response: InspectView };
+  'backup:start': { request: { name: string; password?: string; destination?: string; format?: Profile['format'] }; response: { jobId: string } };
+  'backup:cancel': { request: { jobId: string }; response: void };
+  'jobs:list': { request: void; response: JobView[] };
+  'shell:reveal': { request: { path: string }; response: void };
+  'shell:open-external': { request: { url: string }; response: void };
+}
+
+export type IpcChannel = keyof IpcRequests;
+
+export interface IpcEvents {
+  'job:event': { jobId: string; event: BackupEvent };
+  'job:state': { jobId: string; state: JobState };
+}
+
+export type IpcEventChannel = keyof IpcEvents;
+
+/** What every invoke resolves to: a value, or an error in words (never a stack, never a secret). */
+export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+
+export const IPC_CHANNELS = [
+  'profiles:list',
+  'profiles:save',
+  'profiles:remove',
+  'profiles:test',
+  'backup:inspect',
+  'backup:start',
+  'backup:cancel',
+  'jobs:list',
+  'shell:reveal',
+  'shell:open-external',
+] as const satisfies readonly IpcChannel[];
+
+export const IPC_EVENT_CHANNELS = ['job:event', 'job:state'] as const satisfies readonly IpcEventChannel[];
+
+/** The fixed API the preload exposes as `window.quiesce` (and the browser bridge imitates). */
+export interface QuiesceApi {
+  listProfiles(): Promise<IpcResult<ProfileView[]>>;
+  saveProfile(request: IpcRequests['profiles:save']['request']): Promise<IpcResult<ProfileView>>;
+  removeProfile(name: string): Promise<IpcResult<void>>;
+  testProfile(name: string, password?: string): Promise<IpcResult<ConnectionTest>>;
+  inspect(request: IpcRequests['backup:inspect']['request']): Promise<IpcResult<InspectView>>;
+  startBackup(request: IpcRequests['backup:start']['request']): Promise<IpcResult<{ jobId: string }>>;
+  cancelBackup(jobId: string): Promise<IpcResult<void>>;
+  listJobs(): Promise<IpcResult<JobView[]>>;
+  revealInFolder(path: string): Promise<IpcResult<void>>;
+  openExternal(url: string): Promise<IpcResult<void>>;
+  /** returns the function that stops listening */
+  onJobEvent(listener: (message: IpcEvents['job:event']) => void): () => void;
+  onJobState(listener: (message: IpcEvents['job:state']) => void): () => void;
+}

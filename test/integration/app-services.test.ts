@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { JobView } from '../../electron/shared/ipc-contract.js';
+import { createDispatcher } from '../../electron/core/app/ipc-dispatch.js';
+import { createHandlers } from '../../electron/core/app/app-services.js';
+import { JobRegistry } from '../../electron/core/app/job-registry.js';
+import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
+import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
+import { tempDir, threadsRunning, usePair } from '../helpers/pair.js';
+
+const WORKER = path.resolve('out/worker/worker.js');
+
+describe('the main process services, without Electron', () => {
+  const f = usePair();
+
+  it('saves a profile, tests it, inspects, backs up through a worker, and a restarted main process finds the job', async () => {
+    const stateDir = await tempDir('app-state');
+    const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
+    const states: JobView[] = [];
+    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: () => undefined, onState: (j) => states.push(j), workerLingerMs: 3000 });
+    const shell = { reveal: async () => undefined, openExternal: async () => undefined };
+    const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell }));
+    const replies: unknown[] = [];
+    const call = async (channel: string, payload: unknown) => {
+      const reply = await dispatch(channel, payload, true);
+      replies.push(reply);
+      if (!reply.ok) throw new Error(`${channel}: ${reply.error.message}`);
+      return reply.value as never;
+    };
+
+    const profile = { name: 'replica', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, method: 'cold', format: 'tar.zst', password: 'keychain' };
+    expect(await call('profiles:save', { profile, password: f.pair.backupUser.password, replace: false })).toMatchObject({ name: 'replica', hasPassword: true });
+    expect(await call('profiles:test', { name: 'replica' })).toMatchObject({ ok: true, isReplica: true, replication: [{ io: 'Yes', sql: true }] });
+    const inspect = await call('backup:inspect', { name: 'replica' });
+    expect(inspect).toMatchObject({ server: { product: 'mariadb' }, destination: { path: f.dest, canStage: true }, destinationProblem: null, needsElevation: null });
+    expect((inspect as { components: { name: string }[] }).components.map((c) => c.name)).toEqual(['datadir', 'relaylog', 'loadtmp', 'config']);
+
+    const { jobId } = await call('backup:start', { name: 'replica' });
+    await expect.poll(() => states.find((s) => s.jobId === jobId && s.state.phase !== 'running')?.state.phase, { timeout: 60_000 }).toBe('succeeded');
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+
+    // a wrong password is an answer in words
+    await call('profiles:save', { profile: { ...profile, name: 'wrong' }, password: 'nope', replace: false });
+    expect(await call('profiles:test', { name: 'wrong' })).toMatchObject({ ok: false, error: expect.stringMatching(/refused user 'quiesce'/) });
+
+    // no reply ever carried the password
+    expect(JSON.stringify(replies)).not.toContain(f.pair.backupUser.password);
+
+    // the main process restarts: a new registry reattaches from the state folder
+    const again = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: () => undefined, onState: () => undefined });
+    await again.reattachAll();
+    expect(again.list()).toMatchObject([{ jobId, profile: 'replica', state: { phase: 'succeeded' } }]);
+    // once the job has ended, its record no longer holds the worker's token
+    const record = await readFile(path.join(stateDir, 'workers', `${jobId}.job.json`), 'utf8');
+    expect(JSON.parse(record)).toEqual({ jobId, profile: 'replica', startedAt: expect.any(String), stateDir });
+  });
+});

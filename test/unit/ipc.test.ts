@@ -1,0 +1,114 @@
+import { describe, expect, it, vi } from 'vitest';
+import { IPC_CHANNELS, type IpcChannel, type JobView } from '../../electron/shared/ipc-contract.js';
+import type { BackupEvent } from '../../electron/shared/backup-events.js';
+import { createDispatcher, type IpcHandlers } from '../../electron/core/app/ipc-dispatch.js';
+import { throttleJobEvents } from '../../electron/core/app/event-throttle.js';
+import { jobNotification, quitQuestion, trayMenu, trayStatus, trayTooltip } from '../../electron/core/app/tray-model.js';
+
+const profile = { name: 'prod', connection: { host: 'db', port: 3306, user: 'u' }, control: { kind: 'auto' }, destination: '/b', method: 'cold', format: 'tar.zst', password: 'keychain' };
+
+/** For each channel: a payload it must refuse, and one it must accept. */
+const PAYLOADS: Record<IpcChannel, { bad: unknown; good: unknown }> = {
+  'profiles:list': { bad: { sneaky: true }, good: undefined },
+  'profiles:save': { bad: { profile: { ...profile, destination: 'relative' }, password: null, replace: false }, good: { profile, password: 'x', replace: false } },
+  'profiles:remove': { bad: { name: '' }, good: { name: 'prod' } },
+  'profiles:test': { bad: { name: 'prod', password: 42 }, good: { name: 'prod' } },
+  'backup:inspect': { bad: { name: 'prod', destination: '../etc' }, good: { name: 'prod', destination: '/backups' } },
+  'backup:start': { bad: { name: 'prod', format: 'zip' }, good: { name: 'prod' } },
+  'backup:cancel': { bad: { jobId: 'not-a-uuid' }, good: { jobId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' } },
+  'jobs:list': { bad: 'anything', good: undefined },
+  'shell:reveal': { bad: { path: 'relative/file' }, good: { path: '/backups/a.tar.zst' } },
+  'shell:open-external': { bad: { url: 'file:///etc/passwd' }, good: { url: 'https://mariadb.com/kb/' } },
+};
+
+function handlers(): IpcHandlers {
+  return Object.fromEntries(IPC_CHANNELS.map((c) => [c, vi.fn(async () => 'done')])) as unknown as IpcHandlers;
+}
+
+describe('the IPC door', () => {
+  it('refuses an invalid payload on every channel without calling its handler, and passes a valid one', async () => {
+    for (const channel of IPC_CHANNELS) {
+      const h = handlers();
+      const refusals: string[] = [];
+      const dispatch = createDispatcher(h, (r) => refusals.push(`${r.channel}: ${r.reason}`));
+      const bad = await dispatch(channel, PAYLOADS[channel].bad, true);
+      expect(bad.ok, channel).toBe(false);
+      expect(h[channel], channel).not.toHaveBeenCalled();
+      expect(refusals[0], channel).toMatch(/invalid request/);
+      expect(await dispatch(channel, PAYLOADS[channel].good, true), channel).toEqual({ ok: true, value: 'done' });
+    }
+  });
+
+  it('refuses unknown channels and senders other than our window', async () => {
+    const h = handlers();
+    const refusals: string[] = [];
+    const dispatch = createDispatcher(h, (r) => refusals.push(r.reason));
+    expect(await dispatch('fs:readFile', { path: '/etc/shadow' }, true)).toEqual({ ok: false, error: { code: 'refused', message: 'unknown channel' } });
+    expect(await dispatch('jobs:list', undefined, false)).toEqual({ ok: false, error: { code: 'refused', message: 'sender is not the Quiesce window' } });
+    expect(refusals).toEqual(['unknown channel', 'sender is not the Quiesce window']);
+  });
+
+  it('turns a handler failure into words, not a stack', async () => {
+    const h = handlers();
+    h['jobs:list'] = async () => {
+      throw new Error('boom');
+    };
+    expect(await createDispatcher(h)('jobs:list', undefined, true)).toEqual({ ok: false, error: { code: 'internal', message: 'boom' } });
+  });
+});
+
+describe('progress to the window', () => {
+  it('at most 10 progress updates a second per job; steps at once; the last progress always arrives', async () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const sent: BackupEvent[] = [];
+      const push = throttleJobEvents((_job, e) => sent.push(e), 10, () => now);
+      const progress = (n: number): BackupEvent => ({ type: 'progress', step: 'archive', bytesDone: n, bytesTotal: 1000, filesDone: 0, filesTotal: 0, rate: 0, etaSeconds: null });
+      for (let i = 1; i <= 1000; i++) {
+        now += 1; // 1000 events in one second
+        push('j', progress(i));
+        vi.advanceTimersByTime(1);
+      }
+      push('j', { type: 'step', step: 'start-server', label: 'x' });
+      const progressSent = sent.filter((e) => e.type === 'progress');
+      expect(progressSent.length).toBeLessThanOrEqual(11);
+      expect(progressSent.at(-1)).toMatchObject({ bytesDone: 1000 });
+      expect(sent.at(-1)).toMatchObject({ type: 'step' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('tray and notifications', () => {
+  const job = (over: Partial<JobView>): JobView => ({ jobId: 'a', profile: 'prod', startedAt: '2026-11-22T03:00:00Z', state: { phase: 'running', step: 'copy' }, lastProgress: null, ...over });
+  const views = [{ ...profile, hasPassword: true }, { ...profile, name: 'analytics', hasPassword: false }] as never;
+
+  it('shows running, then the outcome of the latest job', () => {
+    expect(trayStatus([])).toBe('idle');
+    expect(trayStatus([job({})])).toBe('running');
+    expect(trayStatus([job({ state: { phase: 'failed', error: { code: 'x', message: 'm' } } })])).toBe('failed');
+    expect(trayStatus([job({ state: { phase: 'failed', error: { code: 'x', message: 'm' } } }), job({ jobId: 'b', startedAt: '2026-11-22T04:00:00Z', state: { phase: 'succeeded', result: {} as never } })])).toBe('idle');
+    expect(trayTooltip([job({ lastProgress: { type: 'progress', step: 'copy', bytesDone: 50, bytesTotal: 200, filesDone: 0, filesTotal: 1, rate: 0, etaSeconds: null } })])).toBe('Quiesce — backing up prod: copy 25%');
+  });
+
+  it('offers "back up now" per profile, disabled while that profile runs; asks before quitting during a job', () => {
+    expect(trayMenu(views, [job({})]).map((i) => [i.label, i.enabled])).toEqual([
+      ['prod — backing up…', false],
+      ['Back up “analytics” now', true],
+      ['', false],
+      ['Open Quiesce', true],
+      ['Quit', true],
+    ]);
+    expect(quitQuestion([job({})])).toMatch(/backup of “prod” is running\. Quit anyway\?.*brought back/);
+    expect(quitQuestion([])).toBeNull();
+  });
+
+  it('notifies with the archive or the error', () => {
+    const done = job({ state: { phase: 'succeeded', result: { archive: '/b/q.tar.zst', archiveBytes: 3 * 1048576, archiveSha256: 'x', dataBytes: 1, files: 1, downtimeMs: 1500, durationMs: 1, sourceLogFile: null, sourceLogPos: null } } });
+    expect(jobNotification(done)).toEqual({ title: 'Backup of “prod” finished', body: '/b/q.tar.zst — 3.0 MiB, replica down 1.5 s' });
+    expect(jobNotification(job({ state: { phase: 'failed', error: { code: 'access-denied', message: 'The server refused user u.' } } }))).toEqual({ title: 'Backup of “prod” failed', body: 'The server refused user u.' });
+    expect(jobNotification(job({}))).toBeNull();
+  });
+});
