@@ -13,10 +13,11 @@ import { KeychainSecretStore } from '../core/profiles/secret-store.js';
 import { registerIpc } from './ipc.js';
 import { QuiesceTray } from './tray.js';
 import { createMainWindow } from './window.js';
+import { declareRendererScheme, serveRenderer } from './renderer-protocol.js';
 
 // Wiring only: every decision lives in electron/core (tested under plain Node).
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const rendererIndex = path.join(root, 'out', 'renderer', 'index.html');
+const rendererDir = path.join(root, 'out', 'renderer');
 const preload = path.join(root, 'out', 'preload', 'preload.cjs');
 const workerScript = path.join(root, 'out', 'worker', 'worker.js');
 
@@ -24,8 +25,10 @@ let window: BrowserWindow | null = null;
 let quitting = false;
 
 if (!app.requestSingleInstanceLock()) app.quit();
+declareRendererScheme();
 
 app.whenReady().then(async () => {
+  serveRenderer(rendererDir);
   const stateDir = defaultStateDir();
   // a backup killed with the app (or the machine) is repaired first: the server is started
   // the way it was run (without a password replication restarts by itself on start)
@@ -59,12 +62,11 @@ app.whenReady().then(async () => {
   registerIpc(
     createDispatcher(handlers, (r) => console.warn(`quiesce: refused IPC ${r.channel}: ${r.reason}`)),
     () => window,
-    path.dirname(rendererIndex),
   );
 
   const openWindow = () => {
     if (window && !window.isDestroyed()) return window.show();
-    window = createMainWindow(preload, rendererIndex);
+    window = createMainWindow(preload);
     window.on('closed', () => (window = null));
   };
   const tray = new QuiesceTray(path.join(root, 'assets'), (id) => {

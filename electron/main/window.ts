@@ -1,8 +1,8 @@
 import { BrowserWindow, shell, type WebContents } from 'electron';
-import path from 'node:path';
+import { RENDERER_ORIGIN } from '../core/app/renderer-files.js';
 
 /** Our one window: sandboxed, context-isolated, no Node, no navigation, no new windows. */
-export function createMainWindow(preload: string, rendererIndex: string): BrowserWindow {
+export function createMainWindow(preload: string): BrowserWindow {
   const window = new BrowserWindow({
     width: 1100,
     height: 760,
@@ -19,16 +19,16 @@ export function createMainWindow(preload: string, rendererIndex: string): Browse
       spellcheck: false,
     },
   });
-  lockDown(window.webContents, path.dirname(rendererIndex));
+  lockDown(window.webContents);
   window.once('ready-to-show', () => window.show());
-  void window.loadFile(rendererIndex);
+  void window.loadURL(`${RENDERER_ORIGIN}/index.html`);
   return window;
 }
 
 /** Navigation and new windows are refused; https links open in the user's browser. */
-export function lockDown(contents: WebContents, rendererDir: string): void {
+export function lockDown(contents: WebContents): void {
   contents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(`file://${rendererDir}`)) event.preventDefault();
+    if (!url.startsWith(`${RENDERER_ORIGIN}/`)) event.preventDefault();
   });
   contents.setWindowOpenHandler(({ url }) => {
     if (url.startsWith('https://')) void shell.openExternal(url);

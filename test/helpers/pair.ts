@@ -124,3 +124,13 @@ export function usePair(): PairFixture {
   });
   return fixture;
 }
+
+/** Until both threads run (a freshly started replica is "Connecting"/"Preparing" for a moment). */
+export async function waitForThreadsRunning(pair: ReplicaPair, timeoutMs = 30_000): Promise<{ io: string; sql: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = await threadsRunning(pair);
+    if ((t.io === 'Yes' && t.sql === 'Yes') || Date.now() > deadline) return t;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -5,7 +5,7 @@ import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { prepareThrowawayServer, startThrowawayServer, stopThrowawayServer, createThrowawayServer, type ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import { runCli } from '../helpers/cli.js';
-import { checksums, replicaConnection, startWriter, tempDir, threadsRunning, usePair, waitForCatchUp, type ReplicaPair } from '../helpers/pair.js';
+import { checksums, replicaConnection, startWriter, tempDir, usePair, waitForCatchUp, waitForThreadsRunning, type ReplicaPair } from '../helpers/pair.js';
 
 /** A second replica of the same source, on a restored datadir. */
 async function cloneServer(root: string, serverId: number, start: boolean, extra: string[] = []): Promise<ThrowawayServer> {
@@ -86,7 +86,7 @@ describe('restore: a backup is only real once it has been restored', () => {
 
     await startThrowawayServer(f.pair.replica); // its own command line, as a person would
     await writer.stop();
-    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
     await catchUpAndCompare(f.pair, f.pair.replica);
   });
 
