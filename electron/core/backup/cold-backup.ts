@@ -8,7 +8,7 @@ import { assertFormatAvailable, type ArchiveFormat } from '../archive/compressio
 import { QuiesceError, describeError } from '../errors.js';
 import { Journal, defaultStateDir, type JobRecord } from '../jobs/journal.js';
 import { isAbandoned } from '../jobs/recover.js';
-import { openSession, type ConnectionOptions } from '../mysql/connection.js';
+import { openSession, type ConnectionOptions, type Session } from '../mysql/connection.js';
 import type { ChannelStatus } from '../mysql/replica-status.js';
 import {
   recordCoordinates,
@@ -84,51 +84,14 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   assertFormatAvailable(format);
 
   let session = await openSession(o.connection);
-  let report: InspectReport;
+  let prepared: Awaited<ReturnType<typeof preflight>>;
   try {
-    report = await inspectReplica(session, o.connection, o.control);
+    prepared = await preflight(session, o, format, startedAt, emit);
   } catch (error) {
     await session.end().catch(() => undefined);
     throw error;
   }
-  const blocking = report.problems.filter((p) => p.severity === 'error');
-  const first = blocking[0];
-  if (first) {
-    await session.end().catch(() => undefined);
-    throw new QuiesceError('preflight', blocking.map((p) => p.message).join(' '), first.hint);
-  }
-  for (const p of report.problems) emit({ type: 'warning', message: p.message });
-  const control = report.control!;
-  const pid = report.pid!;
-  let destination;
-  try {
-    destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
-  } catch (error) {
-    await session.end().catch(() => undefined);
-    throw error;
-  }
-  const staged = destination.canStage && o.staging !== 'never';
-  if (!staged && o.staging !== 'never') {
-    emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${report.estimate.totalBytes} bytes of data, ${destination.freeBytes} free): the archive is written while the server is down, so the downtime is longer.` });
-  }
-  const target = path.join(destination.dir, archiveName(report, startedAt, format));
-  const before = threadsOf(report.channels);
-  const stateDir = o.stateDir ?? defaultStateDir();
-  const running = (await Journal.readAll(stateDir)).find((j) => j.record.pidFile === report.files.pidFile && !isAbandoned(j.record));
-  if (running) {
-    await session.end().catch(() => undefined);
-    throw new QuiesceError('busy', `Another backup of this replica is running (job ${running.record.jobId}, process ${running.record.pid}, step "${running.record.step}").`, 'Wait for it to finish.');
-  }
-  const journal = await Journal.begin(stateDir, {
-    connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
-    control,
-    pidFile: report.files.pidFile,
-    errorLog: report.files.logError,
-    replicationBefore: before,
-    serverStopped: false,
-    partialArchive: `${target}.partial`,
-    stagingDir: null,
-  });
+  const { report, control, pid, destination, staged, target, before, journal } = prepared;
   /** the journal first, then the world: a crash between the two errs on the safe side */
   const enter = async (s: BackupStep, changes: Partial<JobRecord> = {}) => {
     throwIfCancelled(o.signal);
@@ -147,7 +110,7 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   let upAtIso = '';
   let failure: unknown = null;
 
-  const manifestFor = (upAtIso: string | null) => (files: Manifest['files']): Manifest => ({
+  const manifestFor = (serverUpAt: string | null) => (files: Manifest['files']): Manifest => ({
     format: MANIFEST_FORMAT,
     tool: { name: 'quiesce', version: TOOL_VERSION },
     method: 'cold',
@@ -155,7 +118,7 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     server: report.server,
     startedAt: startedAt.toISOString(),
     serverDownAt: downAtIso,
-    serverUpAt: upAtIso,
+    serverUpAt,
     finishedAt: new Date().toISOString(),
     replication: coordinates!,
     settings: report.settings,
@@ -256,6 +219,41 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     await journal.end();
   }
   return { archive, downtimeMs, durationMs: Date.now() - startedAt.getTime(), staged, replicationAfter, report };
+}
+
+/**
+ * Everything before replication is touched: inspect (blocking problems stop here), the
+ * destination, a running job on the same replica, and the journal. Nothing is changed.
+ */
+async function preflight(session: Session, o: ColdBackupOptions, format: ArchiveFormat, startedAt: Date, emit: EventSink) {
+  const report = await inspectReplica(session, o.connection, o.control);
+  const blocking = report.problems.filter((p) => p.severity === 'error');
+  if (blocking[0]) throw new QuiesceError('preflight', blocking.map((p) => p.message).join(' '), blocking[0].hint);
+  for (const p of report.problems) emit({ type: 'warning', message: p.message });
+  const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
+  const staged = destination.canStage && o.staging !== 'never';
+  if (!staged && o.staging !== 'never') {
+    emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${report.estimate.totalBytes} bytes of data, ${destination.freeBytes} free): the archive is written while the server is down, so the downtime is longer.` });
+  }
+  const target = path.join(destination.dir, archiveName(report, startedAt, format));
+  const before = threadsOf(report.channels);
+  const stateDir = o.stateDir ?? defaultStateDir();
+  const running = (await Journal.readAll(stateDir)).find((j) => j.record.pidFile === report.files.pidFile && !isAbandoned(j.record));
+  if (running) {
+    throw new QuiesceError('busy', `Another backup of this replica is running (job ${running.record.jobId}, process ${running.record.pid}, step "${running.record.step}").`, 'Wait for it to finish.');
+  }
+  const journal = await Journal.begin(stateDir, {
+    connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
+    control: report.control!,
+    pidFile: report.files.pidFile,
+    errorLog: report.files.logError,
+    replicationBefore: before,
+    serverStopped: false,
+    partialArchive: `${target}.partial`,
+    stagingDir: null,
+  });
+  // a problem-free report has both (inspect reports their absence as errors)
+  return { report, control: report.control!, pid: report.pid!, destination, staged, target, before, journal };
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
