@@ -5,6 +5,7 @@ import { readPassword } from './password.js';
 import type { Profile } from '../shared/profile.js';
 import { ProfileStore } from '../core/profiles/profile-store.js';
 import { KeychainSecretStore } from '../core/profiles/secret-store.js';
+import { controlOf } from '../core/profiles/profile-control.js';
 
 export class UsageError extends Error {}
 
@@ -86,8 +87,7 @@ export async function targetFrom(values: ConnectionValues & { service?: string; 
   // QUIESCE_PASSWORD wins (cron without a keychain); then the keychain; then the prompt
   const fromKeychain = process.env.QUIESCE_PASSWORD === undefined ? await store.password(profile) : null;
   const connection = await connectionFrom({ ...merged, password: fromKeychain ?? undefined });
-  const own = profile.control;
-  const fromProfile: ControlOverride = own.kind === 'service' ? { service: own.name } : own.kind === 'commands' ? { startCommand: own.start, stopCommand: own.stop ?? undefined } : {};
+  const fromProfile = controlOf(profile);
   const flags = controlFrom(values);
   const control = flags.service || flags.startCommand ? flags : fromProfile;
   return { connection, control, destination: values.dest ?? profile.destination ?? undefined, format: profile.format, profile };

@@ -3,6 +3,7 @@
 export type ServerControlChoice =
   | { kind: 'auto' }
   | { kind: 'service'; name: string }
+  | { kind: 'launchd'; label: string; plist: string; domain: string }
   | { kind: 'commands'; start: string; stop: string | null };
 
 export interface Profile {

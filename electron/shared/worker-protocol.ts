@@ -11,7 +11,7 @@ export interface BackupJobRequest {
   connection: { socket?: string; host?: string; port?: number; user: string; password?: string };
   destination: string;
   format: 'tar.zst' | 'tar.gz';
-  control: { service?: string; startCommand?: string; stopCommand?: string };
+  control: { service?: string; launchd?: { label: string; plist: string; domain: string }; startCommand?: string; stopCommand?: string };
   staging: 'auto' | 'never';
 }
 

@@ -23,7 +23,14 @@ export const jobRequestSchema = z
       .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed'),
     destination: absolute,
     format: z.enum(['tar.zst', 'tar.gz']),
-    control: z.object({ service: z.string().min(1).max(200).optional(), startCommand: command.optional(), stopCommand: command.optional() }).strict(),
+    control: z
+      .object({
+        service: z.string().min(1).max(200).optional(),
+        launchd: z.object({ label: z.string().min(1).max(200), plist: absolute, domain: z.string().regex(/^(system|gui\/\d+|user\/\d+)$/) }).strict().optional(),
+        startCommand: command.optional(),
+        stopCommand: command.optional(),
+      })
+      .strict(),
     staging: z.enum(['auto', 'never']),
   })
   .strict() satisfies z.ZodType<BackupJobRequest>;

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { appendFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, chown, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { BackupEvent } from '../shared/backup-events.js';
 import type { BackupJobRequest, JobState, WorkerMessage } from '../shared/worker-protocol.js';
@@ -17,6 +17,8 @@ export interface JobServerOptions {
   lingerMs: number;
   /** how long to wait for a job before giving up */
   idleMs: number;
+  /** the user who asked for the job: when running elevated, its socket and files become theirs */
+  owner?: { uid: number; gid: number };
 }
 
 const HELLO_TIMEOUT_MS = 5000;
@@ -58,6 +60,14 @@ export class JobServer {
       process.umask(oldMask);
     }
     await writeFile(this.files.record, `${JSON.stringify({ jobId: this.o.jobId, pid: process.pid, socket: this.files.socket, startedAt: new Date().toISOString() })}\n`, { mode: 0o600 });
+    await this.handOver(this.files.socket, this.files.record);
+  }
+
+  /** An elevated worker's files belong to the user who asked (else they could not connect or read). */
+  private async handOver(...files: string[]): Promise<void> {
+    const owner = this.o.owner;
+    if (!owner || process.platform === 'win32' || process.getuid?.() !== 0) return;
+    for (const file of files) await chown(file, owner.uid, owner.gid).catch(() => undefined);
   }
 
   /** SIGTERM, SIGINT: cancel — the engine brings the server back — then go. */
@@ -180,6 +190,7 @@ export class JobServer {
       this.setState({ phase: 'failed', error: { code: error instanceof QuiesceError ? error.code : 'internal', message: describeError(error) } });
     }
     await writeFile(this.files.result, `${JSON.stringify(this.state)}\n`, { mode: 0o600 });
+    await this.handOver(this.files.result, this.files.log);
     setTimeout(() => void this.shutdown(), this.o.lingerMs).unref();
   }
 

@@ -17,6 +17,8 @@ const initSchema = z
     stateDir: z.string().min(1).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be absolute'),
     lingerMs: z.number().int().min(0).max(3_600_000).optional(),
     idleMs: z.number().int().min(1000).max(3_600_000).optional(),
+    /** who asked for it: an elevated worker gives its socket and files to that user */
+    owner: z.object({ uid: z.number().int().min(0), gid: z.number().int().min(0) }).strict().optional(),
   })
   .strict();
 
@@ -38,7 +40,7 @@ async function readInit(): Promise<z.infer<typeof initSchema>> {
 async function main(): Promise<void> {
   const init = await readInit();
   await mkdir(workerFiles(init.stateDir, init.jobId).dir, { recursive: true, mode: 0o700 });
-  const server = new JobServer({ jobId: init.jobId, token: init.token, stateDir: init.stateDir, lingerMs: init.lingerMs ?? 600_000, idleMs: init.idleMs ?? 120_000 });
+  const server = new JobServer({ jobId: init.jobId, token: init.token, stateDir: init.stateDir, lingerMs: init.lingerMs ?? 600_000, idleMs: init.idleMs ?? 120_000, owner: init.owner });
   // the parent (the app's main process) may go away: that must not stop the job
   process.on('SIGHUP', () => undefined);
   process.on('SIGTERM', () => server.cancel());

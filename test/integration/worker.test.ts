@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -88,6 +89,31 @@ describe('the privileged worker: one job, start to end, whoever is connected', (
     expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
     const { readdir } = await import('node:fs/promises');
     expect((await readdir(f.dest)).filter((n) => n.endsWith('.partial') || n.startsWith('.quiesce-staging'))).toEqual([]);
+  });
+
+  it('elevated: the secrets come in a 0600 init file that the worker deletes; the job runs', async () => {
+    const stateDir = await tempDir('wstate');
+    let initMode = 0;
+    let initFile = '';
+    const attachment = await spawnWorker({
+      execPath: process.execPath,
+      script: WORKER,
+      stateDir,
+      lingerMs: 1000,
+      // stands in for pkexec / the macOS prompt / UAC, which cannot run here
+      elevate: (file) => {
+        initFile = file;
+        initMode = statSync(file).mode & 0o777;
+        return { program: process.execPath, args: [WORKER, '--init-file', file] };
+      },
+    });
+    expect(initMode).toBe(0o600);
+    expect(existsSync(initFile)).toBe(false);
+    const connection = await WorkerConnection.connect(attachment);
+    connection.start(job());
+    const state = await connection.finished();
+    connection.close();
+    expect(state.phase).toBe('succeeded');
   });
 
   it('refuses a wrong token, a malformed message and an invalid job — without acting', async () => {

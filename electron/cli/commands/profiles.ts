@@ -24,7 +24,7 @@ async function readStdin(): Promise<string> {
 
 function describe(p: Profile): string {
   const where = p.connection.socket ? `socket ${p.connection.socket}` : `${p.connection.host}:${p.connection.port ?? 3306}`;
-  const control = p.control.kind === 'auto' ? 'detected' : p.control.kind === 'service' ? `service ${p.control.name}` : 'own commands';
+  const control = { auto: 'detected', service: `service ${'name' in p.control ? p.control.name : ''}`, launchd: `launchd ${'label' in p.control ? p.control.label : ''}`, commands: 'own commands' }[p.control.kind];
   return `${p.name.padEnd(16)} ${p.connection.user}@${where}  control: ${control}  → ${p.destination ?? '(no destination)'}  ${p.format}  password: ${p.password}`;
 }
 

@@ -2,24 +2,18 @@ import type { ConnectionTest, InspectView, ProfileView } from '../../shared/ipc-
 import type { Profile } from '../../shared/profile.js';
 import { checkDestination } from '../backup/destination.js';
 import { inspectReplica } from '../backup/inspect.js';
-import { elevationReason } from '../elevation/elevated-launch.js';
 import { QuiesceError, describeError } from '../errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor } from '../mysql/flavor.js';
 import { readReplicaStatus } from '../mysql/replica-status.js';
 import type { ProfileStore } from '../profiles/profile-store.js';
-import type { ControlOverride } from '../server/choose-control.js';
+import { controlOf } from '../profiles/profile-control.js';
 import type { IpcHandlers } from './ipc-dispatch.js';
 import type { JobRegistry } from './job-registry.js';
 
 export interface DesktopShell {
   reveal(path: string): Promise<void>;
   openExternal(url: string): Promise<void>;
-}
-
-export function controlOf(profile: Profile): ControlOverride {
-  const c = profile.control;
-  return c.kind === 'service' ? { service: c.name } : c.kind === 'commands' ? { startCommand: c.start, stopCommand: c.stop ?? undefined } : {};
 }
 
 /** The handlers behind every IPC channel: profiles, inspection, jobs. No Electron in here. */
@@ -96,7 +90,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
           problems: r.problems,
           destination: checked,
           destinationProblem,
-          needsElevation: r.control ? await elevationReason({ entries: r.estimate.entries, control: r.control, uid: process.getuid?.() ?? null }) : null,
+          needsElevation: r.elevation,
         };
       } finally {
         await session.end().catch(() => undefined);
@@ -106,7 +100,19 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       const { profile, connection } = await connectionFor(name, password);
       const dest = destination ?? profile.destination;
       if (!dest) throw new QuiesceError('destination-missing', `Profile “${name}” has no destination; choose one.`);
-      const jobId = await o.jobs.start(name, { connection, destination: dest, format: format ?? profile.format, control: controlOf(profile), staging: 'auto' });
+      // read-only look first: a plain error now beats a worker that fails, and it tells
+      // whether the worker must run elevated
+      const session = await openSession(connection);
+      let elevation: string | null;
+      try {
+        const report = await inspectReplica(session, connection, controlOf(profile));
+        const blocking = report.problems.find((p) => p.severity === 'error');
+        if (blocking) throw new QuiesceError('preflight', blocking.message, blocking.hint);
+        elevation = report.elevation;
+      } finally {
+        await session.end().catch(() => undefined);
+      }
+      const jobId = await o.jobs.start(name, { connection, destination: dest, format: format ?? profile.format, control: controlOf(profile), staging: 'auto' }, elevation);
       return { jobId };
     },
     'backup:cancel': async ({ jobId }) => o.jobs.cancel(jobId),

@@ -6,6 +6,7 @@ import type { BackupJobRequest, JobState } from '../../shared/worker-protocol.js
 import { QuiesceError } from '../errors.js';
 import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from '../jobs/worker-client.js';
 import { workerFiles } from '../jobs/worker-files.js';
+import { elevatedLaunch } from '../elevation/elevated-launch.js';
 
 export interface JobRegistryOptions {
   stateDir: string;
@@ -16,6 +17,8 @@ export interface JobRegistryOptions {
   onState: (job: JobView) => void;
   /** how long a worker keeps its result for us after the job (default: the worker's own) */
   workerLingerMs?: number;
+  /** how to launch an elevated worker (default: this platform's prompt) */
+  elevatedLaunch?: (initFile: string) => { program: string; args: string[] };
 }
 
 interface Tracked {
@@ -43,11 +46,19 @@ export class JobRegistry {
     return [...this.jobs.values()].map((t) => t.view).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   }
 
-  async start(profile: string, job: BackupJobRequest): Promise<string> {
+  /** `elevation`: why this job needs administrator rights (then the platform's prompt asks), or null */
+  async start(profile: string, job: BackupJobRequest, elevation: string | null = null): Promise<string> {
     if (this.list().some((j) => j.profile === profile && (j.state.phase === 'running' || j.state.phase === 'idle'))) {
       throw new QuiesceError('busy', `A backup of “${profile}” is already running.`);
     }
-    const attachment = await spawnWorker({ execPath: this.o.execPath, script: this.o.workerScript, stateDir: this.o.stateDir, lingerMs: this.o.workerLingerMs });
+    const launch = this.o.elevatedLaunch ?? ((initFile: string) => elevatedLaunch(process.platform, this.o.execPath, this.o.workerScript, initFile));
+    const attachment = await spawnWorker({
+      execPath: this.o.execPath,
+      script: this.o.workerScript,
+      stateDir: this.o.stateDir,
+      lingerMs: this.o.workerLingerMs,
+      elevate: elevation ? launch : undefined,
+    });
     // how to find it again after a restart of the main process; owner-only (the token is a key)
     await writeFile(this.recordFile(attachment.jobId), JSON.stringify({ ...attachment, profile, startedAt: new Date().toISOString() }), { mode: 0o600 });
     const tracked = await this.attach(attachment, profile, new Date().toISOString());

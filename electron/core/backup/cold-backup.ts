@@ -229,6 +229,9 @@ async function preflight(session: Session, o: ColdBackupOptions, format: Archive
   const report = await inspectReplica(session, o.connection, o.control);
   const blocking = report.problems.filter((p) => p.severity === 'error');
   if (blocking[0]) throw new QuiesceError('preflight', blocking.map((p) => p.message).join(' '), blocking[0].hint);
+  if (report.elevation) {
+    throw new QuiesceError('needs-elevation', `This user cannot do this backup: ${report.elevation.replace(/\.$/, '')}.`, 'Run it as root (sudo) or as the server\'s user; the desktop app asks for administrator rights itself.');
+  }
   for (const p of report.problems) emit({ type: 'warning', message: p.message });
   const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
   const staged = destination.canStage && o.staging !== 'never';

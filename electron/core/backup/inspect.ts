@@ -2,7 +2,8 @@ import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ServerIdentity, ServerSettings } from '../../shared/manifest.js';
-import { describeError } from '../errors.js';
+import { QuiesceError, describeError } from '../errors.js';
+import { elevationReason } from '../elevation/elevated-launch.js';
 import { describeTarget, readGlobalVariables, type ConnectionOptions, type Session } from '../mysql/connection.js';
 import { parseFlavor, type ServerFlavor } from '../mysql/flavor.js';
 import { readReplicaStatus, type ChannelStatus } from '../mysql/replica-status.js';
@@ -36,6 +37,8 @@ export interface InspectReport {
   plans: ComponentPlan[];
   /** sizes as they are now, while the server runs */
   estimate: Inventory;
+  /** why this user cannot do the backup without administrator rights, or null */
+  elevation: string | null;
   problems: Problem[];
 }
 
@@ -81,7 +84,19 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
   }
   const optionFiles = await findOptionFiles([proc?.argv ?? [], proc?.parent?.argv ?? []]);
   const plans = planComponents(files, optionFiles);
-  const estimate = await takeInventory(plans, skippedPaths(files));
+  let estimate: Inventory;
+  let elevation: string | null;
+  try {
+    estimate = await takeInventory(plans, skippedPaths(files));
+    elevation = control ? await elevationReason({ entries: estimate.entries, control, uid: process.getuid?.() ?? null }) : null;
+  } catch (error) {
+    if (!(error instanceof QuiesceError && error.code === 'unreadable')) throw error;
+    estimate = { components: plans.map(({ name, kind, originalPath }) => ({ name, kind, originalPath })), entries: [], totalBytes: 0, fileCount: 0 };
+    elevation = error.message;
+  }
+  if (elevation) {
+    problems.push({ severity: 'warning', message: `Administrator rights are needed: ${elevation.replace(/\.$/, '')}.`, hint: 'The app asks for them when the backup starts; on the command line, run as root (sudo) or as the server\'s user.' });
+  }
   return {
     target: describeTarget(connection),
     flavor,
@@ -100,6 +115,7 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
     settings: serverSettings(vars, files),
     plans,
     estimate,
+    elevation,
     problems,
   };
 }

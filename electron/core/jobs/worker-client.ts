@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import net from 'node:net';
 import type { BackupEvent } from '../../shared/backup-events.js';
 import type { BackupJobRequest, ClientMessage, JobState, WorkerMessage } from '../../shared/worker-protocol.js';
@@ -25,6 +26,9 @@ export interface SpawnWorkerOptions {
   env?: NodeJS.ProcessEnv;
   lingerMs?: number;
   idleMs?: number;
+  /** run it elevated: the command (pkexec, the macOS prompt, UAC) that starts the worker with
+   *  `--init-file FILE` — see core/elevation/elevated-launch.ts */
+  elevate?: (initFile: string) => { program: string; args: string[] };
 }
 
 /**
@@ -34,15 +38,31 @@ export interface SpawnWorkerOptions {
 export async function spawnWorker(o: SpawnWorkerOptions): Promise<WorkerAttachment> {
   const jobId = randomUUID();
   const token = randomBytes(32).toString('hex');
-  const child = spawn(o.execPath, [o.script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env: { ...(o.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' } });
-  child.stdin.end(JSON.stringify({ token, jobId, stateDir: o.stateDir, lingerMs: o.lingerMs, idleMs: o.idleMs }));
+  // an elevated worker hands its socket and files back to us
+  const init = JSON.stringify({ token, jobId, stateDir: o.stateDir, lingerMs: o.lingerMs, idleMs: o.idleMs, owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 } });
+  const env = { ...(o.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' };
+  let child;
+  if (o.elevate) {
+    const files = workerFiles(o.stateDir, jobId);
+    await mkdir(files.dir, { recursive: true, mode: 0o700 });
+    const initFile = path.join(files.dir, `${jobId}.init.json`);
+    await writeFile(initFile, init, { mode: 0o600 });
+    const launch = o.elevate(initFile);
+    child = spawn(launch.program, launch.args, { detached: true, stdio: 'ignore', env });
+  } else {
+    child = spawn(o.execPath, [o.script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env });
+    child.stdin!.end(init);
+  }
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
+  child.once('error', () => (exited = null));
   child.unref();
   const socket = workerFiles(o.stateDir, jobId).socket;
   const deadline = Date.now() + 15_000;
   while (!(await answers(socket))) {
-    if (exited !== undefined) throw new QuiesceError('worker-failed', `The backup worker exited at start (code ${exited}).`);
+    if (exited !== undefined && !(o.elevate && exited === 0)) {
+      throw new QuiesceError('worker-failed', o.elevate ? 'The backup worker was not started with administrator rights (the request was refused or cancelled).' : `The backup worker exited at start (code ${exited}).`);
+    }
     if (Date.now() > deadline) throw new QuiesceError('worker-failed', 'The backup worker did not start within 15 s.');
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -19,6 +19,7 @@ export const profileSchema = z
     control: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('auto') }).strict(),
       z.object({ kind: z.literal('service'), name: z.string().min(1).max(200) }).strict(),
+      z.object({ kind: z.literal('launchd'), label: z.string().min(1).max(200), plist: absolute, domain: z.string().regex(/^(system|gui\/\d+|user\/\d+)$/) }).strict(),
       z.object({ kind: z.literal('commands'), start: z.string().min(1).max(2000), stop: z.string().min(1).max(2000).nullable() }).strict(),
     ]),
     destination: absolute.nullable(),

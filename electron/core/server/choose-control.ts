@@ -6,6 +6,8 @@ import type { ServerProcessInfo } from './process-info.js';
 /** What a profile or the command line says about server control, overriding detection. */
 export interface ControlOverride {
   service?: string;
+  /** macOS: a launchd job that is not a Homebrew service */
+  launchd?: { label: string; plist: string; domain: string };
   startCommand?: string;
   stopCommand?: string;
 }
@@ -15,6 +17,7 @@ export function overrideSpec(o: ControlOverride, platform: NodeJS.Platform = pro
   if (o.stopCommand) {
     throw new QuiesceError('bad-control', '--stop-command needs a --start-command too.', 'Give both, or neither.');
   }
+  if (o.launchd) return { kind: 'launchd', ...o.launchd };
   if (!o.service) return null;
   switch (platform) {
     case 'win32':
