@@ -9,7 +9,7 @@ const noElectron = { name: 'electron', message: "Only electron/main and electron
 const upward = (group, why) => ({ group, message: why });
 
 export default tseslint.config(
-  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'bench-results/**'] },
+  { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'bench-results/**', 'dist/**', 'playwright-report/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -53,6 +53,15 @@ export default tseslint.config(
     files: ['electron/worker/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: [noElectron], patterns: [upward(['**/main/**', '**/preload/**', '**/cli/**', '**/renderer/**'], 'The worker uses core and shared only.')] }],
+    },
+  },
+  {
+    files: ['renderer/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [noElectron], patterns: [upward(['**/electron/core/**', '**/electron/cli/**', '**/electron/worker/**', '**/electron/main/**', '**/electron/preload/**', 'node:*'], 'The renderer talks to the rest only through window.quiesce; it may use electron/shared.')] },
+      ],
     },
   },
   {

@@ -40,6 +40,14 @@ export interface JobView {
   lastProgress: Extract<BackupEvent, { type: 'progress' }> | null;
 }
 
+export interface VerifyView {
+  ok: boolean;
+  filesChecked: number;
+  bytesChecked: number;
+  problems: { path: string; problem: string }[];
+  restoreTest: null | { proven: boolean; durationMs: number; tablesChecked: number; tableProblems: { table: string; message: string }[]; coordinates: { expected: string; found: string; match: boolean }; problems: string[] };
+}
+
 export interface IpcRequests {
   'profiles:list': { request: void; response: ProfileView[] };
   'profiles:save': { request: { profile: Profile; password: string | null; replace: boolean }; response: ProfileView };
@@ -49,6 +57,8 @@ export interface IpcRequests {
   'backup:start': { request: { name: string; password?: string; destination?: string; format?: Profile['format'] }; response: { jobId: string } };
   'backup:cancel': { request: { jobId: string }; response: void };
   'jobs:list': { request: void; response: JobView[] };
+  'jobs:log': { request: { jobId: string }; response: string[] };
+  'archive:verify': { request: { path: string; restoreTest: boolean }; response: VerifyView };
   'shell:reveal': { request: { path: string }; response: void };
   'shell:open-external': { request: { url: string }; response: void };
 }
@@ -74,6 +84,8 @@ export const IPC_CHANNELS = [
   'backup:start',
   'backup:cancel',
   'jobs:list',
+  'jobs:log',
+  'archive:verify',
   'shell:reveal',
   'shell:open-external',
 ] as const satisfies readonly IpcChannel[];
@@ -90,6 +102,8 @@ export interface QuiesceApi {
   startBackup(request: IpcRequests['backup:start']['request']): Promise<IpcResult<{ jobId: string }>>;
   cancelBackup(jobId: string): Promise<IpcResult<void>>;
   listJobs(): Promise<IpcResult<JobView[]>>;
+  jobLog(jobId: string): Promise<IpcResult<string[]>>;
+  verifyArchive(path: string, restoreTest: boolean): Promise<IpcResult<VerifyView>>;
   revealInFolder(path: string): Promise<IpcResult<void>>;
   openExternal(url: string): Promise<IpcResult<void>>;
   /** returns the function that stops listening */

@@ -1,6 +1,8 @@
 import type { ConnectionTest, InspectView, ProfileView } from '../../shared/ipc-contract.js';
 import type { Profile } from '../../shared/profile.js';
 import { checkDestination } from '../backup/destination.js';
+import { verifyArchive } from '../archive/verify-archive.js';
+import { restoreTest } from '../restore/restore-test.js';
 import { inspectReplica } from '../backup/inspect.js';
 import { QuiesceError, describeError } from '../errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
@@ -117,6 +119,12 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
     },
     'backup:cancel': async ({ jobId }) => o.jobs.cancel(jobId),
     'jobs:list': async () => o.jobs.list(),
+    'jobs:log': async ({ jobId }) => o.jobs.log(jobId),
+    'archive:verify': async ({ path, restoreTest: prove }) => {
+      const v = await verifyArchive(path);
+      const proof = prove && v.ok ? await restoreTest(path) : null;
+      return { ok: v.ok && (proof?.proven ?? true), filesChecked: v.filesChecked, bytesChecked: v.bytesChecked, problems: v.problems, restoreTest: proof };
+    },
     'shell:reveal': async ({ path }) => o.shell.reveal(path),
     'shell:open-external': async ({ url }) => o.shell.openExternal(url),
   };

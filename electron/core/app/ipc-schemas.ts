@@ -17,6 +17,8 @@ export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
   'backup:start': z.object({ name, password: password.optional(), destination: absolute.optional(), format: z.enum(['tar.zst', 'tar.gz']).optional() }).strict(),
   'backup:cancel': z.object({ jobId: z.string().uuid() }).strict(),
   'jobs:list': z.undefined(),
+  'jobs:log': z.object({ jobId: z.string().uuid() }).strict(),
+  'archive:verify': z.object({ path: absolute, restoreTest: z.boolean() }).strict(),
   'shell:reveal': z.object({ path: absolute }).strict(),
   'shell:open-external': z.object({ url: z.string().url().max(2000).refine((u) => u.startsWith('https://'), 'only https links open') }).strict(),
 };

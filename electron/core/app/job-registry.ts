@@ -66,6 +66,19 @@ export class JobRegistry {
     return attachment.jobId;
   }
 
+  /** The job's steps, warnings and messages, one line each (the worker's log: no secrets). */
+  async log(jobId: string): Promise<string[]> {
+    if (!this.jobs.has(jobId)) throw new QuiesceError('no-job', 'There is no such backup.');
+    const text = await readFile(workerFiles(this.o.stateDir, jobId).log, 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const e = JSON.parse(line) as { at: string; type: string; label?: string; message?: string };
+        return `${e.at.slice(11, 19)}  ${e.type === 'step' ? `→ ${e.label}` : `${e.type === 'warning' ? '! ' : ''}${e.message}`}`;
+      });
+  }
+
   async cancel(jobId: string): Promise<void> {
     const tracked = this.jobs.get(jobId);
     if (!tracked?.connection) throw new QuiesceError('no-job', 'That backup is not running.');

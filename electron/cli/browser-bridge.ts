@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createHandlers } from '../core/app/app-services.js';
+import { throttleJobEvents } from '../core/app/event-throttle.js';
+import { createDispatcher } from '../core/app/ipc-dispatch.js';
+import { JobRegistry } from '../core/app/job-registry.js';
+import { RENDERER_CSP, rendererFile } from '../core/app/renderer-files.js';
+import { defaultStateDir } from '../core/jobs/journal.js';
+import { ProfileStore } from '../core/profiles/profile-store.js';
+import { KeychainSecretStore } from '../core/profiles/secret-store.js';
+
+/**
+ * For development and tests, not in the packaged app: the main process's own handlers
+ * (profiles, keychain, workers, real servers) behind the real renderer, in a browser.
+ * Loopback only; the one-time token in the first URL becomes an HttpOnly cookie, and every
+ * request and the WebSocket must carry it.
+ */
+export interface BridgeOptions {
+  port?: number;
+  rendererDir: string;
+  workerScript: string;
+  stateDir?: string;
+}
+
+export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: string; close: () => Promise<void> }> {
+  const token = randomBytes(24).toString('hex');
+  const sockets = new Set<WebSocket>();
+  const broadcast = (message: unknown) => {
+    for (const s of sockets) s.send(JSON.stringify(message));
+  };
+  const sendEvent = throttleJobEvents((jobId, event) => broadcast({ event: 'job:event', message: { jobId, event } }));
+  const jobs = new JobRegistry({
+    stateDir: o.stateDir ?? defaultStateDir(),
+    execPath: process.execPath,
+    workerScript: o.workerScript,
+    onEvent: sendEvent,
+    onState: (job) => broadcast({ event: 'job:state', message: { jobId: job.jobId, state: job.state } }),
+  });
+  await jobs.reattachAll();
+  const dispatch = createDispatcher(
+    createHandlers({
+      profiles: new ProfileStore(new KeychainSecretStore()),
+      jobs,
+      shell: { reveal: async () => undefined, openExternal: async () => undefined },
+    }),
+    (r) => process.stderr.write(`bridge: refused ${r.channel}: ${r.reason}\n`),
+  );
+
+  const hasToken = (value: string | null | undefined) => {
+    if (!value) return false;
+    const a = Buffer.from(value);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+  const cookieToken = (req: http.IncomingMessage) => /(?:^|;\s*)quiesce_token=([0-9a-f]+)/.exec(req.headers.cookie ?? '')?.[1];
+
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const fromQuery = url.searchParams.get('token');
+    if (!hasToken(cookieToken(req)) && !hasToken(fromQuery)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('Quiesce: open the address with its token, as printed by `npm run dev:web`.');
+      return;
+    }
+    const found = rendererFile(o.rendererDir, url.pathname);
+    const body = found ? await readFile(found.file).catch(() => null) : null;
+    if (!found || !body) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': found.type,
+      'content-security-policy': RENDERER_CSP,
+      'cache-control': 'no-store',
+      ...(hasToken(fromQuery) ? { 'set-cookie': `quiesce_token=${token}; HttpOnly; SameSite=Strict; Path=/` } : {}),
+    });
+    res.end(body);
+  });
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const origin = req.headers.origin ?? '';
+    const address = server.address();
+    const ours = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
+    if (req.url !== '/bridge' || !hasToken(cookieToken(req)) || origin !== ours) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on('close', () => sockets.delete(ws));
+      ws.on('message', async (data) => {
+        let request: { id?: unknown; channel?: unknown; payload?: unknown };
+        try {
+          request = JSON.parse(String(data)) as typeof request;
+        } catch {
+          return;
+        }
+        const result = await dispatch(String(request.channel), request.payload, true);
+        ws.send(JSON.stringify({ id: request.id, result }));
+      });
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    close: async () => {
+      for (const s of sockets) s.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+// `npm run dev:web`
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+  const portFlag = process.argv.indexOf('--port');
+  const bridge = await startBrowserBridge({
+    port: portFlag >= 0 ? Number(process.argv[portFlag + 1]) : 0,
+    rendererDir: path.join(root, 'out', 'renderer'),
+    workerScript: path.join(root, 'out', 'worker', 'worker.js'),
+  });
+  process.stdout.write(`Quiesce in your browser (loopback only; the token is the key):\n  ${bridge.url}\n`);
+  process.on('SIGINT', () => void bridge.close().then(() => process.exit(0)));
+}

@@ -1,0 +1,51 @@
+import type { IpcEvents, IpcResult, QuiesceApi } from '../../../electron/shared/ipc-contract.js';
+
+/** QuiesceApi over the browser bridge's WebSocket (development and end-to-end tests only). */
+export function createBridgeApi(url: string): QuiesceApi {
+  let next = 1;
+  const pending = new Map<number, (r: IpcResult<unknown>) => void>();
+  const listeners: { [K in keyof IpcEvents]: Set<(m: IpcEvents[K]) => void> } = { 'job:event': new Set(), 'job:state': new Set() };
+  const socket = new WebSocket(url);
+  const open = new Promise<void>((resolve) => socket.addEventListener('open', () => resolve(), { once: true }));
+  socket.addEventListener('message', (e) => {
+    const data = JSON.parse(String(e.data)) as { id?: number; result?: IpcResult<unknown>; event?: keyof IpcEvents; message?: never };
+    if (data.id !== undefined && data.result) {
+      pending.get(data.id)?.(data.result);
+      pending.delete(data.id);
+    } else if (data.event) {
+      for (const l of listeners[data.event]) (l as (m: unknown) => void)(data.message);
+    }
+  });
+  socket.addEventListener('close', () => {
+    for (const resolve of pending.values()) resolve({ ok: false, error: { code: 'disconnected', message: 'The connection to Quiesce was lost; reload the page.' } });
+    pending.clear();
+  });
+  const invoke = async <T>(channel: string, payload?: unknown): Promise<IpcResult<T>> => {
+    await open;
+    const id = next++;
+    return new Promise((resolve) => {
+      pending.set(id, resolve as (r: IpcResult<unknown>) => void);
+      socket.send(JSON.stringify({ id, channel, payload }));
+    });
+  };
+  const on = <K extends keyof IpcEvents>(channel: K, l: (m: IpcEvents[K]) => void) => {
+    listeners[channel].add(l);
+    return () => listeners[channel].delete(l);
+  };
+  return {
+    listProfiles: () => invoke('profiles:list'),
+    saveProfile: (request) => invoke('profiles:save', request),
+    removeProfile: (name) => invoke('profiles:remove', { name }),
+    testProfile: (name, password) => invoke('profiles:test', password === undefined ? { name } : { name, password }),
+    inspect: (request) => invoke('backup:inspect', request),
+    startBackup: (request) => invoke('backup:start', request),
+    cancelBackup: (jobId) => invoke('backup:cancel', { jobId }),
+    listJobs: () => invoke('jobs:list'),
+    jobLog: (jobId) => invoke('jobs:log', { jobId }),
+    verifyArchive: (path, restoreTest) => invoke('archive:verify', { path, restoreTest }),
+    revealInFolder: (path) => invoke('shell:reveal', { path }),
+    openExternal: (url) => invoke('shell:open-external', { url }),
+    onJobEvent: (l) => on('job:event', l),
+    onJobState: (l) => on('job:state', l),
+  };
+}

@@ -1,0 +1,180 @@
+import type { BackupEvent, BackupStep, ProgressSnapshot } from '../../../electron/shared/backup-events.js';
+import { BACKUP_STEPS, STEP_LABELS } from '../../../electron/shared/backup-events.js';
+import type { InspectView, JobView, ProfileView, VerifyView } from '../../../electron/shared/ipc-contract.js';
+import type { JobState } from '../../../electron/shared/worker-protocol.js';
+import { call, quiesce } from '../lib/api.js';
+import type { Method } from '../lib/recommend.js';
+
+export type View = 'backup' | 'profiles' | 'history';
+
+/** The steps of the wizard, in order. */
+export const WIZARD_STEPS = ['Profile', 'Inspect', 'Method & destination', 'Confirm', 'Run', 'Result'] as const;
+
+/** The steps a cold backup goes through, as the run screen lists them. */
+export const RUN_STEPS: readonly BackupStep[] = BACKUP_STEPS.slice(0, 7);
+
+export class AppState {
+  view = $state<View>('backup');
+  profiles = $state<ProfileView[]>([]);
+  jobs = $state<JobView[]>([]);
+  loadError = $state<string | null>(null);
+
+  async refresh(): Promise<void> {
+    try {
+      this.profiles = await call(quiesce().listProfiles());
+      this.jobs = await call(quiesce().listJobs());
+      this.loadError = null;
+    } catch (error) {
+      this.loadError = (error as Error).message;
+    }
+  }
+}
+
+export class WizardState {
+  step = $state(0);
+  profile = $state<string | null>(null);
+  /** for profiles that ask each time; kept in memory only */
+  password = $state('');
+  inspect = $state<InspectView | null>(null);
+  inspecting = $state(false);
+  inspectError = $state<string | null>(null);
+  method = $state<Method>('cold');
+  destination = $state('');
+  format = $state<'tar.zst' | 'tar.gz'>('tar.zst');
+  verifyAfter = $state(true);
+  jobId = $state<string | null>(null);
+  startError = $state<string | null>(null);
+  current = $state<BackupStep | null>(null);
+  done = $state<BackupStep[]>([]);
+  progress = $state<ProgressSnapshot | null>(null);
+  log = $state<string[]>([]);
+  jobState = $state<JobState | null>(null);
+  verify = $state<VerifyView | null>(null);
+  verifying = $state(false);
+  verifyError = $state<string | null>(null);
+
+  readonly blocking = $derived(this.inspect?.problems.filter((p) => p.severity === 'error') ?? []);
+  readonly canNext = $derived.by(() => {
+    switch (this.step) {
+      case 0:
+        return this.profile !== null;
+      case 1:
+        return this.inspect !== null && !this.inspecting && this.blocking.length === 0;
+      case 2:
+        return this.method === 'cold' && this.destination.startsWith('/') && this.inspect?.destinationProblem === null && !this.inspecting;
+      default:
+        return false;
+    }
+  });
+
+  constructor(private readonly app: AppState) {}
+
+  choose(profile: ProfileView): void {
+    this.profile = profile.name;
+    this.destination = profile.destination ?? '';
+    this.format = profile.format;
+    this.password = '';
+    this.inspect = null;
+  }
+
+  passwordIfAsked(): string | undefined {
+    const p = this.app.profiles.find((x) => x.name === this.profile);
+    return p?.password === 'ask' ? this.password : undefined;
+  }
+
+  async runInspect(): Promise<void> {
+    if (!this.profile) return;
+    this.inspecting = true;
+    this.inspectError = null;
+    try {
+      this.inspect = await call(quiesce().inspect({ name: this.profile, password: this.passwordIfAsked(), destination: this.destination || undefined }));
+    } catch (error) {
+      this.inspect = null;
+      this.inspectError = (error as Error).message;
+    } finally {
+      this.inspecting = false;
+    }
+  }
+
+  async next(): Promise<void> {
+    if (!this.canNext) return;
+    this.step += 1;
+    if (this.step === 1) await this.runInspect();
+  }
+
+  back(): void {
+    if (this.step > 0 && this.step < 4) this.step -= 1;
+  }
+
+  async start(): Promise<void> {
+    if (!this.profile) return;
+    this.startError = null;
+    this.done = [];
+    this.log = [];
+    this.progress = null;
+    this.current = null;
+    this.jobState = null;
+    this.verify = null;
+    try {
+      const { jobId } = await call(quiesce().startBackup({ name: this.profile, password: this.passwordIfAsked(), destination: this.destination, format: this.format }));
+      this.jobId = jobId;
+      this.step = 4;
+    } catch (error) {
+      this.startError = (error as Error).message;
+    }
+  }
+
+  onEvent(jobId: string, event: BackupEvent): void {
+    if (jobId !== this.jobId) return;
+    if (event.type === 'step') {
+      if (this.current) this.done = [...this.done, this.current];
+      this.current = event.step;
+      this.progress = null;
+      this.log = [...this.log, `→ ${event.label}`];
+    } else if (event.type === 'progress') {
+      this.progress = event;
+    } else {
+      this.log = [...this.log, `${event.type === 'warning' ? '! ' : ''}${event.message}`];
+    }
+  }
+
+  async onState(jobId: string, state: JobState): Promise<void> {
+    if (jobId !== this.jobId) return;
+    this.jobState = state;
+    if (state.phase === 'succeeded' || state.phase === 'failed') {
+      if (state.phase === 'succeeded' && this.current) this.done = [...this.done, this.current];
+      this.current = null;
+      this.step = 5;
+      void this.app.refresh();
+      if (state.phase === 'succeeded' && this.verifyAfter) await this.runVerify(false);
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.jobId) await call(quiesce().cancelBackup(this.jobId));
+  }
+
+  async runVerify(restoreTest: boolean): Promise<void> {
+    if (this.jobState?.phase !== 'succeeded') return;
+    this.verifying = true;
+    this.verifyError = null;
+    try {
+      this.verify = await call(quiesce().verifyArchive(this.jobState.result.archive, restoreTest));
+    } catch (error) {
+      this.verifyError = (error as Error).message;
+    } finally {
+      this.verifying = false;
+    }
+  }
+
+  restart(): void {
+    this.step = 0;
+    this.jobId = null;
+    this.jobState = null;
+    this.inspect = null;
+  }
+
+  label(step: BackupStep): string {
+    return STEP_LABELS[step];
+  }
+}

@@ -1,0 +1,122 @@
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import { describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import type { InspectView, ProfileView, QuiesceApi } from '../../electron/shared/ipc-contract.js';
+import { useApi } from '../../renderer/src/lib/api.js';
+import { DUMP_LIMIT_BYTES, expectedDowntime, recommendMethods } from '../../renderer/src/lib/recommend.js';
+import { profileProblems } from '../../renderer/src/lib/profile-form.js';
+import { AppState, WizardState } from '../../renderer/src/state/app.svelte.js';
+import Wizard from '../../renderer/src/components/Wizard.svelte';
+
+const profile: ProfileView = { name: 'db2', connection: { socket: '/run/mysqld/mysqld.sock', user: 'backup' }, control: { kind: 'auto' }, destination: '/backups', method: 'cold', format: 'tar.zst', password: 'keychain', hasPassword: true };
+
+const report = (over: Partial<InspectView> = {}): InspectView => ({
+  server: { product: 'mariadb', version: '10.11.19-MariaDB', serverId: 2 },
+  channels: [{ channel: '', sourceHost: 'db1', sourcePort: 3306, io: 'Yes', sql: true, secondsBehind: 0, lastIoError: '', lastSqlError: '' }],
+  control: 'the systemd unit mariadb.service',
+  components: [{ name: 'datadir', kind: 'datadir', originalPath: '/var/lib/mysql', files: 10, bytes: 1024 }],
+  totalBytes: 1024,
+  problems: [],
+  destination: { path: '/backups', freeBytes: 10 ** 10, canStage: true },
+  destinationProblem: null,
+  needsElevation: null,
+  ...over,
+});
+
+function fakeApi(inspect: InspectView): QuiesceApi {
+  const ok = <T>(value: T) => Promise.resolve({ ok: true as const, value });
+  return {
+    listProfiles: () => ok([profile]),
+    saveProfile: () => ok(profile),
+    removeProfile: () => ok(undefined),
+    testProfile: () => ok({ ok: true }),
+    inspect: () => ok(inspect),
+    startBackup: () => ok({ jobId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }),
+    cancelBackup: () => ok(undefined),
+    listJobs: () => ok([]),
+    jobLog: () => ok([]),
+    verifyArchive: () => ok({ ok: true, filesChecked: 1, bytesChecked: 1, problems: [], restoreTest: null }),
+    revealInFolder: () => ok(undefined),
+    openExternal: () => ok(undefined),
+    onJobEvent: () => () => undefined,
+    onJobState: () => () => undefined,
+  };
+}
+
+describe('method recommendation', () => {
+  it('recommends the cold copy for a replica and says why; the other methods are shown as coming', () => {
+    const [cold, dump, readonly] = recommendMethods(report());
+    expect(cold).toMatchObject({ method: 'cold', available: true, recommended: true });
+    expect(cold!.why).toMatch(/can stop without affecting its source/);
+    expect(dump).toMatchObject({ available: false, recommended: false });
+    expect(dump!.why).toMatch(/Coming/);
+    expect(readonly!.available).toBe(false);
+  });
+
+  it('does not offer a cold copy of a server that is not a replica, and warns about dumping a large one', () => {
+    const choices = recommendMethods(report({ channels: [], totalBytes: DUMP_LIMIT_BYTES * 2 }));
+    expect(choices[0]).toMatchObject({ available: false, recommended: false });
+    expect(choices[0]!.why).toMatch(/not a replica/);
+    expect(choices[1]!.why).toMatch(/slow to take and slower to restore/);
+  });
+
+  it('estimates the downtime from the data size, and says when it will be longer', () => {
+    expect(expectedDowntime(3 * 1024 ** 3, true)).toMatch(/^about \d+ s \(shutdown, a copy of 3\.0 GiB, start\)$/);
+    expect(expectedDowntime(1024, false)).toMatch(/written while the server is down/);
+  });
+});
+
+describe('profile form validation', () => {
+  const good = { name: 'db2', via: 'socket' as const, socket: '/run/mysqld/mysqld.sock', host: '', port: '3306', user: 'backup', destination: '/backups', password: 'x', passwordMode: 'keychain' as const, isNew: true };
+  it('accepts a complete profile and names each missing piece', () => {
+    expect(profileProblems(good)).toEqual([]);
+    expect(profileProblems({ ...good, socket: 'mysqld.sock', user: '', destination: 'backups', password: '' })).toEqual([
+      'The socket is an absolute path, like /run/mysqld/mysqld.sock.',
+      'Give the user Quiesce logs in as.',
+      'The destination is an absolute path, like /backups/db2.',
+      'Type the password (it goes to the OS keychain), or choose “Ask each time”.',
+    ]);
+    expect(profileProblems({ ...good, via: 'tcp', host: 'db', port: '70000' })).toEqual(['The port is a number from 1 to 65535.']);
+  });
+});
+
+describe('the wizard', () => {
+  async function openWizard(inspect: InspectView) {
+    useApi(fakeApi(inspect));
+    const app = new AppState();
+    await app.refresh();
+    const wizard = new WizardState(app);
+    render(Wizard, { app, wizard });
+    return wizard;
+  }
+
+  it('keeps Next disabled until a profile is chosen', async () => {
+    await openWizard(report());
+    const next = screen.getByRole('button', { name: 'Next' });
+    expect(next).toHaveProperty('disabled', true);
+    await fireEvent.click(screen.getByRole('radio', { name: /db2/ }));
+    flushSync();
+    expect(next).toHaveProperty('disabled', false);
+  });
+
+  it('shows a blocking problem in words, with what to do, and does not let the backup go on', async () => {
+    const wizard = await openWizard(report({ problems: [{ severity: 'error', message: 'The server at socket /x is not a replica.', hint: 'Point Quiesce at one.' }] }));
+    await fireEvent.click(screen.getByRole('radio', { name: /db2/ }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText('What will be archived — 1.0 KiB');
+    expect(screen.getByRole('alert').textContent).toMatch(/Blocking:.*not a replica.*Point Quiesce at one/s);
+    expect(screen.getByRole('button', { name: 'Next' })).toHaveProperty('disabled', true);
+    expect(wizard.step).toBe(1);
+  });
+
+  it('an unusable destination stops the method step with the reason', async () => {
+    const wizard = await openWizard(report({ destination: null, destinationProblem: 'This user cannot write to /backups.' }));
+    await fireEvent.click(screen.getByRole('radio', { name: /db2/ }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText(/What will be archived/);
+    await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    expect(wizard.step).toBe(2);
+    expect(screen.getByRole('alert').textContent).toContain('This user cannot write to /backups.');
+    expect(screen.getByRole('button', { name: 'Next' })).toHaveProperty('disabled', true);
+  });
+});
