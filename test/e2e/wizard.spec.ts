@@ -77,6 +77,8 @@ test('a DBA creates a profile, tests it, and walks the wizard to a verified back
 
   await page.getByRole('button', { name: 'Start backup' }).click();
   await expect(page.getByRole('heading', { name: 'Backing up db2 replica' })).toBeVisible();
+  // for the picture only: a moment with a progress bar on screen, if the copy is slow enough
+  await page.getByRole('progressbar').first().waitFor({ timeout: 5000 }).then(() => page.waitForTimeout(150), () => undefined);
   await shot(page, '5-run');
 
   await expect(page.getByRole('heading', { name: 'Backup done' })).toBeVisible({ timeout: 120_000 });
@@ -104,6 +106,11 @@ test('a wrong password and an unwritable destination are said plainly', async ({
     await page.getByRole('listitem').filter({ hasText: 'wrong password' }).getByRole('button', { name: 'Test connection' }).click();
     await expect(page.getByRole('alert').filter({ hasText: 'refused user' })).toContainText('wrong user or password');
     await shot(page, '9-wrong-password');
+    const card = page.getByRole('listitem').filter({ hasText: 'wrong password' });
+    await card.getByRole('button', { name: 'Delete…' }).click();
+    await expect(card.getByText('and its stored password?')).toBeVisible();
+    await card.getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect(page.getByText('wrong password', { exact: true })).toHaveCount(0);
 
     await addProfile(page, 'read-only dest', pair.backupUser.password, readOnly);
     await page.getByRole('button', { name: 'Back up' }).click();

@@ -41,7 +41,7 @@ function explainConnectError(error: unknown, c: ConnectionOptions): QuiesceError
       return new QuiesceError(
         'access-denied',
         `The server at ${target} refused user '${c.user}' (wrong user or password).`,
-        'Check the user name and the password (QUIESCE_PASSWORD or the prompt).',
+        'Check the user name and the password.',
         { cause: error },
       );
     case 'ECONNREFUSED':
