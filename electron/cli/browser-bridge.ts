@@ -46,7 +46,8 @@ export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: strin
     createHandlers({
       profiles: new ProfileStore(new KeychainSecretStore()),
       jobs,
-      shell: { reveal: async () => undefined, openExternal: async () => undefined },
+      // a browser has no folder chooser or file manager: the UI falls back to typing a path
+      shell: { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null },
     }),
     (r) => process.stderr.write(`bridge: refused ${r.channel}: ${r.reason}\n`),
   );
@@ -119,15 +120,55 @@ export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: strin
   };
 }
 
-// `npm run dev:web`
+/**
+ * `--demo`: a throw-away source + replica and a profile for it, so that a newcomer without a
+ * replica of their own can click through a real backup. Everything goes away on Ctrl-C.
+ */
+async function startDemoPair(): Promise<{ profile: string; stop: () => Promise<void> }> {
+  const { createReplicaPair, destroyReplicaPair } = await import('../core/sandbox/replica-pair.js');
+  const { createSampleSchema } = await import('../core/sandbox/sample-data.js');
+  const { mkdir } = await import('node:fs/promises');
+  const pair = await createReplicaPair();
+  await createSampleSchema(pair.source, 20_000);
+  const destination = path.join(pair.root, 'backups');
+  await mkdir(destination);
+  const store = new ProfileStore(new KeychainSecretStore());
+  const profile = {
+    name: 'demo replica',
+    connection: { socket: pair.replica.socket, user: pair.backupUser.user },
+    control: { kind: 'auto' as const },
+    destination,
+    method: 'cold' as const,
+    format: 'tar.zst' as const,
+  };
+  try {
+    await store.save({ ...profile, password: 'keychain' }, pair.backupUser.password, true);
+  } catch {
+    await store.save({ ...profile, password: 'ask' }, null, true);
+    process.stdout.write(`No keychain here: the demo profile asks for its password, which is: ${pair.backupUser.password}\n`);
+  }
+  return {
+    profile: profile.name,
+    stop: async () => {
+      await store.remove(profile.name).catch(() => undefined);
+      await destroyReplicaPair(pair);
+    },
+  };
+}
+
+// `npm run dev:web [-- --demo] [-- --port N]`
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
   const portFlag = process.argv.indexOf('--port');
+  const demo = process.argv.includes('--demo') ? await startDemoPair() : null;
   const bridge = await startBrowserBridge({
     port: portFlag >= 0 ? Number(process.argv[portFlag + 1]) : 0,
     rendererDir: path.join(root, 'out', 'renderer'),
     workerScript: path.join(root, 'out', 'worker', 'worker.js'),
   });
-  process.stdout.write(`Quiesce in your browser (loopback only; the token is the key):\n  ${bridge.url}\n`);
-  process.on('SIGINT', () => void bridge.close().then(() => process.exit(0)));
+  if (demo) process.stdout.write(`A throw-away source + replica is running; back up the profile “${demo.profile}”.\n`);
+  process.stdout.write(`Quiesce in your browser (loopback only; the token is the key):\n  ${bridge.url}\nCtrl-C stops it${demo ? ' and removes the demo servers' : ''}.\n`);
+  const stop = () => void bridge.close().then(() => demo?.stop()).then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }

@@ -57,6 +57,11 @@ app.whenReady().then(async () => {
     shell: {
       reveal: async (p) => shell.showItemInFolder(p),
       openExternal: async (url) => shell.openExternal(url),
+      chooseFolder: async (current) => {
+        const options = { title: 'Where should backups go?', defaultPath: current, properties: ['openDirectory' as const, 'createDirectory' as const] };
+        const r = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+        return r.canceled ? null : (r.filePaths[0] ?? null);
+      },
     },
   });
   registerIpc(

@@ -25,6 +25,7 @@ const api: QuiesceApi = {
   jobLog: (jobId) => invoke('jobs:log', { jobId }),
   verifyArchive: (path, restoreTest) => invoke('archive:verify', { path, restoreTest }),
   revealInFolder: (path) => invoke('shell:reveal', { path }),
+  chooseFolder: (current) => invoke('shell:choose-folder', current === undefined ? {} : { current }),
   openExternal: (url) => invoke('shell:open-external', { url }),
   onJobEvent: (listener) => listen('job:event', listener),
   onJobState: (listener) => listen('job:state', listener),

@@ -38,6 +38,8 @@ export interface JobView {
   startedAt: string;
   state: JobState;
   lastProgress: Extract<BackupEvent, { type: 'progress' }> | null;
+  /** the last restore test of its archive (ARCHIVE.verified.json), if any */
+  verified?: { proven: boolean; testedAt: string } | null;
 }
 
 export interface VerifyView {
@@ -60,6 +62,8 @@ export interface IpcRequests {
   'jobs:log': { request: { jobId: string }; response: string[] };
   'archive:verify': { request: { path: string; restoreTest: boolean }; response: VerifyView };
   'shell:reveal': { request: { path: string }; response: void };
+  /** a native folder chooser; null when cancelled or when there is none (the browser bridge) */
+  'shell:choose-folder': { request: { current?: string }; response: string | null };
   'shell:open-external': { request: { url: string }; response: void };
 }
 
@@ -87,6 +91,7 @@ export const IPC_CHANNELS = [
   'jobs:log',
   'archive:verify',
   'shell:reveal',
+  'shell:choose-folder',
   'shell:open-external',
 ] as const satisfies readonly IpcChannel[];
 
@@ -105,6 +110,7 @@ export interface QuiesceApi {
   jobLog(jobId: string): Promise<IpcResult<string[]>>;
   verifyArchive(path: string, restoreTest: boolean): Promise<IpcResult<VerifyView>>;
   revealInFolder(path: string): Promise<IpcResult<void>>;
+  chooseFolder(current?: string): Promise<IpcResult<string | null>>;
   openExternal(url: string): Promise<IpcResult<void>>;
   /** returns the function that stops listening */
   onJobEvent(listener: (message: IpcEvents['job:event']) => void): () => void;

@@ -92,6 +92,7 @@ test('a DBA creates a profile, tests it, and walks the wizard to a verified back
 
   await page.getByRole('button', { name: 'History' }).click();
   await expect(page.getByRole('cell', { name: 'done' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: /^proven / })).toBeVisible();
   await page.getByRole('button', { name: 'Log' }).click();
   await expect(page.getByText('→ Compressing and checksumming the archive')).toBeVisible();
   await shot(page, '8-history');

@@ -19,7 +19,7 @@ describe('the main process services, without Electron', () => {
     const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
     const states: JobView[] = [];
     const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: () => undefined, onState: (j) => states.push(j), workerLingerMs: 3000 });
-    const shell = { reveal: async () => undefined, openExternal: async () => undefined };
+    const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
     const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell }));
     const replies: unknown[] = [];
     const call = async (channel: string, payload: unknown) => {

@@ -37,6 +37,7 @@ function fakeApi(inspect: InspectView): QuiesceApi {
     jobLog: () => ok([]),
     verifyArchive: () => ok({ ok: true, filesChecked: 1, bytesChecked: 1, problems: [], restoreTest: null }),
     revealInFolder: () => ok(undefined),
+    chooseFolder: () => ok('/chosen/by/dialog'),
     openExternal: () => ok(undefined),
     onJobEvent: () => () => undefined,
     onJobState: () => () => undefined,
@@ -81,6 +82,17 @@ describe('profile form validation', () => {
 });
 
 describe('the wizard', () => {
+  it('takes the destination from the folder chooser and checks it at once', async () => {
+    useApi(fakeApi(report()));
+    const app = new AppState();
+    await app.refresh();
+    const wizard = new WizardState(app);
+    wizard.choose(app.profiles[0]!);
+    await wizard.chooseDestination();
+    expect(wizard.destination).toBe('/chosen/by/dialog');
+    expect(wizard.inspect).not.toBeNull();
+  });
+
   async function openWizard(inspect: InspectView) {
     useApi(fakeApi(inspect));
     const app = new AppState();

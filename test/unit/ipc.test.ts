@@ -20,6 +20,7 @@ const PAYLOADS: Record<IpcChannel, { bad: unknown; good: unknown }> = {
   'jobs:log': { bad: { jobId: '../../etc' }, good: { jobId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' } },
   'archive:verify': { bad: { path: '/a.tar.zst', restoreTest: 'yes' }, good: { path: '/a.tar.zst', restoreTest: false } },
   'shell:reveal': { bad: { path: 'relative/file' }, good: { path: '/backups/a.tar.zst' } },
+  'shell:choose-folder': { bad: { current: 'relative' }, good: {} },
   'shell:open-external': { bad: { url: 'file:///etc/passwd' }, good: { url: 'https://mariadb.com/kb/' } },
 };
 

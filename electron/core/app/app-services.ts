@@ -2,7 +2,8 @@ import type { ConnectionTest, InspectView, ProfileView } from '../../shared/ipc-
 import type { Profile } from '../../shared/profile.js';
 import { checkDestination } from '../backup/destination.js';
 import { verifyArchive } from '../archive/verify-archive.js';
-import { restoreTest } from '../restore/restore-test.js';
+import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../restore/restore-test.js';
+import { readFile } from 'node:fs/promises';
 import { inspectReplica } from '../backup/inspect.js';
 import { QuiesceError, describeError } from '../errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
@@ -16,6 +17,7 @@ import type { JobRegistry } from './job-registry.js';
 export interface DesktopShell {
   reveal(path: string): Promise<void>;
   openExternal(url: string): Promise<void>;
+  chooseFolder(current?: string): Promise<string | null>;
 }
 
 /** The handlers behind every IPC channel: profiles, inspection, jobs. No Electron in here. */
@@ -118,7 +120,14 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       return { jobId };
     },
     'backup:cancel': async ({ jobId }) => o.jobs.cancel(jobId),
-    'jobs:list': async () => o.jobs.list(),
+    'jobs:list': async () =>
+      Promise.all(
+        o.jobs.list().map(async (job) => {
+          if (job.state.phase !== 'succeeded') return job;
+          const proof = await readFile(verifiedFileOf(job.state.result.archive), 'utf8').then((t) => JSON.parse(t) as RestoreTestResult, () => null);
+          return { ...job, verified: proof ? { proven: proof.proven, testedAt: proof.testedAt } : null };
+        }),
+      ),
     'jobs:log': async ({ jobId }) => o.jobs.log(jobId),
     'archive:verify': async ({ path, restoreTest: prove }) => {
       const v = await verifyArchive(path);
@@ -126,6 +135,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       return { ok: v.ok && (proof?.proven ?? true), filesChecked: v.filesChecked, bytesChecked: v.bytesChecked, problems: v.problems, restoreTest: proof };
     },
     'shell:reveal': async ({ path }) => o.shell.reveal(path),
+    'shell:choose-folder': async ({ current }) => o.shell.chooseFolder(current),
     'shell:open-external': async ({ url }) => o.shell.openExternal(url),
   };
 }

@@ -20,5 +20,6 @@ export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
   'jobs:log': z.object({ jobId: z.string().uuid() }).strict(),
   'archive:verify': z.object({ path: absolute, restoreTest: z.boolean() }).strict(),
   'shell:reveal': z.object({ path: absolute }).strict(),
+  'shell:choose-folder': z.object({ current: absolute.optional() }).strict(),
   'shell:open-external': z.object({ url: z.string().url().max(2000).refine((u) => u.startsWith('https://'), 'only https links open') }).strict(),
 };

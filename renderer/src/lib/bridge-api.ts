@@ -44,6 +44,7 @@ export function createBridgeApi(url: string): QuiesceApi {
     jobLog: (jobId) => invoke('jobs:log', { jobId }),
     verifyArchive: (path, restoreTest) => invoke('archive:verify', { path, restoreTest }),
     revealInFolder: (path) => invoke('shell:reveal', { path }),
+    chooseFolder: (current) => invoke('shell:choose-folder', current === undefined ? {} : { current }),
     openExternal: (url) => invoke('shell:open-external', { url }),
     onJobEvent: (l) => on('job:event', l),
     onJobState: (l) => on('job:state', l),

@@ -96,6 +96,15 @@ export class WizardState {
     }
   }
 
+  /** The native folder chooser where there is one; otherwise the typed path stays. */
+  async chooseDestination(): Promise<void> {
+    const chosen = await call(quiesce().chooseFolder(this.destination.startsWith('/') ? this.destination : undefined)).catch(() => null);
+    if (chosen) {
+      this.destination = chosen;
+      await this.runInspect();
+    }
+  }
+
   async next(): Promise<void> {
     if (!this.canNext) return;
     this.step += 1;
