@@ -12,6 +12,9 @@ export const BACKUP_STEPS = [
   'verify',
   'restore',
   'restore-test',
+  'read-only',
+  'dump',
+  'writable',
 ] as const;
 export type BackupStep = (typeof BACKUP_STEPS)[number];
 
@@ -26,6 +29,9 @@ export const STEP_LABELS: Record<BackupStep, string> = {
   verify: 'Checking every file against the manifest',
   restore: 'Writing the files back',
   'restore-test': 'Starting a throw-away server on the restored files',
+  'read-only': 'Locking tables and setting read_only',
+  dump: 'Dumping every database',
+  writable: 'Setting read_only back and unlocking tables',
 };
 
 export interface ProgressSnapshot {

@@ -13,7 +13,11 @@ export type ComponentKind =
   | 'loadtmp'
   | 'metadata'
   | 'binlog'
-  | 'config';
+  | 'config'
+  | 'dump';
+
+/** The manual's three ways (16.3.1): raw files of a stopped replica, mysqldump of the replica, a read-only server. */
+export type BackupMethod = 'cold' | 'dump' | 'readonly';
 
 export interface ArchivedComponent {
   /** top-level folder in the archive, e.g. "datadir" or "tablespace-1" */
@@ -87,7 +91,7 @@ export interface ServerSettings {
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   tool: { name: 'quiesce'; version: string };
-  method: 'cold';
+  method: BackupMethod;
   host: string;
   server: ServerIdentity;
   startedAt: string;

@@ -5,11 +5,19 @@ import { defaultStateDir } from '../../core/jobs/journal.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, targetFrom } from '../options.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
 import { recoverBeforeStarting } from './recover.js';
+import { runDumpBackup } from '../../core/backup/dump-backup.js';
+import { runReadOnlyBackup } from '../../core/backup/readonly-backup.js';
+import type { BackupEvent } from '../../shared/backup-events.js';
 
-export const BACKUP_HELP = `quiesce backup --dest DIR — a cold backup of a replica (MySQL manual 16.3.1.2)
+export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the way the MySQL manual describes (16.3.1)
 
-Stops replication cleanly, shuts the replica down, copies its files, starts it again and
-waits for replication, then writes a compressed, checksummed archive into DIR.
+--method cold (default, 16.3.1.2): stops replication cleanly, shuts the replica down, copies
+  its files, starts it again and waits for replication, then writes the archive.
+--method dump (16.3.1.1): stops only the SQL thread, dumps every database with the
+  coordinates in the dump, starts the SQL thread again. The replica stays up.
+--method readonly (16.3.1.3): FLUSH TABLES WITH READ LOCK + read_only = ON, dump, then both
+  back as they were — also on failure. For a source, or a replica that must stay up.
+  --lock-wait S   how long to wait for the global read lock (default 60)
 
   --dest DIR                          where the archive goes (must exist, outside the server's folders)
   --profile NAME                      a saved profile (connection, control, destination, format; flags override)
@@ -41,6 +49,8 @@ export async function backupCommand(argv: string[], reporter: Reporter): Promise
       'stop-timeout': { type: 'string' },
       'start-timeout': { type: 'string' },
       'temp-tables-timeout': { type: 'string' },
+      method: { type: 'string' },
+      'lock-wait': { type: 'string' },
     },
     strict: true,
   });
@@ -52,10 +62,31 @@ export async function backupCommand(argv: string[], reporter: Reporter): Promise
   const connection = target.connection;
   const stateDir = values['state-dir'] ?? defaultStateDir();
   await recoverBeforeStarting(stateDir, connection.password, reporter);
+  const method = values.method ?? 'cold';
+  const format = (values.format as ArchiveFormat | undefined) ?? target.format;
+  if (method === 'dump' || method === 'readonly') {
+    const common = { connection, destination: target.destination, format, stateDir, onEvent: (e: BackupEvent) => reporter.event(e) };
+    const started = Date.now();
+    const run = method === 'dump' ? await runDumpBackup(common) : await runReadOnlyBackup({ ...common, lockWaitSeconds: values['lock-wait'] ? Number(values['lock-wait']) : undefined });
+    const held = 'sqlStoppedMs' in run ? { sqlStoppedMs: Math.round(run.sqlStoppedMs) } : { readOnlyMs: Math.round(run.readOnlyMs) };
+    const c = run.archive.manifest.replication;
+    reporter.result(
+      { command: 'backup', method, archive: run.archive.path, archiveBytes: run.archive.bytes, archiveSha256: run.archive.sha256, dataBytes: run.archive.manifest.totalBytes, files: 1, durationMs: Date.now() - started, ...held, replication: c },
+      [
+        `Archive     ${run.archive.path}`,
+        `Size        ${formatBytes(run.archive.bytes)} (a ${formatBytes(run.archive.manifest.totalBytes)} SQL dump)`,
+        `SHA-256     ${run.archive.sha256}`,
+        'sqlStoppedMs' in run ? `SQL thread  stopped for ${formatDuration(run.sqlStoppedMs / 1000)} (the I/O thread kept receiving)` : `Read-only   for ${formatDuration(run.readOnlyMs / 1000)}; read_only and the lock are back as they were`,
+        `Coordinates ${c.sourceLogFile ?? '?'}:${c.sourceLogPos ?? '?'}${c.gtidSlavePos ? `, gtid_slave_pos ${c.gtidSlavePos}` : ''}`,
+      ],
+    );
+    return 0;
+  }
+  if (method !== 'cold') throw new UsageError('--method is cold (default), dump or readonly.');
   const result = await runColdBackup({
     connection,
     destination: target.destination,
-    format: (values.format as ArchiveFormat | undefined) ?? target.format,
+    format,
     control: target.control,
     stateDir,
     staging: values['no-staging'] ? 'never' : 'auto',

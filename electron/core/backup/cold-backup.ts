@@ -22,6 +22,7 @@ import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 import type { ControlOverride } from '../server/choose-control.js';
 import { ensureServerRunning, shutdownServer } from '../server/lifecycle.js';
 import { checkDestination } from './destination.js';
+import { archiveFileName } from './archive-name.js';
 import { inspectReplica, skippedPaths, type InspectReport } from './inspect.js';
 import { takeInventory, type Inventory } from './inventory.js';
 import { stageFiles, stagedPath } from './stage.js';
@@ -63,11 +64,6 @@ export interface ColdBackupResult {
   staged: boolean;
   replicationAfter: ChannelStatus[];
   report: InspectReport;
-}
-
-function archiveName(report: InspectReport, at: Date, format: ArchiveFormat): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
-  return `quiesce-${os.hostname()}-${report.server.serverId ?? 'replica'}-${stamp}.${format}`;
 }
 
 /**
@@ -238,7 +234,7 @@ async function preflight(session: Session, o: ColdBackupOptions, format: Archive
   if (!staged && o.staging !== 'never') {
     emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${report.estimate.totalBytes} bytes of data, ${destination.freeBytes} free): the archive is written while the server is down, so the downtime is longer.` });
   }
-  const target = path.join(destination.dir, archiveName(report, startedAt, format));
+  const target = path.join(destination.dir, archiveFileName(report.server.serverId, startedAt, format, 'cold'));
   const before = threadsOf(report.channels);
   const stateDir = o.stateDir ?? defaultStateDir();
   const running = (await Journal.readAll(stateDir)).find((j) => j.record.pidFile === report.files.pidFile && !isAbandoned(j.record));

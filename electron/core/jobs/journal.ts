@@ -19,7 +19,10 @@ export interface JobRecord {
   startedAt: string;
   step: string;
   connection: Omit<ConnectionOptions, 'password'>;
-  control: ServerControlSpec;
+  /** how to start the server again; null for methods that never stop it (dump, read-only) */
+  control: ServerControlSpec | null;
+  /** read-only method: the value of read_only to put back */
+  readOnlyBefore?: boolean;
   pidFile: string | null;
   errorLog: string | null;
   /** channels and which threads ran before the job touched them */

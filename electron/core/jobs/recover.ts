@@ -40,7 +40,9 @@ async function recoverJob(file: string, record: JobRecord, password: string | un
   const connection: ConnectionOptions = { ...record.connection, password };
   const outcome: RecoveryOutcome = { jobId: record.jobId, step: record.step, server: 'failed', replication: 'failed', message: '' };
   try {
-    outcome.server = await ensureServerRunning({ spec: record.control, connection, pidFile: record.pidFile, errorLog: record.errorLog, timeoutMs, stopTimeoutMs: timeoutMs });
+    outcome.server = record.control
+      ? await ensureServerRunning({ spec: record.control, connection, pidFile: record.pidFile, errorLog: record.errorLog, timeoutMs, stopTimeoutMs: timeoutMs })
+      : 'was-up';
   } catch (error) {
     outcome.message = `The server could not be started: ${describeError(error)}`;
     return outcome; // the journal stays, for the next attempt
@@ -51,6 +53,8 @@ async function recoverJob(file: string, record: JobRecord, password: string | un
     const session = await openSession(connection);
     try {
       const flavor = parseFlavor((await readGlobalVariables(session)).get('version') ?? '');
+      // read-only method: the global read lock died with the session; read_only did not
+      if (record.readOnlyBefore !== undefined) await session.query(`SET GLOBAL read_only = ${record.readOnlyBefore ? 'ON' : 'OFF'}`);
       await startThreadsAsBefore(session, flavor, record.replicationBefore);
       await waitThreadsRunning(session, flavor, record.replicationBefore, 120_000);
       outcome.replication = record.replicationBefore.some((c) => c.io || c.sql) ? 'restarted' : 'not-needed';

@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process';
+import { chmod, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import mysql from 'mysql2/promise';
+import { describe, expect, it } from 'vitest';
+import type { BackupEvent } from '../../electron/shared/backup-events.js';
+import { runDumpBackup } from '../../electron/core/backup/dump-backup.js';
+import { runReadOnlyBackup } from '../../electron/core/backup/readonly-backup.js';
+import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
+import { openArchive, readTar } from '../../electron/core/archive/read-archive.js';
+import { QuiesceError } from '../../electron/core/errors.js';
+import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
+import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
+import { checksums, connectAsRoot, replicaConnection, startWriter, tempDir, threadsRunning, usePair, waitForCatchUp } from '../helpers/pair.js';
+
+/** Streams the archive's dump into a server with the mariadb client. */
+async function loadDump(archive: string, socket: string): Promise<void> {
+  const client = spawn('mariadb', ['--user=root', `--socket=${socket}`], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let err = '';
+  client.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const closed = new Promise<number | null>((resolve) => client.on('close', resolve));
+  for await (const entry of readTar(openArchive(archive))) {
+    if (entry.name !== 'dump/all-databases.sql') continue;
+    for await (const chunk of entry.chunks) if (!client.stdin.write(chunk)) await new Promise((r) => client.stdin.once('drain', r));
+  }
+  client.stdin.end();
+  expect(await closed, err).toBe(0);
+}
+
+async function readOnlyValue(socket: string): Promise<number> {
+  const c = await mysql.createConnection({ socketPath: socket, user: 'root' });
+  const [rows] = await c.query<mysql.RowDataPacket[]>('SELECT @@global.read_only AS v');
+  await c.end();
+  return Number(rows[0]!.v);
+}
+
+describe('the manual’s other two methods', () => {
+  const f = usePair();
+
+  it('dump: only the SQL thread stops; the dump loads into a fresh server that replicates from the recorded position', async () => {
+    const writer = startWriter(f.pair.source);
+    const steps: string[] = [];
+    const { archive, sqlStoppedMs } = await runDumpBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir, onEvent: (e: BackupEvent) => e.type === 'step' && steps.push(e.step) });
+    await writer.stop();
+    expect(steps).toEqual(['stop-replication', 'record-coordinates', 'dump', 'start-replication', 'archive']);
+    expect(sqlStoppedMs).toBeGreaterThan(0);
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    expect((await verifyArchive(archive.path)).ok).toBe(true);
+    expect(archive.manifest).toMatchObject({ method: 'dump', components: [{ name: 'dump', kind: 'dump' }] });
+    const { sourceLogFile, sourceLogPos } = archive.manifest.replication;
+    expect(sourceLogFile).toMatch(/^binlog\.\d+$/);
+
+    const fresh = await createThrowawayServer({ binaries: await findServerBinaries(), name: 'from-dump', dir: path.join(await tempDir('fromdump'), 'server'), serverId: 7 });
+    try {
+      await loadDump(archive.path, fresh.socket);
+      const c = await connectAsRoot(fresh);
+      await c.query(`CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${f.pair.source.port}, MASTER_USER='repl', MASTER_PASSWORD='repl-password', MASTER_LOG_FILE='${sourceLogFile}', MASTER_LOG_POS=${sourceLogPos}, MASTER_USE_GTID=no`);
+      await c.query('START SLAVE');
+      await c.end();
+      await waitForCatchUp({ ...f.pair, replica: fresh });
+      expect(await checksums(fresh)).toEqual(await checksums(f.pair.source));
+    } finally {
+      await stopThrowawayServer(fresh);
+    }
+  });
+
+  it('read-only on a source: a plain user cannot write during the backup, can after; read_only and the lock come back', async () => {
+    const root = await connectAsRoot(f.pair.source);
+    await root.query("CREATE USER IF NOT EXISTS 'app'@'localhost' IDENTIFIED BY 'app'; GRANT INSERT, SELECT ON shop.* TO 'app'@'localhost'");
+    await root.end();
+    const app = await mysql.createConnection({ socketPath: f.pair.source.socket, user: 'app', password: 'app' });
+    await app.query('SET SESSION lock_wait_timeout = 2');
+    // a dump tool that takes a few seconds, so that the write attempt happens inside the window
+    const slowDump = path.join(await tempDir('tool'), 'slow-dump.sh');
+    await writeFile(slowDump, '#!/bin/sh\nsleep 4\nexec mariadb-dump "$@"\n');
+    await chmod(slowDump, 0o755);
+    process.env.QUIESCE_DUMP_TOOL = slowDump;
+    let duringWrite: Promise<unknown> | null = null;
+    try {
+      const source = { socket: f.pair.source.socket, user: f.pair.backupUser.user, password: f.pair.backupUser.password };
+      const { archive, readOnlyMs } = await runReadOnlyBackup({
+        connection: source,
+        destination: f.dest,
+        stateDir: f.stateDir,
+        onEvent: (e) => {
+          if (e.type === 'step' && e.step === 'dump') duringWrite = app.query("INSERT INTO shop.audit (msg) VALUES ('during')").then(() => 'written', (x: Error) => x.message);
+        },
+      });
+      expect(readOnlyMs).toBeGreaterThan(3000);
+      expect(await duringWrite).toMatch(/read-only|read_only|lock wait timeout/i);
+      expect((await verifyArchive(archive.path)).ok).toBe(true);
+      expect(archive.manifest.replication.sourceLogFile).toMatch(/^binlog\.\d+$/);
+    } finally {
+      delete process.env.QUIESCE_DUMP_TOOL;
+    }
+    expect(await readOnlyValue(f.pair.source.socket)).toBe(0);
+    await app.query("INSERT INTO shop.audit (msg) VALUES ('after')");
+    await app.end();
+  });
+
+  it('read-only on a replica that was read-only: stays read-only; after an injected failure everything is back too', async () => {
+    expect(await readOnlyValue(f.pair.replica.socket)).toBe(1);
+    await runReadOnlyBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir });
+    expect(await readOnlyValue(f.pair.replica.socket)).toBe(1);
+
+    const source = { socket: f.pair.source.socket, user: f.pair.backupUser.user, password: f.pair.backupUser.password };
+    process.env.QUIESCE_DUMP_TOOL = '/bin/false';
+    try {
+      const error = await runReadOnlyBackup({ connection: source, destination: f.dest, stateDir: f.stateDir }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(QuiesceError);
+      expect((error as QuiesceError).code).toBe('dump-failed');
+    } finally {
+      delete process.env.QUIESCE_DUMP_TOOL;
+    }
+    expect(await readOnlyValue(f.pair.source.socket)).toBe(0);
+    // the global read lock is gone: a write goes through at once
+    const c = await connectAsRoot(f.pair.source);
+    await c.query('SET SESSION lock_wait_timeout = 2');
+    await c.query("INSERT INTO shop.audit (msg) VALUES ('unlocked')");
+    await c.end();
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(f.dest)).filter((n) => n.endsWith('.partial') || n.startsWith('.quiesce-staging'))).toEqual([]);
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+  });
+});
