@@ -5,6 +5,7 @@
  */
 import type { BackupEvent } from './backup-events.js';
 import type { Profile } from './profile.js';
+import type { BackupMethod } from './manifest.js';
 import type { JobState } from './worker-protocol.js';
 
 export interface ProfileView extends Profile {
@@ -26,7 +27,7 @@ export interface InspectView {
   control: string;
   components: { name: string; kind: string; originalPath: string; files: number; bytes: number }[];
   totalBytes: number;
-  problems: { severity: 'error' | 'warning'; message: string; hint?: string }[];
+  problems: { severity: 'error' | 'warning'; message: string; hint?: string; blocks?: BackupMethod[] }[];
   destination: { path: string; freeBytes: number; canStage: boolean } | null;
   destinationProblem: string | null;
   needsElevation: string | null;
@@ -56,7 +57,7 @@ export interface IpcRequests {
   'profiles:remove': { request: { name: string }; response: void };
   'profiles:test': { request: { name: string; password?: string }; response: ConnectionTest };
   'backup:inspect': { request: { name: string; password?: string; destination?: string }; response: InspectView };
-  'backup:start': { request: { name: string; password?: string; destination?: string; format?: Profile['format'] }; response: { jobId: string } };
+  'backup:start': { request: { name: string; password?: string; destination?: string; format?: Profile['format']; method?: BackupMethod }; response: { jobId: string } };
   'backup:cancel': { request: { jobId: string }; response: void };
   'jobs:list': { request: void; response: JobView[] };
   'jobs:log': { request: { jobId: string }; response: string[] };

@@ -3,11 +3,13 @@
  * version 1. See docs/worker-protocol.md. Types only; both sides validate what they receive.
  */
 import type { BackupEvent } from './backup-events.js';
+import type { BackupMethod } from './manifest.js';
 
 export const WORKER_PROTOCOL_VERSION = 1;
 
 /** What a backup job needs; the worker checks every field again before acting. */
 export interface BackupJobRequest {
+  method: BackupMethod;
   connection: { socket?: string; host?: string; port?: number; user: string; password?: string };
   destination: string;
   format: 'tar.zst' | 'tar.gz';
@@ -27,7 +29,10 @@ export interface JobSummary {
   archiveSha256: string;
   dataBytes: number;
   files: number;
+  method: BackupMethod;
+  /** cold: the replica was down; dump: its SQL thread stood still; readonly: writes were refused */
   downtimeMs: number;
+  heldMs: number;
   durationMs: number;
   sourceLogFile: string | null;
   sourceLogPos: number | null;

@@ -11,6 +11,7 @@ const command = z.string().min(1).max(2000);
 
 export const jobRequestSchema = z
   .object({
+    method: z.enum(['cold', 'dump', 'readonly']),
     connection: z
       .object({
         socket: absolute.optional(),

@@ -2,7 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import { appendFile, chown, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { BackupEvent } from '../shared/backup-events.js';
-import type { BackupJobRequest, JobState, WorkerMessage } from '../shared/worker-protocol.js';
+import type { BackupJobRequest, JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
+import { runDumpBackup } from '../core/backup/dump-backup.js';
+import { runReadOnlyBackup } from '../core/backup/readonly-backup.js';
 import { runColdBackup } from '../core/backup/cold-backup.js';
 import { describeError, QuiesceError } from '../core/errors.js';
 import { recoverAbandonedJobs } from '../core/jobs/recover.js';
@@ -161,37 +163,39 @@ export class JobServer {
       for (const outcome of await recoverAbandonedJobs(this.o.stateDir, job.connection.password)) {
         this.record({ type: 'warning', message: `An interrupted backup was found and repaired first. ${outcome.message}` });
       }
-      const result = await runColdBackup({
-        connection: job.connection,
-        destination: job.destination,
-        format: job.format,
-        control: job.control,
-        staging: job.staging,
-        stateDir: this.o.stateDir,
-        signal: this.abort.signal,
-        onEvent: (e) => this.record(e),
-      });
-      const m = result.archive.manifest;
-      this.setState({
-        phase: 'succeeded',
-        result: {
-          archive: result.archive.path,
-          archiveBytes: result.archive.bytes,
-          archiveSha256: result.archive.sha256,
-          dataBytes: m.totalBytes,
-          files: m.files.length,
-          downtimeMs: Math.round(result.downtimeMs),
-          durationMs: result.durationMs,
-          sourceLogFile: m.replication.sourceLogFile,
-          sourceLogPos: m.replication.sourceLogPos,
-        },
-      });
+      this.setState({ phase: 'succeeded', result: await this.runMethod(job) });
     } catch (error) {
       this.setState({ phase: 'failed', error: { code: error instanceof QuiesceError ? error.code : 'internal', message: describeError(error) } });
     }
     await writeFile(this.files.result, `${JSON.stringify(this.state)}\n`, { mode: 0o600 });
     await this.handOver(this.files.result, this.files.log);
     setTimeout(() => void this.shutdown(), this.o.lingerMs).unref();
+  }
+
+  private async runMethod(job: BackupJobRequest): Promise<JobSummary> {
+    const common = { connection: job.connection, destination: job.destination, format: job.format, stateDir: this.o.stateDir, signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e) };
+    const started = Date.now();
+    if (job.method === 'dump' || job.method === 'readonly') {
+      const run = job.method === 'dump' ? await runDumpBackup(common) : await runReadOnlyBackup(common);
+      const m = run.archive.manifest;
+      const heldMs = 'sqlStoppedMs' in run ? run.sqlStoppedMs : run.readOnlyMs;
+      return { method: job.method, archive: run.archive.path, archiveBytes: run.archive.bytes, archiveSha256: run.archive.sha256, dataBytes: m.totalBytes, files: m.files.length, downtimeMs: 0, heldMs: Math.round(heldMs), durationMs: Date.now() - started, sourceLogFile: m.replication.sourceLogFile, sourceLogPos: m.replication.sourceLogPos };
+    }
+    const result = await runColdBackup({ ...common, control: job.control, staging: job.staging });
+    const m = result.archive.manifest;
+    return {
+      method: 'cold',
+      archive: result.archive.path,
+      archiveBytes: result.archive.bytes,
+      archiveSha256: result.archive.sha256,
+      dataBytes: m.totalBytes,
+      files: m.files.length,
+      downtimeMs: Math.round(result.downtimeMs),
+      heldMs: Math.round(result.downtimeMs),
+      durationMs: result.durationMs,
+      sourceLogFile: m.replication.sourceLogFile,
+      sourceLogPos: m.replication.sourceLogPos,
+    };
   }
 
   private async shutdown(): Promise<void> {

@@ -67,12 +67,13 @@ test('a DBA creates a profile, tests it, and walks the wizard to a verified back
   await shot(page, '2-inspect');
 
   await page.getByRole('button', { name: 'Next' }).click();
-  await expect(page.getByText('recommended')).toBeVisible();
-  await expect(page.getByRole('radio', { name: /mysqldump/ })).toBeDisabled();
+  // a small replica: the dump is recommended; this DBA wants the raw files
+  await expect(page.getByRole('radio', { name: /mysqldump of the replica.*recommended/ })).toBeChecked();
+  await page.getByRole('radio', { name: /Cold copy of the raw files/ }).check();
   await shot(page, '3-method');
 
   await page.getByRole('button', { name: 'Next' }).click();
-  await expect(page.getByText('Expected replica downtime')).toBeVisible();
+  await expect(page.getByText(/Expected cost:.*replica downtime about/)).toBeVisible();
   await shot(page, '4-confirm');
 
   await page.getByRole('button', { name: 'Start backup' }).click();
@@ -96,6 +97,21 @@ test('a DBA creates a profile, tests it, and walks the wizard to a verified back
   await page.getByRole('button', { name: 'Log' }).click();
   await expect(page.getByText('→ Compressing and checksumming the archive')).toBeVisible();
   await shot(page, '8-history');
+
+  // the same replica, by the recommended dump: it stays up, only its SQL thread pauses
+  await page.getByRole('button', { name: 'Back up' }).click();
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('radio', { name: /db2 replica/ }).check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByText('What will be archived')).toBeVisible();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByText(/Expected cost:.*no downtime; the SQL thread pauses/)).toBeVisible();
+  await page.getByRole('button', { name: 'Start backup' }).click();
+  await expect(page.getByRole('heading', { name: 'Backup done' })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByText('SQL thread paused')).toBeVisible();
+  await expect(page.getByText(/every SHA-256 of 1 file matches the manifest/)).toBeVisible();
+  await shot(page, '8b-dump-result');
 });
 
 test('a wrong password and an unwritable destination are said plainly', async ({ page }) => {

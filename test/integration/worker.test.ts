@@ -27,7 +27,7 @@ function rawExchange(socketPath: string, lines: string[]): Promise<string[]> {
 
 describe('the privileged worker: one job, start to end, whoever is connected', () => {
   const f = usePair();
-  const job = (): BackupJobRequest => ({ connection: replicaConnection(f.pair), destination: f.dest, format: 'tar.zst', control: {}, staging: 'auto' });
+  const job = (): BackupJobRequest => ({ method: 'cold', connection: replicaConnection(f.pair), destination: f.dest, format: 'tar.zst', control: {}, staging: 'auto' });
 
   it('runs a full backup through the protocol', async () => {
     const stateDir = await tempDir('wstate');

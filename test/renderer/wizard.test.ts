@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { flushSync } from 'svelte';
 import type { InspectView, ProfileView, QuiesceApi } from '../../electron/shared/ipc-contract.js';
 import { useApi } from '../../renderer/src/lib/api.js';
-import { DUMP_LIMIT_BYTES, expectedDowntime, recommendMethods } from '../../renderer/src/lib/recommend.js';
+import { DUMP_LIMIT_BYTES, expectedDowntime, expectedImpact, recommendMethods } from '../../renderer/src/lib/recommend.js';
 import { profileProblems } from '../../renderer/src/lib/profile-form.js';
 import { AppState, WizardState } from '../../renderer/src/state/app.svelte.js';
 import Wizard from '../../renderer/src/components/Wizard.svelte';
@@ -45,24 +45,32 @@ function fakeApi(inspect: InspectView): QuiesceApi {
 }
 
 describe('method recommendation', () => {
-  it('recommends the cold copy for a replica and says why; the other methods are shown as coming', () => {
+  it('a small replica: the dump is recommended (no downtime), the cold copy is there too; read-only is for sources', () => {
     const [cold, dump, readonly] = recommendMethods(report());
-    expect(cold).toMatchObject({ method: 'cold', available: true, recommended: true });
-    expect(cold!.why).toMatch(/can stop without affecting its source/);
-    expect(dump).toMatchObject({ available: false, recommended: false });
-    expect(dump!.why).toMatch(/Coming/);
-    expect(readonly!.available).toBe(false);
+    expect(dump).toMatchObject({ method: 'dump', available: true, recommended: true });
+    expect(dump!.why).toMatch(/small enough/);
+    expect(cold).toMatchObject({ available: true, recommended: false });
+    expect(readonly!.why).toMatch(/Meant for a source/);
   });
 
-  it('does not offer a cold copy of a server that is not a replica, and warns about dumping a large one', () => {
-    const choices = recommendMethods(report({ channels: [], totalBytes: DUMP_LIMIT_BYTES * 2 }));
-    expect(choices[0]).toMatchObject({ available: false, recommended: false });
-    expect(choices[0]!.why).toMatch(/not a replica/);
-    expect(choices[1]!.why).toMatch(/slow to take and slower to restore/);
+  it('a large replica: the cold copy is recommended, and the dump is said to be slow', () => {
+    const [cold, dump] = recommendMethods(report({ totalBytes: DUMP_LIMIT_BYTES * 2 }));
+    expect(cold).toMatchObject({ available: true, recommended: true });
+    expect(dump!.why).toMatch(/slow to take and slower to load back/);
   });
 
-  it('estimates the downtime from the data size, and says when it will be longer', () => {
-    expect(expectedDowntime(3 * 1024 ** 3, true)).toMatch(/^about \d+ s \(shutdown, a copy of 3\.0 GiB, start\)$/);
+  it('a source: only read-only, with the reason the others do not apply', () => {
+    const notReplica = { severity: 'error' as const, message: 'The server is not a replica.', blocks: ['cold' as const, 'dump' as const] };
+    const [cold, dump, readonly] = recommendMethods(report({ channels: [], problems: [notReplica] }));
+    expect(cold).toMatchObject({ available: false, why: 'Not here: The server is not a replica.' });
+    expect(dump!.available).toBe(false);
+    expect(readonly).toMatchObject({ available: true, recommended: true });
+  });
+
+  it('says what each method costs the server', () => {
+    expect(expectedImpact('cold', 3 * 1024 ** 3, true)).toMatch(/^replica downtime about \d+ s \(shutdown, a copy of 3\.0 GiB, start\)$/);
+    expect(expectedImpact('dump', 1024, true)).toMatch(/^no downtime; the SQL thread pauses/);
+    expect(expectedImpact('readonly', 1024, true)).toMatch(/writes are refused/);
     expect(expectedDowntime(1024, false)).toMatch(/written while the server is down/);
   });
 });

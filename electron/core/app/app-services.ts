@@ -100,23 +100,24 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
         await session.end().catch(() => undefined);
       }
     },
-    'backup:start': async ({ name, password, destination, format }) => {
+    'backup:start': async ({ name, password, destination, format, method = 'cold' }) => {
       const { profile, connection } = await connectionFor(name, password);
       const dest = destination ?? profile.destination;
       if (!dest) throw new QuiesceError('destination-missing', `Profile “${name}” has no destination; choose one.`);
       // read-only look first: a plain error now beats a worker that fails, and it tells
-      // whether the worker must run elevated
+      // whether the worker must run elevated (only a cold copy touches the server's files)
       const session = await openSession(connection);
       let elevation: string | null;
       try {
         const report = await inspectReplica(session, connection, controlOf(profile));
-        const blocking = report.problems.find((p) => p.severity === 'error');
+        const blocking = report.problems.find((p) => p.severity === 'error' && (!p.blocks || p.blocks.includes(method)));
         if (blocking) throw new QuiesceError('preflight', blocking.message, blocking.hint);
-        elevation = report.elevation;
+        elevation = method === 'cold' ? report.elevation : null;
       } finally {
         await session.end().catch(() => undefined);
       }
-      const jobId = await o.jobs.start(name, { connection, destination: dest, format: format ?? profile.format, control: controlOf(profile), staging: 'auto' }, elevation);
+      const job = { method, connection, destination: dest, format: format ?? profile.format, control: controlOf(profile), staging: 'auto' as const };
+      const jobId = await o.jobs.start(name, job, elevation);
       return { jobId };
     },
     'backup:cancel': async ({ jobId }) => o.jobs.cancel(jobId),

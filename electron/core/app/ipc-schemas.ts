@@ -14,7 +14,7 @@ export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
   'profiles:remove': z.object({ name }).strict(),
   'profiles:test': z.object({ name, password: password.optional() }).strict(),
   'backup:inspect': z.object({ name, password: password.optional(), destination: absolute.optional() }).strict(),
-  'backup:start': z.object({ name, password: password.optional(), destination: absolute.optional(), format: z.enum(['tar.zst', 'tar.gz']).optional() }).strict(),
+  'backup:start': z.object({ name, password: password.optional(), destination: absolute.optional(), format: z.enum(['tar.zst', 'tar.gz']).optional(), method: z.enum(['cold', 'dump', 'readonly']).optional() }).strict(),
   'backup:cancel': z.object({ jobId: z.string().uuid() }).strict(),
   'jobs:list': z.undefined(),
   'jobs:log': z.object({ jobId: z.string().uuid() }).strict(),

@@ -59,7 +59,8 @@ export interface NotificationText {
 export function jobNotification(job: JobView): NotificationText | null {
   if (job.state.phase === 'succeeded') {
     const r = job.state.result;
-    return { title: `Backup of “${job.profile}” finished`, body: `${r.archive} — ${(r.archiveBytes / 1048576).toFixed(1)} MiB, replica down ${(r.downtimeMs / 1000).toFixed(1)} s` };
+    const held = { cold: 'replica down', dump: 'SQL thread paused', readonly: 'writes refused' }[r.method];
+    return { title: `Backup of “${job.profile}” finished`, body: `${r.archive} — ${(r.archiveBytes / 1048576).toFixed(1)} MiB, ${held} ${(r.heldMs / 1000).toFixed(1)} s` };
   }
   if (job.state.phase === 'failed') {
     return { title: `Backup of “${job.profile}” failed`, body: job.state.error.message };

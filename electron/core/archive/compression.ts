@@ -3,6 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { QuiesceError } from '../errors.js';
+import { dropEmptyFrames, scanFrame } from './zstd-frames.js';
 
 export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz'] as const;
 export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
@@ -26,7 +27,10 @@ function blockCompressor(format: ArchiveFormat): CompressBlock {
   }
   const zstd = promisify(zlib.zstdCompress);
   const params = { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_checksumFlag]: 1 };
-  return (block) => zstd(block, { params });
+  // an output buffer larger than the block can ever compress to: when the output exactly
+  // fills Node's chunk, Node appends an empty frame, which Node's own decompressor then
+  // takes for the end of the stream. Empty frames are dropped anyway.
+  return async (block) => dropEmptyFrames(await zstd(block, { params, chunkSize: block.length + 65536 }));
 }
 
 /**
@@ -84,7 +88,45 @@ export function createCompressor(format: ArchiveFormat): Transform {
 }
 
 export function createDecompressor(format: ArchiveFormat): Transform {
-  return format === 'tar.gz' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : zlib.createZstdDecompress({ chunkSize: 256 * 1024 });
+  return format === 'tar.gz' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : new ZstdFrameDecompressor();
+}
+
+/** Frames larger than this are not ours (ours hold 8 MiB); decompressing one whole would cost its size in memory. */
+const MAX_FRAME_BYTES = 256 << 20;
+
+/**
+ * Decompresses a zstd stream one frame at a time (frame boundaries from the headers, see
+ * zstd-frames.ts), because Node's own decompressor stops early, without an error, at an
+ * empty frame in the middle of a stream.
+ */
+export class ZstdFrameDecompressor extends Transform {
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly decompress = promisify(zlib.zstdDecompress);
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.drain().then(() => done(), done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.drain().then(() => done(this.pending.length > 0 ? new Error('the archive ends inside a compressed frame (truncated)') : null), done);
+  }
+
+  private async drain(): Promise<void> {
+    let offset = 0;
+    for (;;) {
+      const f = scanFrame(this.pending, offset);
+      if (f.kind === 'incomplete') {
+        if (this.pending.length - offset > MAX_FRAME_BYTES) throw new Error('a compressed frame larger than 256 MiB: decompress this archive with `zstd -d` first');
+        break;
+      }
+      if (f.kind === 'invalid') throw new Error(`damaged compressed data (${f.reason})`);
+      const frame = this.pending.subarray(offset, offset + f.length);
+      offset += f.length;
+      if (f.kind === 'frame' && f.contentSize !== 0) this.push(await this.decompress(frame, { chunkSize: Math.min(Math.max(f.contentSize ?? 0, 64 * 1024), 64 << 20) }));
+    }
+    this.pending = this.pending.subarray(offset);
+  }
 }
 
 export function formatOfPath(file: string): ArchiveFormat | null {

@@ -223,7 +223,7 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
  */
 async function preflight(session: Session, o: ColdBackupOptions, format: ArchiveFormat, startedAt: Date, emit: EventSink) {
   const report = await inspectReplica(session, o.connection, o.control);
-  const blocking = report.problems.filter((p) => p.severity === 'error');
+  const blocking = report.problems.filter((p) => p.severity === 'error' && (!p.blocks || p.blocks.includes('cold')));
   if (blocking[0]) throw new QuiesceError('preflight', blocking.map((p) => p.message).join(' '), blocking[0].hint);
   if (report.elevation) {
     throw new QuiesceError('needs-elevation', `This user cannot do this backup: ${report.elevation.replace(/\.$/, '')}.`, 'Run it as root (sudo) or as the server\'s user; the desktop app asks for administrator rights itself.');

@@ -1,7 +1,7 @@
 import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ServerIdentity, ServerSettings } from '../../shared/manifest.js';
+import type { BackupMethod, ServerIdentity, ServerSettings } from '../../shared/manifest.js';
 import { QuiesceError, describeError } from '../errors.js';
 import { elevationReason } from '../elevation/elevated-launch.js';
 import { describeTarget, readGlobalVariables, type ConnectionOptions, type Session } from '../mysql/connection.js';
@@ -19,6 +19,8 @@ export interface Problem {
   severity: 'error' | 'warning';
   message: string;
   hint?: string;
+  /** the methods an error stops; all of them when absent */
+  blocks?: BackupMethod[];
 }
 
 /** Everything known before anything is stopped. Read-only: needs a login, no privileges. */
@@ -59,7 +61,7 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
   const problems: Problem[] = [];
   const channels = await readReplicaStatus(session, flavor);
   if (channels.length === 0) {
-    problems.push({ severity: 'error', message: `The server at ${describeTarget(connection)} is not a replica (no replication is configured).`, hint: 'The cold method backs up a replica; point Quiesce at one.' });
+    problems.push({ severity: 'error', message: `The server at ${describeTarget(connection)} is not a replica (no replication is configured).`, hint: 'The cold and dump methods back up a replica; for a source, use the read-only method.', blocks: ['cold', 'dump'] });
   }
   for (const c of channels) {
     const name = c.channel ? `Channel '${c.channel}'` : 'Replication';
@@ -73,14 +75,14 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
   const pidFromFile = files.pidFile ? await readPidFile(files.pidFile) : null;
   const pid = sameHost && pidFromFile && isProcessAlive(pidFromFile) ? pidFromFile : null;
   if (pid === null) {
-    problems.push({ severity: 'error', message: `The server does not run on this machine (or its pid file ${files.pidFile ?? '(none)'} cannot be read).`, hint: 'A cold backup copies the server\'s own files: run Quiesce on the replica\'s host, as a user who can read its pid file.' });
+    problems.push({ severity: 'error', message: `The server does not run on this machine (or its pid file ${files.pidFile ?? '(none)'} cannot be read).`, hint: 'A cold backup copies the server\'s own files: run Quiesce on the replica\'s host, as a user who can read its pid file. The dump and read-only methods work from anywhere.', blocks: ['cold'] });
   }
   const proc = pid ? await readServerProcess(pid) : null;
   let control: ServerControlSpec | null = null;
   try {
     control = overrideSpec(override) ?? (await detectControl(proc, systemdMainPid));
   } catch (error) {
-    problems.push({ severity: 'error', message: describeError(error) });
+    problems.push({ severity: 'error', message: describeError(error), blocks: ['cold'] });
   }
   const optionFiles = await findOptionFiles([proc?.argv ?? [], proc?.parent?.argv ?? []]);
   const plans = planComponents(files, optionFiles);

@@ -3,15 +3,19 @@ import { BACKUP_STEPS, STEP_LABELS } from '../../../electron/shared/backup-event
 import type { InspectView, JobView, ProfileView, VerifyView } from '../../../electron/shared/ipc-contract.js';
 import type { JobState } from '../../../electron/shared/worker-protocol.js';
 import { call, quiesce } from '../lib/api.js';
-import type { Method } from '../lib/recommend.js';
+import { recommendMethods, recommendedMethod, type Method } from '../lib/recommend.js';
 
 export type View = 'backup' | 'profiles' | 'history';
 
 /** The steps of the wizard, in order. */
 export const WIZARD_STEPS = ['Profile', 'Inspect', 'Method & destination', 'Confirm', 'Run', 'Result'] as const;
 
-/** The steps a cold backup goes through, as the run screen lists them. */
-export const RUN_STEPS: readonly BackupStep[] = BACKUP_STEPS.slice(0, 7);
+/** The steps each method goes through, as the run screen lists them. */
+export const RUN_STEPS: Record<Method, readonly BackupStep[]> = {
+  cold: BACKUP_STEPS.slice(0, 7),
+  dump: ['stop-replication', 'record-coordinates', 'dump', 'start-replication', 'archive'],
+  readonly: ['read-only', 'record-coordinates', 'dump', 'writable', 'archive'],
+};
 
 export class AppState {
   view = $state<View>('backup');
@@ -53,15 +57,17 @@ export class WizardState {
   verifying = $state(false);
   verifyError = $state<string | null>(null);
 
-  readonly blocking = $derived(this.inspect?.problems.filter((p) => p.severity === 'error') ?? []);
+  /** problems that stop every method; the others only rule out some methods */
+  readonly blocking = $derived(this.inspect?.problems.filter((p) => p.severity === 'error' && !p.blocks) ?? []);
+  readonly methodAvailable = $derived(this.inspect ? (recommendMethods(this.inspect).find((c) => c.method === this.method)?.available ?? false) : false);
   readonly canNext = $derived.by(() => {
     switch (this.step) {
       case 0:
         return this.profile !== null;
       case 1:
-        return this.inspect !== null && !this.inspecting && this.blocking.length === 0;
+        return this.inspect !== null && !this.inspecting && this.blocking.length === 0 && recommendMethods(this.inspect).some((c) => c.available);
       case 2:
-        return this.method === 'cold' && this.destination.startsWith('/') && this.inspect?.destinationProblem === null && !this.inspecting;
+        return this.methodAvailable && this.destination.startsWith('/') && this.inspect?.destinationProblem === null && !this.inspecting;
       default:
         return false;
     }
@@ -87,7 +93,9 @@ export class WizardState {
     this.inspecting = true;
     this.inspectError = null;
     try {
+      const first = this.inspect === null;
       this.inspect = await call(quiesce().inspect({ name: this.profile, password: this.passwordIfAsked(), destination: this.destination || undefined }));
+      if (first) this.method = recommendedMethod(this.inspect);
     } catch (error) {
       this.inspect = null;
       this.inspectError = (error as Error).message;
@@ -125,7 +133,7 @@ export class WizardState {
     this.jobState = null;
     this.verify = null;
     try {
-      const { jobId } = await call(quiesce().startBackup({ name: this.profile, password: this.passwordIfAsked(), destination: this.destination, format: this.format }));
+      const { jobId } = await call(quiesce().startBackup({ name: this.profile, password: this.passwordIfAsked(), destination: this.destination, format: this.format, method: this.method }));
       this.jobId = jobId;
       this.step = 4;
     } catch (error) {
