@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -7,25 +6,11 @@ import type { BackupEvent } from '../../electron/shared/backup-events.js';
 import { runDumpBackup } from '../../electron/core/backup/dump-backup.js';
 import { runReadOnlyBackup } from '../../electron/core/backup/readonly-backup.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
-import { openArchive, readTar } from '../../electron/core/archive/read-archive.js';
 import { QuiesceError } from '../../electron/core/errors.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
+import { runCli } from '../helpers/cli.js';
 import { checksums, connectAsRoot, replicaConnection, startWriter, tempDir, threadsRunning, usePair, waitForCatchUp } from '../helpers/pair.js';
-
-/** Streams the archive's dump into a server with the mariadb client. */
-async function loadDump(archive: string, socket: string): Promise<void> {
-  const client = spawn('mariadb', ['--user=root', `--socket=${socket}`], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let err = '';
-  client.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const closed = new Promise<number | null>((resolve) => client.on('close', resolve));
-  for await (const entry of readTar(openArchive(archive))) {
-    if (entry.name !== 'dump/all-databases.sql') continue;
-    for await (const chunk of entry.chunks) if (!client.stdin.write(chunk)) await new Promise((r) => client.stdin.once('drain', r));
-  }
-  client.stdin.end();
-  expect(await closed, err).toBe(0);
-}
 
 async function readOnlyValue(socket: string): Promise<number> {
   const c = await mysql.createConnection({ socketPath: socket, user: 'root' });
@@ -52,11 +37,12 @@ describe('the manual’s other two methods', () => {
 
     const fresh = await createThrowawayServer({ binaries: await findServerBinaries(), name: 'from-dump', dir: path.join(await tempDir('fromdump'), 'server'), serverId: 7 });
     try {
-      await loadDump(archive.path, fresh.socket);
-      const c = await connectAsRoot(fresh);
-      await c.query(`CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=${f.pair.source.port}, MASTER_USER='repl', MASTER_PASSWORD='repl-password', MASTER_LOG_FILE='${sourceLogFile}', MASTER_LOG_POS=${sourceLogPos}, MASTER_USE_GTID=no`);
-      await c.query('START SLAVE');
-      await c.end();
+      // quiesce restore --into: checked, loaded, and made a replica from the recorded position
+      const run = await runCli(['restore', archive.path, '--into', '--socket', fresh.socket, '--user', 'root', '--apply', '--json'], { QUIESCE_PASSWORD: '', QUIESCE_REPLICATION_PASSWORD: 'repl-password' });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.lines.at(-1)).toMatchObject({ method: 'dump', applied: true, replicaOf: expect.stringContaining(`MASTER_LOG_FILE='${sourceLogFile}', MASTER_LOG_POS=${sourceLogPos}`) });
+      expect(String(run.lines.at(-1)?.replicaOf)).not.toContain('repl-password');
       await waitForCatchUp({ ...f.pair, replica: fresh });
       expect(await checksums(fresh)).toEqual(await checksums(f.pair.source));
     } finally {

@@ -1,16 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { restoreArchive } from '../../core/restore/restore.js';
+import { loadDumpArchive, replicaOfSourceSql, startReplicaOfSource } from '../../core/restore/load-dump.js';
 import { checkSourceBinlog, resumeFromBackupPosition, resumeStatements, type ResumeOutcome } from '../../core/restore/resume-kit.js';
 import { overrideSpec } from '../../core/server/choose-control.js';
 import { startServer } from '../../core/server/lifecycle.js';
-import { canConnect } from '../../core/mysql/connection.js';
+import { canConnect, describeTarget } from '../../core/mysql/connection.js';
 import { QuiesceError } from '../../core/errors.js';
 import { CONNECTION_OPTIONS, UsageError, targetFrom } from '../options.js';
 import { formatBytes, type Reporter } from '../reporter.js';
 import { readPassword } from '../password.js';
 
 export const RESTORE_HELP = `quiesce restore ARCHIVE — put a backup back (the server must be stopped)
+
+A dump or read-only archive is loaded into a running server instead:
+  quiesce restore ARCHIVE --into (--socket PATH | --host H --port P) --user U [--apply]
+      --apply   then make it a replica from the backup's position
+                (the replication password in QUIESCE_REPLICATION_PASSWORD)
 
 Checks the whole archive first (checksums, and that no entry escapes its folder), moves what
 is at the targets aside to *.before-restore-TIME (never deletes it), writes every component
@@ -51,6 +57,31 @@ function parseOwner(spec: string): { uid: number; gid: number } {
   }
 }
 
+/** A dump archive (dump or read-only method) into a running server, then the way to replicate. */
+async function loadIntoServer(archive: string, values: Parameters<typeof targetFrom>[0] & { apply?: boolean }, reporter: Reporter): Promise<number> {
+  const { connection } = await targetFrom(values);
+  const manifest = await loadDumpArchive({ archive, into: connection, onEvent: (e) => reporter.event(e) });
+  const replicationPassword = process.env.QUIESCE_REPLICATION_PASSWORD ?? null;
+  const statement = replicaOfSourceSql(manifest, null);
+  if (values.apply) {
+    if (!statement) throw new QuiesceError('no-source', 'The backup names no source to replicate from; the data is loaded.');
+    if (replicationPassword === null) throw new UsageError('--apply needs the replication account\'s password in QUIESCE_REPLICATION_PASSWORD (it is not in the backup).');
+    await startReplicaOfSource(connection, replicaOfSourceSql(manifest, replicationPassword)!);
+  }
+  reporter.result(
+    { command: 'restore', archive, method: manifest.method, loadedInto: describeTarget(connection), replicaOf: statement, applied: !!values.apply },
+    [
+      `Loaded the ${manifest.method} backup (${formatBytes(manifest.totalBytes)} of SQL) into ${describeTarget(connection)}.`,
+      ...(statement
+        ? values.apply
+          ? ['Replication from the backup\'s position is running.']
+          : ['To make it a replica from where the backup stands:', `  ${statement}; START SLAVE;`, '  (or run again with --apply and QUIESCE_REPLICATION_PASSWORD)']
+        : [`Its own binary log position at the backup: ${manifest.replication.sourceLogFile ?? '?'}:${manifest.replication.sourceLogPos ?? '?'} (for replicas of it).`]),
+    ],
+  );
+  return 0;
+}
+
 export async function restoreCommand(argv: string[], reporter: Reporter): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -66,12 +97,14 @@ export async function restoreCommand(argv: string[], reporter: Reporter): Promis
       apply: { type: 'boolean' },
       'start-command': { type: 'string' },
       'start-timeout': { type: 'string' },
+      into: { type: 'boolean' },
     },
     allowPositionals: true,
     strict: true,
   });
   const archive = positionals[0];
   if (!archive) throw new UsageError('Name the archive: quiesce restore ARCHIVE.');
+  if (values.into) return loadIntoServer(archive, values, reporter);
   const remap: Record<string, string> = {};
   for (const [flag, kind] of Object.entries(KIND_FLAGS)) {
     const value = (values as Record<string, unknown>)[flag];

@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { STEP_LABELS } from '../../shared/backup-events.js';
+import type { Manifest } from '../../shared/manifest.js';
+import { openArchive, readTar } from '../archive/read-archive.js';
+import { verifyArchive } from '../archive/verify-archive.js';
+import { clientOptionFile } from '../dump/dump-tool.js';
+import { QuiesceError } from '../errors.js';
+import type { ConnectionOptions } from '../mysql/connection.js';
+import { openSession, readGlobalVariables } from '../mysql/connection.js';
+import { hasChangeReplicationSource, parseFlavor, replicationThreadSql } from '../mysql/flavor.js';
+import { waitThreadsRunning } from '../mysql/replication-control.js';
+import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
+
+async function findClient(): Promise<string> {
+  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin', '/usr/local/mysql/bin', '/opt/homebrew/bin'];
+  for (const name of ['mariadb', 'mysql']) {
+    for (const dir of dirs) {
+      const candidate = path.join(dir, name);
+      if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
+    }
+  }
+  throw new QuiesceError('no-client', 'Neither the mariadb nor the mysql client is installed here.', 'Install the client tools (e.g. `apt-get install mariadb-client`).');
+}
+
+/**
+ * A dump archive (dump or read-only method) into a running server: checked against its
+ * manifest first, then fed to the mysql/mariadb client (login in a 0600 option file).
+ */
+export async function loadDumpArchive(o: { archive: string; into: ConnectionOptions; onEvent?: EventSink }): Promise<Manifest> {
+  const emit = o.onEvent ?? (() => undefined);
+  emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
+  const verified = await verifyArchive(o.archive, emit);
+  if (verified.manifest.method === 'cold') throw new QuiesceError('not-a-dump', 'This is a cold (raw files) archive: restore it without --into.');
+  if (!verified.ok) throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems[0]!.path}: ${verified.problems[0]!.problem}); nothing was loaded.`);
+  const client = await findClient();
+  const options = await clientOptionFile(o.into);
+  emit({ type: 'step', step: 'restore', label: 'Loading the dump into the server' });
+  const meter = new ProgressMeter('restore', verified.manifest.totalBytes, 1, emit);
+  try {
+    const child = spawn(client, [`--defaults-extra-file=${options.file}`, '--binary-mode'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    const closed = new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', resolve);
+    });
+    child.stdin.on('error', () => undefined); // a client that quits early says why on stderr
+    for await (const entry of readTar(openArchive(o.archive))) {
+      if (entry.type !== 'file' || !entry.name.startsWith('dump/')) continue;
+      for await (const chunk of entry.chunks) {
+        meter.addBytes(chunk.length);
+        if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r));
+      }
+    }
+    child.stdin.end();
+    const code = await closed;
+    if (code !== 0) throw new QuiesceError('load-failed', `Loading the dump failed (${path.basename(client)} exit ${code}): ${err.trim().split('\n').slice(-2).join(' ')}`);
+    meter.fileDone();
+    meter.finish();
+    return verified.manifest;
+  } finally {
+    await options.dispose();
+  }
+}
+
+/** The statement that makes the loaded server a replica of the backup's source (null: the backup names no source). */
+export function replicaOfSourceSql(manifest: Manifest, password: string | null): string | null {
+  const flavor = parseFlavor(manifest.server.version);
+  const c = manifest.replication;
+  const channel = c.channels[0];
+  if (!channel?.sourceHost || !c.sourceLogFile || c.sourceLogPos === null) return null;
+  const quote = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  const [verb, prefix] = hasChangeReplicationSource(flavor) ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE'] : ['CHANGE MASTER TO', 'MASTER'];
+  const fields = [
+    `${prefix}_HOST=${quote(channel.sourceHost)}`,
+    `${prefix}_PORT=${channel.sourcePort ?? 3306}`,
+    `${prefix}_USER=${quote(channel.sourceUser ?? '')}`,
+    `${prefix}_PASSWORD=${password === null ? "'…'" : quote(password)}`,
+    `${prefix}_LOG_FILE=${quote(c.sourceLogFile)}`,
+    `${prefix}_LOG_POS=${c.sourceLogPos}`,
+    ...(flavor.product === 'mariadb' ? ['MASTER_USE_GTID=no'] : []),
+  ];
+  return `${verb} ${fields.join(', ')}`;
+}
+
+/** Applies it on the loaded server and waits until replication runs. */
+export async function startReplicaOfSource(into: ConnectionOptions, sql: string): Promise<void> {
+  const session = await openSession(into);
+  try {
+    const flavor = parseFlavor((await readGlobalVariables(session)).get('version') ?? '');
+    await session.query(replicationThreadSql(flavor, 'STOP', 'both', '')).catch(() => undefined);
+    await session.query(sql);
+    await session.query(replicationThreadSql(flavor, 'START', 'both', ''));
+    await waitThreadsRunning(session, flavor, [{ channel: '', io: true, sql: true }], 60_000);
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+}
