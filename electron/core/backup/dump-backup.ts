@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import type { ArchiveResult } from '../archive/write-archive.js';
@@ -84,7 +85,6 @@ export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: Ar
       const archive = await archiveDump({ file: file!, target, format, method: 'dump', server: { product: flavor.product, version: flavor.version, serverId: Number(vars.get('server_id') ?? 0) || null, serverUuid: vars.get('server_uuid') || null }, replication: replication!, startedAt, emit, signal: o.signal });
       return { archive, sqlStoppedMs };
     } finally {
-      const { rm } = await import('node:fs/promises');
       await rm(stagingDir, { recursive: true, force: true });
       await journal.end();
     }

@@ -1,6 +1,11 @@
 import type { IpcEvents, IpcResult, QuiesceApi } from '../../../electron/shared/ipc-contract.js';
 
-/** QuiesceApi over the browser bridge's WebSocket (development and end-to-end tests only). */
+/**
+ * QuiesceApi over the browser bridge's WebSocket (development and end-to-end tests only).
+ * The channel table below repeats electron/preload/preload.cts on purpose: a sandboxed
+ * preload cannot load any other file, so the two cannot share it; both are typed against
+ * the same QuiesceApi, so a mismatch does not compile.
+ */
 export function createBridgeApi(url: string): QuiesceApi {
   let next = 1;
   const pending = new Map<number, (r: IpcResult<unknown>) => void>();
