@@ -163,7 +163,10 @@ export class JobServer {
       for (const outcome of await recoverAbandonedJobs(this.o.stateDir, job.connection.password)) {
         this.record({ type: 'warning', message: `An interrupted backup was found and repaired first. ${outcome.message}` });
       }
-      this.setState({ phase: 'succeeded', result: await this.runMethod(job) });
+      const result = await this.runMethod(job);
+      // an elevated worker's archive belongs to the user who asked (0600: else unreadable to them)
+      await this.handOver(result.archive);
+      this.setState({ phase: 'succeeded', result });
     } catch (error) {
       this.setState({ phase: 'failed', error: { code: error instanceof QuiesceError ? error.code : 'internal', message: describeError(error) } });
     }

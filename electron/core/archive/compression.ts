@@ -27,10 +27,10 @@ function blockCompressor(format: ArchiveFormat): CompressBlock {
   }
   const zstd = promisify(zlib.zstdCompress);
   const params = { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_checksumFlag]: 1 };
-  // an output buffer larger than the block can ever compress to: when the output exactly
-  // fills Node's chunk, Node appends an empty frame, which Node's own decompressor then
-  // takes for the end of the stream. Empty frames are dropped anyway.
-  return async (block) => dropEmptyFrames(await zstd(block, { params, chunkSize: block.length + 65536 }));
+  // 1 MiB output chunks: Node's default 16 KiB makes it grow the output 500 times per block.
+  // When the output exactly fills a chunk Node appends an empty frame, which Node's own
+  // decompressor takes for the end of the stream: empty frames are dropped.
+  return async (block) => dropEmptyFrames(await zstd(block, { params, chunkSize: 1 << 20 }));
 }
 
 /**
