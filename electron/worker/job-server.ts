@@ -72,10 +72,11 @@ export class JobServer {
     for (const file of files) await chown(file, owner.uid, owner.gid).catch(() => undefined);
   }
 
-  /** SIGTERM, SIGINT: cancel — the engine brings the server back — then go. */
+  /** SIGTERM, SIGINT: cancel a running job — the engine brings the server back — then go;
+   *  with no job running (idle, or done and lingering for its result), go at once. */
   cancel(): void {
     this.abort.abort();
-    if (this.state.phase === 'idle') void this.shutdown();
+    if (this.state.phase !== 'running') void this.shutdown();
   }
 
   private accept(socket: net.Socket): void {
@@ -171,6 +172,7 @@ export class JobServer {
       this.setState({ phase: 'failed', error: { code: error instanceof QuiesceError ? error.code : 'internal', message: describeError(error) } });
     }
     await writeFile(this.files.result, `${JSON.stringify(this.state)}\n`, { mode: 0o600 });
+    if (this.abort.signal.aborted) return void this.shutdown(); // asked to go while it ran
     await this.handOver(this.files.result, this.files.log);
     setTimeout(() => void this.shutdown(), this.o.lingerMs).unref();
   }
