@@ -11,6 +11,8 @@ export interface Reporter {
 }
 
 export function progressLine(p: ProgressSnapshot, width = 24): string {
+  // a dump's size is known only at its end: say how far, not a percentage
+  if (p.bytesTotal === 0) return `${formatBytes(p.bytesDone)} so far${p.rate > 0 ? `  ${formatBytes(p.rate)}/s` : ''}`;
   const fraction = p.bytesTotal > 0 ? Math.min(1, p.bytesDone / p.bytesTotal) : 1;
   const filled = Math.round(fraction * width);
   const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
@@ -41,7 +43,7 @@ export class TextReporter implements Reporter {
         if (this.err.isTTY) {
           this.err.write(`\r\x1b[2K  ${progressLine(e)}`);
           this.barShown = true;
-        } else if (e.bytesDone >= e.bytesTotal && e.filesDone >= e.filesTotal && !this.finishedSteps.has(e.step)) {
+        } else if (e.bytesTotal > 0 && e.bytesDone >= e.bytesTotal && e.filesDone >= e.filesTotal && !this.finishedSteps.has(e.step)) {
           this.finishedSteps.add(e.step);
           this.err.write(`  ${progressLine(e)}\n`);
         }

@@ -96,8 +96,6 @@ export const IPC_CHANNELS = [
   'shell:open-external',
 ] as const satisfies readonly IpcChannel[];
 
-export const IPC_EVENT_CHANNELS = ['job:event', 'job:state'] as const satisfies readonly IpcEventChannel[];
-
 /** The fixed API the preload exposes as `window.quiesce` (and the browser bridge imitates). */
 export interface QuiesceApi {
   listProfiles(): Promise<IpcResult<ProfileView[]>>;

@@ -5,8 +5,6 @@
 import type { BackupEvent } from './backup-events.js';
 import type { BackupMethod } from './manifest.js';
 
-export const WORKER_PROTOCOL_VERSION = 1;
-
 /** What a backup job needs; the worker checks every field again before acting. */
 export interface BackupJobRequest {
   method: BackupMethod;

@@ -77,3 +77,13 @@ describe('binlog positions', () => {
     expect(compareBinlogPositions({ file: 'bin.000009', pos: 200 }, { file: 'bin.000009', pos: 200 })).toBe(0);
   });
 });
+
+describe('errors from CHANGE MASTER', () => {
+  it('never carry the replication password back to the user', async () => {
+    const { withoutPassword } = await import('../../electron/core/restore/load-dump.js');
+    const quoted = "You have an error in your SQL syntax near 'MASTER_PASSWORD='s3cr\\'et', MASTER_LOG_FILE='b.1'' at line 1";
+    expect(withoutPassword(quoted, "s3cr'et")).toBe("You have an error in your SQL syntax near 'MASTER_PASSWORD='…', MASTER_LOG_FILE='b.1'' at line 1");
+    expect(withoutPassword('Access denied; you used s3cret somewhere', 's3cret')).toBe("see the server's error log");
+    expect(withoutPassword('Could not connect', '')).toBe('Could not connect');
+  });
+});

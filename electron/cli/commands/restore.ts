@@ -66,7 +66,7 @@ async function loadIntoServer(archive: string, values: Parameters<typeof targetF
   if (values.apply) {
     if (!statement) throw new QuiesceError('no-source', 'The backup names no source to replicate from; the data is loaded.');
     if (replicationPassword === null) throw new UsageError('--apply needs the replication account\'s password in QUIESCE_REPLICATION_PASSWORD (it is not in the backup).');
-    await startReplicaOfSource(connection, replicaOfSourceSql(manifest, replicationPassword)!);
+    await startReplicaOfSource(connection, replicaOfSourceSql(manifest, replicationPassword)!, replicationPassword);
   }
   reporter.result(
     { command: 'restore', archive, method: manifest.method, loadedInto: describeTarget(connection), replicaOf: statement, applied: !!values.apply },

@@ -55,8 +55,7 @@ export async function verifyCommand(argv: string[], reporter: Reporter): Promise
     : [`FAILED: ${result.problems.length} problem(s); first: ${first!.path} (${first!.problem}).`];
   let proven: RestoreTestResult | null = null;
   if (values['restore-test'] && result.ok) {
-    // the restore test checks the archive again as it restores: show that as its own steps
-    proven = await restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e) });
+    proven = await restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e), verified: result });
     lines.push(...provenLines(proven));
   } else if (!values['restore-test']) {
     const earlier = await readFile(verifiedFileOf(file), 'utf8').then((t) => JSON.parse(t) as RestoreTestResult, () => null);

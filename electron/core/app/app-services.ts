@@ -132,7 +132,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
     'jobs:log': async ({ jobId }) => o.jobs.log(jobId),
     'archive:verify': async ({ path, restoreTest: prove }) => {
       const v = await verifyArchive(path);
-      const proof = prove && v.ok ? await restoreTest(path) : null;
+      const proof = prove && v.ok ? await restoreTest(path, { verified: v }) : null;
       return { ok: v.ok && (proof?.proven ?? true), filesChecked: v.filesChecked, bytesChecked: v.bytesChecked, problems: v.problems, restoreTest: proof };
     },
     'shell:reveal': async ({ path }) => o.shell.reveal(path),

@@ -1,33 +1,17 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { access, constants, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
+import { findProgram } from '../find-program.js';
+import { clientOptionFile } from '../mysql/client-options.js';
 import type { ConnectionOptions } from '../mysql/connection.js';
 
-const SEARCH = ['/usr/bin', '/usr/local/bin', '/usr/local/mysql/bin', '/opt/homebrew/bin', '/usr/sbin'];
-
-/** mariadb-dump or mysqldump: QUIESCE_DUMP_TOOL, then PATH, then next to the usual server folders. */
+/** mariadb-dump or mysqldump: QUIESCE_DUMP_TOOL, then PATH, then the usual server folders. */
 export async function findDumpTool(): Promise<string> {
   if (process.env.QUIESCE_DUMP_TOOL) return process.env.QUIESCE_DUMP_TOOL;
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SEARCH];
-  for (const name of ['mariadb-dump', 'mysqldump']) {
-    for (const dir of dirs) {
-      const candidate = path.join(dir, name);
-      if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
-    }
-  }
+  const found = await findProgram('mariadb-dump', 'mysqldump');
+  if (found) return found;
   throw new QuiesceError('no-dump-tool', 'Neither mariadb-dump nor mysqldump is installed here.', 'Install the client tools (e.g. `apt-get install mariadb-client`), or set QUIESCE_DUMP_TOOL.');
-}
-
-/** A 0600 option file with the login, in a private folder, for a client tool; removed by `dispose`. */
-export async function clientOptionFile(c: ConnectionOptions): Promise<{ file: string; dispose: () => Promise<void> }> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'quiesce-client-'));
-  const file = path.join(dir, 'client.cnf');
-  const where = c.socket ? [`socket=${c.socket}`] : [`host=${c.host ?? '127.0.0.1'}`, `port=${c.port ?? 3306}`, 'protocol=TCP'];
-  await writeFile(file, ['[client]', `user=${c.user}`, `password=${c.password ?? ''}`, ...where, ''].join('\n'), { mode: 0o600 });
-  return { file, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /**

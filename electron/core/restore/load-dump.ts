@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import type { Manifest } from '../../shared/manifest.js';
 import { openArchive, readTar } from '../archive/read-archive.js';
 import { verifyArchive } from '../archive/verify-archive.js';
-import { clientOptionFile } from '../dump/dump-tool.js';
+import { clientOptionFile } from '../mysql/client-options.js';
+import { findProgram } from '../find-program.js';
 import { QuiesceError } from '../errors.js';
 import type { ConnectionOptions } from '../mysql/connection.js';
 import { openSession, readGlobalVariables } from '../mysql/connection.js';
@@ -14,13 +14,8 @@ import { waitThreadsRunning } from '../mysql/replication-control.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 
 async function findClient(): Promise<string> {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/local/bin', '/usr/local/mysql/bin', '/opt/homebrew/bin'];
-  for (const name of ['mariadb', 'mysql']) {
-    for (const dir of dirs) {
-      const candidate = path.join(dir, name);
-      if (await access(candidate, constants.X_OK).then(() => true, () => false)) return candidate;
-    }
-  }
+  const found = await findProgram('mariadb', 'mysql');
+  if (found) return found;
   throw new QuiesceError('no-client', 'Neither the mariadb nor the mysql client is installed here.', 'Install the client tools (e.g. `apt-get install mariadb-client`).');
 }
 
@@ -85,13 +80,23 @@ export function replicaOfSourceSql(manifest: Manifest, password: string | null):
   return `${verb} ${fields.join(', ')}`;
 }
 
+/** A server error may quote the statement back ("near '…'"): never with the password in it. */
+export function withoutPassword(message: string, password: string): string {
+  const masked = message.replace(/(MASTER|SOURCE)_PASSWORD\s*=\s*'(?:[^'\\]|\\.)*'/gi, "$1_PASSWORD='…'");
+  return password !== '' && masked.includes(password) ? 'see the server\'s error log' : masked;
+}
+
 /** Applies it on the loaded server and waits until replication runs. */
-export async function startReplicaOfSource(into: ConnectionOptions, sql: string): Promise<void> {
+export async function startReplicaOfSource(into: ConnectionOptions, sql: string, password: string): Promise<void> {
   const session = await openSession(into);
   try {
     const flavor = parseFlavor((await readGlobalVariables(session)).get('version') ?? '');
     await session.query(replicationThreadSql(flavor, 'STOP', 'both', '')).catch(() => undefined);
-    await session.query(sql);
+    try {
+      await session.query(sql);
+    } catch (error) {
+      throw new QuiesceError('change-master-failed', `The server refused to become a replica: ${withoutPassword((error as Error).message, password)}`);
+    }
     await session.query(replicationThreadSql(flavor, 'START', 'both', ''));
     await waitThreadsRunning(session, flavor, [{ channel: '', io: true, sql: true }], 60_000);
   } finally {

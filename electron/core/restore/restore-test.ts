@@ -10,6 +10,7 @@ import { normalizeStatusRow } from '../mysql/replica-status.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
 import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../sandbox/throwaway-server.js';
 import { restoreArchive } from './restore.js';
+import type { VerifyResult } from '../archive/verify-archive.js';
 
 /** What `verify --restore-test` proved; written beside the archive as ARCHIVE.verified.json. */
 export interface RestoreTestResult {
@@ -39,7 +40,7 @@ export function verifiedFileOf(archive: string): string {
  * TABLE on every table, reads the replication position back and compares it with the
  * manifest, then stops the server and deletes the scratch folder.
  */
-export async function restoreTest(archive: string, o: { scratchParent?: string; onEvent?: EventSink } = {}): Promise<RestoreTestResult> {
+export async function restoreTest(archive: string, o: { scratchParent?: string; onEvent?: EventSink; verified?: VerifyResult } = {}): Promise<RestoreTestResult> {
   const started = Date.now();
   const binaries = await findServerBinaries();
   const scratch = await mkdtemp(path.join(o.scratchParent ?? os.tmpdir(), 'quiesce-restore-test-'));
@@ -50,6 +51,7 @@ export async function restoreTest(archive: string, o: { scratchParent?: string; 
       archive,
       remap: (m) => Object.fromEntries(m.components.map((c) => [c.name, dirs(c.name)])),
       skip: ['config'],
+      verified: o.verified,
       owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
       onEvent: o.onEvent,
     });

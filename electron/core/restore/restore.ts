@@ -6,7 +6,7 @@ import type { ArchivedComponent, Manifest } from '../../shared/manifest.js';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { openArchive, readTar } from '../archive/read-archive.js';
-import { verifyArchive } from '../archive/verify-archive.js';
+import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
 import { explainWriteError } from '../archive/write-archive.js';
 import { QuiesceError, errnoCode } from '../errors.js';
 import type { EventSink } from '../progress/progress-meter.js';
@@ -26,6 +26,8 @@ export interface RestoreOptions {
   withoutRelayLogs?: boolean;
   /** restore as a second replica of the same source: a new server_uuid, and this server_id */
   newReplica?: { serverId: number };
+  /** this archive's verification, when the caller has just made it (saves a full read) */
+  verified?: VerifyResult;
   /** owner of restored files; default: the owner of the datadir being replaced */
   owner?: { uid: number; gid: number };
   onEvent?: EventSink;
@@ -77,7 +79,7 @@ export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' 
 export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> {
   const emit: EventSink = o.onEvent ?? (() => undefined);
   emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
-  const verified = await verifyArchive(o.archive, emit);
+  const verified = o.verified ?? (await verifyArchive(o.archive, emit));
   const manifest = verified.manifest;
   const componentNames = new Set(manifest.components.map((c) => c.name));
   for (const entry of verified.entries) {

@@ -1,6 +1,5 @@
-import { access, constants } from 'node:fs/promises';
-import path from 'node:path';
 import { QuiesceError } from '../errors.js';
+import { findProgram } from '../find-program.js';
 
 /** The locally installed server programs a throw-away server is made from. */
 export interface ServerBinaries {
@@ -8,22 +7,6 @@ export interface ServerBinaries {
   server: string;
   /** MariaDB's installer; MySQL initialises with `mysqld --initialize-insecure` instead */
   installDb: string | null;
-}
-
-const SEARCH_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin', '/opt/homebrew/bin', '/usr/local/mysql/bin'];
-
-async function findProgram(name: string): Promise<string | null> {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SEARCH_DIRS];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
 }
 
 export async function findServerBinaries(): Promise<ServerBinaries> {

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { QuiesceError } from '../errors.js';
+import { clientOptionFile } from '../mysql/client-options.js';
 import { canConnect, type ConnectionOptions, type Session } from '../mysql/connection.js';
 import { runControlCommand, spawnDetached } from './control-runner.js';
 import { startCommand, stopCommand, type ServerControlSpec } from './control-spec.js';
@@ -40,14 +39,11 @@ export async function shutdownServer(o: { session: Session; connection: Connecti
 
 /** `mysqladmin shutdown` with the credentials in a 0600 option file, never on its command line. */
 async function mysqladminShutdown(c: ConnectionOptions, timeoutMs: number): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'quiesce-admin-'));
-  const file = path.join(dir, 'client.cnf');
+  const options = await clientOptionFile(c);
   try {
-    const lines = ['[client]', `user=${c.user}`, `password=${c.password ?? ''}`, c.socket ? `socket=${c.socket}` : `host=${c.host ?? '127.0.0.1'}\nport=${c.port ?? 3306}`];
-    await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
-    await runControlCommand({ program: 'mysqladmin', args: [`--defaults-extra-file=${file}`, 'shutdown'], mode: 'runs-to-end' }, timeoutMs);
+    await runControlCommand({ program: 'mysqladmin', args: [`--defaults-extra-file=${options.file}`, 'shutdown'], mode: 'runs-to-end' }, timeoutMs);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await options.dispose();
   }
 }
 
