@@ -2,6 +2,7 @@
  *  --json lines and (later) the IPC progress stream. Imports nothing. */
 
 export const BACKUP_STEPS = [
+  'pre-copy',
   'stop-replication',
   'record-coordinates',
   'shutdown',
@@ -19,10 +20,11 @@ export const BACKUP_STEPS = [
 export type BackupStep = (typeof BACKUP_STEPS)[number];
 
 export const STEP_LABELS: Record<BackupStep, string> = {
+  'pre-copy': 'Copying files ahead while the replica runs',
   'stop-replication': 'Stopping replication (SQL thread, then I/O thread)',
   'record-coordinates': 'Recording replication coordinates',
   shutdown: 'Shutting the replica down',
-  copy: 'Copying files while the server is down',
+  copy: 'Bringing the copy up to date while the server is down',
   'start-server': 'Starting the replica again',
   'start-replication': 'Waiting for replication to run',
   archive: 'Compressing and checksumming the archive',

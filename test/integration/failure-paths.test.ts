@@ -75,7 +75,7 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     expect(error).toBeInstanceOf(QuiesceError);
     expect(error.code).toBe('busy');
     expect(error.message).toMatch(/Another backup of this replica is running/);
-    expect(events).toEqual(['stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
+    expect(events).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
     await expectReplicaBackAndClean(f.pair, f.dest);
   });
 
@@ -96,6 +96,38 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     } finally {
       await unmount();
     }
+    await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+
+  it('cancelled while copying ahead: replication was never stopped, the server never went down', async () => {
+    const uptime = async () => {
+      const c = await connectAsRoot(f.pair.replica);
+      try {
+        const [rows] = await c.query<import('mysql2/promise').RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Uptime'");
+        return Number(rows[0]!.Value);
+      } finally {
+        await c.end();
+      }
+    };
+    const before = await uptime();
+    const cancel = new AbortController();
+    const steps: string[] = [];
+    const error = await rejection(
+      runColdBackup({
+        connection: replicaConnection(f.pair),
+        destination: f.dest,
+        stateDir: f.stateDir,
+        signal: cancel.signal,
+        onEvent: (e) => {
+          if (e.type === 'step') steps.push(e.step);
+          if (e.type === 'progress' && e.step === 'pre-copy') cancel.abort();
+        },
+      }),
+    );
+    expect(error.code).toBe('cancelled');
+    expect(steps).toEqual(['pre-copy']);
+    expect(await uptime()).toBeGreaterThanOrEqual(before); // not restarted
+    expect(await readdir(path.join(f.stateDir, 'jobs'))).toEqual([]);
     await expectReplicaBackAndClean(f.pair, f.dest);
   });
 

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { STEP_LABELS, type BackupStep } from '../../shared/backup-events.js';
+import { formatBytes } from '../../shared/format.js';
 import { MANIFEST_FORMAT, type Manifest, type ReplicationCoordinates } from '../../shared/manifest.js';
 import { writeArchive, type ArchiveResult } from '../archive/write-archive.js';
 import { assertFormatAvailable, type ArchiveFormat } from '../archive/compression.js';
@@ -25,7 +26,7 @@ import { checkDestination } from './destination.js';
 import { archiveFileName } from './archive-name.js';
 import { inspectReplica, skippedPaths, type InspectReport } from './inspect.js';
 import { takeInventory, type Inventory } from './inventory.js';
-import { stageFiles, stagedPath } from './stage.js';
+import { preCopyFiles, stageFiles, stagedPath, stagingClonesFiles, type PreCopy } from './stage.js';
 import { TOOL_VERSION } from '../version.js';
 
 export interface Timeouts {
@@ -95,7 +96,21 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     emit({ type: 'step', step: s, label: STEP_LABELS[s] });
   };
   const stagingDir = staged ? path.join(destination.dir, `.quiesce-staging-${journal.record.jobId}`) : null;
-  if (stagingDir) await journal.update({ stagingDir });
+  let preCopied: PreCopy = new Map();
+  if (stagingDir) {
+    // nothing is touched yet: a failure here only has to clean up after itself
+    await session.end().catch(() => undefined); // a long copy must not outlive the server's wait_timeout
+    try {
+      await journal.update({ stagingDir });
+      await enter('pre-copy');
+      preCopied = await copyAhead(report, stagingDir, emit, o.signal);
+      session = await openSession(o.connection);
+    } catch (error) {
+      await removeLeftovers(stagingDir, null);
+      await journal.end();
+      throw o.signal?.aborted ? cancelled() : error;
+    }
+  }
 
   let coordinates: ReplicationCoordinates | null = null;
   let inventory: Inventory | null = null;
@@ -144,8 +159,11 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     if (stagingDir) {
       await enter('copy');
       const meter = new ProgressMeter('copy', inventory.totalBytes, inventory.fileCount, emit);
-      await stageFiles(inventory.entries, stagingDir, meter, o.signal);
+      const done = await stageFiles(inventory.entries, stagingDir, preCopied, meter, o.signal);
       meter.finish();
+      if (preCopied.size > 0) {
+        emit({ type: 'log', message: `While the server was down: ${done.unchanged} file(s) unchanged since the copy ahead, ${done.compared} compared (${formatBytes(done.rewrittenBytes)} rewritten), ${done.copied} copied anew.` });
+      }
     } else {
       await enter('archive');
       const meter = new ProgressMeter('archive', inventory.totalBytes, inventory.fileCount, emit);
@@ -215,6 +233,23 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     await journal.end();
   }
   return { archive, downtimeMs, durationMs: Date.now() - startedAt.getTime(), staged, replicationAfter, report };
+}
+
+/**
+ * While the server runs and replicates: copy its files into the staging folder, so that once
+ * it is down only what changed since has to be written. Skipped where the staging folder's
+ * filesystem clones files, since a clone made while the server is down is already instant.
+ */
+async function copyAhead(report: InspectReport, stagingDir: string, emit: EventSink, signal?: AbortSignal): Promise<PreCopy> {
+  const inventory = await takeInventory(report.plans, skippedPaths(report.files));
+  if (await stagingClonesFiles(inventory.entries, stagingDir)) {
+    emit({ type: 'log', message: 'The destination\'s filesystem clones files: they are cloned while the server is down, with no copy ahead.' });
+    return new Map();
+  }
+  const meter = new ProgressMeter('pre-copy', inventory.totalBytes, inventory.fileCount, emit);
+  const copied = await preCopyFiles(inventory.entries, stagingDir, meter, signal);
+  meter.finish();
+  return copied;
 }
 
 /**

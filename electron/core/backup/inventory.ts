@@ -107,6 +107,7 @@ async function walk(plan: ComponentPlan, dir: string, rel: string, out: Inventor
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' && rel === '' && plan.select !== null) return; // an optional component that is not there
+    if (code === 'ENOENT' && rel !== '') return; // dropped while the server runs (the copy ahead)
     throw unreadable(dir, error);
   }
   for (const name of names) {

@@ -1,8 +1,10 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { errnoCode } from '../errors.js';
 import { explainWriteError } from '../archive/write-archive.js';
 import type { ArchiveProgress } from '../archive/write-archive.js';
+import { syncBlocks } from './block-sync.js';
 import type { InventoryEntry } from './inventory.js';
 
 /** Where an entry's copy lives inside the staging folder. */
@@ -10,29 +12,151 @@ export function stagedPath(stagingDir: string, entry: InventoryEntry): string {
   return path.join(stagingDir, entry.component, ...entry.relPath.split('/'));
 }
 
+/** What a file looked like just before it was copied ahead. */
+interface FileIdentity {
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  copiedAtNs: bigint;
+}
+
+/** The files copied ahead while the server ran, by source path. */
+export type PreCopy = Map<string, FileIdentity>;
+
 /**
- * The only work done while the server is down: copy every file into the staging folder.
- * `COPYFILE_FICLONE` makes it a copy-on-write clone where the filesystem can (XFS, Btrfs,
- * APFS, ReFS) and the kernel's own copy elsewhere. Two copies at a time keep the disk busy.
+ * A file whose inode, size, mtime and ctime are what they were when its copy ahead began
+ * was not written since: every write moves mtime and ctime, and nothing in user space can
+ * set ctime. Timestamps are coarse (a clock tick), so a file written within two seconds of
+ * its copy is not trusted this way and is compared block by block instead.
  */
-export async function stageFiles(entries: InventoryEntry[], stagingDir: string, progress: ArchiveProgress, signal?: AbortSignal, concurrency = 2): Promise<void> {
+const RACY_WINDOW_NS = 2_000_000_000n;
+
+function unchangedSince(before: FileIdentity, now: FileIdentity): boolean {
+  return (
+    before.ino === now.ino &&
+    before.size === now.size &&
+    before.mtimeNs === now.mtimeNs &&
+    before.ctimeNs === now.ctimeNs &&
+    before.copiedAtNs - before.mtimeNs > RACY_WINDOW_NS
+  );
+}
+
+async function identityOf(file: string): Promise<FileIdentity> {
+  const s = await stat(file, { bigint: true });
+  return { ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, copiedAtNs: BigInt(Date.now()) * 1_000_000n };
+}
+
+/**
+ * While the server still runs: copy every file into the staging folder, so that once it is
+ * down only what changed has to be written (`stageFiles`). The copies may be torn — the
+ * server writes as they are made — which is why `stageFiles` checks every one that could
+ * have changed. A file that cannot be read now (gone, locked) is simply copied later.
+ */
+export async function preCopyFiles(entries: InventoryEntry[], stagingDir: string, progress: ArchiveProgress, signal?: AbortSignal, concurrency = 2): Promise<PreCopy> {
+  const copied: PreCopy = new Map();
+  await eachFile(entries, stagingDir, concurrency, async (entry, target) => {
+    signal?.throwIfAborted();
+    if (entry.type !== 'file') return;
+    try {
+      const before = await identityOf(entry.absPath);
+      await copyFile(entry.absPath, target, constants.COPYFILE_FICLONE);
+      copied.set(entry.absPath, before);
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw explainWriteError(error, target);
+      // anything else is settled by the copy made while the server is down
+    }
+    progress.addBytes(entry.size);
+    progress.fileDone();
+  });
+  return copied;
+}
+
+/**
+ * Whether the staging folder's filesystem clones files (XFS, Btrfs, APFS, ReFS): then a copy
+ * made while the server is down costs next to nothing, and copying ahead would only add work.
+ * Tried on the first non-empty file, with a clone that may not fall back to copying.
+ */
+export async function stagingClonesFiles(entries: InventoryEntry[], stagingDir: string): Promise<boolean> {
+  const probe = entries.find((e) => e.type === 'file' && e.size > 0);
+  if (!probe) return false;
+  const target = path.join(stagingDir, '.clone-probe');
+  try {
+    await mkdir(stagingDir, { recursive: true });
+    await copyFile(probe.absPath, target, constants.COPYFILE_FICLONE_FORCE);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await rm(target, { force: true });
+  }
+}
+
+/** What `stageFiles` did, for the log. */
+export interface StageSummary {
+  unchanged: number;
+  compared: number;
+  copied: number;
+  rewrittenBytes: number;
+}
+
+/**
+ * The only work done while the server is down: make the staging folder an exact copy of
+ * `entries`. A file copied ahead and not written since is kept; one that may have changed is
+ * compared block by block and only differing blocks are rewritten; any other is copied —
+ * `COPYFILE_FICLONE` makes that a copy-on-write clone where the filesystem can (XFS, Btrfs,
+ * APFS, ReFS) and the kernel's own copy elsewhere. Two files at a time keep the disk busy.
+ */
+export async function stageFiles(
+  entries: InventoryEntry[],
+  stagingDir: string,
+  preCopied: PreCopy,
+  progress: ArchiveProgress,
+  signal?: AbortSignal,
+  concurrency = 2,
+): Promise<StageSummary> {
+  const summary: StageSummary = { unchanged: 0, compared: 0, copied: 0, rewrittenBytes: 0 };
+  await eachFile(entries, stagingDir, concurrency, async (entry, target) => {
+    signal?.throwIfAborted();
+    try {
+      if (entry.type === 'symlink') {
+        await rm(target, { force: true });
+        await symlink(entry.linkTarget ?? '', target);
+        return;
+      }
+      const before = preCopied.get(entry.absPath);
+      if (before && unchangedSince(before, await identityOf(entry.absPath))) {
+        summary.unchanged += 1;
+        progress.addBytes(entry.size);
+      } else if (before) {
+        summary.compared += 1;
+        const { rewritten } = await syncBlocks(entry.absPath, target, (n) => progress.addBytes(n), signal);
+        summary.rewrittenBytes += rewritten; // added after the await: two files are synced at once
+      } else {
+        summary.copied += 1;
+        await copyFile(entry.absPath, target, constants.COPYFILE_FICLONE);
+        progress.addBytes(entry.size);
+      }
+    } catch (error) {
+      throw explainWriteError(error, target);
+    }
+    progress.fileDone();
+  });
+  return summary;
+}
+
+/** Creates the directories, then runs `work` on every other entry, `concurrency` at a time. */
+async function eachFile(entries: InventoryEntry[], stagingDir: string, concurrency: number, work: (entry: InventoryEntry, target: string) => Promise<void>): Promise<void> {
   for (const entry of entries) {
     if (entry.type === 'directory') await mkdir(stagedPath(stagingDir, entry), { recursive: true });
   }
   const queue = entries.filter((e) => e.type !== 'directory');
   const worker = async () => {
     for (let entry = queue.shift(); entry; entry = queue.shift()) {
-      signal?.throwIfAborted();
       const target = stagedPath(stagingDir, entry);
       await mkdir(path.dirname(target), { recursive: true });
-      try {
-        if (entry.type === 'symlink') await symlink(entry.linkTarget ?? '', target);
-        else await copyFile(entry.absPath, target, constants.COPYFILE_FICLONE);
-      } catch (error) {
-        throw explainWriteError(error, target);
-      }
-      progress.addBytes(entry.size);
-      progress.fileDone();
+      await work(entry, target);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

@@ -12,7 +12,7 @@ export const WIZARD_STEPS = ['Profile', 'Inspect', 'Method & destination', 'Conf
 
 /** The steps each method goes through, as the run screen lists them. */
 export const RUN_STEPS: Record<Method, readonly BackupStep[]> = {
-  cold: BACKUP_STEPS.slice(0, 7),
+  cold: BACKUP_STEPS.slice(0, 8),
   dump: ['stop-replication', 'record-coordinates', 'dump', 'start-replication', 'archive'],
   readonly: ['read-only', 'record-coordinates', 'dump', 'writable', 'archive'],
 };

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { appendFile, lstat, mkdir, open, readFile, readdir, readlink, rename, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SYNC_BLOCK_BYTES, syncBlocks } from '../../electron/core/backup/block-sync.js';
+import { preCopyFiles, stageFiles, stagedPath, stagingClonesFiles } from '../../electron/core/backup/stage.js';
+import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
+
+const MiB = 1024 * 1024;
+const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `quiesce-stage-${name}-`));
+const noProgress = { addBytes: () => undefined, fileDone: () => undefined };
+
+async function entriesOf(root: string): Promise<InventoryEntry[]> {
+  const out: InventoryEntry[] = [];
+  const walk = async (dir: string, rel: string) => {
+    const names = (await readdir(dir)).sort();
+    for (const name of names) {
+      const abs = path.join(dir, name);
+      const relPath = rel ? `${rel}/${name}` : name;
+      const st = await lstat(abs);
+      const base = { component: 'datadir', relPath, absPath: abs, size: 0, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs };
+      if (st.isDirectory()) {
+        out.push({ ...base, type: 'directory' });
+        await walk(abs, relPath);
+      } else if (st.isSymbolicLink()) out.push({ ...base, type: 'symlink', linkTarget: await readlink(abs) });
+      else out.push({ ...base, type: 'file', size: st.size });
+    }
+  };
+  await walk(root, '');
+  return out;
+}
+
+async function overwriteAt(file: string, offset: number, data: Buffer): Promise<void> {
+  const h = await open(file, 'r+');
+  await h.write(data, 0, data.length, offset);
+  await h.close();
+}
+
+describe('syncBlocks: a nearly right copy is mended block by block', () => {
+  it('rewrites only the block that differs, and follows the source when it grows or shrinks', async () => {
+    const dir = tmp('blocks');
+    const source = path.join(dir, 'source');
+    const copy = path.join(dir, 'copy');
+    const data = randomBytes(3 * MiB + 4321);
+    await writeFile(source, data);
+    await writeFile(copy, data);
+    await overwriteAt(source, 2 * MiB + 100, Buffer.from('changed'));
+
+    const changed = await syncBlocks(source, copy, () => undefined);
+    expect(changed).toEqual({ bytes: data.length, rewritten: SYNC_BLOCK_BYTES });
+    expect((await readFile(copy)).equals(await readFile(source))).toBe(true);
+
+    await appendFile(source, randomBytes(MiB / 2));
+    expect((await syncBlocks(source, copy, () => undefined)).rewritten).toBe(MiB / 2 + 4321);
+    expect((await readFile(copy)).equals(await readFile(source))).toBe(true);
+
+    await truncate(source, MiB + 5);
+    expect((await syncBlocks(source, copy, () => undefined)).rewritten).toBe(0);
+    expect((await stat(copy)).size).toBe(MiB + 5);
+    expect((await readFile(copy)).equals(await readFile(source))).toBe(true);
+  });
+});
+
+describe('stageFiles after preCopyFiles: the staging folder ends up an exact copy', () => {
+  it('keeps files not written since, compares the rest, copies new ones, and drops nothing', async () => {
+    const root = tmp('source');
+    const staging = tmp('staging');
+    const old = new Date(Date.now() - 60_000);
+    await mkdir(path.join(root, 'shop'));
+    await writeFile(path.join(root, 'shop', 'quiet.MYD'), randomBytes(2 * MiB));
+    await utimes(path.join(root, 'shop', 'quiet.MYD'), old, old);
+    await writeFile(path.join(root, 'shop', 'busy.ibd'), randomBytes(4 * MiB));
+    await utimes(path.join(root, 'shop', 'busy.ibd'), old, old);
+    await writeFile(path.join(root, 'replaced'), randomBytes(MiB));
+    await utimes(path.join(root, 'replaced'), old, old);
+    await writeFile(path.join(root, 'fresh'), randomBytes(1000)); // written just now: too recent to trust its timestamps
+    await writeFile(path.join(root, 'gone'), 'a temporary file');
+
+    const preCopied = await preCopyFiles(await entriesOf(root), staging, noProgress);
+    expect(preCopied.size).toBe(5);
+
+    // what the server does between the copy ahead and its exit
+    await overwriteAt(path.join(root, 'shop', 'busy.ibd'), 3 * MiB + 7, Buffer.from('a dirty page'));
+    const same = randomBytes(MiB); // same size and mtime, another inode: a file replaced by rename
+    await writeFile(path.join(root, 'replaced.new'), same);
+    await utimes(path.join(root, 'replaced.new'), old, old);
+    await rename(path.join(root, 'replaced.new'), path.join(root, 'replaced'));
+    await writeFile(path.join(root, 'shop', 'new.frm'), 'created after the copy ahead');
+    await symlink('shop', path.join(root, 'link'));
+    await rm(path.join(root, 'gone'));
+
+    const entries = await entriesOf(root);
+    const bytes: number[] = [];
+    const summary = await stageFiles(entries, staging, preCopied, { addBytes: (n) => bytes.push(n), fileDone: () => undefined });
+
+    expect(summary).toEqual({ unchanged: 1, compared: 3, copied: 1, rewrittenBytes: SYNC_BLOCK_BYTES + MiB });
+    for (const e of entries.filter((x) => x.type === 'file')) {
+      expect((await readFile(stagedPath(staging, e))).equals(await readFile(e.absPath)), e.relPath).toBe(true);
+    }
+    expect(await readlink(path.join(staging, 'datadir', 'link'))).toBe('shop');
+    // progress covers every byte once
+    expect(bytes.reduce((a, b) => a + b, 0)).toBe(entries.reduce((a, e) => a + e.size, 0));
+  });
+
+  it('without a copy ahead, every file is copied', async () => {
+    const root = tmp('plain');
+    const staging = tmp('plain-staging');
+    await writeFile(path.join(root, 'ibdata1'), randomBytes(MiB));
+    const entries = await entriesOf(root);
+    expect(await stageFiles(entries, staging, new Map(), noProgress)).toEqual({ unchanged: 0, compared: 0, copied: 1, rewrittenBytes: 0 });
+    expect((await readFile(path.join(staging, 'datadir', 'ibdata1'))).equals(await readFile(path.join(root, 'ibdata1')))).toBe(true);
+  });
+
+  it('knows a filesystem that cannot clone (ext4 and tmpfs here) and leaves no probe behind', async () => {
+    const root = tmp('probe');
+    const staging = tmp('probe-staging');
+    await writeFile(path.join(root, 'ibdata1'), 'x');
+    expect(await stagingClonesFiles(await entriesOf(root), staging)).toBe(false);
+    expect(await readdir(staging)).toEqual([]);
+  });
+});
