@@ -68,7 +68,7 @@ describe('method recommendation', () => {
   });
 
   it('says what each method costs the server', () => {
-    expect(expectedImpact('cold', 3 * 1024 ** 3, true)).toMatch(/^replica downtime about \d+ s \(shutdown, a copy of 3\.0 GiB, start\)$/);
+    expect(expectedImpact('cold', 3 * 1024 ** 3, true)).toMatch(/^replica downtime about \d+ s \(shutdown, bringing up to date a copy of 3\.0 GiB made while it ran, start\)$/);
     expect(expectedImpact('dump', 1024, true)).toMatch(/^no downtime; the SQL thread pauses/);
     expect(expectedImpact('readonly', 1024, true)).toMatch(/writes are refused/);
     expect(expectedDowntime(1024, false)).toMatch(/written while the server is down/);
@@ -138,5 +138,23 @@ describe('the wizard', () => {
     expect(wizard.step).toBe(2);
     expect(screen.getByRole('alert').textContent).toContain('This user cannot write to /backups.');
     expect(screen.getByRole('button', { name: 'Next' })).toHaveProperty('disabled', true);
+  });
+});
+
+describe('the run step', () => {
+  it('says before a cancel what it will do at that point: untouched while copying ahead, restarted once down', async () => {
+    useApi(fakeApi(report()));
+    const wizard = new WizardState(new AppState());
+    wizard.profile = 'db2';
+    wizard.current = 'pre-copy';
+    const { default: RunStep } = await import('../../renderer/src/components/RunStep.svelte');
+    render(RunStep, { wizard });
+    expect(screen.getByText('Copying files ahead while the replica runs')).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Cancel…' }));
+    expect(screen.getByText(/The replica has not been touched; the copy made so far is removed/)).toBeTruthy();
+
+    wizard.current = 'copy';
+    flushSync();
+    expect(screen.getByText(/The copy stops and the replica is started again/)).toBeTruthy();
   });
 });
