@@ -30,7 +30,7 @@ function blockCompressor(format: ArchiveFormat): CompressBlock {
   // 1 MiB output chunks: Node's default 16 KiB makes it grow the output 500 times per block.
   // When the output exactly fills a chunk Node appends an empty frame, which Node's own
   // decompressor takes for the end of the stream: empty frames are dropped.
-  return async (block) => dropEmptyFrames(await zstd(block, { params, chunkSize: 1 << 20 }));
+  return async (block) => dropEmptyFrames(await zstd(block, { params, chunkSize: 1 << 20, pledgedSrcSize: block.length }));
 }
 
 /**
@@ -38,12 +38,14 @@ function blockCompressor(format: ArchiveFormat): CompressBlock {
  * pool, and emits them in order. Each block is a complete zstd frame (or gzip member); a
  * sequence of them is a valid .zst (or .gz) stream that any zstd/gzip reads as one.
  * (Node's streaming zstd with nbWorkers > 0 fails at end of stream, and single-threaded it
- * leaves the second core idle.) Memory: at most `parallel` blocks in flight.
+ * leaves the second core idle.) Memory: `parallel` + 1 block buffers, allocated once and
+ * reused — a fresh 8 MiB buffer per block left the allocator holding on to tens of megabytes.
  */
 export class ParallelBlockCompressor extends Transform {
-  private pieces: Buffer[] = [];
-  private pieceBytes = 0;
-  private readonly inFlight: Promise<Buffer>[] = [];
+  private readonly spare: Buffer[] = [];
+  private block: Buffer | null = null;
+  private filled = 0;
+  private readonly inFlight: { block: Buffer; job: Promise<Buffer> }[] = [];
   private readonly compress: CompressBlock;
 
   constructor(
@@ -55,31 +57,43 @@ export class ParallelBlockCompressor extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.pieces.push(chunk);
-    this.pieceBytes += chunk.length;
-    this.cutBlocks(false).then(() => done(), done);
+    this.fill(chunk).then(() => done(), done);
   }
 
   override _flush(done: TransformCallback): void {
-    this.cutBlocks(true)
-      .then(async () => {
-        while (this.inFlight.length > 0) this.push(await this.inFlight.shift()!);
-      })
-      .then(() => done(), done);
+    (async () => {
+      if (this.filled > 0) await this.send();
+      while (this.inFlight.length > 0) await this.pushOldest();
+    })().then(() => done(), done);
   }
 
-  private async cutBlocks(final: boolean): Promise<void> {
-    while (this.pieceBytes >= BLOCK_BYTES || (final && this.pieceBytes > 0)) {
-      const all = Buffer.concat(this.pieces, this.pieceBytes);
-      const size = Math.min(BLOCK_BYTES, all.length);
-      const block = all.subarray(0, size);
-      this.pieces = size < all.length ? [all.subarray(size)] : [];
-      this.pieceBytes = all.length - size;
-      const job = this.compress(block);
-      job.catch(() => undefined); // awaited in order below
-      this.inFlight.push(job);
-      if (this.inFlight.length >= this.parallel) this.push(await this.inFlight.shift()!);
+  /** Copies `chunk` into the current block, sending each block that fills up. */
+  private async fill(chunk: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < chunk.length) {
+      this.block ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(BLOCK_BYTES);
+      const n = chunk.copy(this.block, this.filled, offset);
+      this.filled += n;
+      offset += n;
+      if (this.filled === BLOCK_BYTES) await this.send();
     }
+  }
+
+  private async send(): Promise<void> {
+    const block = this.block!;
+    const job = this.compress(block.subarray(0, this.filled));
+    job.catch(() => undefined); // awaited in order in pushOldest
+    this.inFlight.push({ block, job });
+    this.block = null;
+    this.filled = 0;
+    if (this.inFlight.length >= this.parallel) await this.pushOldest();
+  }
+
+  private async pushOldest(): Promise<void> {
+    const { block, job } = this.inFlight.shift()!;
+    const compressed = await job;
+    this.spare.push(block); // compressed output is a new buffer: the block is free again
+    this.push(compressed);
   }
 }
 

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { once } from 'node:events';
 import path from 'node:path';
-import { PassThrough, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArchivedFile, Manifest } from '../../shared/manifest.js';
 import { MANIFEST_NAME } from '../../shared/manifest.js';
@@ -37,6 +36,9 @@ export interface ArchiveResult {
   manifest: Manifest;
 }
 
+/** One buffer, reused for every read: a fresh 1 MiB per read is garbage the collector reclaims late. */
+const READ_BYTES = 1 << 20;
+
 /**
  * One pass: read → SHA-256 → tar → compress (zstd worker threads) → SHA-256 of the archive → disk.
  * Memory stays bounded by the streams' buffers whatever the datadir's size.
@@ -54,13 +56,16 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
       done(null, chunk);
     },
   });
-  const tarStream = new PassThrough({ highWaterMark: 4 << 20 });
-  const flowing = pipeline(tarStream, compressor, tap, out, { signal: o.signal });
+  const flowing = pipeline(compressor, tap, out, { signal: o.signal });
   flowing.catch(() => undefined); // observed below; keeps an early failure from being "unhandled"
 
-  const write = async (chunk: Buffer) => {
-    if (!tarStream.write(chunk)) await Promise.race([once(tarStream, 'drain'), flowing]);
-  };
+  /** Resolves once the compressor has taken `chunk` in (copied it), so its buffer can be reused. */
+  const write = (chunk: Buffer) =>
+    Promise.race([
+      new Promise<void>((resolve, reject) => compressor.write(chunk, (error) => (error ? reject(error) : resolve()))),
+      flowing.then(() => undefined),
+    ]);
+  const readBuffer = Buffer.allocUnsafeSlow(READ_BYTES);
 
   try {
     const files: ArchivedFile[] = [];
@@ -71,12 +76,20 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
       if (entry.type !== 'file') continue;
       const hash = createHash('sha256');
       let read = 0;
-      for await (const chunk of createReadStream(o.readPath(entry), { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-        read += chunk.length;
-        if (read > entry.size) break;
-        hash.update(chunk);
-        await write(chunk);
-        o.progress.addBytes(chunk.length);
+      const file = await open(o.readPath(entry), 'r');
+      try {
+        for (;;) {
+          const { bytesRead } = await file.read(readBuffer, 0, READ_BYTES, null);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+          if (read > entry.size) break;
+          const chunk = readBuffer.subarray(0, bytesRead);
+          hash.update(chunk);
+          await write(chunk);
+          o.progress.addBytes(bytesRead);
+        }
+      } finally {
+        await file.close();
       }
       if (read !== entry.size) {
         throw new QuiesceError('file-changed', `${entry.absPath} changed size while it was archived (${entry.size} → ${read} bytes).`, 'Something other than the stopped server is writing there; run the backup again.');
@@ -91,14 +104,14 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
     await write(manifestBytes);
     await write(Buffer.alloc(paddingFor(manifestBytes.length)));
     await write(END_OF_ARCHIVE);
-    tarStream.end();
+    compressor.end();
     await flowing;
     await syncFile(partial);
     await rename(partial, o.target);
     await syncDirectory(path.dirname(o.target));
     return { path: o.target, bytes: archiveBytes, sha256: archiveHash.digest('hex'), manifest };
   } catch (error) {
-    tarStream.destroy();
+    compressor.destroy();
     await flowing.catch(() => undefined);
     await unlink(partial).catch(() => undefined);
     throw explainWriteError(error, o.target);
