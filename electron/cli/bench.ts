@@ -26,16 +26,16 @@ interface Sample {
   round: number;
   /** the longest time the prober could not connect */
   downtimeMs: number;
-  /** from the start until both replication threads run again */
-  replicationBackMs: number;
+  /** how long the replica did not apply the source's changes: for the manual procedures from
+   *  the shutdown until both threads run again, for mariabackup while its SQL thread stood,
+   *  for Quiesce from stopping replication until it runs again (it replicates while copying ahead) */
+  replicationPausedMs: number;
   /** from the start until the archive exists (compressed for tar czf and Quiesce) */
   archiveMs: number;
   archiveBytes: number;
   compressed: boolean;
   peakRssKb: number | null;
   cpuSeconds: number | null;
-  /** mariabackup: how long the SQL thread was stopped */
-  sqlStoppedMs?: number;
   /** Quiesce: the most progress events in any one second */
   maxProgressPerSecond?: number;
 }
@@ -211,9 +211,9 @@ function manual(compress: boolean): Procedure {
     const archiveMs = performance.now() - t0;
     await startThrowawayServer(pair.replica);
     await waitReplicationRunning(pair);
-    const replicationBackMs = performance.now() - t0;
+    const replicationPausedMs = performance.now() - t0;
     const downtimeMs = await prober.stop();
-    return { procedure: compress ? 'manual tar czf' : 'manual tar cf', round, downtimeMs, replicationBackMs, archiveMs, archiveBytes: (await stat(archive)).size, compressed: compress, peakRssKb: tar.peakRssKb, cpuSeconds: tar.cpuSeconds };
+    return { procedure: compress ? 'manual tar czf' : 'manual tar cf', round, downtimeMs, replicationPausedMs, archiveMs, archiveBytes: (await stat(archive)).size, compressed: compress, peakRssKb: tar.peakRssKb, cpuSeconds: tar.cpuSeconds };
   };
 }
 
@@ -237,18 +237,16 @@ const mariabackup: Procedure = async (pair, out, round, prober) => {
   watching = false;
   await watch;
   await waitReplicationRunning(pair);
-  const replicationBackMs = performance.now() - t0;
   return {
     procedure: 'mariabackup (hot)',
     round,
     downtimeMs: await prober.stop(),
-    replicationBackMs,
+    replicationPausedMs: sqlStoppedMs,
     archiveMs,
     archiveBytes: await sizeOf(target),
     compressed: false,
     peakRssKb: Math.max(backup.peakRssKb ?? 0, prepare.peakRssKb ?? 0) || null,
     cpuSeconds: (backup.cpuSeconds ?? 0) + (prepare.cpuSeconds ?? 0),
-    sqlStoppedMs,
   };
 };
 
@@ -256,13 +254,15 @@ const quiesce: Procedure = async (pair, out, round, prober) => {
   const dest = path.join(out, `quiesce-${round}`);
   await mkdir(dest);
   const t0 = performance.now();
-  let replicationBackMs = 0;
+  let replicationStoppedAt = 0;
+  let replicationPausedMs = 0;
   const perSecond = new Map<number, number>();
   prober.start();
   const run = await timed(process.execPath, [CLI, 'backup', '--socket', pair.replica.socket, '--user', pair.backupUser.user, '--dest', dest, '--state-dir', path.join(out, 'state'), '--json'], {
     env: { ...process.env, QUIESCE_PASSWORD: pair.backupUser.password },
     onLine: (line) => {
-      if (line.includes('"step":"archive"') && line.includes('"type":"step"')) replicationBackMs = performance.now() - t0;
+      if (line.includes('"step":"stop-replication"') && line.includes('"type":"step"')) replicationStoppedAt = performance.now();
+      if (line.includes('"step":"archive"') && line.includes('"type":"step"')) replicationPausedMs = performance.now() - replicationStoppedAt;
       if (line.includes('"type":"progress"')) {
         const second = Math.floor((performance.now() - t0) / 1000);
         perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
@@ -276,7 +276,7 @@ const quiesce: Procedure = async (pair, out, round, prober) => {
     procedure: 'Quiesce cold',
     round,
     downtimeMs: await prober.stop(),
-    replicationBackMs,
+    replicationPausedMs,
     archiveMs,
     archiveBytes: result.archiveBytes,
     compressed: true,
@@ -304,12 +304,11 @@ function summarise(samples: Sample[]) {
       procedure,
       rounds: of.length,
       downtimeMs: figure((s) => s.downtimeMs),
-      replicationBackMs: figure((s) => s.replicationBackMs),
+      replicationPausedMs: figure((s) => s.replicationPausedMs),
       archiveMs: figure((s) => s.archiveMs),
       archiveBytes: figure((s) => s.archiveBytes),
       peakRssKb: figure((s) => s.peakRssKb),
       cpuSeconds: figure((s) => s.cpuSeconds),
-      sqlStoppedMs: figure((s) => s.sqlStoppedMs),
       maxProgressPerSecond: figure((s) => s.maxProgressPerSecond),
       compressed: of[0]!.compressed,
     };
@@ -323,13 +322,13 @@ function table(summary: Summary): string {
   const rows = summary.map((r) => [
     r.procedure,
     s(r.downtimeMs),
-    s(r.replicationBackMs),
+    s(r.replicationPausedMs),
     `${s(r.archiveMs)}${r.compressed ? '' : ' uncompressed'}`,
     r.archiveBytes ? formatBytes(r.archiveBytes.median) : '—',
     r.peakRssKb ? `${(r.peakRssKb.max / 1024).toFixed(0)} MiB` : '—',
     r.cpuSeconds ? `${r.cpuSeconds.median.toFixed(1)} s` : '—',
   ]);
-  const head = ['procedure', 'downtime (median, min–max)', 'replication back', 'time to archive', 'archive', 'peak RSS', 'CPU'];
+  const head = ['procedure', 'downtime (median, min–max)', 'replication paused', 'time to archive', 'archive', 'peak RSS', 'CPU'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
