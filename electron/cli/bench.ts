@@ -38,7 +38,15 @@ interface Sample {
   cpuSeconds: number | null;
   /** Quiesce: the most progress events in any one second */
   maxProgressPerSecond?: number;
+  /** Quiesce: seconds spent in each step, from the step events */
+  stepMs?: Partial<Record<TimedStep, number>>;
+  /** Quiesce: what mending the copy while the server was down had to do */
+  mended?: string;
 }
+
+/** The steps whose length explains the downtime (and the work before it). */
+const TIMED_STEPS = ['pre-copy', 'shutdown', 'copy', 'start-server'] as const;
+type TimedStep = (typeof TIMED_STEPS)[number];
 
 /** Connects to the replica's port every few ms; down = no server greeting within 250 ms. */
 class Prober {
@@ -254,15 +262,15 @@ const quiesce: Procedure = async (pair, out, round, prober) => {
   const dest = path.join(out, `quiesce-${round}`);
   await mkdir(dest);
   const t0 = performance.now();
-  let replicationStoppedAt = 0;
-  let replicationPausedMs = 0;
+  const stepAt = new Map<string, number>();
+  let mended: string | undefined;
   const perSecond = new Map<number, number>();
   prober.start();
   const run = await timed(process.execPath, [CLI, 'backup', '--socket', pair.replica.socket, '--user', pair.backupUser.user, '--dest', dest, '--state-dir', path.join(out, 'state'), '--json'], {
     env: { ...process.env, QUIESCE_PASSWORD: pair.backupUser.password },
     onLine: (line) => {
-      if (line.includes('"step":"stop-replication"') && line.includes('"type":"step"')) replicationStoppedAt = performance.now();
-      if (line.includes('"step":"archive"') && line.includes('"type":"step"')) replicationPausedMs = performance.now() - replicationStoppedAt;
+      if (line.includes('"type":"step"')) stepAt.set((JSON.parse(line) as { step: string }).step, performance.now());
+      if (line.includes('While the server was down')) mended = (JSON.parse(line) as { message: string }).message;
       if (line.includes('"type":"progress"')) {
         const second = Math.floor((performance.now() - t0) / 1000);
         perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
@@ -272,17 +280,22 @@ const quiesce: Procedure = async (pair, out, round, prober) => {
   const archiveMs = performance.now() - t0;
   if (run.code !== 0) throw new Error(`quiesce backup failed (exit ${run.code})`);
   const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { archive: string; archiveBytes: number };
+  const order = ['pre-copy', 'stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive'];
+  const lengthOf = (step: string) => stepAt.get(order[order.indexOf(step) + 1]!)! - stepAt.get(step)!;
   return {
     procedure: 'Quiesce cold',
     round,
     downtimeMs: await prober.stop(),
-    replicationPausedMs,
+    // it replicates while copying ahead: paused from stopping replication until it runs again
+    replicationPausedMs: stepAt.get('archive')! - stepAt.get('stop-replication')!,
     archiveMs,
     archiveBytes: result.archiveBytes,
     compressed: true,
     peakRssKb: run.peakRssKb,
     cpuSeconds: run.cpuSeconds,
     maxProgressPerSecond: Math.max(0, ...perSecond.values()),
+    stepMs: Object.fromEntries(TIMED_STEPS.map((step) => [step, lengthOf(step)])),
+    mended,
   };
 };
 
@@ -310,6 +323,8 @@ function summarise(samples: Sample[]) {
       peakRssKb: figure((s) => s.peakRssKb),
       cpuSeconds: figure((s) => s.cpuSeconds),
       maxProgressPerSecond: figure((s) => s.maxProgressPerSecond),
+      stepMs: Object.fromEntries(TIMED_STEPS.map((step) => [step, figure((s) => s.stepMs?.[step])])),
+      mended: of.map((s) => s.mended).filter(Boolean),
       compressed: of[0]!.compressed,
     };
   });
@@ -420,6 +435,9 @@ async function main(): Promise<void> {
   process.stdout.write(`Quiesce time to archive / manual tar czf: ${ratios.archiveVsTarCzf.toFixed(2)}×  (target ≤ 0.5×: ${verdict(ratios.archiveVsTarCzf <= 0.5)})\n`);
   process.stdout.write(`Quiesce peak RSS:                        ${ratios.peakRssMiB.toFixed(0)} MiB  (target < 256 MiB: ${verdict(ratios.peakRssMiB < 256)})\n`);
   process.stdout.write(`Progress events, most in one second:     ${ratios.maxProgressPerSecond}  (target ≤ 10: ${verdict(ratios.maxProgressPerSecond <= 10)})\n`);
+  const step = (name: TimedStep) => `${((ours.stepMs[name]?.median ?? 0) / 1000).toFixed(2)} s`;
+  process.stdout.write(`\nQuiesce, medians: copy ahead ${step('pre-copy')} (replicating); then down: shutdown ${step('shutdown')}, mending the copy ${step('copy')}, start ${step('start-server')}\n`);
+  for (const line of ours.mended) process.stdout.write(`  ${line}\n`);
   process.stdout.write(`\nChart and raw figures: ${out}\n`);
 }
 
