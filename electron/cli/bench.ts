@@ -93,6 +93,9 @@ class Prober {
       s.setTimeout(250, () => done(false));
       s.once('data', () => done(true));
       s.once('error', () => done(false));
+      // a server starting or stopping may accept and close at once: no data, no error, and a
+      // closed socket's idle timer never fires — without this the probe would wait forever
+      s.once('close', () => done(false));
     });
   }
 }
@@ -382,6 +385,13 @@ async function main(): Promise<void> {
   const say = (line: string) => (values.json ? undefined : process.stderr.write(`${line}\n`));
   say(`Creating a source + replica and loading ${sizeMb} MiB…`);
   const pair = await createReplicaPair();
+  // interrupted: the throw-away servers go too, not only this process
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.on('unhandledRejection', () => undefined); // the writer and prober lose their server: expected now
+      void destroyReplicaPair(pair).finally(() => process.exit(130));
+    });
+  }
   const prober = new Prober(pair.replica.port);
   const samples: Sample[] = [];
   try {
