@@ -3,6 +3,9 @@ import { open } from 'node:fs/promises';
 /** 1 MiB: large enough that reading is bound by memory bandwidth, small enough to rewrite little. */
 export const SYNC_BLOCK_BYTES = 1024 * 1024;
 
+/** Buffer pairs kept between calls: two fresh 1 MiB buffers per file cost more than comparing a small file. */
+const sparePairs: [Buffer, Buffer][] = [];
+
 export interface BlockSyncResult {
   /** bytes read from the source (its whole length) */
   bytes: number;
@@ -21,9 +24,9 @@ export async function syncBlocks(source: string, copy: string, onBytes: (n: numb
   const src = await open(source, 'r');
   try {
     const dst = await open(copy, 'r+');
+    const [a, b] = sparePairs.pop() ?? [Buffer.allocUnsafe(SYNC_BLOCK_BYTES), Buffer.allocUnsafe(SYNC_BLOCK_BYTES)];
     try {
-      const a = Buffer.allocUnsafe(SYNC_BLOCK_BYTES);
-      const b = Buffer.allocUnsafe(SYNC_BLOCK_BYTES);
+      const copySize = (await dst.stat()).size;
       let offset = 0;
       let rewritten = 0;
       for (;;) {
@@ -38,9 +41,10 @@ export async function syncBlocks(source: string, copy: string, onBytes: (n: numb
         offset += n;
         onBytes(n);
       }
-      await dst.truncate(offset);
+      if (copySize > offset) await dst.truncate(offset); // a journaled no-op otherwise
       return { bytes: offset, rewritten };
     } finally {
+      sparePairs.push([a, b]);
       await dst.close();
     }
   } finally {
