@@ -1,3 +1,4 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import {
   tempDir,
   threadsRunning,
   waitForCatchUp,
+  waitForThreadsRunning,
   usePair,
   type ReplicaPair,
 } from '../helpers/pair.js';
@@ -128,6 +130,33 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     expect(steps).toEqual(['pre-copy']);
     expect(await uptime()).toBeGreaterThanOrEqual(before); // not restarted
     expect(await readdir(path.join(f.stateDir, 'jobs'))).toEqual([]);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+
+  it('the server is restarted by someone else during the copy ahead: refused, nothing touched', async () => {
+    const { replica } = f.pair;
+    const steps: string[] = [];
+    const error = await rejection(
+      runColdBackup({
+        connection: replicaConnection(f.pair),
+        destination: f.dest,
+        stateDir: f.stateDir,
+        onEvent: (e) => {
+          if (e.type !== 'step') return;
+          steps.push(e.step);
+          if (e.step !== 'pre-copy') return;
+          // synchronous, so the copy ahead waits for it: stop, start the same way, wait for a login
+          execFileSync('mariadb-admin', [`--socket=${replica.socket}`, '-uroot', 'shutdown']);
+          spawn(replica.argv[0]!, replica.argv.slice(1), { detached: true, stdio: 'ignore', cwd: replica.dir }).unref();
+          execFileSync('sh', ['-c', 'for i in $(seq 400); do mariadb-admin --socket="$1" -uroot ping >/dev/null 2>&1 && exit 0; sleep 0.05; done; exit 1', 'wait', replica.socket]);
+        },
+      }),
+    );
+    expect(error.code).toBe('server-restarted');
+    expect(error.message).toMatch(/restarted while its files were copied ahead/);
+    expect(steps).toEqual(['pre-copy']);
+    expect(await readdir(path.join(f.stateDir, 'jobs'))).toEqual([]);
+    await waitForThreadsRunning(f.pair);
     await expectReplicaBackAndClean(f.pair, f.dest);
   });
 

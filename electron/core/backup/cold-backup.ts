@@ -10,7 +10,7 @@ import { QuiesceError, describeError } from '../errors.js';
 import { Journal, defaultStateDir, type JobRecord } from '../jobs/journal.js';
 import { isAbandoned } from '../jobs/recover.js';
 import { openSession, type ConnectionOptions, type Session } from '../mysql/connection.js';
-import type { ChannelStatus } from '../mysql/replica-status.js';
+import { readReplicaStatus, type ChannelStatus } from '../mysql/replica-status.js';
 import {
   recordCoordinates,
   startThreadsAsBefore,
@@ -18,10 +18,12 @@ import {
   stopSqlThreadsWithoutTempTables,
   threadsOf,
   waitThreadsRunning,
+  type ThreadsBefore,
 } from '../mysql/replication-control.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 import type { ControlOverride } from '../server/choose-control.js';
 import { ensureServerRunning, shutdownServer } from '../server/lifecycle.js';
+import { readPidFile } from '../server/process-info.js';
 import { checkDestination } from './destination.js';
 import { archiveFileName } from './archive-name.js';
 import { inspectReplica, skippedPaths, type InspectReport } from './inspect.js';
@@ -48,12 +50,13 @@ export interface ColdBackupOptions {
   format?: ArchiveFormat;
   control?: ControlOverride;
   stateDir?: string;
-  /** 'never' archives straight from the server's files while it is down */
+  /** 'never' archives straight from the server's files while it is down (no copy ahead either) */
   staging?: 'auto' | 'never';
   timeouts?: Partial<Timeouts>;
   onEvent?: EventSink;
-  /** Cancel: before shutdown replication is restarted; after, the copy stops and the server
-   *  is brought back; during the archive, the partial archive is removed. */
+  /** Cancel: during the copy ahead nothing is touched yet and the staging folder goes; before
+   *  shutdown replication is restarted; after, the copy stops and the server is brought back;
+   *  during the archive, the partial archive is removed. */
   signal?: AbortSignal;
 }
 
@@ -88,7 +91,8 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     await session.end().catch(() => undefined);
     throw error;
   }
-  const { report, control, pid, destination, staged, target, before, journal } = prepared;
+  const { report, control, pid, destination, staged, target, journal } = prepared;
+  let before = prepared.before;
   /** the journal first, then the world: a crash between the two errs on the safe side */
   const enter = async (s: BackupStep, changes: Partial<JobRecord> = {}) => {
     throwIfCancelled(o.signal);
@@ -100,12 +104,17 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   if (stagingDir) {
     // nothing is touched yet: a failure here only has to clean up after itself
     await session.end().catch(() => undefined); // a long copy must not outlive the server's wait_timeout
+    let reopened: Session | null = null;
     try {
       await journal.update({ stagingDir });
       await enter('pre-copy');
       preCopied = await copyAhead(report, stagingDir, emit, o.signal);
-      session = await openSession(o.connection);
+      reopened = await openSession(o.connection);
+      before = await stillAsInspected(reopened, report, pid);
+      await journal.update({ replicationBefore: before });
+      session = reopened;
     } catch (error) {
+      reopened?.destroy();
       await removeLeftovers(stagingDir, null);
       await journal.end();
       throw o.signal?.aborted ? cancelled() : error;
@@ -250,6 +259,19 @@ async function copyAhead(report: InspectReport, stagingDir: string, emit: EventS
   const copied = await preCopyFiles(inventory.entries, stagingDir, meter, signal);
   meter.finish();
   return copied;
+}
+
+/**
+ * The copy ahead can take long: the server must still be the process that was inspected (a
+ * restarted server has another pid, and watching the old one would call it stopped at once),
+ * and replication is taken as it is now, so that only threads running now are restarted.
+ */
+async function stillAsInspected(session: Session, report: InspectReport, pid: number): Promise<ThreadsBefore[]> {
+  const now = report.files.pidFile ? await readPidFile(report.files.pidFile) : null;
+  if (now !== pid) {
+    throw new QuiesceError('server-restarted', `The server restarted while its files were copied ahead (pid ${pid} → ${now ?? 'none'}); nothing was changed and the copy was removed.`, 'Run the backup again.');
+  }
+  return threadsOf(await readReplicaStatus(session, report.flavor));
 }
 
 /**
