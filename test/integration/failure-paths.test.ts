@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { canConnect } from '../../electron/core/mysql/connection.js';
 import { QuiesceError } from '../../electron/core/errors.js';
+import type { EventSink } from '../../electron/core/progress/progress-meter.js';
 import { runCli } from '../helpers/cli.js';
 import {
   checksums,
@@ -42,6 +43,24 @@ async function rejection(promise: Promise<unknown>): Promise<QuiesceError> {
 
 describe('a backup that fails leaves the replica running and nothing behind', () => {
   const f = usePair();
+
+  /** A backup expected to fail: its error, and the steps it announced first. */
+  async function refusedBackup(onEvent: EventSink, signal?: AbortSignal): Promise<{ error: QuiesceError; steps: string[] }> {
+    const steps: string[] = [];
+    const error = await rejection(
+      runColdBackup({
+        connection: replicaConnection(f.pair),
+        destination: f.dest,
+        stateDir: f.stateDir,
+        signal,
+        onEvent: (e) => {
+          if (e.type === 'step') steps.push(e.step);
+          onEvent(e);
+        },
+      }),
+    );
+    return { error, steps };
+  }
 
   it('wrong password: refused before anything is touched, in words that say what to check', async () => {
     const error = await rejection(runColdBackup({ connection: replicaConnection(f.pair, 'not-the-password'), destination: f.dest, stateDir: f.stateDir }));
@@ -113,19 +132,7 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     };
     const before = await uptime();
     const cancel = new AbortController();
-    const steps: string[] = [];
-    const error = await rejection(
-      runColdBackup({
-        connection: replicaConnection(f.pair),
-        destination: f.dest,
-        stateDir: f.stateDir,
-        signal: cancel.signal,
-        onEvent: (e) => {
-          if (e.type === 'step') steps.push(e.step);
-          if (e.type === 'progress' && e.step === 'pre-copy') cancel.abort();
-        },
-      }),
-    );
+    const { error, steps } = await refusedBackup((e) => e.type === 'progress' && e.step === 'pre-copy' && cancel.abort(), cancel.signal);
     expect(error.code).toBe('cancelled');
     expect(steps).toEqual(['pre-copy']);
     expect(await uptime()).toBeGreaterThanOrEqual(before); // not restarted
@@ -135,23 +142,13 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
 
   it('the server is restarted by someone else during the copy ahead: refused, nothing touched', async () => {
     const { replica } = f.pair;
-    const steps: string[] = [];
-    const error = await rejection(
-      runColdBackup({
-        connection: replicaConnection(f.pair),
-        destination: f.dest,
-        stateDir: f.stateDir,
-        onEvent: (e) => {
-          if (e.type !== 'step') return;
-          steps.push(e.step);
-          if (e.step !== 'pre-copy') return;
-          // synchronous, so the copy ahead waits for it: stop, start the same way, wait for a login
-          execFileSync('mariadb-admin', [`--socket=${replica.socket}`, '-uroot', 'shutdown']);
-          spawn(replica.argv[0]!, replica.argv.slice(1), { detached: true, stdio: 'ignore', cwd: replica.dir }).unref();
-          execFileSync('sh', ['-c', 'for i in $(seq 400); do mariadb-admin --socket="$1" -uroot ping >/dev/null 2>&1 && exit 0; sleep 0.05; done; exit 1', 'wait', replica.socket]);
-        },
-      }),
-    );
+    const { error, steps } = await refusedBackup((e) => {
+      if (e.type !== 'step' || e.step !== 'pre-copy') return;
+      // synchronous, so the copy ahead waits for it: stop, start the same way, wait for a login
+      execFileSync('mariadb-admin', [`--socket=${replica.socket}`, '-uroot', 'shutdown']);
+      spawn(replica.argv[0]!, replica.argv.slice(1), { detached: true, stdio: 'ignore', cwd: replica.dir }).unref();
+      execFileSync('sh', ['-c', 'for i in $(seq 400); do mariadb-admin --socket="$1" -uroot ping >/dev/null 2>&1 && exit 0; sleep 0.05; done; exit 1', 'wait', replica.socket]);
+    });
     expect(error.code).toBe('server-restarted');
     expect(error.message).toMatch(/restarted while its files were copied ahead/);
     expect(steps).toEqual(['pre-copy']);
