@@ -40,8 +40,9 @@ export interface ArchiveResult {
 const READ_BYTES = 1 << 20;
 
 /**
- * One pass: read → SHA-256 → tar → compress (zstd worker threads) → SHA-256 of the archive → disk.
- * Memory stays bounded by the streams' buffers whatever the datadir's size.
+ * One pass: read → SHA-256 → tar → compress (parallel blocks on libuv's thread pool) → SHA-256 of
+ * the archive → disk. Memory is one reused read buffer plus the compressor's pooled blocks,
+ * whatever the datadir's size.
  */
 export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResult> {
   const partial = `${o.target}.partial`;

@@ -42,6 +42,7 @@ function unchangedSince(before: FileIdentity, now: FileIdentity): boolean {
   );
 }
 
+/** The file as it is now; `copiedAtNs` only means something for the identity taken before a copy. */
 async function identityOf(file: string): Promise<FileIdentity> {
   const s = await stat(file, { bigint: true });
   return { ino: s.ino, size: s.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs, copiedAtNs: BigInt(Date.now()) * 1_000_000n };
