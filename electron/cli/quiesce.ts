@@ -7,7 +7,9 @@ import { RECOVER_HELP, recoverCommand } from './commands/recover.js';
 import { RESTORE_HELP, restoreCommand } from './commands/restore.js';
 import { PROFILES_HELP, profilesCommand } from './commands/profiles.js';
 import { VERIFY_HELP, verifyCommand } from './commands/verify.js';
+import { Interrupts } from './interrupts.js';
 import { UsageError, refusePasswordFlag } from './options.js';
+import { logUnexpected } from './unexpected.js';
 import { JsonReporter, TextReporter, type Reporter } from './reporter.js';
 
 const HELP = `quiesce ${TOOL_VERSION} — consistent, verified backups of MySQL/MariaDB replicas
@@ -24,7 +26,7 @@ Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
 The password comes from QUIESCE_PASSWORD, the keychain (--profile) or a prompt, never from the command line.
 Exit status: 0 success; 1 failure (one line on stderr says why); 2 wrong usage.`;
 
-const COMMANDS: Record<string, { run: (argv: string[], r: Reporter) => Promise<number>; help: string }> = {
+const COMMANDS: Record<string, { run: (argv: string[], r: Reporter, interrupts: Interrupts) => Promise<number>; help: string }> = {
   inspect: { run: inspectCommand, help: INSPECT_HELP },
   backup: { run: backupCommand, help: BACKUP_HELP },
   verify: { run: verifyCommand, help: VERIFY_HELP },
@@ -53,10 +55,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${command.help}\n`);
     return 0;
   }
+  const interrupts = new Interrupts(reporter);
   try {
     refusePasswordFlag(rest);
-    return await command.run(rest, reporter);
+    const status = await command.run(rest, reporter, interrupts);
+    return status === 0 ? 0 : (interrupts.exitCode ?? status);
   } catch (error) {
+    if (interrupts.exitCode !== null) {
+      reporter.error(error instanceof QuiesceError ? (error.hint ? `${error.message} ${error.hint}` : error.message) : String((error as Error).message), error instanceof QuiesceError ? error.code : 'cancelled');
+      return interrupts.exitCode;
+    }
     if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
       reporter.error(error.message, 'usage');
       return 2;
@@ -65,7 +73,9 @@ async function main(argv: string[]): Promise<number> {
       reporter.error(error.hint ? `${error.message} ${error.hint}` : error.message, error.code);
       return 1;
     }
-    reporter.error(`unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'internal');
+    // no stack trace for a user: one line, and where the details are
+    const where = await logUnexpected(name, error);
+    reporter.error(`unexpected failure: ${error instanceof Error ? error.message : String(error)}${where ? ` (details: ${where})` : ''}. Please report it.`, 'internal');
     return 1;
   }
 }

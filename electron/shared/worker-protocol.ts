@@ -4,6 +4,7 @@
  */
 import type { BackupEvent } from './backup-events.js';
 import type { BackupMethod } from './manifest.js';
+import type { ChannelOutcome } from './replication-outcome.js';
 
 /** What a backup job needs; the worker checks every field again before acting. */
 export interface BackupJobRequest {
@@ -34,6 +35,8 @@ export interface JobSummary {
   durationMs: number;
   sourceLogFile: string | null;
   sourceLogPos: number | null;
+  /** each channel as the job left it, beside how it found it */
+  replication: ChannelOutcome[];
 }
 
 export type JobState =

@@ -3,11 +3,8 @@ import { appendFile, chown, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { BackupEvent } from '../shared/backup-events.js';
 import type { BackupJobRequest, JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
-import { runDumpBackup } from '../core/backup/dump-backup.js';
-import { runReadOnlyBackup } from '../core/backup/readonly-backup.js';
-import { runColdBackup } from '../core/backup/cold-backup.js';
+import { runBackup } from '../core/backup/run-backup.js';
 import { describeError, QuiesceError } from '../core/errors.js';
-import { recoverAbandonedJobs } from '../core/jobs/recover.js';
 import { workerFiles } from '../core/jobs/worker-files.js';
 import { parseClientMessage } from './job-request.js';
 
@@ -160,10 +157,6 @@ export class JobServer {
     clearTimeout(this.idleTimer);
     this.setState({ phase: 'running', step: null });
     try {
-      // whatever an earlier, killed job left behind is repaired first
-      for (const outcome of await recoverAbandonedJobs(this.o.stateDir, job.connection.password)) {
-        this.record({ type: 'warning', message: `An interrupted backup was found and repaired first. ${outcome.message}` });
-      }
       const result = await this.runMethod(job);
       // an elevated worker's archive belongs to the user who asked (0600: else unreadable to them)
       await this.handOver(result.archive);
@@ -178,28 +171,24 @@ export class JobServer {
   }
 
   private async runMethod(job: BackupJobRequest): Promise<JobSummary> {
-    const common = { connection: job.connection, destination: job.destination, format: job.format, stateDir: this.o.stateDir, signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e) };
-    const started = Date.now();
-    if (job.method === 'dump' || job.method === 'readonly') {
-      const run = job.method === 'dump' ? await runDumpBackup(common) : await runReadOnlyBackup(common);
-      const m = run.archive.manifest;
-      const heldMs = 'sqlStoppedMs' in run ? run.sqlStoppedMs : run.readOnlyMs;
-      return { method: job.method, archive: run.archive.path, archiveBytes: run.archive.bytes, archiveSha256: run.archive.sha256, dataBytes: m.totalBytes, files: m.files.length, downtimeMs: 0, heldMs: Math.round(heldMs), durationMs: Date.now() - started, sourceLogFile: m.replication.sourceLogFile, sourceLogPos: m.replication.sourceLogPos };
-    }
-    const result = await runColdBackup({ ...common, control: job.control, staging: job.staging });
-    const m = result.archive.manifest;
+    const outcome = await runBackup(
+      { method: job.method, connection: job.connection, destination: job.destination, format: job.format, control: job.control, staging: job.staging, stateDir: this.o.stateDir },
+      { signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e) },
+    );
+    const m = outcome.archive.manifest;
     return {
-      method: 'cold',
-      archive: result.archive.path,
-      archiveBytes: result.archive.bytes,
-      archiveSha256: result.archive.sha256,
+      method: outcome.method,
+      archive: outcome.archive.path,
+      archiveBytes: outcome.archive.bytes,
+      archiveSha256: outcome.archive.sha256,
       dataBytes: m.totalBytes,
       files: m.files.length,
-      downtimeMs: Math.round(result.downtimeMs),
-      heldMs: Math.round(result.downtimeMs),
-      durationMs: result.durationMs,
+      downtimeMs: Math.round(outcome.downtimeMs),
+      heldMs: Math.round(outcome.heldMs),
+      durationMs: outcome.durationMs,
       sourceLogFile: m.replication.sourceLogFile,
       sourceLogPos: m.replication.sourceLogPos,
+      replication: outcome.replication,
     };
   }
 

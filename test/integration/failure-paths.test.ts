@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
+import { runBackup } from '../../electron/core/backup/run-backup.js';
 import { canConnect } from '../../electron/core/mysql/connection.js';
 import { QuiesceError } from '../../electron/core/errors.js';
 import type { EventSink } from '../../electron/core/progress/progress-meter.js';
@@ -80,22 +81,24 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
   it('a second backup of the same replica while one runs is refused, and the first is not disturbed', async () => {
     const events: string[] = [];
     const later: { second?: Promise<unknown> } = {};
-    const first = runColdBackup({
-      connection: replicaConnection(f.pair),
-      destination: f.dest,
-      stateDir: f.stateDir,
-      onEvent: (e) => {
-        if (e.type !== 'step') return;
-        events.push(e.step);
-        // the server is up again and the first job is still archiving
-        if (e.step === 'archive') later.second ??= runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir }).catch((x: unknown) => x);
+    const otherState = await tempDir('state-other-user');
+    const first = runBackup(
+      { method: 'cold', connection: replicaConnection(f.pair), destination: f.dest, format: 'tar.zst', stateDir: f.stateDir },
+      {
+        onEvent: (e) => {
+          if (e.type !== 'step') return;
+          events.push(e.step);
+          // the server is up again and the first job is still archiving; the second has its
+          // own state folder (another user): the lock belongs to the server, not to the folder
+          if (e.step === 'archive') later.second ??= runBackup({ method: 'dump', connection: replicaConnection(f.pair), destination: f.dest, format: 'tar.zst', stateDir: otherState }).catch((x: unknown) => x);
+        },
       },
-    });
+    );
     await first;
     const error = (await later.second) as QuiesceError;
     expect(error).toBeInstanceOf(QuiesceError);
     expect(error.code).toBe('busy');
-    expect(error.message).toMatch(/Another backup of this replica is running/);
+    expect(error.message).toMatch(/Another backup of this server is running \(process \d+/);
     expect(events).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
     await expectReplicaBackAndClean(f.pair, f.dest);
   });

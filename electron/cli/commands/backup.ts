@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
-import { runColdBackup } from '../../core/backup/cold-backup.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../core/archive/compression.js';
+import { runBackup } from '../../core/backup/run-backup.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
+import type { BackupMethod } from '../../shared/manifest.js';
+import { describeChannelOutcome } from '../../shared/replication-outcome.js';
+import type { Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, targetFrom } from '../options.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
-import { recoverBeforeStarting } from './recover.js';
-import { runDumpBackup } from '../../core/backup/dump-backup.js';
-import { runReadOnlyBackup } from '../../core/backup/readonly-backup.js';
-import type { BackupEvent } from '../../shared/backup-events.js';
+
+const BACKUP_METHODS = ['cold', 'dump', 'readonly'] as const;
 
 export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the way the MySQL manual describes (16.3.1)
 
@@ -27,8 +28,12 @@ export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the 
   --no-staging                        archive straight from the stopped server (longer downtime)
   --service NAME | --start-command CMD [--stop-command CMD]
                                       how the server is run, when not detected
-  --stop-timeout S, --start-timeout S, --temp-tables-timeout S
-  --json                              JSON lines on stdout`;
+  --stop-timeout S, --start-timeout S, --temp-tables-timeout S, --query-timeout S (default 60:
+                                      no statement waits longer, so a frozen server cannot hang a backup)
+  --json                              JSON lines on stdout
+
+Ctrl-C (SIGINT), SIGTERM or SIGHUP cancel the backup: the replica is brought back as it was
+found, partial files are removed, and the exit status is 130, 143 or 129.`;
 
 function seconds(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -37,7 +42,7 @@ function seconds(value: string | undefined, name: string): number | undefined {
   return n * 1000;
 }
 
-export async function backupCommand(argv: string[], reporter: Reporter): Promise<number> {
+export async function backupCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -49,77 +54,80 @@ export async function backupCommand(argv: string[], reporter: Reporter): Promise
       'stop-timeout': { type: 'string' },
       'start-timeout': { type: 'string' },
       'temp-tables-timeout': { type: 'string' },
+      'query-timeout': { type: 'string' },
       method: { type: 'string' },
       'lock-wait': { type: 'string' },
     },
     strict: true,
   });
-  const target = await targetFrom(values);
-  if (!target.destination) throw new UsageError('Say where the archive goes: --dest DIR (or a profile with a destination).');
+  const method = values.method ?? 'cold';
+  if (!(BACKUP_METHODS as readonly string[]).includes(method)) throw new UsageError('--method is cold (default), dump or readonly.');
   if (values.format && !(ARCHIVE_FORMATS as readonly string[]).includes(values.format)) {
     throw new UsageError(`--format is one of ${ARCHIVE_FORMATS.join(', ')}.`);
   }
-  const connection = target.connection;
-  const stateDir = values['state-dir'] ?? defaultStateDir();
-  await recoverBeforeStarting(stateDir, connection.password, reporter);
-  const method = values.method ?? 'cold';
-  const format = (values.format as ArchiveFormat | undefined) ?? target.format;
-  if (method === 'dump' || method === 'readonly') {
-    const common = { connection, destination: target.destination, format, stateDir, onEvent: (e: BackupEvent) => reporter.event(e) };
-    const started = Date.now();
-    const run = method === 'dump' ? await runDumpBackup(common) : await runReadOnlyBackup({ ...common, lockWaitSeconds: values['lock-wait'] ? Number(values['lock-wait']) : undefined });
-    const held = 'sqlStoppedMs' in run ? { sqlStoppedMs: Math.round(run.sqlStoppedMs) } : { readOnlyMs: Math.round(run.readOnlyMs) };
-    const c = run.archive.manifest.replication;
-    reporter.result(
-      { command: 'backup', method, archive: run.archive.path, archiveBytes: run.archive.bytes, archiveSha256: run.archive.sha256, dataBytes: run.archive.manifest.totalBytes, files: 1, durationMs: Date.now() - started, ...held, replication: c },
-      [
-        `Archive     ${run.archive.path}`,
-        `Size        ${formatBytes(run.archive.bytes)} (a ${formatBytes(run.archive.manifest.totalBytes)} SQL dump)`,
-        `SHA-256     ${run.archive.sha256}`,
-        'sqlStoppedMs' in run ? `SQL thread  stopped for ${formatDuration(run.sqlStoppedMs / 1000)} (the I/O thread kept receiving)` : `Read-only   for ${formatDuration(run.readOnlyMs / 1000)}; read_only and the lock are back as they were`,
-        `Coordinates ${c.sourceLogFile ?? '?'}:${c.sourceLogPos ?? '?'}${c.gtidSlavePos ? `, gtid_slave_pos ${c.gtidSlavePos}` : ''}`,
-      ],
-    );
-    return 0;
-  }
-  if (method !== 'cold') throw new UsageError('--method is cold (default), dump or readonly.');
-  const result = await runColdBackup({
-    connection,
-    destination: target.destination,
-    format,
-    control: target.control,
-    stateDir,
-    staging: values['no-staging'] ? 'never' : 'auto',
-    timeouts: {
-      stopMs: seconds(values['stop-timeout'], 'stop-timeout'),
-      startMs: seconds(values['start-timeout'], 'start-timeout'),
-      tempTablesMs: seconds(values['temp-tables-timeout'], 'temp-tables-timeout'),
-    },
-    onEvent: (e) => reporter.event(e),
-  });
-  const { archive, manifest } = { archive: result.archive, manifest: result.archive.manifest };
-  const c = manifest.replication;
+  const timeouts = {
+    stopMs: seconds(values['stop-timeout'], 'stop-timeout'),
+    startMs: seconds(values['start-timeout'], 'start-timeout'),
+    tempTablesMs: seconds(values['temp-tables-timeout'], 'temp-tables-timeout'),
+    queryMs: seconds(values['query-timeout'], 'query-timeout'),
+  };
+  const lockWait = seconds(values['lock-wait'], 'lock-wait');
+  const target = await targetFrom(values);
+  if (!target.destination) throw new UsageError('Say where the archive goes: --dest DIR (or a profile with a destination).');
+  const outcome = await interrupts.protect((signal) =>
+    runBackup(
+      {
+        method: method as BackupMethod,
+        connection: target.connection,
+        destination: target.destination!,
+        format: (values.format as ArchiveFormat | undefined) ?? target.format ?? 'tar.zst',
+        control: target.control,
+        staging: values['no-staging'] ? 'never' : 'auto',
+        timeouts,
+        lockWaitSeconds: lockWait === undefined ? undefined : lockWait / 1000,
+        stateDir: values['state-dir'] ?? defaultStateDir(),
+      },
+      {
+        signal,
+        onEvent: (e) => {
+          if (e.type === 'step') interrupts.noteStep(e.label);
+          reporter.event(e);
+        },
+      },
+    ),
+  );
+  const { archive } = outcome;
+  const m = archive.manifest;
+  const c = m.replication;
+  const held: Record<BackupMethod, string> = {
+    cold: `Downtime    ${formatDuration(outcome.downtimeMs / 1000)} (replica stopped → accepting connections)`,
+    dump: `SQL thread  stopped for ${formatDuration(outcome.heldMs / 1000)} (the I/O thread kept receiving)`,
+    readonly: `Read-only   for ${formatDuration(outcome.heldMs / 1000)}; read_only and the lock are back as they were`,
+  };
   reporter.result(
     {
       command: 'backup',
+      method: outcome.method,
       archive: archive.path,
       archiveBytes: archive.bytes,
       archiveSha256: archive.sha256,
-      dataBytes: manifest.totalBytes,
-      files: manifest.files.length,
-      downtimeMs: Math.round(result.downtimeMs),
-      durationMs: result.durationMs,
-      staged: result.staged,
+      dataBytes: m.totalBytes,
+      files: m.files.length,
+      downtimeMs: Math.round(outcome.downtimeMs),
+      heldMs: Math.round(outcome.heldMs),
+      durationMs: outcome.durationMs,
+      staged: outcome.staged,
       replication: c,
+      replicationAfter: outcome.replication,
     },
     [
       `Archive     ${archive.path}`,
-      `Size        ${formatBytes(archive.bytes)} (${formatBytes(manifest.totalBytes)} of data in ${manifest.files.length} files)`,
+      outcome.method === 'cold' ? `Size        ${formatBytes(archive.bytes)} (${formatBytes(m.totalBytes)} of data in ${m.files.length} files)` : `Size        ${formatBytes(archive.bytes)} (a ${formatBytes(m.totalBytes)} SQL dump)`,
       `SHA-256     ${archive.sha256}`,
-      `Downtime    ${formatDuration(result.downtimeMs / 1000)} (replica stopped → accepting connections)`,
-      `Total time  ${formatDuration(result.durationMs / 1000)}`,
+      held[outcome.method],
+      `Total time  ${formatDuration(outcome.durationMs / 1000)}`,
       `Coordinates ${c.sourceLogFile ?? '?'}:${c.sourceLogPos ?? '?'}${c.gtidSlavePos ? `, gtid_slave_pos ${c.gtidSlavePos}` : ''}${c.gtidExecuted ? `, gtid_executed ${c.gtidExecuted}` : ''}`,
-      `Replication running again${result.replicationAfter.map((s) => ` (${s.secondsBehindSource ?? '?'} s behind)`).join('')}`,
+      ...outcome.replication.map((r) => `Replication ${describeChannelOutcome(r)}`),
     ],
   );
   return 0;

@@ -140,7 +140,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter): Promis
   if (connection) {
     const timeoutMs = Number(values['start-timeout'] ?? 120) * 1000;
     if (values['start-command']) {
-      await startServer({ spec: overrideSpec({ startCommand: values['start-command'] })!, connection, pidFile: null, errorLog: null, timeoutMs });
+      await startServer({ spec: overrideSpec({ startCommand: values['start-command'] })!, connection, pidFile: null, errorLog: null, datadir: result.components.find((c) => c.kind === 'datadir')?.target ?? null, timeoutMs });
     } else {
       const deadline = Date.now() + timeoutMs;
       while (!(await canConnect(connection, 1000))) {

@@ -4,7 +4,7 @@ import { checkDestination } from '../backup/destination.js';
 import { verifyArchive } from '../archive/verify-archive.js';
 import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../restore/restore-test.js';
 import { readFile } from 'node:fs/promises';
-import { inspectReplica } from '../backup/inspect.js';
+import { inspectReplica, throwIfBlocked } from '../backup/inspect.js';
 import { QuiesceError, describeError } from '../errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor } from '../mysql/flavor.js';
@@ -110,8 +110,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       let elevation: string | null;
       try {
         const report = await inspectReplica(session, connection, controlOf(profile));
-        const blocking = report.problems.find((p) => p.severity === 'error' && (!p.blocks || p.blocks.includes(method)));
-        if (blocking) throw new QuiesceError('preflight', blocking.message, blocking.hint);
+        throwIfBlocked(report, method);
         elevation = method === 'cold' ? report.elevation : null;
       } finally {
         await session.end().catch(() => undefined);

@@ -8,25 +8,27 @@ import { writeArchive, type ArchiveResult } from '../archive/write-archive.js';
 import { assertFormatAvailable, type ArchiveFormat } from '../archive/compression.js';
 import { QuiesceError, describeError } from '../errors.js';
 import { Journal, defaultStateDir, type JobRecord } from '../jobs/journal.js';
-import { isAbandoned } from '../jobs/recover.js';
 import { openSession, type ConnectionOptions, type Session } from '../mysql/connection.js';
-import { readReplicaStatus, type ChannelStatus } from '../mysql/replica-status.js';
+import { checkPrivileges } from '../mysql/privileges.js';
+import { readReplicaStatus } from '../mysql/replica-status.js';
+import type { ChannelOutcome } from '../../shared/replication-outcome.js';
 import {
   recordCoordinates,
-  startThreadsAsBefore,
+  restoreThreadsAsFound,
   stopIoThreads,
   stopSqlThreadsWithoutTempTables,
   threadsOf,
-  waitThreadsRunning,
+  waitReplicationAsFound,
   type ThreadsBefore,
 } from '../mysql/replication-control.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 import type { ControlOverride } from '../server/choose-control.js';
 import { ensureServerRunning, shutdownServer } from '../server/lifecycle.js';
+import { stopCommand } from '../server/control-spec.js';
 import { readPidFile } from '../server/process-info.js';
 import { checkDestination } from './destination.js';
 import { archiveFileName } from './archive-name.js';
-import { inspectReplica, skippedPaths, type InspectReport } from './inspect.js';
+import { inspectReplica, skippedPaths, throwIfBlocked, type InspectReport } from './inspect.js';
 import { takeInventory, type Inventory } from './inventory.js';
 import { preCopyFiles, stageFiles, stagedPath, stagingClonesFiles, type PreCopy } from './stage.js';
 import { TOOL_VERSION } from '../version.js';
@@ -40,9 +42,11 @@ export interface Timeouts {
   tempTablesMs: number;
   /** for both replication threads to run again */
   replicationMs: number;
+  /** for any one statement: a frozen server must not hang the backup */
+  queryMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { stopMs: 300_000, startMs: 300_000, tempTablesMs: 300_000, replicationMs: 120_000 };
+export const DEFAULT_TIMEOUTS: Timeouts = { stopMs: 300_000, startMs: 300_000, tempTablesMs: 300_000, replicationMs: 120_000, queryMs: 60_000 };
 
 export interface ColdBackupOptions {
   connection: ConnectionOptions;
@@ -66,7 +70,8 @@ export interface ColdBackupResult {
   downtimeMs: number;
   durationMs: number;
   staged: boolean;
-  replicationAfter: ChannelStatus[];
+  /** each channel as the backup left it, beside how it found it */
+  replicationAfter: ChannelOutcome[];
   report: InspectReport;
 }
 
@@ -83,7 +88,8 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   const startedAt = new Date();
   assertFormatAvailable(format);
 
-  let session = await openSession(o.connection);
+  const limits = { queryTimeoutMs: timeouts.queryMs };
+  let session = await openSession(o.connection, limits);
   let prepared: Awaited<ReturnType<typeof preflight>>;
   try {
     prepared = await preflight(session, o, format, startedAt, emit);
@@ -109,7 +115,7 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
       await journal.update({ stagingDir });
       await enter('pre-copy');
       preCopied = await copyAhead(report, stagingDir, emit, o.signal);
-      reopened = await openSession(o.connection);
+      reopened = await openSession(o.connection, limits);
       before = await stillAsInspected(reopened, report, pid);
       await journal.update({ replicationBefore: before });
       session = reopened;
@@ -149,11 +155,16 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     totalBytes: inventory!.totalBytes,
   });
 
+  /** what the bring-back has to undo: nothing before replication is touched */
+  let replicationTouched = false;
   try {
     await enter('stop-replication');
-    await stopSqlThreadsWithoutTempTables(session, report.flavor, before, timeouts.tempTablesMs, (open) =>
-      emit({ type: 'log', message: `The SQL thread holds ${open} temporary table(s) open; letting it run a little and trying again.` }),
-    );
+    replicationTouched = true;
+    let lastSaid = -1;
+    await stopSqlThreadsWithoutTempTables(session, report.flavor, before, timeouts.tempTablesMs, (open) => {
+      if (open !== lastSaid) emit({ type: 'log', message: `The SQL thread holds ${open} temporary table(s) open; letting it run a little and trying again (up to ${Math.round(timeouts.tempTablesMs / 1000)} s).` });
+      lastSaid = open;
+    }, o.signal);
     await stopIoThreads(session, report.flavor, before);
 
     await enter('record-coordinates');
@@ -185,21 +196,22 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     await session.end().catch(() => undefined);
   }
 
-  // Bring the replica back, whatever happened above.
-  let replicationAfter: ChannelStatus[] = [];
+  // Bring the replica back, whatever happened above — and say only what was really done.
+  let replicationAfter: ChannelOutcome[] = [];
   try {
     await journal.step('start-server');
-    emit({ type: 'step', step: 'start-server', label: STEP_LABELS['start-server'] });
-    await ensureServerRunning({ spec: control, connection: o.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, timeoutMs: timeouts.startMs, stopTimeoutMs: timeouts.stopMs });
+    if (downAt) emit({ type: 'step', step: 'start-server', label: STEP_LABELS['start-server'] });
+    await ensureServerRunning({ spec: control, connection: o.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, datadir: report.files.datadir, timeoutMs: timeouts.startMs, stopTimeoutMs: timeouts.stopMs });
     upAt = performance.now();
     upAtIso = new Date().toISOString();
     await journal.update({ serverStopped: false });
     await journal.step('start-replication');
-    emit({ type: 'step', step: 'start-replication', label: STEP_LABELS['start-replication'] });
-    session = await openSession(o.connection);
+    if (replicationTouched) emit({ type: 'step', step: 'start-replication', label: STEP_LABELS['start-replication'] });
+    session = await openSession(o.connection, limits);
     try {
-      await startThreadsAsBefore(session, report.flavor, before);
-      replicationAfter = await waitThreadsRunning(session, report.flavor, before, timeouts.replicationMs);
+      // a restarted server starts replication by itself: put every thread back as found
+      if (replicationTouched || downAt) await restoreThreadsAsFound(session, report.flavor, before);
+      replicationAfter = await waitReplicationAsFound(session, report.flavor, before, timeouts.replicationMs);
     } finally {
       await session.end().catch(() => undefined);
     }
@@ -207,9 +219,9 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     await removeLeftovers(stagingDir, `${target}.partial`);
     // the journal stays, handed over: `quiesce recover` (or any later start) finishes the job
     await journal.handOver().catch(() => undefined);
-    throw failure
-      ? new QuiesceError('backup-failed', `${describeError(failure)} Then bringing the replica back failed too: ${describeError(bringBackError)}`, 'Run `quiesce recover`.', { cause: failure })
-      : bringBackError;
+    if (!failure) throw bringBackError;
+    const first = describeError(failure).replace(/\s*Run `quiesce recover`\.?/g, '');
+    throw new QuiesceError('backup-failed', `${first} Then bringing the replica back failed too: ${bringBackError instanceof QuiesceError ? bringBackError.message : describeError(bringBackError)}`, 'When the cause is fixed, run `quiesce recover`: it starts the server the way it was run and puts replication back as found.', { cause: failure });
   }
   const downtimeMs = downAt ? upAt - downAt : 0;
   if (failure) {
@@ -280,11 +292,12 @@ async function stillAsInspected(session: Session, report: InspectReport, pid: nu
  */
 async function preflight(session: Session, o: ColdBackupOptions, format: ArchiveFormat, startedAt: Date, emit: EventSink) {
   const report = await inspectReplica(session, o.connection, o.control);
-  const blocking = report.problems.filter((p) => p.severity === 'error' && (!p.blocks || p.blocks.includes('cold')));
-  if (blocking[0]) throw new QuiesceError('preflight', blocking.map((p) => p.message).join(' '), blocking[0].hint);
+  throwIfBlocked(report, 'cold');
   if (report.elevation) {
     throw new QuiesceError('needs-elevation', `This user cannot do this backup: ${report.elevation.replace(/\.$/, '')}.`, 'Run it as root (sudo) or as the server\'s user; the desktop app asks for administrator rights itself.');
   }
+  const privileges = await checkPrivileges(session, report.flavor, 'cold', { shutdownBySql: stopCommand(report.control!) === null });
+  if (privileges) emit({ type: 'warning', message: privileges });
   for (const p of report.problems) emit({ type: 'warning', message: p.message });
   const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
   const staged = destination.canStage && o.staging !== 'never';
@@ -293,15 +306,11 @@ async function preflight(session: Session, o: ColdBackupOptions, format: Archive
   }
   const target = path.join(destination.dir, archiveFileName(report.server.serverId, startedAt, format, 'cold'));
   const before = threadsOf(report.channels);
-  const stateDir = o.stateDir ?? defaultStateDir();
-  const running = (await Journal.readAll(stateDir)).find((j) => j.record.pidFile === report.files.pidFile && !isAbandoned(j.record));
-  if (running) {
-    throw new QuiesceError('busy', `Another backup of this replica is running (job ${running.record.jobId}, process ${running.record.pid}, step "${running.record.step}").`, 'Wait for it to finish.');
-  }
-  const journal = await Journal.begin(stateDir, {
+  const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {
     connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
     control: report.control!,
     pidFile: report.files.pidFile,
+    datadir: report.files.datadir,
     errorLog: report.files.logError,
     replicationBefore: before,
     serverStopped: false,
@@ -317,7 +326,7 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
 }
 
 export function cancelled(): QuiesceError {
-  return new QuiesceError('cancelled', 'The backup was cancelled; the replica is running and replicating as before, and no partial files remain.');
+  return new QuiesceError('cancelled', 'The backup was cancelled: the replica is running, its replication threads are as the backup found them, and no partial files remain.');
 }
 
 async function removeLeftovers(stagingDir: string | null, partial: string | null): Promise<void> {

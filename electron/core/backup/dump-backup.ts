@@ -8,7 +8,9 @@ import { Journal, defaultStateDir } from '../jobs/journal.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor, replicationThreadSql } from '../mysql/flavor.js';
 import { readReplicaStatus } from '../mysql/replica-status.js';
-import { recordCoordinates, startThreadsAsBefore, threadsOf, waitThreadsRunning } from '../mysql/replication-control.js';
+import { checkPrivileges } from '../mysql/privileges.js';
+import { outcomesOf, recordCoordinates, restoreThreadsAsFound, threadsOf, waitReplicationAsFound } from '../mysql/replication-control.js';
+import type { ChannelOutcome } from '../../shared/replication-outcome.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { archiveFileName } from './archive-name.js';
 import { checkDestination } from './destination.js';
@@ -28,7 +30,7 @@ export interface DumpBackupOptions {
  * where it stopped, dump every database, start the SQL thread again — if it ran before.
  * The coordinates go into the dump's header and the manifest.
  */
-export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: ArchiveResult; sqlStoppedMs: number }> {
+export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: ArchiveResult; sqlStoppedMs: number; replication: ChannelOutcome[] }> {
   const emit: EventSink = o.onEvent ?? (() => undefined);
   const format = o.format ?? 'tar.zst';
   assertFormatAvailable(format);
@@ -39,8 +41,10 @@ export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: Ar
     const flavor = parseFlavor(vars.get('version') ?? '', vars.get('version_comment') ?? '');
     const channels = await readReplicaStatus(session, flavor);
     if (channels.length === 0) {
-      throw new QuiesceError('preflight', 'This server is not a replica: the dump method stops a replica\'s SQL thread.', 'Use --method readonly for a source.');
+      throw new QuiesceError('preflight', 'This server is not a replica: the dump method stops a replica\'s SQL thread. Nothing was changed.', 'Use --method readonly for a source.');
     }
+    const privileges = await checkPrivileges(session, flavor, 'dump', { shutdownBySql: false });
+    if (privileges) emit({ type: 'warning', message: privileges });
     const destination = await checkDestination(o.destination, [], 0);
     const before = threadsOf(channels);
     const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {
@@ -61,6 +65,7 @@ export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: Ar
     let sqlStoppedMs = 0;
     let failure: unknown = null;
     let replication = null;
+    let after: ChannelOutcome[] = [];
     try {
       await journal.step('stop-replication');
       emit({ type: 'step', step: 'stop-replication', label: 'Stopping the SQL thread (the I/O thread keeps receiving)' });
@@ -76,14 +81,17 @@ export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: Ar
     }
     // the SQL thread runs again, whatever happened (only the threads that ran before)
     emit({ type: 'step', step: 'start-replication', label: STEP_LABELS['start-replication'] });
-    await startThreadsAsBefore(session, flavor, before.map((c) => ({ ...c, io: false })));
+    await restoreThreadsAsFound(session, flavor, before);
     sqlStoppedMs = performance.now() - stoppedAt;
-    await waitThreadsRunning(session, flavor, before, 120_000).catch((e: unknown) => emit({ type: 'warning', message: (e as Error).message }));
+    after = await waitReplicationAsFound(session, flavor, before, 120_000).catch(async (e: unknown) => {
+      emit({ type: 'warning', message: (e as Error).message });
+      return outcomesOf(before, await readReplicaStatus(session, flavor));
+    });
     await journal.step('archive');
     try {
       if (failure) throw failure;
       const archive = await archiveDump({ file: file!, target, format, method: 'dump', server: { product: flavor.product, version: flavor.version, serverId: Number(vars.get('server_id') ?? 0) || null, serverUuid: vars.get('server_uuid') || null }, replication: replication!, startedAt, emit, signal: o.signal });
-      return { archive, sqlStoppedMs };
+      return { archive, sqlStoppedMs, replication: after };
     } finally {
       await rm(stagingDir, { recursive: true, force: true });
       await journal.end();

@@ -122,6 +122,12 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
   };
 }
 
+/** The one rule for "this method cannot run here": the first error that blocks it, with every blocking message. */
+export function throwIfBlocked(report: Pick<InspectReport, 'problems'>, method: BackupMethod): void {
+  const blocking = report.problems.filter((p) => p.severity === 'error' && (!p.blocks || p.blocks.includes(method)));
+  if (blocking[0]) throw new QuiesceError('preflight', `${blocking.map((p) => p.message).join(' ')} Nothing was changed.`, blocking[0].hint);
+}
+
 /** Never archived: the live pid file and socket (and their lock files). */
 export function skippedPaths(files: ServerFiles): Set<string> {
   const skip = new Set<string>();

@@ -24,6 +24,8 @@ export interface JobRecord {
   /** read-only method: the value of read_only to put back */
   readOnlyBefore?: boolean;
   pidFile: string | null;
+  /** the server's datadir (cold method): no second server is started on it; absent in older journals */
+  datadir?: string | null;
   errorLog: string | null;
   /** channels and which threads ran before the job touched them */
   replicationBefore: { channel: string; io: boolean; sql: boolean }[];

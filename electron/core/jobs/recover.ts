@@ -3,7 +3,7 @@ import os from 'node:os';
 import { describeError } from '../errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor } from '../mysql/flavor.js';
-import { startThreadsAsBefore, waitThreadsRunning } from '../mysql/replication-control.js';
+import { restoreThreadsAsFound, waitReplicationAsFound } from '../mysql/replication-control.js';
 import { ensureServerRunning } from '../server/lifecycle.js';
 import { isProcessAlive } from '../server/process-watch.js';
 import { Journal, type JobRecord } from './journal.js';
@@ -27,21 +27,26 @@ export function isAbandoned(record: JobRecord): boolean {
  * running, restarts the replication threads that ran before, removes partial files. The
  * password is the caller's (journals hold none); without it the server is still started.
  */
-export async function recoverAbandonedJobs(stateDir: string, password: string | undefined, timeoutMs = 300_000): Promise<RecoveryOutcome[]> {
+export async function recoverAbandonedJobs(stateDir: string, password: string | undefined, o: { server?: ConnectionOptions; user?: string; timeoutMs?: number } = {}): Promise<RecoveryOutcome[]> {
   const outcomes: RecoveryOutcome[] = [];
   for (const { file, record } of await Journal.readAll(stateDir)) {
-    if (!isAbandoned(record)) continue;
-    outcomes.push(await recoverJob(file, record, password, timeoutMs));
+    if (!isAbandoned(record) || (o.server && !sameServer(o.server, record.connection))) continue;
+    const reach = o.server ? { socket: o.server.socket, host: o.server.host, port: o.server.port } : record.connection;
+    outcomes.push(await recoverJob(file, record, { ...record.connection, ...reach, user: o.user ?? record.connection.user, password }, o.timeoutMs ?? 300_000));
   }
   return outcomes;
 }
 
-async function recoverJob(file: string, record: JobRecord, password: string | undefined, timeoutMs: number): Promise<RecoveryOutcome> {
-  const connection: ConnectionOptions = { ...record.connection, password };
+/** The same server when reached the same way: the socket, or host and port. */
+function sameServer(a: Omit<ConnectionOptions, 'password'>, b: Omit<ConnectionOptions, 'password'>): boolean {
+  return a.socket ? a.socket === b.socket : !b.socket && (a.host ?? '127.0.0.1') === (b.host ?? '127.0.0.1') && (a.port ?? 3306) === (b.port ?? 3306);
+}
+
+async function recoverJob(file: string, record: JobRecord, connection: ConnectionOptions, timeoutMs: number): Promise<RecoveryOutcome> {
   const outcome: RecoveryOutcome = { jobId: record.jobId, step: record.step, server: 'failed', replication: 'failed', message: '' };
   try {
     outcome.server = record.control
-      ? await ensureServerRunning({ spec: record.control, connection, pidFile: record.pidFile, errorLog: record.errorLog, timeoutMs, stopTimeoutMs: timeoutMs })
+      ? await ensureServerRunning({ spec: record.control, connection, pidFile: record.pidFile, errorLog: record.errorLog, datadir: record.datadir ?? null, timeoutMs, stopTimeoutMs: timeoutMs })
       : 'was-up';
   } catch (error) {
     outcome.message = `The server could not be started: ${describeError(error)}`;
@@ -55,8 +60,8 @@ async function recoverJob(file: string, record: JobRecord, password: string | un
       const flavor = parseFlavor((await readGlobalVariables(session)).get('version') ?? '');
       // read-only method: the global read lock died with the session; read_only did not
       if (record.readOnlyBefore !== undefined) await session.query(`SET GLOBAL read_only = ${record.readOnlyBefore ? 'ON' : 'OFF'}`);
-      await startThreadsAsBefore(session, flavor, record.replicationBefore);
-      await waitThreadsRunning(session, flavor, record.replicationBefore, 120_000);
+      await restoreThreadsAsFound(session, flavor, record.replicationBefore);
+      await waitReplicationAsFound(session, flavor, record.replicationBefore, 120_000);
       outcome.replication = record.replicationBefore.some((c) => c.io || c.sql) ? 'restarted' : 'not-needed';
     } finally {
       await session.end().catch(() => undefined);

@@ -10,16 +10,37 @@ export interface ConnectionOptions {
   password?: string;
 }
 
-export type Session = mysql.Connection;
 export type Row = mysql.RowDataPacket;
+
+/**
+ * A login to the server in which no statement waits for ever: each has a time limit, and a
+ * statement that outlives it ends the session (a frozen or overloaded server must not hang a
+ * backup that has already stopped replication). `end` is bounded too.
+ */
+export interface Session {
+  query<T extends Row[] | mysql.ResultSetHeader = mysql.ResultSetHeader>(sql: string, values?: unknown[]): Promise<[T, unknown]>;
+  end(): Promise<void>;
+  destroy(): void;
+}
+
+export interface SessionLimits {
+  connectTimeoutMs?: number;
+  /** how long one statement may take; default DEFAULT_QUERY_LIMIT_MS */
+  queryTimeoutMs?: number;
+}
+
+export const DEFAULT_QUERY_LIMIT_MS = 60_000;
+const END_LIMIT_MS = 2_000;
 
 export function describeTarget(c: ConnectionOptions): string {
   return c.socket ? `socket ${c.socket}` : `${c.host ?? '127.0.0.1'}:${c.port ?? 3306}`;
 }
 
-export async function openSession(c: ConnectionOptions, connectTimeoutMs = 10_000): Promise<Session> {
+export async function openSession(c: ConnectionOptions, limits: SessionLimits | number = {}): Promise<Session> {
+  const { connectTimeoutMs = 10_000, queryTimeoutMs = DEFAULT_QUERY_LIMIT_MS } = typeof limits === 'number' ? { connectTimeoutMs: limits } : limits;
+  let connection: mysql.Connection;
   try {
-    return await mysql.createConnection({
+    connection = await mysql.createConnection({
       ...(c.socket ? { socketPath: c.socket } : { host: c.host ?? '127.0.0.1', port: c.port ?? 3306 }),
       user: c.user,
       password: c.password ?? '',
@@ -30,10 +51,46 @@ export async function openSession(c: ConnectionOptions, connectTimeoutMs = 10_00
   } catch (error) {
     throw explainConnectError(error, c);
   }
+  connection.on('error', () => undefined); // a server that goes away mid-session fails the statement, not the process
+  return boundedSession(connection, describeTarget(c), queryTimeoutMs);
+}
+
+function boundedSession(connection: mysql.Connection, target: string, limitMs: number): Session {
+  let stuck = false;
+  return {
+    async query<T extends Row[] | mysql.ResultSetHeader>(sql: string, values?: unknown[]): Promise<[T, unknown]> {
+      try {
+        return await connection.query<T>({ sql, timeout: limitMs }, values);
+      } catch (error) {
+        if (codeOf(error) !== 'PROTOCOL_SEQUENCE_TIMEOUT') throw error;
+        stuck = true;
+        connection.destroy();
+        throw new QuiesceError(
+          'server-not-answering',
+          `The server at ${target} did not answer \`${sql.split(/\s+/).slice(0, 4).join(' ')}\` within ${Math.round(limitMs / 1000)} s: it is frozen, overloaded or waiting on a lock.`,
+          'Look at its error log and SHOW PROCESSLIST; once it answers again, `quiesce recover` puts back anything a backup changed.',
+          { cause: error },
+        );
+      }
+    },
+    async end(): Promise<void> {
+      if (stuck) return;
+      let timer: NodeJS.Timeout | undefined;
+      const ended = connection.end().catch(() => undefined);
+      const late = new Promise<void>((resolve) => (timer = setTimeout(() => (connection.destroy(), resolve()), END_LIMIT_MS)));
+      await Promise.race([ended, late]);
+      clearTimeout(timer);
+    },
+    destroy: () => connection.destroy(),
+  };
+}
+
+function codeOf(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
 }
 
 function explainConnectError(error: unknown, c: ConnectionOptions): QuiesceError {
-  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const code = codeOf(error);
   const target = describeTarget(c);
   switch (code) {
     case 'ER_ACCESS_DENIED_ERROR':
@@ -79,7 +136,7 @@ export async function readGlobalVariables(session: Session): Promise<Map<string,
 /** Tells whether the server at `c` answers a login, without throwing. */
 export async function canConnect(c: ConnectionOptions, timeoutMs = 2_000): Promise<boolean> {
   try {
-    const session = await openSession(c, timeoutMs);
+    const session = await openSession(c, { connectTimeoutMs: timeoutMs, queryTimeoutMs: timeoutMs });
     await session.end();
     return true;
   } catch {

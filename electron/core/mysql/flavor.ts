@@ -14,7 +14,7 @@ export function parseFlavor(version: string, versionComment = ''): ServerFlavor 
   return { product, major, minor, patch, version };
 }
 
-function atLeast(f: ServerFlavor, major: number, minor: number, patch: number): boolean {
+export function atLeast(f: ServerFlavor, major: number, minor: number, patch: number): boolean {
   if (f.major !== major) return f.major > major;
   if (f.minor !== minor) return f.minor > minor;
   return f.patch >= patch;

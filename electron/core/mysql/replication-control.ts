@@ -1,4 +1,5 @@
 import type { ReplicationCoordinates } from '../../shared/manifest.js';
+import type { ChannelOutcome } from '../../shared/replication-outcome.js';
 import { QuiesceError } from '../errors.js';
 import { queryRows, type Session } from './connection.js';
 import { openTempTablesStatus, replicationThreadSql, type ServerFlavor } from './flavor.js';
@@ -32,9 +33,11 @@ export async function stopSqlThreadsWithoutTempTables(
   before: ThreadsBefore[],
   timeoutMs: number,
   onWait: (openTables: number) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    signal?.throwIfAborted();
     for (const c of before) await session.query(replicationThreadSql(flavor, 'STOP', 'sql', c.channel));
     const open = await openTempTables(session, flavor);
     if (open === 0) return;
@@ -55,37 +58,61 @@ export async function stopIoThreads(session: Session, flavor: ServerFlavor, befo
   for (const c of before) await session.query(replicationThreadSql(flavor, 'STOP', 'io', c.channel));
 }
 
-/** Starts again exactly the threads that ran before, and nothing else. */
-export async function startThreadsAsBefore(session: Session, flavor: ServerFlavor, before: ThreadsBefore[]): Promise<void> {
+/**
+ * Puts every channel's threads back as they were found: starts those that ran and stops those
+ * that did not — a restarted server starts replication by itself (unless skip-slave-start),
+ * also on a replica the DBA had stopped, or that had stopped on an error.
+ */
+export async function restoreThreadsAsFound(session: Session, flavor: ServerFlavor, before: ThreadsBefore[]): Promise<void> {
   const now = await readReplicaStatus(session, flavor);
   for (const c of before) {
     const current = now.find((s) => s.channel === c.channel);
-    if (c.io && current?.ioRunning === 'No') await session.query(replicationThreadSql(flavor, 'START', 'io', c.channel));
-    if (c.sql && current && !current.sqlRunning) await session.query(replicationThreadSql(flavor, 'START', 'sql', c.channel));
+    if (!current) continue;
+    if (!c.sql && current.sqlRunning) await session.query(replicationThreadSql(flavor, 'STOP', 'sql', c.channel));
+    if (!c.io && current.ioRunning !== 'No') await session.query(replicationThreadSql(flavor, 'STOP', 'io', c.channel));
+    if (c.io && current.ioRunning === 'No') await session.query(replicationThreadSql(flavor, 'START', 'io', c.channel));
+    if (c.sql && !current.sqlRunning) await session.query(replicationThreadSql(flavor, 'START', 'sql', c.channel));
   }
 }
 
-/** Until every thread that ran before runs again (the I/O thread connected, not just connecting). */
-export async function waitThreadsRunning(session: Session, flavor: ServerFlavor, before: ThreadsBefore[], timeoutMs: number): Promise<ChannelStatus[]> {
+/**
+ * Until every thread that ran before runs again (the I/O thread connected, not just
+ * connecting). A thread that stops on an error fails at once, naming it.
+ */
+export async function waitReplicationAsFound(session: Session, flavor: ServerFlavor, before: ThreadsBefore[], timeoutMs: number): Promise<ChannelOutcome[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const now = await readReplicaStatus(session, flavor);
-    const lagging = before.filter((c) => {
-      const s = now.find((x) => x.channel === c.channel);
-      return !s || (c.io && s.ioRunning !== 'Yes') || (c.sql && !s.sqlRunning);
-    });
-    if (lagging.length === 0) return now;
-    if (Date.now() >= deadline) {
-      const s = now.find((x) => x.channel === lagging[0]!.channel);
-      const why = [s?.lastIoError, s?.lastSqlError].filter(Boolean).join('; ') || 'no error reported';
+    const outcomes = outcomesOf(before, now);
+    const broken = outcomes.find((c) => (c.before.sql && !c.sql && c.lastSqlError) || (c.before.io && c.io === 'No' && c.lastIoError));
+    const lagging = outcomes.find((c) => (c.before.io && c.io !== 'Yes') || (c.before.sql && !c.sql));
+    if (!lagging) return outcomes;
+    if (broken || Date.now() >= deadline) {
+      const c = broken ?? lagging;
+      const why = [c.lastSqlError && `SQL thread: ${c.lastSqlError}`, c.lastIoError && `I/O thread: ${c.lastIoError}`].filter(Boolean).join('; ') || 'no error reported';
       throw new QuiesceError(
         'replication-not-running',
-        `Replication${lagging[0]!.channel ? ` (channel '${lagging[0]!.channel}')` : ''} did not run again within ${Math.round(timeoutMs / 1000)} s: ${why}.`,
+        `Replication${c.channel ? ` (channel '${c.channel}')` : ''} did not run again${broken ? '' : ` within ${Math.round(timeoutMs / 1000)} s`}: ${why}.`,
         'The server is up; check SHOW SLAVE STATUS / SHOW REPLICA STATUS and the source.',
       );
     }
     await sleep(100);
   }
+}
+
+export function outcomesOf(before: ThreadsBefore[], now: ChannelStatus[]): ChannelOutcome[] {
+  return before.map((b) => {
+    const s = now.find((x) => x.channel === b.channel);
+    return {
+      channel: b.channel,
+      before: { io: b.io, sql: b.sql },
+      io: s?.ioRunning ?? 'No',
+      sql: s?.sqlRunning ?? false,
+      secondsBehindSource: s?.secondsBehindSource ?? null,
+      lastIoError: s?.lastIoError ?? '',
+      lastSqlError: s?.lastSqlError ?? '',
+    };
+  });
 }
 
 export async function recordCoordinates(session: Session, flavor: ServerFlavor): Promise<ReplicationCoordinates> {

@@ -10,7 +10,7 @@ import { QuiesceError } from '../errors.js';
 import type { ConnectionOptions } from '../mysql/connection.js';
 import { openSession, readGlobalVariables } from '../mysql/connection.js';
 import { hasChangeReplicationSource, parseFlavor, replicationThreadSql } from '../mysql/flavor.js';
-import { waitThreadsRunning } from '../mysql/replication-control.js';
+import { waitReplicationAsFound } from '../mysql/replication-control.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 
 async function findClient(): Promise<string> {
@@ -98,7 +98,7 @@ export async function startReplicaOfSource(into: ConnectionOptions, sql: string,
       throw new QuiesceError('change-master-failed', `The server refused to become a replica: ${withoutPassword((error as Error).message, password)}`);
     }
     await session.query(replicationThreadSql(flavor, 'START', 'both', ''));
-    await waitThreadsRunning(session, flavor, [{ channel: '', io: true, sql: true }], 60_000);
+    await waitReplicationAsFound(session, flavor, [{ channel: '', io: true, sql: true }], 60_000);
   } finally {
     await session.end().catch(() => undefined);
   }

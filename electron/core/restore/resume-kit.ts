@@ -2,7 +2,7 @@ import type { Manifest } from '../../shared/manifest.js';
 import { describeError } from '../errors.js';
 import { openSession, queryRows, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { changeSourceToPositionSql, parseFlavor, replicationThreadSql, resumeByGtidSql } from '../mysql/flavor.js';
-import { waitThreadsRunning } from '../mysql/replication-control.js';
+import { waitReplicationAsFound } from '../mysql/replication-control.js';
 import { readReplicaStatus } from '../mysql/replica-status.js';
 
 /** What to run on the restored replica to resume replication, both ways. */
@@ -92,7 +92,7 @@ export async function resumeFromBackupPosition(connection: ConnectionOptions, ma
     for (const sql of applied) await session.query(sql);
     const start = replicationThreadSql(flavor, 'START', 'both', '');
     await session.query(start);
-    await waitThreadsRunning(session, flavor, [{ channel: '', io: true, sql: true }], timeoutMs);
+    await waitReplicationAsFound(session, flavor, [{ channel: '', io: true, sql: true }], timeoutMs);
     return {
       applied: [...applied, start],
       note: ahead

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { QuiesceError } from '../errors.js';
 import { clientOptionFile } from '../mysql/client-options.js';
 import { canConnect, type ConnectionOptions, type Session } from '../mysql/connection.js';
@@ -6,6 +6,7 @@ import { runControlCommand, spawnDetached } from './control-runner.js';
 import { startCommand, stopCommand, type ServerControlSpec } from './control-spec.js';
 import { isProcessAlive, waitForProcessExit } from './process-watch.js';
 import { readPidFile } from './process-info.js';
+import { serverUsingDatadir } from './datadir-in-use.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,6 +53,8 @@ export interface StartOptions {
   connection: ConnectionOptions;
   pidFile: string | null;
   errorLog: string | null;
+  /** the server's datadir: no second server is ever started on it */
+  datadir: string | null;
   timeoutMs: number;
 }
 
@@ -60,6 +63,15 @@ export interface StartOptions {
  * exits while starting fails at once, quoting the end of its error log.
  */
 export async function startServer(o: StartOptions): Promise<void> {
+  const holder = await datadirHolder(o);
+  if (holder) {
+    throw new QuiesceError(
+      'datadir-in-use',
+      `A server process (pid ${holder}) already holds the datadir${o.datadir ? ` ${o.datadir}` : ''} but does not accept connections: it is still starting, shutting down, or hung. A second server is never started on the same datadir.`,
+      `Look at its error log${o.errorLog ? ` (${o.errorLog})` : ''}; if it is hung, stop it (kill ${holder}), then run \`quiesce recover\`.`,
+    );
+  }
+  const logFrom = o.errorLog ? await stat(o.errorLog).then((st) => st.size, () => 0) : 0;
   const command = startCommand(o.spec);
   const started = command.mode === 'runs-to-end' ? (await runControlCommand(command, o.timeoutMs), null) : await spawnDetached(command);
   const deadline = Date.now() + o.timeoutMs;
@@ -67,27 +79,52 @@ export async function startServer(o: StartOptions): Promise<void> {
     if (await canConnect(o.connection, 1000)) return;
     const code = started?.exitCode();
     if (code !== undefined && (command.mode === 'daemon' || code !== 0)) {
-      throw await startFailure(o, command.mode === 'daemon' ? 'exited while starting' : `start command exited with ${code}`);
+      throw await startFailure(o, logFrom, command.mode === 'daemon' ? 'exited while starting' : `start command exited with ${code}`);
     }
     await sleep(50);
   }
-  throw await startFailure(o, `did not accept connections within ${Math.round(o.timeoutMs / 1000)} s`);
+  const hung = (await datadirHolder(o)) ?? (started && started.exitCode() === undefined ? started.pid : null);
+  throw await startFailure(o, logFrom, `did not accept connections within ${Math.round(o.timeoutMs / 1000)} s${hung ? ` (its process, pid ${hung}, is still there: hung or slow to start)` : ''}`);
 }
 
-async function startFailure(o: StartOptions, what: string): Promise<QuiesceError> {
-  const tail = o.errorLog ? (await readFile(o.errorLog, 'utf8').catch(() => '')).trimEnd().split('\n').slice(-6).join('\n') : '';
+/** A live process on the server's datadir (or behind its pid file), if any. */
+async function datadirHolder(o: Pick<StartOptions, 'datadir' | 'pidFile'>): Promise<number | null> {
+  if (o.datadir) return serverUsingDatadir(o.datadir, o.pidFile ? [o.pidFile] : []);
+  const pid = o.pidFile ? await readPidFile(o.pidFile) : null;
+  return pid && isProcessAlive(pid) ? pid : null;
+}
+
+/** The error, with what the server wrote to its log during this start (not what an earlier run wrote). */
+async function startFailure(o: StartOptions, logFrom: number, what: string): Promise<QuiesceError> {
+  const tail = o.errorLog ? (await readLogSince(o.errorLog, logFrom)).trimEnd().split('\n').filter(Boolean).slice(-6).join('\n') : '';
   return new QuiesceError(
     'start-failed',
-    `The server ${what}.${o.errorLog ? ` Its error log is ${o.errorLog}${tail ? `; it ends:\n${tail}` : ''}` : ''}`,
-    'Fix what the log names and start it yourself; `quiesce recover` starts it the way it was run.',
+    `The server ${what}.${o.errorLog ? ` Its error log is ${o.errorLog}${tail ? `; during this start it wrote:\n${tail}\n` : ' (nothing written during this start).'}` : ''}`,
+    'Fix what the log names, then run `quiesce recover`: it starts the server the way it was run.',
   );
 }
 
+async function readLogSince(file: string, offset: number): Promise<string> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      const from = size < offset ? 0 : Math.max(offset, size - 64 * 1024);
+      const buffer = Buffer.alloc(size - from);
+      await handle.read(buffer, 0, buffer.length, from);
+      return buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
+  }
+}
+
 /** Where a server is, after something went wrong: up, on its way down, or down. */
-export async function serverState(connection: ConnectionOptions, pidFile: string | null): Promise<'up' | 'stopping' | 'down'> {
+export async function serverState(connection: ConnectionOptions, where: Pick<StartOptions, 'datadir' | 'pidFile'>): Promise<'up' | 'stopping' | 'down'> {
   if (await canConnect(connection, 2000)) return 'up';
-  const pid = pidFile ? await readPidFile(pidFile) : null;
-  return pid && isProcessAlive(pid) ? 'stopping' : 'down';
+  return (await datadirHolder(where)) ? 'stopping' : 'down';
 }
 
 /**
@@ -95,19 +132,19 @@ export async function serverState(connection: ConnectionOptions, pidFile: string
  * is down. Used after every failure and by `recover`.
  */
 export async function ensureServerRunning(o: StartOptions & { stopTimeoutMs: number }): Promise<'was-up' | 'started'> {
-  let state = await serverState(o.connection, o.pidFile);
+  let state = await serverState(o.connection, o);
   if (state === 'up') return 'was-up';
   if (state === 'stopping') {
-    const pid = o.pidFile ? await readPidFile(o.pidFile) : null;
+    const pid = await datadirHolder(o);
     const deadline = Date.now() + o.stopTimeoutMs;
     while (pid && isProcessAlive(pid) && Date.now() < deadline) {
       if (await canConnect(o.connection, 1000)) return 'was-up';
       await sleep(100);
     }
-    state = await serverState(o.connection, o.pidFile);
+    state = await serverState(o.connection, o);
     if (state === 'up') return 'was-up';
     if (state === 'stopping') {
-      throw new QuiesceError('stop-timeout', 'The server is neither accepting connections nor stopping.', 'Look at its error log; when it has exited, run `quiesce recover`.');
+      throw new QuiesceError('server-hung', `The server process (pid ${pid}) neither accepts connections nor exits.`, `Look at its error log${o.errorLog ? ` (${o.errorLog})` : ''}; if it is hung (or stopped with SIGSTOP), end it (kill ${pid}), then run \`quiesce recover\`.`);
     }
   }
   await startServer(o);

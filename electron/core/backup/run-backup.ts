@@ -1,0 +1,109 @@
+import type { BackupMethod } from '../../shared/manifest.js';
+import type { ChannelOutcome } from '../../shared/replication-outcome.js';
+import type { ArchiveResult } from '../archive/write-archive.js';
+import { assertFormatAvailable, type ArchiveFormat } from '../archive/compression.js';
+import { QuiesceError } from '../errors.js';
+import { defaultStateDir } from '../jobs/journal.js';
+import { recoverAbandonedJobs } from '../jobs/recover.js';
+import { lockServer } from '../jobs/server-lock.js';
+import { describeTarget, openSession, queryRows, type ConnectionOptions } from '../mysql/connection.js';
+import type { EventSink } from '../progress/progress-meter.js';
+import type { ControlOverride } from '../server/choose-control.js';
+import { runColdBackup, type Timeouts } from './cold-backup.js';
+import { runDumpBackup } from './dump-backup.js';
+import { runReadOnlyBackup } from './readonly-backup.js';
+
+/** Everything a backup of any method needs; the CLI, the worker and the app build one of these. */
+export interface BackupRequest {
+  method: BackupMethod;
+  connection: ConnectionOptions;
+  destination: string;
+  format: ArchiveFormat;
+  /** cold: how the server is run, when not detected */
+  control?: ControlOverride;
+  /** cold: 'never' archives straight from the stopped server */
+  staging?: 'auto' | 'never';
+  timeouts?: Partial<Timeouts>;
+  /** readonly: how long to wait for FLUSH TABLES WITH READ LOCK */
+  lockWaitSeconds?: number;
+  stateDir?: string;
+}
+
+export interface BackupHooks {
+  onEvent?: EventSink;
+  /** cancel: the engine brings back what it changed, removes partial files, then throws `cancelled` */
+  signal?: AbortSignal;
+}
+
+/** One outcome for every method. */
+export interface BackupOutcome {
+  method: BackupMethod;
+  archive: ArchiveResult;
+  /** cold: the replica was down; 0 for the others */
+  downtimeMs: number;
+  /** cold: down; dump: the SQL thread stood still; readonly: writes were refused */
+  heldMs: number;
+  durationMs: number;
+  staged: boolean;
+  /** each channel as the backup left it, beside how it found it (empty for a source) */
+  replication: ChannelOutcome[];
+}
+
+const CANCELLED: Record<BackupMethod, string> = {
+  cold: 'The backup was cancelled: the replica is running, its replication threads are as the backup found them, and no partial files remain.',
+  dump: 'The dump was cancelled: the replica\'s SQL thread is as the backup found it, and no partial files remain.',
+  readonly: 'The backup was cancelled: read_only and the global read lock are as the backup found them, and no partial files remain.',
+};
+
+/**
+ * The one backup pipeline (docs/backup-sequence.md): repair what an earlier, killed run left;
+ * take the server's lock (one backup of a server at a time, whoever runs it); run the method,
+ * which checks privileges and the destination before it changes anything and always brings
+ * back what it changed; one outcome.
+ */
+export async function runBackup(request: BackupRequest, hooks: BackupHooks = {}): Promise<BackupOutcome> {
+  const emit: EventSink = hooks.onEvent ?? (() => undefined);
+  assertFormatAvailable(request.format);
+  const stateDir = request.stateDir ?? defaultStateDir();
+  for (const outcome of await recoverAbandonedJobs(stateDir, request.connection.password)) {
+    emit({ type: 'warning', message: `An interrupted backup was found and repaired first. ${outcome.message}` });
+  }
+  hooks.signal?.throwIfAborted();
+  const lock = await lockServer(await serverIdentity(request.connection), describeTarget(request.connection));
+  const started = Date.now();
+  try {
+    const common = { connection: request.connection, destination: request.destination, format: request.format, stateDir, onEvent: emit, signal: hooks.signal };
+    switch (request.method) {
+      case 'cold': {
+        const r = await runColdBackup({ ...common, control: request.control, staging: request.staging, timeouts: request.timeouts });
+        return { method: 'cold', archive: r.archive, downtimeMs: r.downtimeMs, heldMs: r.downtimeMs, durationMs: r.durationMs, staged: r.staged, replication: r.replicationAfter };
+      }
+      case 'dump': {
+        const r = await runDumpBackup(common);
+        return { method: 'dump', archive: r.archive, downtimeMs: 0, heldMs: r.sqlStoppedMs, durationMs: Date.now() - started, staged: true, replication: r.replication };
+      }
+      case 'readonly': {
+        const r = await runReadOnlyBackup({ ...common, lockWaitSeconds: request.lockWaitSeconds });
+        return { method: 'readonly', archive: r.archive, downtimeMs: 0, heldMs: r.readOnlyMs, durationMs: Date.now() - started, staged: true, replication: [] };
+      }
+    }
+  } catch (error) {
+    // only a clean cancel is called one: a bring-back that failed says so itself
+    const cleanCancel = hooks.signal?.aborted && (!(error instanceof QuiesceError) || error.code === 'cancelled');
+    if (cleanCancel) throw new QuiesceError('cancelled', CANCELLED[request.method], undefined, { cause: error });
+    throw error;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** What names a server instance wherever it is reached from: its host name, datadir and port. */
+async function serverIdentity(connection: ConnectionOptions): Promise<{ hostname: string; datadir: string; port: string }> {
+  const session = await openSession(connection);
+  try {
+    const [row] = await queryRows(session, 'SELECT @@hostname AS hostname, @@datadir AS datadir, @@port AS port');
+    return { hostname: String(row?.hostname ?? ''), datadir: String(row?.datadir ?? ''), port: String(row?.port ?? '') };
+  } finally {
+    await session.end();
+  }
+}
