@@ -73,6 +73,11 @@ async function main(argv: string[]): Promise<number> {
       reporter.error(error.hint ? `${error.message} ${error.hint}` : error.message, error.code);
       return 1;
     }
+    if (error instanceof Error && 'sqlMessage' in error && typeof error.sqlMessage === 'string') {
+      // a statement the server refused (often a privilege the account lacks): its own words
+      reporter.error(`The server refused a statement: ${error.sqlMessage}. Grant what it names, or use an account that has it.`, 'server-refused');
+      return 1;
+    }
     // no stack trace for a user: one line, and where the details are
     const where = await logUnexpected(name, error);
     reporter.error(`unexpected failure: ${error instanceof Error ? error.message : String(error)}${where ? ` (details: ${where})` : ''}. Please report it.`, 'internal');
@@ -80,4 +85,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const status = await main(process.argv.slice(2));
+// Exit once the output is written: a connection to a frozen server (destroyed, but not yet
+// closed by the kernel) must not keep a finished command alive.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
+process.exit(status);

@@ -9,7 +9,8 @@ import { assertFormatAvailable, type ArchiveFormat } from '../archive/compressio
 import { QuiesceError, describeError } from '../errors.js';
 import { Journal, defaultStateDir, type JobRecord } from '../jobs/journal.js';
 import { openSession, type ConnectionOptions, type Session } from '../mysql/connection.js';
-import { checkPrivileges } from '../mysql/privileges.js';
+import { SHUTDOWN_NEED, checkPrivileges, privilegesNeeded } from '../mysql/privileges.js';
+import { readFlavor } from '../mysql/flavor-of.js';
 import { readReplicaStatus } from '../mysql/replica-status.js';
 import type { ChannelOutcome } from '../../shared/replication-outcome.js';
 import {
@@ -291,13 +292,16 @@ async function stillAsInspected(session: Session, report: InspectReport, pid: nu
  * destination, a running job on the same replica, and the journal. Nothing is changed.
  */
 async function preflight(session: Session, o: ColdBackupOptions, format: ArchiveFormat, startedAt: Date, emit: EventSink) {
+  const flavor = await readFlavor(session);
+  const replicationPrivileges = await checkPrivileges(session, flavor, privilegesNeeded(flavor, 'cold'));
+  if (replicationPrivileges) emit({ type: 'warning', message: replicationPrivileges });
   const report = await inspectReplica(session, o.connection, o.control);
   throwIfBlocked(report, 'cold');
   if (report.elevation) {
     throw new QuiesceError('needs-elevation', `This user cannot do this backup: ${report.elevation.replace(/\.$/, '')}.`, 'Run it as root (sudo) or as the server\'s user; the desktop app asks for administrator rights itself.');
   }
-  const privileges = await checkPrivileges(session, report.flavor, 'cold', { shutdownBySql: stopCommand(report.control!) === null });
-  if (privileges) emit({ type: 'warning', message: privileges });
+  const shutdownPrivilege = stopCommand(report.control!) === null ? await checkPrivileges(session, flavor, [SHUTDOWN_NEED]) : null;
+  if (shutdownPrivilege) emit({ type: 'warning', message: shutdownPrivilege });
   for (const p of report.problems) emit({ type: 'warning', message: p.message });
   const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
   const staged = destination.canStage && o.staging !== 'never';

@@ -8,7 +8,7 @@ import { Journal, defaultStateDir } from '../jobs/journal.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor, replicationThreadSql } from '../mysql/flavor.js';
 import { readReplicaStatus } from '../mysql/replica-status.js';
-import { checkPrivileges } from '../mysql/privileges.js';
+import { checkPrivileges, privilegesNeeded } from '../mysql/privileges.js';
 import { outcomesOf, recordCoordinates, restoreThreadsAsFound, threadsOf, waitReplicationAsFound } from '../mysql/replication-control.js';
 import type { ChannelOutcome } from '../../shared/replication-outcome.js';
 import type { EventSink } from '../progress/progress-meter.js';
@@ -39,12 +39,12 @@ export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: Ar
   try {
     const vars = await readGlobalVariables(session);
     const flavor = parseFlavor(vars.get('version') ?? '', vars.get('version_comment') ?? '');
+    const privileges = await checkPrivileges(session, flavor, privilegesNeeded(flavor, 'dump'));
+    if (privileges) emit({ type: 'warning', message: privileges });
     const channels = await readReplicaStatus(session, flavor);
     if (channels.length === 0) {
       throw new QuiesceError('preflight', 'This server is not a replica: the dump method stops a replica\'s SQL thread. Nothing was changed.', 'Use --method readonly for a source.');
     }
-    const privileges = await checkPrivileges(session, flavor, 'dump', { shutdownBySql: false });
-    if (privileges) emit({ type: 'warning', message: privileges });
     const destination = await checkDestination(o.destination, [], 0);
     const before = threadsOf(channels);
     const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {

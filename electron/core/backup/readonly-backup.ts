@@ -9,7 +9,7 @@ import { Journal, defaultStateDir } from '../jobs/journal.js';
 import { openSession, queryRows, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor } from '../mysql/flavor.js';
 import { readReplicaStatus } from '../mysql/replica-status.js';
-import { checkPrivileges } from '../mysql/privileges.js';
+import { checkPrivileges, privilegesNeeded } from '../mysql/privileges.js';
 import { recordCoordinates } from '../mysql/replication-control.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { archiveFileName } from './archive-name.js';
@@ -43,9 +43,9 @@ export async function runReadOnlyBackup(o: ReadOnlyBackupOptions): Promise<{ arc
     const vars = await readGlobalVariables(lock);
     const flavor = parseFlavor(vars.get('version') ?? '', vars.get('version_comment') ?? '');
     const readOnlyBefore = vars.get('read_only') === 'ON' || vars.get('read_only') === '1';
-    const channels = await readReplicaStatus(lock, flavor);
-    const privileges = await checkPrivileges(lock, flavor, 'readonly', { shutdownBySql: false });
+    const privileges = await checkPrivileges(lock, flavor, privilegesNeeded(flavor, 'readonly'));
     if (privileges) emit({ type: 'warning', message: privileges });
+    const channels = await readReplicaStatus(lock, flavor);
     const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {
       connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
       control: null,

@@ -4,7 +4,7 @@ import { queryRows, type Session } from './connection.js';
 import { atLeast, type ServerFlavor } from './flavor.js';
 
 /** One thing a backup does, and the global privileges any one of which allows it. */
-interface Need {
+export interface Need {
   what: string;
   anyOf: string[];
 }
@@ -25,12 +25,14 @@ function setReadOnly(f: ServerFlavor): string[] {
 
 const DUMP_NEEDS: Need[] = ['SELECT', 'SHOW VIEW', 'TRIGGER', 'EVENT'].map((p) => ({ what: 'read every table, view, trigger and event for the dump', anyOf: [p] }));
 
-/** What each method does to the server, as privileges (a server stopped by its service manager needs no SHUTDOWN). */
-export function privilegesNeeded(f: ServerFlavor, method: BackupMethod, o: { shutdownBySql: boolean }): Need[] {
+export const SHUTDOWN_NEED: Need = { what: 'shut the server down', anyOf: ['SHUTDOWN'] };
+
+/** What each method does to the server, as privileges (the cold method's SHUTDOWN is checked once it is known how the server is stopped). */
+export function privilegesNeeded(f: ServerFlavor, method: BackupMethod): Need[] {
   const replication: Need = { what: 'stop and start replication', anyOf: replicationAdmin(f) };
   switch (method) {
     case 'cold':
-      return o.shutdownBySql ? [replication, { what: 'shut the server down', anyOf: ['SHUTDOWN'] }] : [replication];
+      return [replication];
     case 'dump':
       return [replication, ...DUMP_NEEDS];
     case 'readonly':
@@ -52,7 +54,7 @@ export function parseGrants(lines: string[]): GrantsOnServer {
   for (const line of lines) {
     const onAll = /^GRANT (.+?) ON \*\.\* TO /i.exec(line);
     if (onAll) for (const p of onAll[1]!.split(',')) global.add(norm(p));
-    else if (/^GRANT [`'"][^`'"]+[`'"](?:\s*,\s*[`'"][^`'"]+[`'"])* TO /i.test(line)) hasRoles = true;
+    else if (/^GRANT /i.test(line) && !/ ON /i.test(line) && !/^GRANT PROXY /i.test(line)) hasRoles = true; // `GRANT role TO …`
   }
   return { global, hasRoles };
 }
@@ -68,10 +70,10 @@ export function missingNeeds(grants: GrantsOnServer, needs: Need[]): Need[] {
  * what it could not do and the GRANT that fixes it. With roles, whose privileges SHOW GRANTS
  * does not show, a gap is a warning only.
  */
-export async function checkPrivileges(session: Session, f: ServerFlavor, method: BackupMethod, o: { shutdownBySql: boolean }): Promise<string | null> {
+export async function checkPrivileges(session: Session, f: ServerFlavor, needs: Need[]): Promise<string | null> {
   const rows = await queryRows(session, 'SHOW GRANTS');
   const grants = parseGrants(rows.map((r) => String(Object.values(r)[0] ?? '')));
-  const missing = missingNeeds(grants, privilegesNeeded(f, method, o));
+  const missing = missingNeeds(grants, needs);
   if (missing.length === 0) return null;
   const [account] = await queryRows(session, 'SELECT CURRENT_USER() AS account');
   const who = String(account?.account ?? 'USER@HOST');
