@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -36,7 +36,7 @@ describe('which archive entries may be written', () => {
 });
 
 /** A gzip tar whose manifest vouches for its files: only the entry names are hostile. */
-function hostileArchive(dir: string, entries: (TarEntryHeader & { data?: Buffer })[]): string {
+function hostileArchive(dir: string, entries: (TarEntryHeader & { data?: Buffer })[], component: Manifest['components'][number]['kind'] = 'datadir'): string {
   const parts: Buffer[] = [];
   const files: Manifest['files'] = [];
   for (const e of entries) {
@@ -50,7 +50,7 @@ function hostileArchive(dir: string, entries: (TarEntryHeader & { data?: Buffer 
     startedAt: '', serverDownAt: '', serverUpAt: null, finishedAt: '',
     replication: { channels: [], sourceLogFile: null, sourceLogPos: null, gtidExecuted: null, gtidSlavePos: null, gtidBinlogPos: null },
     settings: { innodbPageSize: null, innodbDataFilePath: null, innodbUndoTablespaces: null, lowerCaseTableNames: null, relayLogBasename: null, relayLogIndex: null, relayLogInfoFile: null, masterInfoFile: null, pidFile: null, metadataInTables: false },
-    components: [{ name: 'datadir', kind: 'datadir', originalPath: path.join(dir, 'original') }],
+    components: [{ name: component, kind: component, originalPath: path.join(dir, 'original') }],
     directories: [], symlinks: [], files, totalBytes: 0,
   };
   const m = Buffer.from(JSON.stringify(manifest));
@@ -83,4 +83,43 @@ describe('restoring a hostile archive', () => {
       expect(existsSync('/tmp/quiesce-absolute-escape.txt')).toBe(false);
     });
   }
+});
+
+describe('links resolved on disk, never as text; nothing restore did not create is deleted', () => {
+  const link = (name: string, linkTarget: string): TarEntryHeader => ({ name, type: 'symlink', size: 0, mode: 0o777, mtimeMs: 0, linkTarget });
+  const file = (name: string, text: string) => ({ name, type: 'file' as const, size: 0, mode: 0o644, mtimeMs: 0, data: Buffer.from(text) });
+
+  it('a chain of harmless-looking links (l1 -> ., l2 -> l1/.., l3 -> l2/..) cannot carry a file outside the target', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-chain-'));
+    writeFileSync(path.join(dir, 'escaped.txt'), 'the DBA\'s own file');
+    const archive = hostileArchive(dir, [link('datadir/l1', '.'), link('datadir/l2', 'l1/..'), link('datadir/l3', 'l2/..'), file('datadir/l3/escaped.txt', 'pwned')]);
+    const target = path.join(dir, 'target');
+    const error = await restoreArchive({ archive, remap: { datadir: target } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QuiesceError);
+    expect(readFileSync(path.join(dir, 'escaped.txt'), 'utf8')).toBe('the DBA\'s own file');
+    expect(readdirSync(dir).sort()).toEqual(['escaped.txt', 'hostile.tar.gz']); // the target rolled back, nothing else
+  });
+
+  it('a symlink named like its component is refused before anything is written; what stood there stays', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-selflink-'));
+    const target = path.join(dir, 'etc');
+    mkdirSync(target);
+    writeFileSync(path.join(target, 'keep.cnf'), 'mine');
+    const archive = hostileArchive(dir, [file('config/my.cnf', 'x'), link('config', 'config')], 'config');
+    const error = await restoreArchive({ archive, remap: { config: target } }).catch((e: unknown) => e);
+    expect((error as QuiesceError).code).toBe('hostile-entry');
+    expect(readFileSync(path.join(target, 'keep.cnf'), 'utf8')).toBe('mine');
+  });
+
+  it('a symlink over a file that is already there fails without deleting that file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-overlink-'));
+    const target = path.join(dir, 'etc');
+    mkdirSync(target);
+    writeFileSync(path.join(target, 'other.cnf'), 'mine');
+    const archive = hostileArchive(dir, [file('config/my.cnf', 'x'), link('config/other.cnf', 'my.cnf')], 'config');
+    const error = await restoreArchive({ archive, remap: { config: target } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(readFileSync(path.join(target, 'other.cnf'), 'utf8')).toBe('mine');
+    expect(existsSync(path.join(target, 'my.cnf'))).toBe(false); // what restore wrote was taken back
+  });
 });

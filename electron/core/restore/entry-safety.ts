@@ -17,6 +17,7 @@ export function unsafeEntry(entry: EntryShape, components: ReadonlySet<string>):
   if (parts.some((p) => p === '..' || p === '.' || p === '')) return "a path with '..' or empty parts";
   if (!components.has(parts[0]!)) return `a folder (${parts[0]}) that is not a component of this archive`;
   if (entry.type === 'other') return 'not a file, folder or symlink (device, FIFO or hard link)';
+  if (parts.length === 1 && entry.type !== 'directory') return 'a component that is not a folder';
   if (entry.type === 'symlink') {
     if (entry.linkTarget === '' || path.posix.isAbsolute(entry.linkTarget) || /^[A-Za-z]:/.test(entry.linkTarget)) return 'a symlink to an absolute path';
     const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(name), entry.linkTarget));

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { chown, lchown, mkdir, readdir, rename, rm, stat, statfs, symlink } from 'node:fs/promises';
+import { chown, lchown, lstat, mkdir, readdir, rename, rm, stat, statfs, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ArchivedComponent, Manifest } from '../../shared/manifest.js';
@@ -162,6 +162,8 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     made.add(dir);
     if (owner) await chown(dir, owner.uid, owner.gid).catch(() => undefined);
   };
+  /** symlinks are made last, once every file is written: no write can go through a link from the archive */
+  const links: { target: string; linkTarget: string; component: RestoredComponent }[] = [];
   try {
     // every component folder exists afterwards, even an empty one (the server needs its slave_load_tmpdir)
     for (const c of components) if (!(withoutRelayLogs && c.kind === 'relaylog')) await makeDir(c.target);
@@ -173,18 +175,18 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
       const rel = restParts.join('/');
       if (!component || skipEntry(component, rel)) continue;
       const target = rel === '' ? component.target : path.join(component.target, ...restParts);
+      await assertRealParents(component.target, target);
       if (entry.type === 'directory') {
         await makeDir(target, entry.mode & 0o7777 || 0o750);
         continue;
       }
-      await makeDir(path.dirname(target));
-      written.push(target);
       if (entry.type === 'symlink') {
-        await symlink(entry.linkTarget, target);
-        if (owner) await lchown(target, owner.uid, owner.gid).catch(() => undefined);
+        links.push({ target, linkTarget: entry.linkTarget, component });
         continue;
       }
+      await makeDir(path.dirname(target));
       const out = createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o7777 || 0o640 });
+      written.push(target); // 'wx' has created it (or failed before anything else is pushed)
       // 'wx': an entry named twice, or a file that appeared meanwhile, fails instead of being overwritten
       await pipeline(entry.chunks, async function* (chunks: AsyncIterable<Buffer>) {
         for await (const chunk of chunks) {
@@ -196,6 +198,17 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
       if (owner) await chown(target, owner.uid, owner.gid);
       filesWritten++;
       meter.fileDone();
+    }
+    for (const link of links) {
+      await assertRealParents(link.component.target, link.target);
+      await makeDir(path.dirname(link.target));
+      await symlink(link.linkTarget, link.target).catch((error: unknown) => {
+        // on anything already there (a file, or a folder this archive also wrote): nothing is replaced
+        if (errnoCode(error) !== 'EEXIST') throw error;
+        throw new QuiesceError('hostile-entry', `The archive puts a link at ${link.target}, where something already is; nothing was replaced and the restore was rolled back.`, 'A Quiesce archive never does this: it was tampered with, or is not ours. Do not restore it.');
+      });
+      written.push(link.target);
+      if (owner) await lchown(link.target, owner.uid, owner.gid).catch(() => undefined);
     }
   } catch (error) {
     await rollBack(components, movedAside, written);
@@ -228,6 +241,22 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     notes.push(`Set server_id = ${o.newReplica.serverId} in this server's option file before starting it: it must differ from the source's and every other replica's.`);
   }
   return { manifest, components, movedAside, withoutRelayLogs, filesWritten, bytesWritten, owner, notes };
+}
+
+/**
+ * Every folder between a component's target and an entry must be a real folder on disk, not
+ * a link (whoever made it): checked on disk, never as text, before each write.
+ */
+async function assertRealParents(root: string, target: string): Promise<void> {
+  const rel = path.relative(root, path.dirname(target));
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new QuiesceError('hostile-entry', `The archive entry for ${target} lies outside ${root}; the restore was rolled back.`, 'This archive was not written by Quiesce, or was tampered with. Do not restore it.');
+  let dir = root;
+  for (const part of rel === '' ? [] : rel.split(path.sep)) {
+    dir = path.join(dir, part);
+    const st = await lstat(dir).catch(() => null);
+    if (!st) return; // the rest does not exist yet: mkdir makes real folders
+    if (!st.isDirectory()) throw new QuiesceError('hostile-entry', `${dir} is ${st.isSymbolicLink() ? 'a link' : 'not a folder'}, and the archive writes below it; the restore was rolled back.`, 'Nothing is written through a link. Remove it, or restore elsewhere.');
+  }
 }
 
 /** Every target filesystem must hold what goes there, before anything is moved or written. */
