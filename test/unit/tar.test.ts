@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { writeArchive } from '../../electron/core/archive/write-archive.js';
 import { openArchive, readTar } from '../../electron/core/archive/read-archive.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
+import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../../electron/core/archive/tar-header.js';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { MANIFEST_FORMAT, type Manifest } from '../../electron/shared/manifest.js';
 import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
 import type { ArchiveFormat } from '../../electron/core/archive/compression.js';
@@ -106,19 +108,44 @@ describe('archive writer and reader', () => {
     execFileSync('tar', ['-xzf', archive, '-C', out]);
     await writeFile(path.join(out, 'datadir', 'café', 'ç.frm'), 'unicodE name');
     const flipped = path.join(dir, 'flipped.tar.gz');
-    execFileSync('tar', ['-czf', flipped, '-C', out, 'datadir', 'MANIFEST.json']);
+    execFileSync('tar', ['-b', '1', '-czf', flipped, '-C', out, 'datadir', 'MANIFEST.json']); // -b 1: no record padding after the end marker
     const bad = await verifyArchive(flipped);
     expect(bad.ok).toBe(false);
     expect(bad.problems, JSON.stringify(bad.problems)).toEqual([{ path: 'datadir/café/ç.frm', problem: 'checksum' }]);
 
     const missing = path.join(dir, 'missing.tar.gz');
-    execFileSync('tar', ['-czf', missing, '-C', out, '--exclude', 'empty', 'datadir', 'MANIFEST.json']);
+    execFileSync('tar', ['-b', '1', '-czf', missing, '-C', out, '--exclude', 'empty', 'datadir', 'MANIFEST.json']);
     expect((await verifyArchive(missing)).problems).toContainEqual({ path: 'datadir/empty', problem: 'missing' });
 
     const whole = await readFile(archive);
     const truncated = path.join(dir, 'truncated.tar.gz');
     await writeFile(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
     await expect(verifyArchive(truncated)).rejects.toThrow(/damaged|truncated|cannot be read/);
+  });
+
+  it('verify refuses anything after the end-of-archive marker, which `tar -x` might extract', async () => {
+    const { dir, archive } = await build('tar.zst');
+    const whole = await readFile(archive);
+    const extraEntry = Buffer.concat([encodeHeader({ name: 'datadir/smuggled.sh', type: 'file', size: 4, mode: 0o755, mtimeMs: 0 }), Buffer.from('evil'), Buffer.alloc(paddingFor(4)), END_OF_ARCHIVE]);
+    const skippable = Buffer.alloc(12);
+    skippable.writeUInt32LE(0x184d2a50, 0);
+    skippable.writeUInt32LE(4, 4);
+    const appended: [string, Buffer][] = [
+      ['one NUL byte', zstdCompressSync(Buffer.alloc(1))],
+      ['a frame of zeros', zstdCompressSync(Buffer.alloc(4096))],
+      ['a skippable frame', skippable],
+      ['a frame holding one more tar entry', zstdCompressSync(extraEntry)],
+    ];
+    for (const [what, tail] of appended) {
+      const tampered = path.join(dir, `tampered-${what.replace(/\W+/g, '-')}.tar.zst`);
+      await writeFile(tampered, Buffer.concat([whole, tail]));
+      await expect(verifyArchive(tampered), what).rejects.toThrow(/after its end-of-archive marker|skippable/);
+    }
+    const gz = await build('tar.gz');
+    const gzTampered = path.join(gz.dir, 'tampered.tar.gz');
+    await writeFile(gzTampered, Buffer.concat([await readFile(gz.archive), gzipSync(extraEntry)]));
+    await expect(verifyArchive(gzTampered)).rejects.toThrow(/after its end-of-archive marker/);
+    expect((await verifyArchive(archive)).ok).toBe(true); // the untouched one still verifies
   });
 
   it('the archive is owner-only and no .partial remains', async () => {

@@ -135,6 +135,7 @@ export class ZstdFrameDecompressor extends Transform {
         break;
       }
       if (f.kind === 'invalid') throw new Error(`damaged compressed data (${f.reason})`);
+      if (f.kind === 'skippable') throw new Error('a skippable zstd frame, which Quiesce never writes (appended data?)');
       const frame = this.pending.subarray(offset, offset + f.length);
       offset += f.length;
       if (f.kind === 'frame' && f.contentSize !== 0) this.push(await this.decompress(frame, { chunkSize: Math.min(Math.max(f.contentSize ?? 0, 64 * 1024), 64 << 20) }));

@@ -67,9 +67,27 @@ class ByteReader {
     }
   }
 
+  /** true when the stream has no byte left */
+  async atEnd(): Promise<boolean> {
+    return !(await this.fill(1));
+  }
+
   /** skips what the consumer of an entry left unread */
   async skipBody(): Promise<void> {
     for await (const _ of this.body()) void _;
+  }
+}
+
+/**
+ * A Quiesce archive ends with exactly two zero blocks: anything after them — one NUL byte, a
+ * block of zeros, another entry that `tar -x` would extract — is not what was written, and
+ * a verified archive is exactly what was written.
+ */
+async function expectExactEnd(reader: ByteReader): Promise<void> {
+  const second = await reader.exactly(BLOCK);
+  if (!second) throw new QuiesceError('archive-truncated', 'The archive ends inside its end-of-archive marker (truncated).');
+  if (second.some((b) => b !== 0) || !(await reader.atEnd())) {
+    throw new QuiesceError('archive-damaged', 'The archive has data after its end-of-archive marker: it is not exactly what Quiesce wrote (appended to, or tampered with).', 'Do not trust it: restore another backup.');
   }
 }
 
@@ -87,7 +105,7 @@ export async function* readTar(stream: AsyncIterable<Buffer>): AsyncGenerator<Ta
     } catch (error) {
       throw new QuiesceError('archive-damaged', `The archive is damaged: ${(error as Error).message}.`, undefined, { cause: error });
     }
-    if (!header) return;
+    if (!header) return await expectExactEnd(reader);
     // metadata for the next entry: PAX (x, g) and GNU long name/link (L, K)
     if ('xgLK'.includes(header.typeflag)) {
       const data = await reader.exactly(header.size + paddingFor(header.size));
