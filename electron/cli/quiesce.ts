@@ -85,8 +85,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const status = await main(process.argv.slice(2));
-// Exit once the output is written: a connection to a frozen server (destroyed, but not yet
-// closed by the kernel) must not keep a finished command alive.
-await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
-process.exit(status);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -88,6 +88,14 @@ describe('restoring a hostile archive', () => {
 describe('links resolved on disk, never as text; nothing restore did not create is deleted', () => {
   const link = (name: string, linkTarget: string): TarEntryHeader => ({ name, type: 'symlink', size: 0, mode: 0o777, mtimeMs: 0, linkTarget });
   const file = (name: string, text: string) => ({ name, type: 'file' as const, size: 0, mode: 0o644, mtimeMs: 0, data: Buffer.from(text) });
+  /** a config folder to restore into, already holding the DBA's own file `name` ("mine") */
+  const configTargetHolding = (name: string) => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-config-'));
+    const target = path.join(dir, 'etc');
+    mkdirSync(target);
+    writeFileSync(path.join(target, name), 'mine');
+    return { dir, target };
+  };
 
   it('a chain of harmless-looking links (l1 -> ., l2 -> l1/.., l3 -> l2/..) cannot carry a file outside the target', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-chain-'));
@@ -101,10 +109,7 @@ describe('links resolved on disk, never as text; nothing restore did not create 
   });
 
   it('a symlink named like its component is refused before anything is written; what stood there stays', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-selflink-'));
-    const target = path.join(dir, 'etc');
-    mkdirSync(target);
-    writeFileSync(path.join(target, 'keep.cnf'), 'mine');
+    const { dir, target } = configTargetHolding('keep.cnf');
     const archive = hostileArchive(dir, [file('config/my.cnf', 'x'), link('config', 'config')], 'config');
     const error = await restoreArchive({ archive, remap: { config: target } }).catch((e: unknown) => e);
     expect((error as QuiesceError).code).toBe('hostile-entry');
@@ -112,14 +117,23 @@ describe('links resolved on disk, never as text; nothing restore did not create 
   });
 
   it('a symlink over a file that is already there fails without deleting that file', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-overlink-'));
-    const target = path.join(dir, 'etc');
-    mkdirSync(target);
-    writeFileSync(path.join(target, 'other.cnf'), 'mine');
+    const { dir, target } = configTargetHolding('other.cnf');
     const archive = hostileArchive(dir, [file('config/my.cnf', 'x'), link('config/other.cnf', 'my.cnf')], 'config');
     const error = await restoreArchive({ archive, remap: { config: target } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(readFileSync(path.join(target, 'other.cnf'), 'utf8')).toBe('mine');
     expect(existsSync(path.join(target, 'my.cnf'))).toBe(false); // what restore wrote was taken back
+  });
+
+  it('a link already standing in the target (conf.d -> elsewhere) is not written through', async () => {
+    const { dir, target } = configTargetHolding('my.cnf');
+    const elsewhere = path.join(dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, path.join(target, 'conf.d'));
+    const archive = hostileArchive(dir, [file('config/conf.d/evil.cnf', 'x')], 'config');
+    const error = await restoreArchive({ archive, remap: { config: target } }).catch((e: unknown) => e);
+    expect((error as QuiesceError).code).toBe('hostile-entry');
+    expect(readdirSync(elsewhere)).toEqual([]);
+    expect(readFileSync(path.join(target, 'my.cnf'), 'utf8')).toBe('mine');
   });
 });

@@ -48,7 +48,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
     'profiles:test': async ({ name, password }): Promise<ConnectionTest> => {
       try {
         const { connection } = await connectionFor(name, password);
-        const session = await openSession(connection, 5000);
+        const session = await openSession(connection, { connectTimeoutMs: 5000 });
         try {
           const vars = await readGlobalVariables(session);
           const flavor = parseFlavor(vars.get('version') ?? '', vars.get('version_comment') ?? '');

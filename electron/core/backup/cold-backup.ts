@@ -221,8 +221,9 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
     // the journal stays, handed over: `quiesce recover` (or any later start) finishes the job
     await journal.handOver().catch(() => undefined);
     if (!failure) throw bringBackError;
-    const first = describeError(failure).replace(/\s*Run `quiesce recover`\.?/g, '');
-    throw new QuiesceError('backup-failed', `${first} Then bringing the replica back failed too: ${bringBackError instanceof QuiesceError ? bringBackError.message : describeError(bringBackError)}`, 'When the cause is fixed, run `quiesce recover`: it starts the server the way it was run and puts replication back as found.', { cause: failure });
+    // both messages without their hints: the one hint says what to do now
+    const what = (e: unknown) => (e instanceof QuiesceError ? e.message : describeError(e));
+    throw new QuiesceError('backup-failed', `${what(failure)} Then bringing the replica back failed too: ${what(bringBackError)}`, 'When the cause is fixed, run `quiesce recover`: it starts the server the way it was run and puts replication back as found.', { cause: failure });
   }
   const downtimeMs = downAt ? upAt - downAt : 0;
   if (failure) {

@@ -6,7 +6,7 @@ import type { ArchiveResult } from '../archive/write-archive.js';
 import { assertFormatAvailable, type ArchiveFormat } from '../archive/compression.js';
 import { QuiesceError } from '../errors.js';
 import { Journal, defaultStateDir } from '../jobs/journal.js';
-import { openSession, queryRows, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
+import { DEFAULT_QUERY_LIMIT_MS, openSession, queryRows, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor } from '../mysql/flavor.js';
 import { readReplicaStatus } from '../mysql/replica-status.js';
 import { checkPrivileges, privilegesNeeded } from '../mysql/privileges.js';
@@ -38,7 +38,9 @@ export async function runReadOnlyBackup(o: ReadOnlyBackupOptions): Promise<{ arc
   assertFormatAvailable(format);
   const startedAt = new Date();
   const destination = await checkDestination(o.destination, [], 0);
-  const lock = await openSession(o.connection);
+  const lockWaitSeconds = Math.max(1, Math.round(o.lockWaitSeconds ?? 60));
+  // FLUSH TABLES WITH READ LOCK may wait up to --lock-wait: its own, clearer limit comes first
+  const lock = await openSession(o.connection, { queryTimeoutMs: Math.max(DEFAULT_QUERY_LIMIT_MS, (lockWaitSeconds + 10) * 1000) });
   try {
     const vars = await readGlobalVariables(lock);
     const flavor = parseFlavor(vars.get('version') ?? '', vars.get('version_comment') ?? '');
@@ -68,12 +70,11 @@ export async function runReadOnlyBackup(o: ReadOnlyBackupOptions): Promise<{ arc
     try {
       await journal.step('read-only');
       emit({ type: 'step', step: 'read-only', label: STEP_LABELS['read-only'] });
-      const wait = o.lockWaitSeconds ?? 60;
-      await lock.query(`SET SESSION lock_wait_timeout = ${Math.max(1, Math.round(wait))}`);
+      await lock.query(`SET SESSION lock_wait_timeout = ${lockWaitSeconds}`);
       try {
         await lock.query('FLUSH TABLES WITH READ LOCK');
       } catch (error) {
-        throw new QuiesceError('lock-timeout', `The global read lock was not granted within ${wait} s: long-running queries or open transactions hold tables.`, 'Look at SHOW PROCESSLIST, or allow longer with --lock-wait.', { cause: error });
+        throw new QuiesceError('lock-timeout', `The global read lock was not granted within ${lockWaitSeconds} s: long-running queries or open transactions hold tables.`, 'Look at SHOW PROCESSLIST, or allow longer with --lock-wait.', { cause: error });
       }
       await lock.query('SET GLOBAL read_only = ON');
       emit({ type: 'step', step: 'record-coordinates', label: STEP_LABELS['record-coordinates'] });

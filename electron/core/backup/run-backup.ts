@@ -9,7 +9,7 @@ import { lockServer } from '../jobs/server-lock.js';
 import { describeTarget, openSession, queryRows, type ConnectionOptions } from '../mysql/connection.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import type { ControlOverride } from '../server/choose-control.js';
-import { runColdBackup, type Timeouts } from './cold-backup.js';
+import { cancelled, runColdBackup, type Timeouts } from './cold-backup.js';
 import { runDumpBackup } from './dump-backup.js';
 import { runReadOnlyBackup } from './readonly-backup.js';
 
@@ -50,7 +50,7 @@ export interface BackupOutcome {
 }
 
 const CANCELLED: Record<BackupMethod, string> = {
-  cold: 'The backup was cancelled: the replica is running, its replication threads are as the backup found them, and no partial files remain.',
+  cold: cancelled().message,
   dump: 'The dump was cancelled: the replica\'s SQL thread is as the backup found it, and no partial files remain.',
   readonly: 'The backup was cancelled: read_only and the global read lock are as the backup found them, and no partial files remain.',
 };

@@ -36,8 +36,7 @@ export function describeTarget(c: ConnectionOptions): string {
   return c.socket ? `socket ${c.socket}` : `${c.host ?? '127.0.0.1'}:${c.port ?? 3306}`;
 }
 
-export async function openSession(c: ConnectionOptions, limits: SessionLimits | number = {}): Promise<Session> {
-  const { connectTimeoutMs = 10_000, queryTimeoutMs = DEFAULT_QUERY_LIMIT_MS } = typeof limits === 'number' ? { connectTimeoutMs: limits } : limits;
+export async function openSession(c: ConnectionOptions, { connectTimeoutMs = 10_000, queryTimeoutMs = DEFAULT_QUERY_LIMIT_MS }: SessionLimits = {}): Promise<Session> {
   let connection: mysql.Connection;
   try {
     connection = await mysql.createConnection({
@@ -55,6 +54,15 @@ export async function openSession(c: ConnectionOptions, limits: SessionLimits | 
   return boundedSession(connection, describeTarget(c), queryTimeoutMs);
 }
 
+/**
+ * mysql2's destroy() only half-closes the socket (it sends FIN and waits for the server's); a
+ * frozen server never answers, and the open socket keeps the process alive. Close it outright.
+ */
+function drop(connection: mysql.Connection): void {
+  connection.destroy();
+  (connection as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
+}
+
 function boundedSession(connection: mysql.Connection, target: string, limitMs: number): Session {
   let stuck = false;
   return {
@@ -64,7 +72,7 @@ function boundedSession(connection: mysql.Connection, target: string, limitMs: n
       } catch (error) {
         if (codeOf(error) !== 'PROTOCOL_SEQUENCE_TIMEOUT') throw error;
         stuck = true;
-        connection.destroy();
+        drop(connection);
         throw new QuiesceError(
           'server-not-answering',
           `The server at ${target} did not answer \`${sql.split(/\s+/).slice(0, 4).join(' ')}\` within ${Math.round(limitMs / 1000)} s: it is frozen, overloaded or waiting on a lock.`,
@@ -77,11 +85,11 @@ function boundedSession(connection: mysql.Connection, target: string, limitMs: n
       if (stuck) return;
       let timer: NodeJS.Timeout | undefined;
       const ended = connection.end().catch(() => undefined);
-      const late = new Promise<void>((resolve) => (timer = setTimeout(() => (connection.destroy(), resolve()), END_LIMIT_MS)));
+      const late = new Promise<void>((resolve) => (timer = setTimeout(() => (drop(connection), resolve()), END_LIMIT_MS)));
       await Promise.race([ended, late]);
       clearTimeout(timer);
     },
-    destroy: () => connection.destroy(),
+    destroy: () => drop(connection),
   };
 }
 

@@ -162,6 +162,8 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     made.add(dir);
     if (owner) await chown(dir, owner.uid, owner.gid).catch(() => undefined);
   };
+  /** folders already found to be real on disk (restore makes no link before the end) */
+  const realDirs = new Set<string>();
   /** symlinks are made last, once every file is written: no write can go through a link from the archive */
   const links: { target: string; linkTarget: string; component: RestoredComponent }[] = [];
   try {
@@ -175,7 +177,7 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
       const rel = restParts.join('/');
       if (!component || skipEntry(component, rel)) continue;
       const target = rel === '' ? component.target : path.join(component.target, ...restParts);
-      await assertRealParents(component.target, target);
+      await assertRealParents(component.target, target, realDirs);
       if (entry.type === 'directory') {
         await makeDir(target, entry.mode & 0o7777 || 0o750);
         continue;
@@ -186,7 +188,9 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
       }
       await makeDir(path.dirname(target));
       const out = createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o7777 || 0o640 });
-      written.push(target); // 'wx' has created it (or failed before anything else is pushed)
+      // recorded for the roll-back only once 'wx' has created it: a file that was already there is not ours to delete
+      await new Promise((resolve, reject) => out.once('open', resolve).once('error', reject));
+      written.push(target);
       // 'wx': an entry named twice, or a file that appeared meanwhile, fails instead of being overwritten
       await pipeline(entry.chunks, async function* (chunks: AsyncIterable<Buffer>) {
         for await (const chunk of chunks) {
@@ -200,7 +204,7 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
       meter.fileDone();
     }
     for (const link of links) {
-      await assertRealParents(link.component.target, link.target);
+      await assertRealParents(link.component.target, link.target, realDirs);
       await makeDir(path.dirname(link.target));
       await symlink(link.linkTarget, link.target).catch((error: unknown) => {
         // on anything already there (a file, or a folder this archive also wrote): nothing is replaced
@@ -247,15 +251,21 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
  * Every folder between a component's target and an entry must be a real folder on disk, not
  * a link (whoever made it): checked on disk, never as text, before each write.
  */
-async function assertRealParents(root: string, target: string): Promise<void> {
+async function assertRealParents(root: string, target: string, realDirs: Set<string>): Promise<void> {
+  if (realDirs.has(path.dirname(target))) return;
   const rel = path.relative(root, path.dirname(target));
   if (rel.startsWith('..') || path.isAbsolute(rel)) throw new QuiesceError('hostile-entry', `The archive entry for ${target} lies outside ${root}; the restore was rolled back.`, 'This archive was not written by Quiesce, or was tampered with. Do not restore it.');
   let dir = root;
   for (const part of rel === '' ? [] : rel.split(path.sep)) {
     dir = path.join(dir, part);
+    if (realDirs.has(dir)) continue;
     const st = await lstat(dir).catch(() => null);
     if (!st) return; // the rest does not exist yet: mkdir makes real folders
-    if (!st.isDirectory()) throw new QuiesceError('hostile-entry', `${dir} is ${st.isSymbolicLink() ? 'a link' : 'not a folder'}, and the archive writes below it; the restore was rolled back.`, 'Nothing is written through a link. Remove it, or restore elsewhere.');
+    if (st.isDirectory()) {
+      realDirs.add(dir);
+      continue;
+    }
+    throw new QuiesceError('hostile-entry', `${dir} is ${st.isSymbolicLink() ? 'a link' : 'not a folder'}, and the archive writes below it; the restore was rolled back.`, 'Nothing is written through a link. Remove it, or restore elsewhere.');
   }
 }
 

@@ -40,7 +40,7 @@ export async function checkSourceBinlog(manifest: Manifest, login: Pick<Connecti
   if (!channel?.sourceHost || !file) return { reachable: false, message: 'The manifest names no source.' };
   let session;
   try {
-    session = await openSession({ host: channel.sourceHost, port: channel.sourcePort ?? 3306, ...login }, 5000);
+    session = await openSession({ host: channel.sourceHost, port: channel.sourcePort ?? 3306, ...login }, { connectTimeoutMs: 5000 });
   } catch (error) {
     return { reachable: false, message: `The source ${channel.sourceHost}:${channel.sourcePort} could not be checked: ${describeError(error)}` };
   }
