@@ -14,6 +14,7 @@ export type ComponentKind =
   | 'metadata'
   | 'binlog'
   | 'config'
+  | 'linked'
   | 'dump';
 
 /** The manual's three ways (16.3.1): raw files of a stopped replica, mysqldump of the replica, a read-only server. */
@@ -25,6 +26,16 @@ export interface ArchivedComponent {
   kind: ComponentKind;
   /** the absolute directory it was copied from */
   originalPath: string;
+  /** kind 'linked': the links in the datadir that lead here; a restore makes them again,
+   *  pointing at wherever this component is restored */
+  links?: ComponentLink[];
+}
+
+export interface ComponentLink {
+  /** where the link is, relative to the datadir, '/'-separated (e.g. "sales", "db/t.MYD") */
+  at: string;
+  /** what it leads to, relative to this component ('' for the component's folder itself) */
+  to: string;
 }
 
 export interface ArchivedFile {

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
@@ -111,6 +111,13 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     await mkdir(inside);
     const insideError = await rejection(runColdBackup({ connection: replicaConnection(f.pair), destination: inside, stateDir: f.stateDir }));
     expect(insideError.code).toBe('destination-inside');
+    // a link that leads into the datadir is the datadir
+    const viaLink = path.join(await tempDir('link'), 'to-datadir');
+    await symlink(inside, viaLink);
+    const linkError = await rejection(runColdBackup({ connection: replicaConnection(f.pair), destination: viaLink, stateDir: f.stateDir }));
+    expect(linkError.code).toBe('destination-inside');
+    expect(linkError.message).toContain(`through a link: it is ${inside}`);
+    expect(await readdir(inside)).toEqual([]);
 
     const readOnly = await tempDir('ro');
     const unmount = await mountTmpfs(readOnly, 'size=8m,ro');

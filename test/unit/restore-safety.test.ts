@@ -36,7 +36,7 @@ describe('which archive entries may be written', () => {
 });
 
 /** A gzip tar whose manifest vouches for its files: only the entry names are hostile. */
-function hostileArchive(dir: string, entries: (TarEntryHeader & { data?: Buffer })[], component: Manifest['components'][number]['kind'] = 'datadir'): string {
+function hostileArchive(dir: string, entries: (TarEntryHeader & { data?: Buffer })[], component: Manifest['components'][number]['kind'] = 'datadir', more: Manifest['components'] = []): string {
   const parts: Buffer[] = [];
   const files: Manifest['files'] = [];
   for (const e of entries) {
@@ -50,7 +50,7 @@ function hostileArchive(dir: string, entries: (TarEntryHeader & { data?: Buffer 
     startedAt: '', serverDownAt: '', serverUpAt: null, finishedAt: '',
     replication: { channels: [], sourceLogFile: null, sourceLogPos: null, gtidExecuted: null, gtidSlavePos: null, gtidBinlogPos: null },
     settings: { innodbPageSize: null, innodbDataFilePath: null, innodbUndoTablespaces: null, lowerCaseTableNames: null, relayLogBasename: null, relayLogIndex: null, relayLogInfoFile: null, masterInfoFile: null, pidFile: null, metadataInTables: false },
-    components: [{ name: component, kind: component, originalPath: path.join(dir, 'original') }],
+    components: [{ name: component, kind: component, originalPath: path.join(dir, 'original') }, ...more],
     directories: [], symlinks: [], files, totalBytes: 0,
   };
   const m = Buffer.from(JSON.stringify(manifest));
@@ -136,4 +136,25 @@ describe('links resolved on disk, never as text; nothing restore did not create 
     expect(readdirSync(elsewhere)).toEqual([]);
     expect(readFileSync(path.join(target, 'my.cnf'), 'utf8')).toBe('mine');
   });
+});
+
+describe('links the manifest asks a restore to make (a database folder on another disk)', () => {
+  const cases: [string, { at: string; to: string }][] = [
+    ['out of the datadir', { at: '../../escaped', to: '' }],
+    ['at an absolute path', { at: '/tmp/quiesce-link-escape', to: '' }],
+    ['to a path out of its component', { at: 'shop', to: '../../etc' }],
+  ];
+  for (const [what, link] of cases) {
+    it(`refuses a link ${what} before anything is written`, async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-hostile-link-'));
+      const archive = hostileArchive(dir, [{ name: 'linked-shop/t.ibd', type: 'file', size: 0, mode: 0o640, mtimeMs: 0, data: Buffer.from('rows') }], 'datadir', [
+        { name: 'linked-shop', kind: 'linked', originalPath: path.join(dir, 'disk', 'shop'), links: [link] },
+      ]);
+      const target = path.join(dir, 'target');
+      const error = await restoreArchive({ archive, remap: { datadir: target, 'linked-shop': path.join(dir, 'shop') } }).catch((e: unknown) => e);
+      expect((error as QuiesceError).code).toBe('hostile-entry');
+      expect(readdirSync(dir).sort()).toEqual(['hostile.tar.gz']);
+      expect(existsSync('/tmp/quiesce-link-escape')).toBe(false);
+    });
+  }
 });

@@ -1,10 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { locateServerFiles } from '../../electron/core/mysql/server-files.js';
 import { planComponents, takeInventory } from '../../electron/core/backup/inventory.js';
+import { findDatadirLinks } from '../../electron/core/backup/datadir-links.js';
 
 const mariadbVars = (over: Record<string, string> = {}) =>
   new Map(
@@ -91,5 +92,44 @@ describe('what is archived, component by component', () => {
       'relaylog/relay-bin.index',
     ]);
     expect(inv.totalBytes).toBe(7);
+  });
+
+  it('follows links out of the datadir: a database folder and MyISAM files on another disk become components of their own', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'quiesce-links-'));
+    const touch = async (rel: string) => {
+      await mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+      await writeFile(path.join(root, rel), 'x');
+    };
+    for (const f of ['data/ibdata1', 'data/shop/t.ibd', 'data/shop/inner.frm', 'disk/sales/orders.ibd', 'disk/myisam/big.MYD', 'disk/myisam/big.MYI', 'disk/myisam/unrelated']) await touch(f);
+    await symlink(path.join(root, 'disk/sales'), path.join(root, 'data/sales')); // a database moved to another disk
+    await symlink(path.join(root, 'disk/myisam/big.MYD'), path.join(root, 'data/shop/big.MYD')); // DATA DIRECTORY
+    await symlink(path.join(root, 'disk/myisam/big.MYI'), path.join(root, 'data/shop/big.MYI')); // INDEX DIRECTORY
+    await symlink('t.ibd', path.join(root, 'data/shop/alias')); // inside the datadir: kept as a link
+    await symlink(path.join(root, 'gone'), path.join(root, 'data/dangling')); // leads nowhere
+
+    await touch('alternatives/my.cnf');
+    await mkdir(path.join(root, 'etc'));
+    await symlink(path.join(root, 'alternatives/my.cnf'), path.join(root, 'etc/my.cnf')); // as on Debian
+    const files = locateServerFiles(mariadbVars({ datadir: `${root}/data`, slave_load_tmpdir: `${root}/load` }));
+    const plans = planComponents(files, [path.join(root, 'etc/my.cnf')], await findDatadirLinks(files.datadir));
+    const inv = await takeInventory(plans, new Set());
+    expect(inv.components.filter((c) => c.kind === 'linked')).toEqual([
+      { name: 'linked-sales', kind: 'linked', originalPath: path.join(root, 'disk/sales'), links: [{ at: 'sales', to: '' }] },
+      { name: 'linked-files', kind: 'linked', originalPath: path.join(root, 'disk/myisam'), links: [{ at: 'shop/big.MYD', to: 'big.MYD' }, { at: 'shop/big.MYI', to: 'big.MYI' }] },
+    ]);
+    const names = inv.entries.map((e) => `${e.component}/${e.relPath}${e.type === 'symlink' ? ` -> ${e.linkTarget}` : ''}`).sort();
+    expect(names).toEqual([
+      'config/my.cnf', // the option file a link leads to, as a file
+      'datadir/ibdata1',
+      'datadir/shop',
+      'datadir/shop/alias -> t.ibd',
+      'datadir/shop/inner.frm',
+      'datadir/shop/t.ibd',
+      'linked-files/big.MYD',
+      'linked-files/big.MYI',
+      'linked-sales/orders.ibd',
+    ]);
+    // a restore refuses a link that leads out of its folder: left out, and said
+    expect(inv.linksLeftOut).toEqual([path.join(root, 'data/dangling')]);
   });
 });

@@ -28,7 +28,8 @@ export async function inspectCommand(argv: string[], reporter: Reporter): Promis
       'Will archive:',
       ...r.plans.map((p) => {
         const entries = r.estimate.entries.filter((e) => e.component === p.name && e.type === 'file');
-        return `  ${p.name.padEnd(12)} ${p.originalPath}  ${entries.length} files, ${formatBytes(entries.reduce((s, e) => s + e.size, 0))}`;
+        const via = p.links ? `  (linked from ${p.links.map((l) => `datadir/${l.at}`).join(', ')})` : '';
+        return `  ${p.name.padEnd(12)} ${p.originalPath}  ${entries.length} files, ${formatBytes(entries.reduce((s, e) => s + e.size, 0))}${via}`;
       }),
       `Total       ${formatBytes(r.estimate.totalBytes)} in ${r.estimate.fileCount} files`,
       ...r.problems.map((p) => `${p.severity === 'error' ? 'ERROR' : 'warning'}: ${p.message}${p.hint ? ` ${p.hint}` : ''}`),
@@ -41,7 +42,7 @@ export async function inspectCommand(argv: string[], reporter: Reporter): Promis
         files: r.files,
         pid: r.pid,
         control: r.control,
-        components: r.plans.map(({ name, kind, originalPath }) => ({ name, kind, originalPath })),
+        components: r.estimate.components,
         totalBytes: r.estimate.totalBytes,
         fileCount: r.estimate.fileCount,
         problems: r.problems,

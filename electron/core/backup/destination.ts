@@ -1,8 +1,8 @@
-import { access, constants, stat, statfs } from 'node:fs/promises';
+import { access, constants, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { QuiesceError, errnoCode } from '../errors.js';
 import { isInside } from '../mysql/server-files.js';
-import type { ArchivedComponent } from '../../shared/manifest.js';
+import type { ComponentPlan } from './inventory.js';
 
 export interface DestinationCheck {
   dir: string;
@@ -16,7 +16,7 @@ export function roomToStage(freeBytes: number, dataBytes: number): boolean {
   return freeBytes >= dataBytes * 1.5 + 64 * 1024 * 1024;
 }
 
-export async function checkDestination(dir: string, components: ArchivedComponent[], dataBytes: number): Promise<DestinationCheck> {
+export async function checkDestination(dir: string, components: Pick<ComponentPlan, 'kind' | 'originalPath' | 'select'>[], dataBytes: number): Promise<DestinationCheck> {
   const resolved = path.resolve(dir);
   let st;
   try {
@@ -31,9 +31,14 @@ export async function checkDestination(dir: string, components: ArchivedComponen
   } catch {
     throw new QuiesceError('destination-unwritable', `This user cannot write to ${resolved}.`, 'Choose a folder you can write to, or fix its permissions.');
   }
-  for (const c of components) {
-    if (isInside(resolved, c.originalPath)) {
-      throw new QuiesceError('destination-inside', `The destination ${resolved} lies inside the ${c.kind} (${c.originalPath}), which is being archived.`, 'Choose a folder outside every server directory.');
+  // compared on disk: a link to the datadir is the datadir. Only a folder archived whole
+  // matters: from the others (the load folder is often /tmp) only chosen files are taken.
+  const real = await realpath(resolved);
+  for (const c of components.filter((x) => x.select === null)) {
+    const realComponent = await realpath(c.originalPath).catch(() => c.originalPath);
+    if (isInside(real, realComponent)) {
+      const via = real === resolved ? '' : ` (through a link: it is ${real})`;
+      throw new QuiesceError('destination-inside', `The destination ${resolved}${via} lies inside the ${c.kind} (${c.originalPath}), which is being archived.`, 'Choose a folder outside the server\'s data folders.');
     }
   }
   const fs = await statfs(resolved);

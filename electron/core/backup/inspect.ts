@@ -13,7 +13,8 @@ import { describeControl, type ServerControlSpec } from '../server/control-spec.
 import { systemdMainPid } from '../server/control-runner.js';
 import { readPidFile, readServerProcess } from '../server/process-info.js';
 import { isProcessAlive } from '../server/process-watch.js';
-import { planComponents, takeInventory, type ComponentPlan, type Inventory } from './inventory.js';
+import { archivedComponent, planComponents, takeInventory, type ComponentPlan, type Inventory } from './inventory.js';
+import { findDatadirLinks } from './datadir-links.js';
 
 export interface Problem {
   severity: 'error' | 'warning';
@@ -85,7 +86,7 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
     problems.push({ severity: 'error', message: describeError(error), blocks: ['cold'] });
   }
   const optionFiles = await findOptionFiles([proc?.argv ?? [], proc?.parent?.argv ?? []]);
-  const plans = planComponents(files, optionFiles);
+  const plans = planComponents(files, optionFiles, await findDatadirLinks(files.datadir));
   let estimate: Inventory;
   let elevation: string | null;
   try {
@@ -93,8 +94,11 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
     elevation = control ? await elevationReason({ entries: estimate.entries, control, uid: process.getuid?.() ?? null }) : null;
   } catch (error) {
     if (!(error instanceof QuiesceError && error.code === 'unreadable')) throw error;
-    estimate = { components: plans.map(({ name, kind, originalPath }) => ({ name, kind, originalPath })), entries: [], totalBytes: 0, fileCount: 0 };
+    estimate = { components: plans.map(archivedComponent), entries: [], totalBytes: 0, fileCount: 0, linksLeftOut: [] };
     elevation = error.message;
+  }
+  for (const link of estimate.linksLeftOut) {
+    problems.push({ severity: 'warning', message: `${link} is a link that leads out of its folder to nothing Quiesce archives; the link is left out of the backup.`, hint: 'Links to a database folder or a table file elsewhere are followed; remove a link that leads nowhere.' });
   }
   if (elevation) {
     problems.push({ severity: 'warning', message: `Administrator rights are needed: ${elevation.replace(/\.$/, '')}.`, hint: 'The app asks for them when the backup starts; on the command line, run as root (sudo) or as the server\'s user.' });

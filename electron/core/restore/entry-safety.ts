@@ -1,7 +1,6 @@
 import path from 'node:path';
-import { MANIFEST_NAME } from '../../shared/manifest.js';
+import { MANIFEST_NAME, type ComponentLink } from '../../shared/manifest.js';
 import type { EntryShape } from '../archive/read-archive.js';
-
 
 /**
  * Why an archive entry must not be written, or null when it is safe: it must be a plain file,
@@ -23,5 +22,17 @@ export function unsafeEntry(entry: EntryShape, components: ReadonlySet<string>):
     const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(name), entry.linkTarget));
     if (resolved.startsWith('../') || resolved === '..' || resolved.split('/')[0] !== parts[0]) return 'a symlink pointing outside its component';
   }
+  return null;
+}
+
+/** Why a link the manifest asks a restore to make must not be made, or null: both ends stay inside their folders. */
+export function unsafeComponentLink(link: ComponentLink): string | null {
+  const inside = (p: unknown, mayBeEmpty: boolean) => {
+    if (typeof p !== 'string') return false;
+    if (p === '') return mayBeEmpty;
+    return !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\') && p.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+  };
+  if (!inside(link.at, false)) return `a link at '${String(link.at)}', which is not a plain path inside the datadir`;
+  if (!inside(link.to, true)) return `a link to '${String(link.to)}', which is not a plain path inside its component`;
   return null;
 }

@@ -12,7 +12,7 @@ import { QuiesceError, errnoCode } from '../errors.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { ProgressMeter } from '../progress/progress-meter.js';
 import { serverUsingDatadir } from '../server/datadir-in-use.js';
-import { unsafeEntry } from './entry-safety.js';
+import { unsafeComponentLink, unsafeEntry } from './entry-safety.js';
 import { pointMasterInfoAt, rewriteDirectories } from './metadata-files.js';
 
 export interface RestoreOptions {
@@ -88,6 +88,12 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
       throw new QuiesceError('hostile-entry', `The archive entry '${entry.name}' is ${why}; nothing was restored.`, 'This archive was not written by Quiesce, or was tampered with. Do not restore it.');
     }
   }
+  for (const c of manifest.components) {
+    for (const link of c.links ?? []) {
+      const why = unsafeComponentLink(link);
+      if (why) throw new QuiesceError('hostile-entry', `The manifest asks for ${why} (component ${c.name}); nothing was restored.`, 'This archive was not written by Quiesce, or was tampered with. Do not restore it.');
+    }
+  }
   if (!verified.ok) {
     const first = verified.problems[0]!;
     throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems.length} problem(s); first: ${first.path}, ${first.problem}); nothing was restored.`, 'Restore another backup.');
@@ -121,7 +127,7 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     withoutRelayLogs && (component.kind === 'relaylog' || (component.kind === 'datadir' && !rel.includes('/') && (isRelayLogFile(rel, manifest) || rel === manifest.settings.relayLogInfoFile || /^relay-log-.+\.info$/.test(rel))));
   for (const c of components) {
     if (withoutRelayLogs && c.kind === 'relaylog') continue;
-    if (c.kind === 'datadir') {
+    if (isWholeFolder(c)) {
       if ((await readdir(c.target).catch(() => [])).length > 0) {
         const to = `${c.target}.before-restore-${stamp}`;
         await rename(c.target, to);
@@ -203,6 +209,17 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
       filesWritten++;
       meter.fileDone();
     }
+    // links in the datadir to a component kept elsewhere (a database on another disk), made
+    // to point at wherever that component was restored
+    if (datadir) {
+      for (const c of components) {
+        for (const l of c.links ?? []) {
+          const at = path.join(datadir.target, ...l.at.split('/'));
+          const to = path.join(c.target, ...l.to.split('/').filter(Boolean));
+          if (at !== to) links.push({ target: at, linkTarget: to, component: datadir });
+        }
+      }
+    }
     for (const link of links) {
       await assertRealParents(link.component.target, link.target, realDirs);
       await makeDir(path.dirname(link.target));
@@ -269,6 +286,11 @@ async function assertRealParents(root: string, target: string, realDirs: Set<str
   }
 }
 
+/** The datadir and a linked database folder are moved aside whole; other components file by file. */
+function isWholeFolder(c: ArchivedComponent): boolean {
+  return c.kind === 'datadir' || (c.links ?? []).some((l) => l.to === '');
+}
+
 /** Every target filesystem must hold what goes there, before anything is moved or written. */
 async function checkRoom(components: RestoredComponent[], manifest: Manifest): Promise<void> {
   const need = new Map<string, { bytes: number; free: number }>();
@@ -290,7 +312,7 @@ async function checkRoom(components: RestoredComponent[], manifest: Manifest): P
 /** A restore that fails half-way takes back what it wrote and puts back what it moved aside. */
 async function rollBack(components: RestoredComponent[], movedAside: { from: string; to: string }[], written: string[]): Promise<void> {
   for (const p of written.reverse()) await rm(p, { recursive: true, force: true }).catch(() => undefined);
-  for (const c of components.filter((x) => x.kind === 'datadir')) {
+  for (const c of components.filter(isWholeFolder)) {
     if (movedAside.some((m) => m.from === c.target)) await rm(c.target, { recursive: true, force: true }).catch(() => undefined);
   }
   for (const { from, to } of movedAside) await rename(to, from).catch(() => undefined);
