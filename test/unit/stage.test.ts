@@ -120,4 +120,21 @@ describe('stageFiles after preCopyFiles: the staging folder ends up an exact cop
     expect(await stagingClonesFiles(await entriesOf(root), staging)).toBe(false);
     expect(await readdir(staging)).toEqual([]);
   });
+
+  it('after a failure (a full disk), no copy goes on writing into the staging folder once the caller has it removed', async () => {
+    const root = tmp('race');
+    const staging = tmp('race-staging');
+    for (let i = 0; i < 40; i++) {
+      await mkdir(path.join(root, `db${i}`));
+      await writeFile(path.join(root, `db${i}`, 't.ibd'), randomBytes(64 * 1024));
+    }
+    const entries = (await entriesOf(root)).filter((e) => e.type !== 'directory'); // folders made as files are copied
+    let calls = 0;
+    const fullDisk = { addBytes: () => { if (++calls === 1) throw Object.assign(new Error('no space'), { code: 'ENOSPC' }); }, fileDone: () => undefined };
+    const error = await stageFiles(entries, staging, new Map(), fullDisk).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^The disk filled up while copying the server's files to .*; the staging copy is removed\.$/);
+    await rm(staging, { recursive: true, force: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await stat(staging).then(() => 'still there', () => 'gone')).toBe('gone');
+  });
 });

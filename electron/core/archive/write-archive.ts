@@ -115,7 +115,7 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
     compressor.destroy();
     await flowing.catch(() => undefined);
     await unlink(partial).catch(() => undefined);
-    throw explainWriteError(error, o.target);
+    throw explainWriteError(error, `writing ${path.basename(o.target)}`, 'the partial archive was removed');
   }
 }
 
@@ -138,13 +138,14 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-export function explainWriteError(error: unknown, target: string): unknown {
+/** A full disk or quota while writing, in plain words: what was being written and what was cleaned up. */
+export function explainWriteError(error: unknown, writing: string, cleanedUp: string): unknown {
   const code = errnoCode(error);
   if (code === 'ENOSPC') {
-    return new QuiesceError('destination-full', `The destination filled up while writing ${path.basename(target)}; the partial archive was removed.`, 'Free some space there or choose another destination.', { cause: error });
+    return new QuiesceError('destination-full', `The disk filled up while ${writing}; ${cleanedUp}.`, 'Free some space there or choose another folder.', { cause: error });
   }
   if (code === 'EDQUOT') {
-    return new QuiesceError('destination-full', `Disk quota exceeded while writing ${path.basename(target)}; the partial archive was removed.`, 'Free some space or choose another destination.', { cause: error });
+    return new QuiesceError('destination-full', `The disk quota was exceeded while ${writing}; ${cleanedUp}.`, 'Free some space or choose another folder.', { cause: error });
   }
   return error;
 }

@@ -65,7 +65,7 @@ export async function preCopyFiles(entries: InventoryEntry[], stagingDir: string
       copied.set(entry.absPath, before);
     } catch (error) {
       const code = errnoCode(error);
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw explainWriteError(error, target);
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw explainWriteError(error, `copying the server's files ahead to ${stagingDir}`, 'the staging copy is removed');
       // anything else is settled by the copy made while the server is down
     }
     progress.addBytes(entry.size);
@@ -140,25 +140,37 @@ export async function stageFiles(
         progress.addBytes(entry.size);
       }
     } catch (error) {
-      throw explainWriteError(error, target);
+      throw explainWriteError(error, `copying the server's files to ${stagingDir}`, 'the staging copy is removed');
     }
     progress.fileDone();
   });
   return summary;
 }
 
-/** Creates the directories, then runs `work` on every other entry, `concurrency` at a time. */
+/**
+ * Creates the directories, then runs `work` on every other entry, `concurrency` at a time. On
+ * the first failure the others finish the file in hand and take no more: when this rejects,
+ * nothing is still writing into the staging folder (which the caller then removes).
+ */
 async function eachFile(entries: InventoryEntry[], stagingDir: string, concurrency: number, work: (entry: InventoryEntry, target: string) => Promise<void>): Promise<void> {
   for (const entry of entries) {
     if (entry.type === 'directory') await mkdir(stagedPath(stagingDir, entry), { recursive: true });
   }
   const queue = entries.filter((e) => e.type !== 'directory');
+  let failed = false;
   const worker = async () => {
-    for (let entry = queue.shift(); entry; entry = queue.shift()) {
-      const target = stagedPath(stagingDir, entry);
-      await mkdir(path.dirname(target), { recursive: true });
-      await work(entry, target);
+    try {
+      for (let entry = queue.shift(); entry && !failed; entry = queue.shift()) {
+        const target = stagedPath(stagingDir, entry);
+        await mkdir(path.dirname(target), { recursive: true });
+        await work(entry, target);
+      }
+    } catch (error) {
+      failed = true;
+      throw error;
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  const settled = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
