@@ -46,7 +46,8 @@ describe('restore: a backup is only real once it has been restored', () => {
     expect(verified.code).toBe(0);
     expect(verified.lines.at(-1)).toMatchObject({ type: 'result', ok: true, problems: [] });
 
-    const proven = await runCli(['verify', archive, '--restore-test', '--json']);
+    const scratch = await tempDir('scratch');
+    const proven = await runCli(['verify', archive, '--restore-test', '--scratch', scratch, '--json']);
     expect(proven.stderr).toBe('');
     expect(proven.code).toBe(0);
     const test = (proven.lines.at(-1) as { restoreTest: Record<string, unknown> }).restoreTest;
@@ -56,7 +57,7 @@ describe('restore: a backup is only real once it has been restored', () => {
     expect(onDisk.proven).toBe(true);
     expect((await stat(`${archive}.verified.json`)).mode & 0o777).toBe(0o600);
     // the scratch folder and its server are gone
-    expect((await readdir('/tmp')).filter((n) => n.startsWith('quiesce-restore-test-'))).toEqual([]);
+    expect(await readdir(scratch)).toEqual([]);
   });
 
   it('the restore test fails on a damaged archive', async () => {
@@ -131,8 +132,10 @@ describe('restore: a backup is only real once it has been restored', () => {
     try {
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
-      const result = run.lines.at(-1) as { withoutRelayLogs: boolean; applied: string[] };
+      const result = run.lines.at(-1) as { withoutRelayLogs: boolean; applied: string[]; resume: { source: { reachable: boolean; hasBinlog: boolean } } };
       expect(result.withoutRelayLogs).toBe(true);
+      // the source is asked at its own address, not through the restored server's socket
+      expect(result.resume.source).toMatchObject({ reachable: true, hasBinlog: true });
       expect(result.applied).toEqual([expect.stringMatching(/^CHANGE MASTER TO MASTER_LOG_FILE='binlog\.\d+', MASTER_LOG_POS=\d+, MASTER_USE_GTID=no$/), 'START REPLICA']);
       await catchUpAndCompare(f.pair, server);
     } finally {

@@ -40,7 +40,8 @@ export async function checkSourceBinlog(manifest: Manifest, login: Pick<Connecti
   if (!channel?.sourceHost || !file) return { reachable: false, message: 'The manifest names no source.' };
   let session;
   try {
-    session = await openSession({ host: channel.sourceHost, port: channel.sourcePort ?? 3306, ...login }, { connectTimeoutMs: 5000 });
+    // only the login: a socket or host in it is the restored server's, not the source's
+    session = await openSession({ host: channel.sourceHost, port: channel.sourcePort ?? 3306, user: login.user, password: login.password }, { connectTimeoutMs: 5000 });
   } catch (error) {
     return { reachable: false, message: `The source ${channel.sourceHost}:${channel.sourcePort} could not be checked: ${describeError(error)}` };
   }
