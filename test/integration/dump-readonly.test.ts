@@ -1,4 +1,4 @@
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,18 @@ async function readOnlyValue(socket: string): Promise<number> {
   return Number(rows[0]!.v);
 }
 
+/** `verify --restore-test` loads the dump into a throw-away server, checks every table and reads the position back. */
+async function expectProven(archive: string, position: string): Promise<void> {
+  const scratch = await tempDir('scratch');
+  const proven = await runCli(['verify', archive, '--restore-test', '--scratch', scratch, '--json']);
+  expect(proven.stderr).toBe('');
+  expect(proven.code).toBe(0);
+  const test = (proven.lines.at(-1) as { restoreTest: { proven: boolean; tablesChecked: number; tableProblems: unknown[]; coordinates: unknown } }).restoreTest;
+  expect(test).toMatchObject({ proven: true, tableProblems: [], coordinates: { expected: position, found: position, match: true } });
+  expect(test.tablesChecked).toBeGreaterThanOrEqual(2); // shop.orders and shop.audit, and the system tables
+  expect(await readdir(scratch)).toEqual([]); // the throw-away server's folder is gone
+}
+
 describe('the manual’s other two methods', () => {
   const f = usePair();
 
@@ -34,6 +46,8 @@ describe('the manual’s other two methods', () => {
     expect(archive.manifest).toMatchObject({ method: 'dump', components: [{ name: 'dump', kind: 'dump' }] });
     const { sourceLogFile, sourceLogPos } = archive.manifest.replication;
     expect(sourceLogFile).toMatch(/^binlog\.\d+$/);
+
+    await expectProven(archive.path, `${sourceLogFile}:${sourceLogPos}`);
 
     const fresh = await createThrowawayServer({ binaries: await findServerBinaries(), name: 'from-dump', dir: path.join(await tempDir('fromdump'), 'server'), serverId: 7 });
     try {
@@ -76,6 +90,8 @@ describe('the manual’s other two methods', () => {
       expect(await duringWrite).toMatch(/read-only|read_only|lock wait timeout/i);
       expect((await verifyArchive(archive.path)).ok).toBe(true);
       expect(archive.manifest.replication.sourceLogFile).toMatch(/^binlog\.\d+$/);
+      // a source's own binary log position, read back from the dump
+      await expectProven(archive.path, `${archive.manifest.replication.sourceLogFile}:${archive.manifest.replication.sourceLogPos}`);
     } finally {
       delete process.env.QUIESCE_DUMP_TOOL;
     }

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { canConnect } from '../../electron/core/mysql/connection.js';
@@ -264,5 +265,59 @@ describe('starved: a frozen server and a missing privilege end plainly, before h
     expect(recovered.lines.at(-1)).toMatchObject({ type: 'result', jobs: [{ server: 'was-up', replication: 'restarted' }] });
     expect((await readdir(f.dest)).filter((n) => n.startsWith('.quiesce-staging'))).toEqual([]);
     expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+  });
+
+  describe('a restore or a restore test interrupted: nothing is left half done', () => {
+    let archive = '';
+    const interruptAt = (step: string, signal: NodeJS.Signals) => {
+      let sent = false;
+      return (line: Record<string, unknown>, child: ChildProcess) => {
+        if (line.type === 'step' && line.step === step && !sent) {
+          sent = true;
+          child.kill(signal);
+        }
+      };
+    };
+    /** mariadbd processes started on a restore test's scratch folder */
+    const scratchServers = async () => {
+      const found: string[] = [];
+      for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+        const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        if (cmd.includes('quiesce-restore-test-')) found.push(pid);
+      }
+      return found;
+    };
+
+    it('verify --restore-test, SIGINT while files are restored or SIGTERM while its server starts: that server stopped, the scratch folder gone', async () => {
+      const made = await runCli(['backup', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', await tempDir('restore-src'), '--state-dir', await tempDir('state-r'), '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password });
+      expect(made.code).toBe(0);
+      archive = String(made.lines.at(-1)?.archive);
+      for (const [step, signal] of [['restore', 'SIGINT'], ['restore-test', 'SIGTERM']] as const) {
+        const scratch = await tempDir('scratch');
+        const run = await runCli(['verify', archive, '--restore-test', '--scratch', scratch, '--json'], {}, interruptAt(step, signal));
+        expect(run.code, `${signal} at ${step}: ${run.stdout.slice(-800)} ${run.stderr}`).toBe(EXIT[signal]);
+        expect(run.lines.find((l) => l.type === 'error')).toMatchObject({ code: 'cancelled', message: expect.stringMatching(/restore test was cancelled: its throw-away server was stopped/) });
+        expect(run.lines.some((l) => l.type === 'warning' && String(l.message).startsWith(`${signal}: cancelling — the throw-away server is stopped`))).toBe(true);
+        expect(await readdir(scratch)).toEqual([]);
+        expect(await scratchServers()).toEqual([]);
+        expect(await readdir(path.dirname(archive))).toEqual([path.basename(archive)]); // no .verified.json claims anything
+      }
+    });
+
+    it('restore, SIGTERM while writing: what it wrote is removed, what stood in the target is back', async () => {
+      const root = await tempDir('restore-target');
+      await mkdir(path.join(root, 'data'));
+      await writeFile(path.join(root, 'data', 'mine.txt'), 'the DBA\'s own file');
+      const run = await runCli(
+        ['restore', archive, '--datadir', path.join(root, 'data'), '--relay-log-dir', path.join(root, 'relay'), '--load-tmpdir', path.join(root, 'load'), '--map', `config=${path.join(root, 'config')}`, '--json'],
+        {},
+        interruptAt('restore', 'SIGTERM'),
+      );
+      expect(run.code).toBe(143);
+      expect(run.lines.find((l) => l.type === 'error')).toMatchObject({ code: 'cancelled', message: expect.stringMatching(/restore was cancelled: what it had written was removed/) });
+      expect(await readdir(root)).toEqual(['data']);
+      expect(await readdir(path.join(root, 'data'))).toEqual(['mine.txt']);
+      expect(await readFile(path.join(root, 'data', 'mine.txt'), 'utf8')).toBe('the DBA\'s own file');
+    });
   });
 });

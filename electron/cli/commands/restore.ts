@@ -8,6 +8,7 @@ import { startServer } from '../../core/server/lifecycle.js';
 import { canConnect, describeTarget } from '../../core/mysql/connection.js';
 import { QuiesceError } from '../../core/errors.js';
 import { CONNECTION_OPTIONS, UsageError, targetFrom } from '../options.js';
+import { CANCEL_RESTORE, type Interrupts } from '../interrupts.js';
 import { formatBytes, type Reporter } from '../reporter.js';
 import { readPassword } from '../password.js';
 
@@ -60,7 +61,7 @@ function parseOwner(spec: string): { uid: number; gid: number } {
 /** A dump archive (dump or read-only method) into a running server, then the way to replicate. */
 async function loadIntoServer(archive: string, values: Parameters<typeof targetFrom>[0] & { apply?: boolean }, reporter: Reporter): Promise<number> {
   const { connection } = await targetFrom(values);
-  const manifest = await loadDumpArchive({ archive, into: connection, onEvent: (e) => reporter.event(e) });
+  const { manifest } = await loadDumpArchive({ archive, into: connection, onEvent: (e) => reporter.event(e) });
   const replicationPassword = process.env.QUIESCE_REPLICATION_PASSWORD ?? null;
   const statement = replicaOfSourceSql(manifest, null);
   if (values.apply) {
@@ -82,7 +83,7 @@ async function loadIntoServer(archive: string, values: Parameters<typeof targetF
   return 0;
 }
 
-export async function restoreCommand(argv: string[], reporter: Reporter): Promise<number> {
+export async function restoreCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
@@ -125,15 +126,11 @@ export async function restoreCommand(argv: string[], reporter: Reporter): Promis
   const connection = values.apply ? target!.connection : null;
   const login = target?.connection ?? (values.user ? { user: values.user, password: await readPassword(values.user) } : null);
 
-  const result = await restoreArchive({
-    archive,
-    remap,
-    skip: values.skip,
-    withoutRelayLogs: values['without-relay-logs'],
-    newReplica,
-    owner: values.owner ? parseOwner(values.owner) : undefined,
-    onEvent: (e) => reporter.event(e),
-  });
+  const owner = values.owner ? parseOwner(values.owner) : undefined;
+  const result = await interrupts.protect(
+    (signal) => restoreArchive({ archive, remap, skip: values.skip, withoutRelayLogs: values['without-relay-logs'], newReplica, owner, signal, onEvent: (e) => reporter.event(e) }),
+    CANCEL_RESTORE,
+  );
   const kit = { ...resumeStatements(result.manifest), source: login ? await checkSourceBinlog(result.manifest, login) : null };
   let resumed: ResumeOutcome | null = null;
 

@@ -8,6 +8,7 @@ import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../../core/
 import { UsageError, profileStore } from '../options.js';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
+import { CANCEL_RESTORE_TEST, type Interrupts } from '../interrupts.js';
 
 export const VERIFY_HELP = `quiesce verify ARCHIVE — check every file against the archive's MANIFEST.json
 
@@ -38,7 +39,7 @@ async function newestArchive(name: string): Promise<string> {
   return newest.file;
 }
 
-export async function verifyCommand(argv: string[], reporter: Reporter): Promise<number> {
+export async function verifyCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' }, profile: { type: 'string' } },
@@ -55,7 +56,7 @@ export async function verifyCommand(argv: string[], reporter: Reporter): Promise
     : [`FAILED: ${result.problems.length} problem(s); first: ${first!.path} (${first!.problem}).`];
   let proven: RestoreTestResult | null = null;
   if (values['restore-test'] && result.ok) {
-    proven = await restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e), verified: result });
+    proven = await interrupts.protect((signal) => restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
     lines.push(...provenLines(proven));
   } else if (!values['restore-test']) {
     const earlier = await readFile(verifiedFileOf(file), 'utf8').then((t) => JSON.parse(t) as RestoreTestResult, () => null);

@@ -24,7 +24,7 @@ export interface VerifyResult {
  * Reads the archive once, streaming, hashing every file; then compares against MANIFEST.json
  * (the last entry): every file present, of the right size and SHA-256, nothing extra.
  */
-export async function verifyArchive(file: string, onEvent?: EventSink): Promise<VerifyResult> {
+export async function verifyArchive(file: string, onEvent?: EventSink, signal?: AbortSignal): Promise<VerifyResult> {
   const compressedTotal = await stat(file).then(
     (st) => st.size,
     () => {
@@ -38,6 +38,7 @@ export async function verifyArchive(file: string, onEvent?: EventSink): Promise<
   let manifest: Manifest | null = null;
   try {
     for await (const entry of readTar(openArchive(file, meter ? (n) => meter.addBytes(n) : undefined))) {
+      if (signal?.aborted) throw new QuiesceError('cancelled', 'Cancelled while the archive was read; nothing was written.');
       entries.push({ name: entry.name, type: entry.type, linkTarget: entry.linkTarget });
       if (entry.type !== 'file') continue;
       if (entry.name === MANIFEST_NAME) {

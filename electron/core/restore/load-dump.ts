@@ -3,7 +3,7 @@ import path from 'node:path';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import type { Manifest } from '../../shared/manifest.js';
 import { openArchive, readTar } from '../archive/read-archive.js';
-import { verifyArchive } from '../archive/verify-archive.js';
+import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
 import { clientOptionFile } from '../mysql/client-options.js';
 import { findProgram } from '../find-program.js';
 import { QuiesceError } from '../errors.js';
@@ -23,10 +23,10 @@ async function findClient(): Promise<string> {
  * A dump archive (dump or read-only method) into a running server: checked against its
  * manifest first, then fed to the mysql/mariadb client (login in a 0600 option file).
  */
-export async function loadDumpArchive(o: { archive: string; into: ConnectionOptions; onEvent?: EventSink }): Promise<Manifest> {
+export async function loadDumpArchive(o: { archive: string; into: ConnectionOptions; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal }): Promise<{ manifest: Manifest; header: string }> {
   const emit = o.onEvent ?? (() => undefined);
-  emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
-  const verified = await verifyArchive(o.archive, emit);
+  if (!o.verified) emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
+  const verified = o.verified ?? (await verifyArchive(o.archive, emit, o.signal));
   if (verified.manifest.method === 'cold') throw new QuiesceError('not-a-dump', 'This is a cold (raw files) archive: restore it without --into.');
   if (!verified.ok) throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems[0]!.path}: ${verified.problems[0]!.problem}); nothing was loaded.`);
   const client = await findClient();
@@ -42,22 +42,43 @@ export async function loadDumpArchive(o: { archive: string; into: ConnectionOpti
       child.once('close', resolve);
     });
     child.stdin.on('error', () => undefined); // a client that quits early says why on stderr
+    let head = '';
     for await (const entry of readTar(openArchive(o.archive))) {
       if (entry.type !== 'file' || !entry.name.startsWith('dump/')) continue;
       for await (const chunk of entry.chunks) {
+        if (head.length < 4096) head += chunk.toString('utf8', 0, 4096);
+        if (o.signal?.aborted) break;
         meter.addBytes(chunk.length);
-        if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r));
+        if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r).once('close', r));
       }
+    }
+    if (o.signal?.aborted) {
+      child.kill();
+      await closed.catch(() => undefined);
+      throw new QuiesceError('cancelled', 'Loading the dump was cancelled: the server holds part of it.', 'Load it again into a fresh server.');
     }
     child.stdin.end();
     const code = await closed;
     if (code !== 0) throw new QuiesceError('load-failed', `Loading the dump failed (${path.basename(client)} exit ${code}): ${err.trim().split('\n').slice(-2).join(' ')}`);
     meter.fileDone();
     meter.finish();
-    return verified.manifest;
+    return { manifest: verified.manifest, header: dumpHeaderOf(head) };
   } finally {
     await options.dispose();
   }
+}
+
+/** The comment lines Quiesce writes at the top of a dump: the coordinates. */
+function dumpHeaderOf(head: string): string {
+  const lines = head.split('\n');
+  const end = lines.findIndex((l) => !l.startsWith('-- '));
+  return lines.slice(0, end === -1 ? lines.length : end).join('\n');
+}
+
+/** The position a dump's header names (`-- CHANGE MASTER TO MASTER_LOG_FILE='…', MASTER_LOG_POS=…;`), or null. */
+export function positionInDumpHeader(header: string): { file: string; pos: number } | null {
+  const m = /_LOG_FILE='((?:[^'\\]|\\.)*)', (?:MASTER|SOURCE)_LOG_POS=(\d+)/.exec(header);
+  return m ? { file: m[1]!.replace(/\\(.)/g, '$1'), pos: Number(m[2]) } : null;
 }
 
 /** The statement that makes the loaded server a replica of the backup's source (null: the backup names no source). */

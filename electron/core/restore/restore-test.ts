@@ -10,7 +10,9 @@ import { normalizeStatusRow } from '../mysql/replica-status.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
 import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../sandbox/throwaway-server.js';
 import { restoreArchive } from './restore.js';
-import type { VerifyResult } from '../archive/verify-archive.js';
+import { loadDumpArchive, positionInDumpHeader } from './load-dump.js';
+import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
+import { QuiesceError } from '../errors.js';
 
 /** What `verify --restore-test` proved; written beside the archive as ARCHIVE.verified.json. */
 export interface RestoreTestResult {
@@ -35,66 +37,92 @@ export function verifiedFileOf(archive: string): string {
 }
 
 /**
- * Restores the archive into a scratch folder, starts a throw-away server of the locally
- * installed version on it (no replication, no events, no grants: socket only), runs CHECK
- * TABLE on every table, reads the replication position back and compares it with the
- * manifest, then stops the server and deletes the scratch folder.
+ * Proves an archive restores. A cold archive: restored into a scratch folder, a throw-away
+ * server of the locally installed version started on it (no replication, no events, no
+ * grants: socket only), the replication position read back from the restored metadata. A
+ * dump (dump or read-only method): loaded into a fresh throw-away server, the position read
+ * back from the dump's own header. Then CHECK TABLE on every table, the server stopped, the
+ * scratch folder deleted — also when interrupted (`signal`).
  */
-export async function restoreTest(archive: string, o: { scratchParent?: string; onEvent?: EventSink; verified?: VerifyResult } = {}): Promise<RestoreTestResult> {
+export async function restoreTest(archive: string, o: { scratchParent?: string; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal } = {}): Promise<RestoreTestResult> {
   const started = Date.now();
   const binaries = await findServerBinaries();
+  const verified = o.verified ?? (await verifyArchive(archive, o.onEvent, o.signal));
+  const manifest = verified.manifest;
+  if (!verified.ok) {
+    const first = verified.problems[0]!;
+    throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems.length} problem(s); first: ${first.path}, ${first.problem}); nothing was restored.`, 'Restore another backup.');
+  }
   const scratch = await mkdtemp(path.join(o.scratchParent ?? os.tmpdir(), 'quiesce-restore-test-'));
+  const dirs = (name: string) => path.join(scratch, name);
   let server: ThrowawayServer | null = null;
+  const cancelled = () => new QuiesceError('cancelled', 'The restore test was cancelled: its throw-away server was stopped and its scratch folder removed; the archive was not changed.');
+  const interrupted = () => {
+    if (o.signal?.aborted) throw cancelled();
+  };
   try {
-    const dirs = (name: string) => path.join(scratch, name);
-    const { manifest, filesWritten, bytesWritten } = await restoreArchive({
-      archive,
-      remap: (m) => Object.fromEntries(m.components.map((c) => [c.name, dirs(c.name)])),
-      skip: ['config'],
-      verified: o.verified,
-      owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
-      onEvent: o.onEvent,
-    });
+    const isDump = manifest.method !== 'cold';
+    let restored = { files: 0, bytes: 0 };
+    if (!isDump) {
+      const r = await restoreArchive({
+        archive,
+        remap: (m) => Object.fromEntries(m.components.map((c) => [c.name, dirs(c.name)])),
+        skip: ['config'],
+        verified,
+        owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+        onEvent: o.onEvent,
+        signal: o.signal,
+      });
+      restored = { files: r.filesWritten, bytes: r.bytesWritten };
+    }
+    interrupted();
     o.onEvent?.({ type: 'step', step: 'restore-test', label: STEP_LABELS['restore-test'] });
-    const problems: string[] = [];
-    const local = binaries.server;
     server = await createThrowawayServer({
       binaries,
       name: 'restore-test',
       dir: dirs('server'),
       serverId: 4_000_000_000,
       datadir: dirs('datadir'),
-      existingDatadir: true,
-      options: serverOptions(manifest, dirs),
+      existingDatadir: !isDump,
+      options: isDump ? ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking'] : serverOptions(manifest, dirs),
     });
+    interrupted();
+    // opened before a dump is loaded: the dump brings its own grant tables
     const session = await mysql.createConnection({ socketPath: server.socket, user: 'root' });
     try {
+      let dumpHeader = '';
+      if (isDump) {
+        dumpHeader = (await loadDumpArchive({ archive, into: { socket: server.socket, user: 'root', password: '' }, verified, onEvent: o.onEvent, signal: o.signal })).header;
+        restored = { files: manifest.files.length, bytes: manifest.totalBytes };
+        interrupted();
+      }
+      const problems: string[] = [];
       const [versionRows] = await session.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
-      const serverUsed = `${local} (${String(versionRows[0]?.v)})`;
+      const serverUsed = `${binaries.server} (${String(versionRows[0]?.v)})`;
       const ours = parseFlavor(String(versionRows[0]?.v));
       const theirs = parseFlavor(manifest.server.version);
       if (ours.product !== theirs.product || ours.major !== theirs.major || ours.minor !== theirs.minor) {
         problems.push(`The backup is of ${manifest.server.version}; the local server is ${String(versionRows[0]?.v)}: a pass here is weaker evidence.`);
       }
-      const { checked, failures } = await checkAllTables(session);
-      const [status] = await session.query<mysql.RowDataPacket[]>('SHOW ALL SLAVES STATUS').catch(() => session.query<mysql.RowDataPacket[]>('SHOW REPLICA STATUS'));
-      const found = status[0] ? normalizeStatusRow(status[0]) : null;
-      const expected = `${manifest.replication.sourceLogFile}:${manifest.replication.sourceLogPos}`;
-      const foundText = found ? `${found.sourceLogFile}:${found.sourceLogPos}` : 'no replication configured';
-      const match = manifest.settings.metadataInTables || foundText === expected;
-      if (!match) problems.push(`The restored replication position is ${foundText}; the manifest says ${expected}.`);
+      const { checked, failures } = await checkAllTables(session, interrupted);
+      const expected = positionText(manifest.replication.sourceLogFile, manifest.replication.sourceLogPos);
+      const inHeader = positionInDumpHeader(dumpHeader);
+      const found = isDump ? positionText(inHeader?.file, inHeader?.pos) : await restoredPosition(session);
+      const match = (!isDump && manifest.settings.metadataInTables) || found === expected;
+      if (!match) problems.push(`The restored replication position is ${found}; the manifest says ${expected}.`);
+      if (checked === 0) problems.push('The archive holds no tables: nothing was checked.');
       const result: RestoreTestResult = {
         archive: path.resolve(archive),
-        proven: failures.length === 0 && match,
+        proven: failures.length === 0 && match && checked > 0,
         testedAt: new Date().toISOString(),
         durationMs: Date.now() - started,
         serverUsed,
         filesVerified: manifest.files.length,
-        filesChecked: filesWritten,
-        bytesChecked: bytesWritten,
+        filesChecked: restored.files,
+        bytesChecked: restored.bytes,
         tablesChecked: checked,
         tableProblems: failures,
-        coordinates: { expected, found: foundText, match },
+        coordinates: { expected, found, match },
         problems,
       };
       await writeFile(verifiedFileOf(archive), `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
@@ -102,10 +130,21 @@ export async function restoreTest(archive: string, o: { scratchParent?: string; 
     } finally {
       await session.end().catch(() => undefined);
     }
+  } catch (error) {
+    throw o.signal?.aborted ? cancelled() : error;
   } finally {
-    if (server) await stopThrowawayServer(server);
+    if (server) await stopThrowawayServer(server).catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+const positionText = (file: string | null | undefined, pos: number | null | undefined) => (file && pos !== null && pos !== undefined ? `${file}:${pos}` : 'none recorded');
+
+/** What the restored replica's metadata says it has executed. */
+async function restoredPosition(session: mysql.Connection): Promise<string> {
+  const [status] = await session.query<mysql.RowDataPacket[]>('SHOW ALL SLAVES STATUS').catch(() => session.query<mysql.RowDataPacket[]>('SHOW REPLICA STATUS'));
+  const found = status[0] ? normalizeStatusRow(status[0]) : null;
+  return found ? positionText(found.sourceLogFile, found.sourceLogPos) : 'no replication configured';
 }
 
 function serverOptions(manifest: Manifest, dirs: (name: string) => string): string[] {
@@ -131,12 +170,13 @@ function serverOptions(manifest: Manifest, dirs: (name: string) => string): stri
   ];
 }
 
-async function checkAllTables(session: mysql.Connection): Promise<{ checked: number; failures: { table: string; message: string }[] }> {
+async function checkAllTables(session: mysql.Connection, interrupted: () => void): Promise<{ checked: number; failures: { table: string; message: string }[] }> {
   const [tables] = await session.query<mysql.RowDataPacket[]>(
     "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', 'sys')",
   );
   const failures: { table: string; message: string }[] = [];
   for (const { db, t } of tables) {
+    interrupted();
     const name = `\`${String(db).replace(/`/g, '``')}\`.\`${String(t).replace(/`/g, '``')}\``;
     const [rows] = await session.query<mysql.RowDataPacket[]>(`CHECK TABLE ${name}`);
     for (const r of rows) {

@@ -31,6 +31,8 @@ export interface RestoreOptions {
   /** owner of restored files; default: the owner of the datadir being replaced */
   owner?: { uid: number; gid: number };
   onEvent?: EventSink;
+  /** cancels: what was written is taken back and what was moved aside is put back */
+  signal?: AbortSignal;
 }
 
 export interface RestoredComponent extends ArchivedComponent {
@@ -79,7 +81,7 @@ export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' 
 export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> {
   const emit: EventSink = o.onEvent ?? (() => undefined);
   emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
-  const verified = o.verified ?? (await verifyArchive(o.archive, emit));
+  const verified = o.verified ?? (await verifyArchive(o.archive, emit, o.signal));
   const manifest = verified.manifest;
   const componentNames = new Set(manifest.components.map((c) => c.name));
   for (const entry of verified.entries) {
@@ -120,6 +122,7 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
   const owner = o.owner ?? (datadir ? await ownerOf(datadir.target) : null);
   if (!owner && process.getuid?.() === 0) notes.push('Restored files belong to root; give them to the server\'s user (e.g. chown -R mysql:mysql) or pass --owner.');
 
+  throwIfCancelled(o.signal);
   // Move aside what is there, never delete it.
   const stamp = stampNow();
   const movedAside: { from: string; to: string }[] = [];
@@ -176,6 +179,7 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     // every component folder exists afterwards, even an empty one (the server needs its slave_load_tmpdir)
     for (const c of components) if (!(withoutRelayLogs && c.kind === 'relaylog')) await makeDir(c.target);
     for await (const entry of readTar(openArchive(o.archive))) {
+      throwIfCancelled(o.signal);
       if (entry.name === MANIFEST_NAME) continue;
       const name = entry.name.replace(/\/+$/, '');
       const [componentName, ...restParts] = name.split('/');
@@ -233,7 +237,7 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     }
   } catch (error) {
     await rollBack(components, movedAside, written);
-    throw explainWriteError(error, o.archive);
+    throw explainWriteError(error, 'restoring the files', 'what the restore had written was removed and what it had moved aside is back in its place');
   }
   meter.finish();
 
@@ -284,6 +288,10 @@ async function assertRealParents(root: string, target: string, realDirs: Set<str
     }
     throw new QuiesceError('hostile-entry', `${dir} is ${st.isSymbolicLink() ? 'a link' : 'not a folder'}, and the archive writes below it; the restore was rolled back.`, 'Nothing is written through a link. Remove it, or restore elsewhere.');
   }
+}
+
+function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new QuiesceError('cancelled', 'The restore was cancelled: what it had written was removed and what it had moved aside is back in its place.');
 }
 
 /** The datadir and a linked database folder are moved aside whole; other components file by file. */
