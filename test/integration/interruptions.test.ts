@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { canConnect } from '../../electron/core/mysql/connection.js';
+import { startThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import {
   checksums,
@@ -216,6 +217,29 @@ describe('replication is left exactly as the backup found it, and reported truth
     expect((await replicaStatus(f.pair.replica)).Slave_SQL_Running).toBe('No');
     await root('DELETE FROM shop.orders WHERE id = 999999');
     await root('START SLAVE SQL_THREAD');
+    await waitForCatchUp(f.pair);
+  });
+
+  it('the source is down (I/O thread "Connecting"): the backup does not wait for a connection it never had', async () => {
+    await waitForThreadsRunning(f.pair);
+    await stopThrowawayServer(f.pair.source);
+    try {
+      for (let i = 0; i < 100 && (await replicaStatus(f.pair.replica)).Slave_IO_Running !== 'Connecting'; i++) await new Promise((r) => setTimeout(r, 100));
+      expect((await replicaStatus(f.pair.replica)).Slave_IO_Running).toBe('Connecting');
+      const started = Date.now();
+      const run = await backup();
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/the I\/O thread reports: error reconnecting to master/); // said up front
+      expect(Date.now() - started).toBeLessThan(60_000); // the wait for "Yes" gave up only after 120 s
+      expect(run.stdout).toMatch(/Replication running again \(I\/O thread still connecting\)/);
+      const s = await replicaStatus(f.pair.replica);
+      expect([s.Slave_IO_Running, s.Slave_SQL_Running]).toEqual(['Connecting', 'Yes']);
+    } finally {
+      await startThrowawayServer(f.pair.source);
+    }
+    await root('STOP SLAVE IO_THREAD'); // reconnect now, not at the next 60 s retry
+    await root('START SLAVE IO_THREAD');
+    await waitForThreadsRunning(f.pair);
     await waitForCatchUp(f.pair);
   });
 });

@@ -14,7 +14,7 @@ type CompressBlock = (block: Buffer) => Promise<Buffer>;
 
 /** Throws before anything is touched when this Node cannot write the format. */
 export function assertFormatAvailable(format: ArchiveFormat): void {
-  if (format === 'tar.zst' && typeof zlib.zstdCompress !== 'function') {
+  if (format === 'tar.zst' && (typeof zlib.zstdCompress !== 'function' || typeof zlib.zstdDecompress !== 'function')) {
     throw new QuiesceError('no-zstd', `This Node.js (${process.version}) has no zstd; Quiesce needs Node 22.15 or newer for .tar.zst.`, 'Run it through `npm run`/`npx` (which use the bundled Node 24), or choose --format tar.gz.');
   }
 }
@@ -102,6 +102,7 @@ export function createCompressor(format: ArchiveFormat): Transform {
 }
 
 export function createDecompressor(format: ArchiveFormat): Transform {
+  assertFormatAvailable(format); // else an old Node would call a sound archive damaged
   return format === 'tar.gz' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : new ZstdFrameDecompressor();
 }
 

@@ -307,7 +307,7 @@ async function preflight(session: Session, o: ColdBackupOptions, format: Archive
   const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
   const staged = destination.canStage && o.staging !== 'never';
   if (!staged && o.staging !== 'never') {
-    emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${report.estimate.totalBytes} bytes of data, ${destination.freeBytes} free): the archive is written while the server is down, so the downtime is longer.` });
+    emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${formatBytes(report.estimate.totalBytes)} of data, ${formatBytes(destination.freeBytes)} free): the archive is written while the server is down, so the downtime is longer — and should it not compress below ${formatBytes(destination.freeBytes)}, the backup fails and the replica is brought back.` });
   }
   const target = path.join(destination.dir, archiveFileName(report.server.serverId, startedAt, format, 'cold'));
   const before = threadsOf(report.channels);

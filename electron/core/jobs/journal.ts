@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ConnectionOptions } from '../mysql/connection.js';
 import type { ServerControlSpec } from '../server/control-spec.js';
+import type { ThreadsBefore } from '../mysql/replication-control.js';
 
 /**
  * The record that lets a later process bring the replica back if this one dies mid-job.
@@ -28,7 +29,7 @@ export interface JobRecord {
   datadir?: string | null;
   errorLog: string | null;
   /** channels and which threads ran before the job touched them */
-  replicationBefore: { channel: string; io: boolean; sql: boolean }[];
+  replicationBefore: ThreadsBefore[];
   /** true from the moment shutdown is asked for until the server accepts connections again */
   serverStopped: boolean;
   partialArchive: string | null;

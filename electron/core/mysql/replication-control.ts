@@ -9,10 +9,12 @@ export interface ThreadsBefore {
   channel: string;
   io: boolean;
   sql: boolean;
+  /** the I/O thread was still trying to reach its source (source down, network): it may be again */
+  ioConnecting?: boolean;
 }
 
 export function threadsOf(channels: ChannelStatus[]): ThreadsBefore[] {
-  return channels.map((c) => ({ channel: c.channel, io: c.ioRunning !== 'No', sql: c.sqlRunning }));
+  return channels.map((c) => ({ channel: c.channel, io: c.ioRunning !== 'No', sql: c.sqlRunning, ioConnecting: c.ioRunning === 'Connecting' }));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -85,7 +87,9 @@ export async function waitReplicationAsFound(session: Session, flavor: ServerFla
     const now = await readReplicaStatus(session, flavor);
     const outcomes = outcomesOf(before, now);
     const broken = outcomes.find((c) => (c.before.sql && !c.sql && c.lastSqlError) || (c.before.io && c.io === 'No' && c.lastIoError));
-    const lagging = outcomes.find((c) => (c.before.io && c.io !== 'Yes') || (c.before.sql && !c.sql));
+    // an I/O thread found connecting is as found when it is connecting again
+    const ioBack = (c: ChannelOutcome, b: ThreadsBefore | undefined) => c.io === 'Yes' || (c.io === 'Connecting' && b?.ioConnecting === true);
+    const lagging = outcomes.find((c) => (c.before.io && !ioBack(c, before.find((b) => b.channel === c.channel))) || (c.before.sql && !c.sql));
     if (!lagging) return outcomes;
     if (broken || Date.now() >= deadline) {
       const c = broken ?? lagging;
