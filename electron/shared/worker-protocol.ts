@@ -14,6 +14,10 @@ export interface BackupJobRequest {
   format: 'tar.zst' | 'tar.gz';
   control: { service?: string; launchd?: { label: string; plist: string; domain: string }; startCommand?: string; stopCommand?: string };
   staging: 'auto' | 'never';
+  /** limits in milliseconds; the engine's defaults where absent (docs/backup-sequence.md) */
+  timeouts?: { stopMs?: number; startMs?: number; tempTablesMs?: number; replicationMs?: number; queryMs?: number };
+  /** readonly: how long to wait for FLUSH TABLES WITH READ LOCK */
+  lockWaitSeconds?: number;
 }
 
 export type ClientMessage =

@@ -8,6 +8,8 @@ import type { BackupJobRequest, ClientMessage } from '../shared/worker-protocol.
  */
 const absolute = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p) && !p.split(/[\\/]/).includes('..'), 'must be an absolute path without ..');
 const command = z.string().min(1).max(2000);
+/** a time limit: at least a second, at most a day */
+const limitMs = z.number().int().min(1000).max(86_400_000);
 
 export const jobRequestSchema = z
   .object({
@@ -33,6 +35,11 @@ export const jobRequestSchema = z
       })
       .strict(),
     staging: z.enum(['auto', 'never']),
+    timeouts: z
+      .object({ stopMs: limitMs.optional(), startMs: limitMs.optional(), tempTablesMs: limitMs.optional(), replicationMs: limitMs.optional(), queryMs: limitMs.optional() })
+      .strict()
+      .optional(),
+    lockWaitSeconds: z.number().int().min(1).max(86_400).optional(),
   })
   .strict() satisfies z.ZodType<BackupJobRequest>;
 

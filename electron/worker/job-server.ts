@@ -172,7 +172,7 @@ export class JobServer {
 
   private async runMethod(job: BackupJobRequest): Promise<JobSummary> {
     const outcome = await runBackup(
-      { method: job.method, connection: job.connection, destination: job.destination, format: job.format, control: job.control, staging: job.staging, stateDir: this.o.stateDir },
+      { method: job.method, connection: job.connection, destination: job.destination, format: job.format, control: job.control, staging: job.staging, timeouts: job.timeouts, lockWaitSeconds: job.lockWaitSeconds, stateDir: this.o.stateDir },
       { signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e) },
     );
     const m = outcome.archive.manifest;

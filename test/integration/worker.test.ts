@@ -129,9 +129,22 @@ describe('the privileged worker: one job, start to end, whoever is connected', (
     const answer = await rawExchange(attachment.socket, [hello(attachment.token), badJob]);
     expect(JSON.parse(answer[0]!).type).toBe('welcome');
     expect(JSON.parse(answer[1]!)).toEqual({ v: 1, type: 'refused', reason: 'invalid message: job.destination: must be an absolute path without ..' });
+    const badLimit = JSON.stringify({ v: 1, type: 'start', job: { ...job(), timeouts: { stopMs: 5 } } });
+    expect(JSON.parse((await rawExchange(attachment.socket, [hello(attachment.token), badLimit]))[1]!).reason).toMatch(/^invalid message: job\.timeouts\.stopMs: /);
     // still idle: nothing was started
     const check = await WorkerConnection.connect(attachment);
     expect(check.state).toEqual({ phase: 'idle' });
     check.close();
+  });
+
+  it('uses the limits it is sent: a server that will not stop is given up on after --stop-timeout, not the default', async () => {
+    const stateDir = await tempDir('wstate');
+    const attachment = await spawnWorker({ execPath: process.execPath, script: WORKER, stateDir, lingerMs: 2000 });
+    const connection = await WorkerConnection.connect(attachment);
+    connection.start({ ...job(), control: { startCommand: f.pair.replica.argv.join(' '), stopCommand: 'true' }, timeouts: { stopMs: 1500 } });
+    const state = await connection.finished();
+    connection.close();
+    expect(state).toMatchObject({ phase: 'failed', error: { code: 'stop-timeout', message: expect.stringMatching(/did not stop within 2 s/) } });
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
   });
 });
