@@ -75,6 +75,10 @@ describe('restore: a backup is only real once it has been restored', () => {
     const run = await runCli(['restore', archive, '--json']);
     expect(run.code).toBe(1);
     expect(run.lines.at(-1)).toMatchObject({ type: 'error', code: 'server-running' });
+    // named with --datadir: refused before the archive is read at all
+    const named = await runCli(['restore', archive, '--datadir', f.pair.replica.datadir, '--json']);
+    expect(named.lines.at(-1)).toMatchObject({ type: 'error', code: 'server-running' });
+    expect(named.lines.filter((l) => l.type === 'step' || l.type === 'progress')).toEqual([]);
   });
 
   it('in place: the replica, moved away, comes back from the archive and resumes replication', async () => {

@@ -80,6 +80,9 @@ export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' 
  */
 export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> {
   const emit: EventSink = o.onEvent ?? (() => undefined);
+  // a datadir named by the caller is checked before the archive is read (which can take an hour)
+  const namedDatadir = typeof o.remap === 'object' ? o.remap.datadir : undefined;
+  if (namedDatadir) await refuseRunningServer(path.resolve(namedDatadir), []);
   emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
   const verified = o.verified ?? (await verifyArchive(o.archive, emit, o.signal));
   const manifest = verified.manifest;
@@ -111,12 +114,7 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
   for (const c of components) {
     if (!path.isAbsolute(c.target)) throw new QuiesceError('bad-remap', `The target for ${c.name} must be an absolute path.`);
   }
-  if (datadir) {
-    const pid = await serverUsingDatadir(datadir.target, datadir.target === datadir.originalPath && manifest.settings.pidFile ? [manifest.settings.pidFile] : []);
-    if (pid) {
-      throw new QuiesceError('server-running', `A server (pid ${pid}) is running on ${datadir.target}.`, 'Stop it first (mysqladmin shutdown, or its service), then restore.');
-    }
-  }
+  if (datadir) await refuseRunningServer(datadir.target, datadir.target === datadir.originalPath && manifest.settings.pidFile ? [manifest.settings.pidFile] : []);
 
   await checkRoom(components, manifest);
   const owner = o.owner ?? (datadir ? await ownerOf(datadir.target) : null);
@@ -288,6 +286,11 @@ async function assertRealParents(root: string, target: string, realDirs: Set<str
     }
     throw new QuiesceError('hostile-entry', `${dir} is ${st.isSymbolicLink() ? 'a link' : 'not a folder'}, and the archive writes below it; the restore was rolled back.`, 'Nothing is written through a link. Remove it, or restore elsewhere.');
   }
+}
+
+async function refuseRunningServer(datadir: string, pidFiles: string[]): Promise<void> {
+  const pid = await serverUsingDatadir(datadir, pidFiles);
+  if (pid) throw new QuiesceError('server-running', `A server (pid ${pid}) is running on ${datadir}; nothing was restored.`, 'Stop it first (mysqladmin shutdown, or its service), then restore.');
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
