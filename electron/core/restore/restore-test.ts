@@ -133,8 +133,11 @@ export async function restoreTest(archive: string, o: { scratchParent?: string; 
   } catch (error) {
     throw o.signal?.aborted ? cancelled() : error;
   } finally {
-    if (server) await stopThrowawayServer(server).catch(() => undefined);
-    await rm(scratch, { recursive: true, force: true });
+    try {
+      if (server) await stopThrowawayServer(server); // one that will not stop is an error, not a leftover
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   }
 }
 
