@@ -75,6 +75,8 @@ describe('restore: a backup is only real once it has been restored', () => {
     const run = await runCli(['restore', archive, '--json']);
     expect(run.code).toBe(1);
     expect(run.lines.at(-1)).toMatchObject({ type: 'error', code: 'server-running' });
+    // in place: known from the manifest in the archive's last frames, before the full read
+    expect(run.lines.filter((l) => l.type === 'step' || l.type === 'progress')).toEqual([]);
     // named with --datadir: refused before the archive is read at all
     const named = await runCli(['restore', archive, '--datadir', f.pair.replica.datadir, '--json']);
     expect(named.lines.at(-1)).toMatchObject({ type: 'error', code: 'server-running' });

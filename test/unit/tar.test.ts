@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -6,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeArchive } from '../../electron/core/archive/write-archive.js';
 import { openArchive, readTar } from '../../electron/core/archive/read-archive.js';
+import { peekManifest } from '../../electron/core/archive/peek-manifest.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../../electron/core/archive/tar-header.js';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
@@ -154,4 +156,23 @@ describe('archive writer and reader', () => {
     expect(statSync(archive).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir).filter((n) => n.endsWith('.partial'))).toEqual([]);
   });
+
+  for (const format of ['tar.zst', 'tar.gz'] as const) {
+    it(`${format}: the manifest can be read from the last frames alone, before a full read`, async () => {
+      const dir = tmp();
+      const entries: InventoryEntry[] = [];
+      for (const name of ['a.ibd', 'b.ibd', 'c.ibd']) {
+        const data = randomBytes(9 * 1024 * 1024); // incompressible: several frames
+        await writeFile(path.join(dir, name), data);
+        entries.push({ component: 'datadir', relPath: name, absPath: path.join(dir, name), type: 'file', size: data.length, mode: 0o640, mtimeMs: 0 });
+      }
+      const archive = path.join(dir, `big.${format}`);
+      await writeArchive({ target: archive, format, entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
+      expect(await peekManifest(archive)).toEqual((await verifyArchive(archive)).manifest);
+      // not an archive of ours: nothing found, nothing thrown
+      const noise = path.join(dir, `noise.${format}`);
+      await writeFile(noise, randomBytes(1024 * 1024));
+      expect(await peekManifest(noise)).toBeNull();
+    });
+  }
 });

@@ -6,6 +6,7 @@ import type { ArchivedComponent, Manifest } from '../../shared/manifest.js';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { openArchive, readTar } from '../archive/read-archive.js';
+import { peekManifest } from '../archive/peek-manifest.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
 import { explainWriteError } from '../archive/write-archive.js';
 import { QuiesceError, errnoCode } from '../errors.js';
@@ -80,9 +81,7 @@ export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' 
  */
 export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> {
   const emit: EventSink = o.onEvent ?? (() => undefined);
-  // a datadir named by the caller is checked before the archive is read (which can take an hour)
-  const namedDatadir = typeof o.remap === 'object' ? o.remap.datadir : undefined;
-  if (namedDatadir) await refuseRunningServer(path.resolve(namedDatadir), []);
+  await refuseRunningServerEarly(o);
   emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
   const verified = o.verified ?? (await verifyArchive(o.archive, emit, o.signal));
   const manifest = verified.manifest;
@@ -286,6 +285,25 @@ async function assertRealParents(root: string, target: string, realDirs: Set<str
     }
     throw new QuiesceError('hostile-entry', `${dir} is ${st.isSymbolicLink() ? 'a link' : 'not a folder'}, and the archive writes below it; the restore was rolled back.`, 'Nothing is written through a link. Remove it, or restore elsewhere.');
   }
+}
+
+/**
+ * Before the archive is read (which can take an hour): a server running on the datadir this
+ * would restore — named by the caller, or found in the manifest read from the archive's tail.
+ * The full read that follows checks again, on the verified manifest.
+ */
+async function refuseRunningServerEarly(o: RestoreOptions): Promise<void> {
+  const named = typeof o.remap === 'object' ? o.remap.datadir : undefined;
+  if (named) return refuseRunningServer(path.resolve(named), []);
+  const peeked = await peekManifest(o.archive);
+  let datadir: RestoredComponent | undefined;
+  try {
+    datadir = peeked ? planTargets(peeked, o).find((c) => c.kind === 'datadir') : undefined;
+  } catch (error) {
+    if (error instanceof QuiesceError) throw error; // a --map naming no component: said now, not in an hour
+    return; // a manifest too odd to plan from: the full read will say what is wrong
+  }
+  if (datadir) await refuseRunningServer(datadir.target, datadir.target === datadir.originalPath && peeked?.settings?.pidFile ? [peeked.settings.pidFile] : []);
 }
 
 async function refuseRunningServer(datadir: string, pidFiles: string[]): Promise<void> {

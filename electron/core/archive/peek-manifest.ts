@@ -1,0 +1,74 @@
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { MANIFEST_NAME, type Manifest } from '../../shared/manifest.js';
+import { createDecompressor, formatOfPath } from './compression.js';
+import { BLOCK, decodeHeader } from './tar-header.js';
+
+/** How far from the end to look: a manifest of a few hundred thousand files. */
+const TAIL_BYTES = 32 << 20;
+const MAGIC = { 'tar.zst': Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'tar.gz': Buffer.from([0x1f, 0x8b, 0x08]) };
+
+/**
+ * The manifest, read from the archive's last compressed frames only: seconds instead of a
+ * full read, for checks that should come before one (is a server running on the datadir this
+ * would restore?). Not verified — the full read that follows is. Null when it cannot be found
+ * this way (not a Quiesce archive, a manifest larger than the tail, damage).
+ *
+ * It works because archives are written as independent frames (zstd) or members (gzip), each
+ * holding a whole number of 512-byte tar blocks: from any frame start, the rest decompresses
+ * on its own and tar headers sit at multiples of 512. Frame starts are found from the last
+ * one backwards, until the decompressed tail holds the manifest whole.
+ */
+export async function peekManifest(file: string): Promise<Manifest | null> {
+  const format = formatOfPath(file);
+  if (!format) return null;
+  const handle = await open(file, 'r').catch(() => null);
+  if (!handle) return null;
+  let tail: Buffer;
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, TAIL_BYTES);
+    tail = Buffer.alloc(length);
+    await handle.read(tail, 0, length, size - length);
+  } finally {
+    await handle.close();
+  }
+  for (let at = tail.lastIndexOf(MAGIC[format]); at !== -1; at = at === 0 ? -1 : tail.lastIndexOf(MAGIC[format], at - 1)) {
+    const plain = await decompress(tail.subarray(at), format);
+    if (!plain || plain.length % BLOCK !== 0) continue; // not a frame start after all
+    const found = manifestIn(plain);
+    if (found !== undefined) return found;
+  }
+  return null;
+}
+
+async function decompress(compressed: Buffer, format: 'tar.zst' | 'tar.gz'): Promise<Buffer | null> {
+  const parts: Buffer[] = [];
+  try {
+    for await (const chunk of Readable.from([compressed]).pipe(createDecompressor(format))) parts.push(chunk as Buffer);
+    return Buffer.concat(parts);
+  } catch {
+    return null;
+  }
+}
+
+/** The manifest entry at a block boundary of a tar tail: the manifest, null if damaged, undefined if not (whole) here. */
+function manifestIn(plain: Buffer): Manifest | null | undefined {
+  for (let offset = 0; offset + BLOCK <= plain.length; offset += BLOCK) {
+    let header;
+    try {
+      header = decodeHeader(plain.subarray(offset, offset + BLOCK));
+    } catch {
+      continue; // file data that is not a header
+    }
+    if (header?.name !== MANIFEST_NAME) continue;
+    const start = offset + BLOCK;
+    if (start + header.size > plain.length) return undefined;
+    try {
+      return JSON.parse(plain.subarray(start, start + header.size).toString('utf8')) as Manifest;
+    } catch {
+      return null;
+    }
+  }
+  return undefined;
+}
