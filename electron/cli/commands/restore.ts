@@ -26,7 +26,8 @@ back, and rewrites the relay-log paths when they move.
   --datadir DIR, --relay-log-dir DIR, --load-tmpdir DIR,
   --innodb-data-dir DIR, --innodb-log-dir DIR, --innodb-undo-dir DIR
                            restore that component elsewhere (default: its original path)
-  --map NAME=DIR           the same for any component by name (e.g. config=/etc/mysql-new)
+  --map NAME=DIR           the same for any component by name (e.g. config=/etc/mysql-new,
+                           linked-sales=/mnt/big/sales for a database kept behind a link)
   --skip NAME              leave a component out (e.g. --skip config)
   --owner USER[:GROUP]     owner of the restored files (default: the owner of the datadir replaced)
   --new-replica --server-id N
