@@ -312,20 +312,31 @@ describe('starved: a frozen server and a missing privilege end plainly, before h
       return found;
     };
 
-    it('verify --restore-test, SIGINT while files are restored or SIGTERM while its server starts: that server stopped, the scratch folder gone', async () => {
-      const made = await runCli(['backup', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', await tempDir('restore-src'), '--state-dir', await tempDir('state-r'), '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password });
+    async function expectRestoreTestCancelled(archivePath: string, step: string, signal: 'SIGINT' | 'SIGTERM'): Promise<void> {
+      const scratch = await tempDir('scratch');
+      const run = await runCli(['verify', archivePath, '--restore-test', '--scratch', scratch, '--json'], {}, interruptAt(step, signal));
+      expect(run.code, `${signal} at ${step}: ${run.stdout.slice(-800)} ${run.stderr}`).toBe(EXIT[signal]);
+      expect(run.lines.find((l) => l.type === 'error')).toMatchObject({ code: 'cancelled', message: expect.stringMatching(/restore test was cancelled: its throw-away server was stopped/) });
+      expect(run.lines.some((l) => l.type === 'warning' && String(l.message).startsWith(`${signal}: cancelling — the throw-away server is stopped`))).toBe(true);
+      expect(await readdir(scratch)).toEqual([]);
+      expect(await scratchServers()).toEqual([]);
+      expect(await readdir(path.dirname(archivePath))).toEqual([path.basename(archivePath)]); // no .verified.json claims anything
+    }
+
+    async function backupFor(method: string): Promise<string> {
+      const made = await runCli(['backup', '--method', method, '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', await tempDir('restore-src'), '--state-dir', await tempDir('state-r'), '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password });
       expect(made.code).toBe(0);
-      archive = String(made.lines.at(-1)?.archive);
-      for (const [step, signal] of [['restore', 'SIGINT'], ['restore-test', 'SIGTERM']] as const) {
-        const scratch = await tempDir('scratch');
-        const run = await runCli(['verify', archive, '--restore-test', '--scratch', scratch, '--json'], {}, interruptAt(step, signal));
-        expect(run.code, `${signal} at ${step}: ${run.stdout.slice(-800)} ${run.stderr}`).toBe(EXIT[signal]);
-        expect(run.lines.find((l) => l.type === 'error')).toMatchObject({ code: 'cancelled', message: expect.stringMatching(/restore test was cancelled: its throw-away server was stopped/) });
-        expect(run.lines.some((l) => l.type === 'warning' && String(l.message).startsWith(`${signal}: cancelling — the throw-away server is stopped`))).toBe(true);
-        expect(await readdir(scratch)).toEqual([]);
-        expect(await scratchServers()).toEqual([]);
-        expect(await readdir(path.dirname(archive))).toEqual([path.basename(archive)]); // no .verified.json claims anything
-      }
+      return String(made.lines.at(-1)?.archive);
+    }
+
+    it('verify --restore-test, SIGINT while files are restored or SIGTERM while its server starts: that server stopped, the scratch folder gone', async () => {
+      archive = await backupFor('cold');
+      await expectRestoreTestCancelled(archive, 'restore', 'SIGINT');
+      await expectRestoreTestCancelled(archive, 'restore-test', 'SIGTERM');
+    });
+
+    it('verify --restore-test of a dump, SIGTERM while the dump loads: the client and the server stopped, the scratch folder gone', async () => {
+      await expectRestoreTestCancelled(await backupFor('dump'), 'restore', 'SIGTERM');
     });
 
     it('restore, SIGTERM while writing: what it wrote is removed, what stood in the target is back', async () => {

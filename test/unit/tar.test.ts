@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -175,4 +175,24 @@ describe('archive writer and reader', () => {
       expect(await peekManifest(noise)).toBeNull();
     });
   }
+
+  it('a reader that stops early (a cancel, an error) lets go of the archive file', async () => {
+    const dir = tmp();
+    const data = randomBytes(24 * 1024 * 1024); // more than the reader buffers: the file is still open after one entry
+    await writeFile(path.join(dir, 'big.ibd'), data);
+    const archive = path.join(dir, 'big.tar.zst');
+    const entries: InventoryEntry[] = [{ component: 'datadir', relPath: 'big.ibd', absPath: path.join(dir, 'big.ibd'), type: 'file', size: data.length, mode: 0o640, mtimeMs: 0 }];
+    await writeArchive({ target: archive, format: 'tar.zst', entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
+    const openOnArchive = async () => {
+      const fds = await readdir('/proc/self/fd');
+      const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+      return targets.filter((t) => t === archive).length;
+    };
+    for await (const entry of readTar(openArchive(archive))) {
+      void entry;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await openOnArchive()).toBe(0);
+  });
 });

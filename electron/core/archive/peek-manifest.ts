@@ -6,6 +6,8 @@ import { BLOCK, decodeHeader } from './tar-header.js';
 
 /** How far from the end to look: a manifest of a few hundred thousand files. */
 const TAIL_BYTES = 32 << 20;
+/** How much the tail may decompress to: highly compressible data (zeros) must not fill memory. */
+const PLAIN_LIMIT = 64 << 20;
 const MAGIC = { 'tar.zst': Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'tar.gz': Buffer.from([0x1f, 0x8b, 0x08]) };
 
 /**
@@ -35,6 +37,7 @@ export async function peekManifest(file: string): Promise<Manifest | null> {
   }
   for (let at = tail.lastIndexOf(MAGIC[format]); at !== -1; at = at === 0 ? -1 : tail.lastIndexOf(MAGIC[format], at - 1)) {
     const plain = await decompress(tail.subarray(at), format);
+    if (plain === 'too-big') return null; // further back only decompresses to more
     if (!plain || plain.length % BLOCK !== 0) continue; // not a frame start after all
     const found = manifestIn(plain);
     if (found !== undefined) return found;
@@ -42,10 +45,15 @@ export async function peekManifest(file: string): Promise<Manifest | null> {
   return null;
 }
 
-async function decompress(compressed: Buffer, format: 'tar.zst' | 'tar.gz'): Promise<Buffer | null> {
+async function decompress(compressed: Buffer, format: 'tar.zst' | 'tar.gz'): Promise<Buffer | null | 'too-big'> {
   const parts: Buffer[] = [];
+  let length = 0;
   try {
-    for await (const chunk of Readable.from([compressed]).pipe(createDecompressor(format))) parts.push(chunk as Buffer);
+    for await (const chunk of Readable.from([compressed]).pipe(createDecompressor(format))) {
+      length += (chunk as Buffer).length;
+      if (length > PLAIN_LIMIT) return 'too-big';
+      parts.push(chunk as Buffer);
+    }
     return Buffer.concat(parts);
   } catch {
     return null;

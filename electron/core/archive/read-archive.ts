@@ -67,6 +67,11 @@ class ByteReader {
     }
   }
 
+  /** lets go of the stream (closes the file) when reading stops before its end */
+  async close(): Promise<void> {
+    await this.source.return?.();
+  }
+
   /** true when the stream has no byte left */
   async atEnd(): Promise<boolean> {
     return !(await this.fill(1));
@@ -95,6 +100,14 @@ const TYPES: Record<string, TarEntryType> = { '0': 'file', '\0': 'file', '5': 'd
 
 export async function* readTar(stream: AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
   const reader = new ByteReader(stream);
+  try {
+    yield* entriesOf(reader);
+  } finally {
+    await reader.close(); // a consumer that stops early (cancel, an error) must not leave the file open
+  }
+}
+
+async function* entriesOf(reader: ByteReader): AsyncGenerator<TarEntry> {
   let pax = new Map<string, string>();
   for (;;) {
     const block = await reader.exactly(BLOCK);
@@ -144,5 +157,7 @@ export function openArchive(file: string, onRead?: (bytes: number) => void): Rea
   if (onRead) input.on('data', (chunk) => onRead(chunk.length));
   const decompressor = createDecompressor(format);
   input.on('error', (error) => decompressor.destroy(error));
+  // a reader that stops early destroys the decompressor: the file goes with it (pipe would keep it open)
+  decompressor.once('close', () => input.destroy());
   return input.pipe(decompressor);
 }

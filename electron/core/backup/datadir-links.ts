@@ -1,6 +1,5 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { errnoCode } from '../errors.js';
 import { isInside } from '../mysql/server-files.js';
 
 /**
@@ -28,12 +27,11 @@ export async function findDatadirLinks(datadir: string): Promise<DatadirLink[]> 
       const abs = path.join(dir, entry.name);
       if (entry.isDirectory() && depth === 0) await look(abs, at, depth + 1);
       if (!entry.isSymbolicLink()) continue;
-      const realPath = await realpath(abs).catch((error: unknown) => {
-        if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ELOOP') return null; // dangling: kept as a bare link
-        throw error;
-      });
+      // leads nowhere, or somewhere this user cannot look: not followed, and inspect warns about it
+      const realPath = await realpath(abs).catch(() => null);
       if (realPath === null || isInside(realPath, realDatadir)) continue;
-      const st = await stat(realPath);
+      const st = await stat(realPath).catch(() => null);
+      if (!st) continue;
       if (st.isDirectory() && depth === 0) found.push({ at, realPath, isDirectory: true });
       else if (st.isFile()) found.push({ at, realPath, isDirectory: false });
     }

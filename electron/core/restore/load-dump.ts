@@ -43,19 +43,21 @@ export async function loadDumpArchive(o: { archive: string; into: ConnectionOpti
     });
     child.stdin.on('error', () => undefined); // a client that quits early says why on stderr
     let head = '';
-    for await (const entry of readTar(openArchive(o.archive))) {
-      if (entry.type !== 'file' || !entry.name.startsWith('dump/')) continue;
-      for await (const chunk of entry.chunks) {
-        if (head.length < 4096) head += chunk.toString('utf8', 0, 4096);
-        if (o.signal?.aborted) break;
-        meter.addBytes(chunk.length);
-        if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r).once('close', r));
+    try {
+      for await (const entry of readTar(openArchive(o.archive))) {
+        if (entry.type !== 'file' || !entry.name.startsWith('dump/')) continue;
+        for await (const chunk of entry.chunks) {
+          if (head.length < 4096) head += chunk.toString('utf8', 0, 4096);
+          if (o.signal?.aborted) throw new QuiesceError('cancelled', 'Loading the dump was cancelled: the server holds part of it.', 'Load it again into a fresh server.');
+          meter.addBytes(chunk.length);
+          if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r).once('close', r));
+        }
       }
-    }
-    if (o.signal?.aborted) {
+    } catch (error) {
+      // cancelled, or the archive failed mid-way: the client must not go on with half a dump
       child.kill();
       await closed.catch(() => undefined);
-      throw new QuiesceError('cancelled', 'Loading the dump was cancelled: the server holds part of it.', 'Load it again into a fresh server.');
+      throw error;
     }
     child.stdin.end();
     const code = await closed;
