@@ -302,12 +302,12 @@ describe('starved: a frozen server and a missing privilege end plainly, before h
         }
       };
     };
-    /** mariadbd processes started on a restore test's scratch folder */
-    const scratchServers = async () => {
+    /** processes started in this scratch folder (other test files run restore tests of their own meanwhile) */
+    const scratchServers = async (scratch: string) => {
       const found: string[] = [];
       for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
         const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-        if (cmd.includes('quiesce-restore-test-')) found.push(pid);
+        if (cmd.includes(scratch)) found.push(pid);
       }
       return found;
     };
@@ -319,7 +319,7 @@ describe('starved: a frozen server and a missing privilege end plainly, before h
       expect(run.lines.find((l) => l.type === 'error')).toMatchObject({ code: 'cancelled', message: expect.stringMatching(/restore test was cancelled: its throw-away server was stopped/) });
       expect(run.lines.some((l) => l.type === 'warning' && String(l.message).startsWith(`${signal}: cancelling — the throw-away server is stopped`))).toBe(true);
       expect(await readdir(scratch)).toEqual([]);
-      expect(await scratchServers()).toEqual([]);
+      expect(await scratchServers(scratch)).toEqual([]);
       expect(await readdir(path.dirname(archivePath))).toEqual([path.basename(archivePath)]); // no .verified.json claims anything
     }
 
