@@ -1,7 +1,7 @@
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { IPC_CHANNELS } from '../shared/ipc-contract.js';
-import type { createDispatcher } from '../core/app/ipc-dispatch.js';
-import { RENDERER_ORIGIN } from '../core/app/renderer-files.js';
+import type { createDispatcher } from '../desktop/ipc-dispatch.js';
+import { RENDERER_ORIGIN } from '../desktop/renderer-files.js';
 
 /**
  * Every channel goes through the dispatcher; a message counts as ours only when it comes

@@ -1,6 +1,6 @@
 import { protocol } from 'electron';
 import { readFile } from 'node:fs/promises';
-import { RENDERER_CSP, rendererFile } from '../core/app/renderer-files.js';
+import { RENDERER_CSP, rendererFile } from '../desktop/renderer-files.js';
 
 /** Must run before the app is ready. */
 export function declareRendererScheme(): void {

@@ -1,9 +1,9 @@
 import { Menu, Tray, nativeImage } from 'electron';
 import path from 'node:path';
 import type { JobView } from '../shared/ipc-contract.js';
-import { trayMenu, trayStatus, trayTooltip } from '../core/app/tray-model.js';
+import { trayMenu, trayStatus, trayTooltip } from '../desktop/tray-model.js';
 
-/** Renders the tray model (core/app/tray-model.ts); decides nothing itself. */
+/** Renders the tray model (desktop/tray-model.ts); decides nothing itself. */
 export class QuiesceTray {
   private readonly tray: Tray;
 

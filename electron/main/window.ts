@@ -1,5 +1,5 @@
 import { BrowserWindow, shell, type WebContents } from 'electron';
-import { RENDERER_ORIGIN } from '../core/app/renderer-files.js';
+import { RENDERER_ORIGIN } from '../desktop/renderer-files.js';
 
 /** Our one window: sandboxed, context-isolated, no Node, no navigation, no new windows. */
 export function createMainWindow(preload: string): BrowserWindow {

@@ -1,11 +1,11 @@
 // The renderer's only way out: a fixed set of named functions, nothing generic. Sandboxed
 // preloads must be CommonJS, hence .cts.
 import electron = require('electron');
-import type { IpcEvents, QuiesceApi } from '../shared/ipc-contract.js';
+import type { IpcEvents, IpcInvoke, QuiesceApi } from '../shared/ipc-contract.js';
 
 const { contextBridge, ipcRenderer } = electron;
 
-const invoke = (channel: string, payload?: unknown) => ipcRenderer.invoke(channel, payload);
+const invoke: IpcInvoke = (channel, ...payload) => ipcRenderer.invoke(channel, payload[0]);
 
 function listen<C extends keyof IpcEvents>(channel: C, listener: (message: IpcEvents[C]) => void): () => void {
   const wrapped = (_event: unknown, message: IpcEvents[C]) => listener(message);

@@ -1,7 +1,7 @@
 /**
  * The one IPC contract between the renderer (through the preload) and the main process.
  * Request/response channels and one-way events. Types only: the main side validates every
- * payload at run time (core/app/ipc-schemas.ts); replies never carry a password.
+ * payload at run time (desktop/ipc-schemas.ts); replies never carry a password.
  */
 import type { BackupEvent } from './backup-events.js';
 import type { Profile } from './profile.js';
@@ -75,10 +75,18 @@ export interface IpcEvents {
   'job:state': { jobId: string; state: JobState };
 }
 
-export type IpcEventChannel = keyof IpcEvents;
-
 /** What every invoke resolves to: a value, or an error in words (never a stack, never a secret). */
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+
+/**
+ * One request on one channel, typed by the contract: the preload and the browser bridge both
+ * build QuiesceApi on this, so a wrong channel or payload does not compile. Channels without
+ * a request take no payload.
+ */
+export type IpcInvoke = <C extends IpcChannel>(
+  channel: C,
+  ...payload: IpcRequests[C]['request'] extends void ? [] : [IpcRequests[C]['request']]
+) => Promise<IpcResult<IpcRequests[C]['response']>>;
 
 export const IPC_CHANNELS = [
   'profiles:list',

@@ -11,7 +11,6 @@ export interface Profile {
   connection: { socket?: string; host?: string; port?: number; user: string };
   control: ServerControlChoice;
   destination: string | null;
-  method: 'cold';
   format: 'tar.zst' | 'tar.gz';
   /** 'keychain': stored in the OS keychain; 'ask': asked for on every run */
   password: 'keychain' | 'ask';

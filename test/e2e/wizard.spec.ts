@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { startBrowserBridge } from '../../electron/cli/browser-bridge.js';
+import { startBrowserBridge } from '../../electron/tools/browser-bridge.js';
 import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
 import { createSampleSchema } from '../../electron/core/sandbox/sample-data.js';
 

@@ -7,6 +7,7 @@ import type { ConnectionOptions } from '../../electron/core/mysql/connection.js'
 import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
 import type { ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { createSampleSchema } from '../../electron/core/sandbox/sample-data.js';
+import { replicaThreads, startSampleWriter, waitForCatchUp, waitForThreadsRunning as waitForThreadsRunningOf } from '../../electron/core/sandbox/replication-wait.js';
 
 export { connectAsRoot, type ReplicaPair };
 
@@ -31,29 +32,7 @@ export async function tempDir(prefix: string): Promise<string> {
 export { createSampleSchema as seed, insertSampleRows as insertRows } from '../../electron/core/sandbox/sample-data.js';
 
 /** Keeps writing to the source until stopped; returns how many transactions it committed. */
-export function startWriter(source: ThrowawayServer): { stop: () => Promise<number> } {
-  let running = true;
-  let count = 0;
-  const loop = (async () => {
-    const c = await connectAsRoot(source);
-    try {
-      while (running) {
-        await c.query("INSERT INTO shop.orders (customer, amount, note) VALUES ('writer', 1.00, 'during backup')");
-        count++;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    } finally {
-      await c.end();
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return count;
-    },
-  };
-}
+export const startWriter = (source: ThrowawayServer) => startSampleWriter(source);
 
 async function query(server: ThrowawayServer, sql: string): Promise<RowDataPacket[]> {
   const c = await connectAsRoot(server);
@@ -71,19 +50,7 @@ export async function replicaStatus(replica: ThrowawayServer): Promise<RowDataPa
   return row;
 }
 
-/** Until the replica has executed everything the source has written. */
-export async function waitForCatchUp(pair: ReplicaPair, timeoutMs = 60_000): Promise<void> {
-  const [master] = await query(pair.source, 'SHOW MASTER STATUS');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await replicaStatus(pair.replica);
-    if (s.Relay_Master_Log_File === master!.File && Number(s.Exec_Master_Log_Pos) >= Number(master!.Position)) return;
-    if (s.Last_SQL_Error || Date.now() > deadline) {
-      throw new Error(`the replica did not catch up: ${s.Last_SQL_Error || s.Last_IO_Error || 'timeout'}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitForCatchUp };
 
 export async function checksums(server: ThrowawayServer): Promise<Record<string, string>> {
   const rows = await query(server, 'CHECKSUM TABLE shop.orders, shop.audit EXTENDED');
@@ -91,8 +58,8 @@ export async function checksums(server: ThrowawayServer): Promise<Record<string,
 }
 
 export async function threadsRunning(pair: ReplicaPair): Promise<{ io: string; sql: string }> {
-  const s = await replicaStatus(pair.replica);
-  return { io: String(s.Slave_IO_Running), sql: String(s.Slave_SQL_Running) };
+  const { io, sql } = await replicaThreads(pair.replica);
+  return { io, sql };
 }
 
 /** A small tmpfs (we run as root): a destination that fills up, or a read-only one. */
@@ -127,10 +94,6 @@ export function usePair(): PairFixture {
 
 /** Until both threads run (a freshly started replica is "Connecting"/"Preparing" for a moment). */
 export async function waitForThreadsRunning(pair: ReplicaPair, timeoutMs = 30_000): Promise<{ io: string; sql: string }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const t = await threadsRunning(pair);
-    if ((t.io === 'Yes' && t.sql === 'Yes') || Date.now() > deadline) return t;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const { io, sql } = await waitForThreadsRunningOf(pair.replica, timeoutMs);
+  return { io, sql };
 }

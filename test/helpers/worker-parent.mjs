@@ -1,7 +1,7 @@
 // A stand-in for the app's main process: spawns a worker, saves how to reattach, starts a
 // job and prints its events — until the test kills it.
 import { writeFileSync } from 'node:fs';
-import { spawnWorker, WorkerConnection } from '../../out/core/jobs/worker-client.js';
+import { spawnWorker, WorkerConnection } from '../../out/desktop/worker-client.js';
 
 const [attachmentFile, stateDir] = process.argv.slice(2);
 const chunks = [];

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobView } from '../../electron/shared/ipc-contract.js';
-import { createDispatcher } from '../../electron/core/app/ipc-dispatch.js';
-import { createHandlers } from '../../electron/core/app/app-services.js';
-import { JobRegistry } from '../../electron/core/app/job-registry.js';
+import { createDispatcher } from '../../electron/desktop/ipc-dispatch.js';
+import { createHandlers } from '../../electron/desktop/app-services.js';
+import { JobRegistry } from '../../electron/desktop/job-registry.js';
 import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
 import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
 import { tempDir, threadsRunning, usePair } from '../helpers/pair.js';
@@ -29,7 +29,7 @@ describe('the main process services, without Electron', () => {
       return reply.value as never;
     };
 
-    const profile = { name: 'replica', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, method: 'cold', format: 'tar.zst', password: 'keychain' };
+    const profile = { name: 'replica', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, format: 'tar.zst', password: 'keychain' };
     expect(await call('profiles:save', { profile, password: f.pair.backupUser.password, replace: false })).toMatchObject({ name: 'replica', hasPassword: true });
     expect(await call('profiles:test', { name: 'replica' })).toMatchObject({ ok: true, isReplica: true, replication: [{ io: 'Yes', sql: true }] });
     const inspect = await call('backup:inspect', { name: 'replica' });

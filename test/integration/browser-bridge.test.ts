@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startBrowserBridge } from '../../electron/cli/browser-bridge.js';
+import { startBrowserBridge } from '../../electron/tools/browser-bridge.js';
 import { tempDir } from '../helpers/pair.js';
 
 /** The development bridge must not be a way in: loopback, the token, our own origin. */

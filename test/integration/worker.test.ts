@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BackupEvent } from '../../electron/shared/backup-events.js';
 import type { BackupJobRequest } from '../../electron/shared/worker-protocol.js';
-import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from '../../electron/core/jobs/worker-client.js';
+import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from '../../electron/desktop/worker-client.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { canConnect } from '../../electron/core/mysql/connection.js';
 import { replicaConnection, tempDir, threadsRunning, usePair, waitForCatchUp, checksums } from '../helpers/pair.js';

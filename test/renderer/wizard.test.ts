@@ -8,7 +8,7 @@ import { profileProblems } from '../../renderer/src/lib/profile-form.js';
 import { AppState, WizardState } from '../../renderer/src/state/app.svelte.js';
 import Wizard from '../../renderer/src/components/Wizard.svelte';
 
-const profile: ProfileView = { name: 'db2', connection: { socket: '/run/mysqld/mysqld.sock', user: 'backup' }, control: { kind: 'auto' }, destination: '/backups', method: 'cold', format: 'tar.zst', password: 'keychain', hasPassword: true };
+const profile: ProfileView = { name: 'db2', connection: { socket: '/run/mysqld/mysqld.sock', user: 'backup' }, control: { kind: 'auto' }, destination: '/backups', format: 'tar.zst', password: 'keychain', hasPassword: true };
 
 const report = (over: Partial<InspectView> = {}): InspectView => ({
   server: { product: 'mariadb', version: '10.11.19-MariaDB', serverId: 2 },

@@ -1,11 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { IPC_CHANNELS, type IpcChannel, type JobView } from '../../electron/shared/ipc-contract.js';
-import type { BackupEvent } from '../../electron/shared/backup-events.js';
-import { createDispatcher, type IpcHandlers } from '../../electron/core/app/ipc-dispatch.js';
-import { throttleJobEvents } from '../../electron/core/app/event-throttle.js';
-import { jobNotification, quitQuestion, trayMenu, trayStatus, trayTooltip } from '../../electron/core/app/tray-model.js';
+import { createDispatcher, type IpcHandlers } from '../../electron/desktop/ipc-dispatch.js';
+import { jobNotification, quitQuestion, trayMenu, trayStatus, trayTooltip } from '../../electron/desktop/tray-model.js';
 
-const profile = { name: 'prod', connection: { host: 'db', port: 3306, user: 'u' }, control: { kind: 'auto' }, destination: '/b', method: 'cold', format: 'tar.zst', password: 'keychain' };
+const profile = { name: 'prod', connection: { host: 'db', port: 3306, user: 'u' }, control: { kind: 'auto' }, destination: '/b', format: 'tar.zst', password: 'keychain' };
 
 /** For each channel: a payload it must refuse, and one it must accept. */
 const PAYLOADS: Record<IpcChannel, { bad: unknown; good: unknown }> = {
@@ -57,30 +55,6 @@ describe('the IPC door', () => {
       throw new Error('boom');
     };
     expect(await createDispatcher(h)('jobs:list', undefined, true)).toEqual({ ok: false, error: { code: 'internal', message: 'boom' } });
-  });
-});
-
-describe('progress to the window', () => {
-  it('at most 10 progress updates a second per job; steps at once; the last progress always arrives', async () => {
-    vi.useFakeTimers();
-    try {
-      let now = 0;
-      const sent: BackupEvent[] = [];
-      const push = throttleJobEvents((_job, e) => sent.push(e), 10, () => now);
-      const progress = (n: number): BackupEvent => ({ type: 'progress', step: 'archive', bytesDone: n, bytesTotal: 1000, filesDone: 0, filesTotal: 0, rate: 0, etaSeconds: null });
-      for (let i = 1; i <= 1000; i++) {
-        now += 1; // 1000 events in one second
-        push('j', progress(i));
-        vi.advanceTimersByTime(1);
-      }
-      push('j', { type: 'step', step: 'start-server', label: 'x' });
-      const progressSent = sent.filter((e) => e.type === 'progress');
-      expect(progressSent.length).toBeLessThanOrEqual(11);
-      expect(progressSent.at(-1)).toMatchObject({ bytesDone: 1000 });
-      expect(sent.at(-1)).toMatchObject({ type: 'step' });
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,6 @@ const base: Profile = {
   connection: { host: 'db2.internal', port: 3306, user: 'backup' },
   control: { kind: 'service', name: 'mariadb' },
   destination: '/backups',
-  method: 'cold',
   format: 'tar.zst',
   password: 'keychain',
 };
@@ -53,5 +52,16 @@ describe('profile store', () => {
     await store.remove('other');
     expect(secrets.secrets.size).toBe(0);
     await expect(store.get('other')).rejects.toThrow(/no profile 'other'/);
+  });
+
+  it('loads a profile file written by 0.1 (with the retired `method` field) and drops the field on the next save', async () => {
+    const { store } = fresh();
+    writeFileSync(store.file, JSON.stringify({ version: 1, profiles: [{ ...base, method: 'cold' }] }), { mode: 0o600 });
+    expect(await store.list()).toEqual([base]);
+    await store.save({ ...base, name: 'second' }, null);
+    expect(readFileSync(store.file, 'utf8')).not.toContain('method');
+    // anything else unknown is still refused, not silently dropped
+    writeFileSync(store.file, JSON.stringify({ version: 1, profiles: [{ ...base, method: 'dump' }] }), { mode: 0o600 });
+    await expect(store.list()).rejects.toThrow(/method/);
   });
 });

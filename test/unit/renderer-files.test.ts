@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RENDERER_CSP, rendererFile } from '../../electron/core/app/renderer-files.js';
+import { RENDERER_CSP, rendererFile } from '../../electron/desktop/renderer-files.js';
 
 describe('serving the renderer', () => {
   it('serves files inside the renderer folder with their type', () => {

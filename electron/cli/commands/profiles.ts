@@ -63,7 +63,6 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
       connection: { ...(values.socket ? { socket: path.resolve(values.socket) } : { host: values.host ?? '127.0.0.1', port: port ?? 3306 }), user: values.user },
       control: values['start-command'] ? { kind: 'commands', start: values['start-command'], stop: values['stop-command'] ?? null } : values.service ? { kind: 'service', name: values.service } : { kind: 'auto' },
       destination: values.dest ? path.resolve(values.dest) : null,
-      method: 'cold',
       format: (values.format as Profile['format'] | undefined) ?? 'tar.zst',
       password: values['ask-password'] ? 'ask' : 'keychain',
     };

@@ -5,7 +5,7 @@ import { STEP_LABELS } from '../../shared/backup-events.js';
 import { MANIFEST_FORMAT, type BackupMethod, type Manifest, type ReplicationCoordinates, type ServerIdentity } from '../../shared/manifest.js';
 import { writeArchive, type ArchiveResult } from '../archive/write-archive.js';
 import type { ArchiveFormat } from '../archive/compression.js';
-import { dumpAllDatabases } from '../dump/dump-tool.js';
+import { dumpAllDatabases } from '../mysql/dump-tool.js';
 import type { ConnectionOptions } from '../mysql/connection.js';
 import { changeSourceToPositionSql, type ServerFlavor } from '../mysql/flavor.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';

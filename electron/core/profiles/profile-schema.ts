@@ -23,15 +23,21 @@ export const profileSchema = z
       z.object({ kind: z.literal('commands'), start: z.string().min(1).max(2000), stop: z.string().min(1).max(2000).nullable() }).strict(),
     ]),
     destination: absolute.nullable(),
-    method: z.literal('cold'),
     format: z.enum(['tar.zst', 'tar.gz']),
     password: z.enum(['keychain', 'ask']),
   })
   .strict() satisfies z.ZodType<Profile>;
 
+/** Profiles saved by 0.1 carry `method: 'cold'`, which nothing read: accepted on load, dropped on the next save. */
+function withoutRetiredFields(stored: unknown): unknown {
+  if (typeof stored !== 'object' || stored === null || !('method' in stored) || stored.method !== 'cold') return stored;
+  const { method: _retired, ...rest } = stored;
+  return rest;
+}
+
 export const profileFileSchema = z
   .object({
     version: z.literal(PROFILE_FILE_VERSION),
-    profiles: z.array(profileSchema),
+    profiles: z.array(z.preprocess(withoutRetiredFields, profileSchema)),
   })
   .strict();

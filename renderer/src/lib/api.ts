@@ -20,17 +20,9 @@ export function useApi(replacement: QuiesceApi): void {
   api = replacement;
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
+/** The value of a reply, or its error in words (the message is written for the user). */
 export async function call<T>(result: Promise<IpcResult<T>>): Promise<T> {
   const r = await result;
-  if (!r.ok) throw new ApiError(r.error.code, r.error.message);
+  if (!r.ok) throw new Error(r.error.message);
   return r.value;
 }

@@ -1,10 +1,10 @@
-import type { IpcEvents, IpcResult, QuiesceApi } from '../../../electron/shared/ipc-contract.js';
+import type { IpcEvents, IpcInvoke, IpcResult, QuiesceApi } from '../../../electron/shared/ipc-contract.js';
 
 /**
  * QuiesceApi over the browser bridge's WebSocket (development and end-to-end tests only).
  * The channel table below repeats electron/preload/preload.cts on purpose: a sandboxed
  * preload cannot load any other file, so the two cannot share it; both are typed against
- * the same QuiesceApi, so a mismatch does not compile.
+ * the same QuiesceApi and IpcInvoke, so a wrong channel or payload does not compile.
  */
 export function createBridgeApi(url: string): QuiesceApi {
   let next = 1;
@@ -25,12 +25,12 @@ export function createBridgeApi(url: string): QuiesceApi {
     for (const resolve of pending.values()) resolve({ ok: false, error: { code: 'disconnected', message: 'The connection to Quiesce was lost; reload the page.' } });
     pending.clear();
   });
-  const invoke = async <T>(channel: string, payload?: unknown): Promise<IpcResult<T>> => {
+  const invoke: IpcInvoke = async (channel, ...payload) => {
     await open;
     const id = next++;
     return new Promise((resolve) => {
       pending.set(id, resolve as (r: IpcResult<unknown>) => void);
-      socket.send(JSON.stringify({ id, channel, payload }));
+      socket.send(JSON.stringify({ id, channel, payload: payload[0] }));
     });
   };
   const on = <K extends keyof IpcEvents>(channel: K, l: (m: IpcEvents[K]) => void) => {

@@ -1,4 +1,4 @@
-import type { JobView } from '../../shared/ipc-contract.js';
+import type { JobView } from '../shared/ipc-contract.js';
 
 /** What the tray shows, from state alone: the Electron side only renders it. */
 export type TrayStatus = 'idle' | 'running' | 'failed';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { IpcChannel } from '../../shared/ipc-contract.js';
-import { profileSchema } from '../profiles/profile-schema.js';
+import type { IpcChannel } from '../shared/ipc-contract.js';
+import { profileSchema } from '../core/profiles/profile-schema.js';
 
 const name = z.string().min(1).max(64);
 const password = z.string().max(1024);

@@ -6,12 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { RowDataPacket } from 'mysql2/promise';
 import { formatBytes } from '../shared/format.js';
 import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../core/sandbox/replica-pair.js';
 import { createSampleSchema } from '../core/sandbox/sample-data.js';
 import { startThrowawayServer } from '../core/sandbox/throwaway-server.js';
-import { compareBinlogPositions } from '../core/restore/resume-kit.js';
+import { replicaThreads, startSampleWriter, waitForCatchUp, waitForThreadsRunning } from '../core/sandbox/replication-wait.js';
 
 /**
  * `npm run bench`: replica downtime and time to a compressed archive, side by side on the same
@@ -133,38 +132,10 @@ function timed(program: string, args: string[], o: { env?: NodeJS.ProcessEnv; cw
   });
 }
 
-async function replicaThreads(pair: ReplicaPair): Promise<{ io: string; sql: string; file: string; pos: number }> {
-  const c = await connectAsRoot(pair.replica).catch(() => null);
-  if (!c) return { io: 'No', sql: 'No', file: '', pos: 0 };
-  try {
-    const [rows] = await c.query<RowDataPacket[]>('SHOW SLAVE STATUS');
-    const r = rows[0];
-    return { io: String(r?.Slave_IO_Running ?? 'No'), sql: String(r?.Slave_SQL_Running ?? 'No'), file: String(r?.Relay_Master_Log_File ?? ''), pos: Number(r?.Exec_Master_Log_Pos ?? 0) };
-  } finally {
-    await c.end();
-  }
-}
-
-async function waitReplicationRunning(pair: ReplicaPair, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const t = await replicaThreads(pair);
-    if (t.io === 'Yes' && t.sql === 'Yes') return;
-    if (Date.now() > deadline) throw new Error('replication did not run again');
-    await sleep(20);
-  }
-}
-
-async function waitCaughtUp(pair: ReplicaPair): Promise<void> {
-  const s = await connectAsRoot(pair.source);
-  const [rows] = await s.query<RowDataPacket[]>('SHOW MASTER STATUS');
-  await s.end();
-  const target = { file: String(rows[0]!.File), pos: Number(rows[0]!.Position) };
-  for (let i = 0; i < 6000; i++) {
-    const t = await replicaThreads(pair);
-    if (compareBinlogPositions({ file: t.file, pos: t.pos }, target) >= 0) return;
-    await sleep(50);
-  }
+/** Replication running again after a procedure; a bench that waits forever measures nothing. */
+async function waitReplicationRunning(pair: ReplicaPair): Promise<void> {
+  const t = await waitForThreadsRunning(pair.replica, 300_000);
+  if (t.io !== 'Yes' || t.sql !== 'Yes') throw new Error(`replication did not run again: ${t.error || `I/O ${t.io}, SQL ${t.sql}`}`);
 }
 
 async function sizeOf(p: string): Promise<number> {
@@ -189,23 +160,7 @@ async function loadData(pair: ReplicaPair, mb: number): Promise<void> {
   } finally {
     await c.end();
   }
-  await waitCaughtUp(pair);
-}
-
-function startWriter(pair: ReplicaPair): () => Promise<void> {
-  let running = true;
-  const loop = (async () => {
-    const c = await connectAsRoot(pair.source);
-    while (running) {
-      await c.query("INSERT INTO shop.orders (customer, amount, note) VALUES ('bench', 1.00, 'writer')");
-      await sleep(10);
-    }
-    await c.end();
-  })();
-  return async () => {
-    running = false;
-    await loop;
-  };
+  await waitForCatchUp(pair, 600_000);
 }
 
 type Procedure = (pair: ReplicaPair, out: string, round: number, prober: Prober) => Promise<Sample>;
@@ -237,7 +192,7 @@ const mariabackup: Procedure = async (pair, out, round, prober) => {
   const watch = (async () => {
     while (watching) {
       const before = performance.now();
-      const t = await replicaThreads(pair);
+      const t = await replicaThreads(pair.replica);
       await sleep(20);
       if (t.sql !== 'Yes') sqlStoppedMs += performance.now() - before;
     }
@@ -403,11 +358,11 @@ async function main(): Promise<void> {
       ...(await stat('/usr/bin/mariabackup').then(() => [['mariabackup', mariabackup] as [string, Procedure]], () => [])),
       ['Quiesce', quiesce],
     ];
-    const stopWriter = startWriter(pair);
+    const writer = startSampleWriter(pair.source, 10);
     try {
       for (let round = 1; round <= rounds; round++) {
         for (const [name, run] of procedures) {
-          await waitCaughtUp(pair);
+          await waitForCatchUp(pair, 600_000);
           // each procedure starts on a quiet disk, not paying for the previous one's writeback
           await timed('sh', ['-c', values['cold-cache'] ? 'sync; echo 3 > /proc/sys/vm/drop_caches' : 'sync']);
           say(`round ${round}: ${name}…`);
@@ -418,7 +373,7 @@ async function main(): Promise<void> {
         }
       }
     } finally {
-      await stopWriter();
+      await writer.stop();
     }
   } finally {
     await destroyReplicaPair(pair);

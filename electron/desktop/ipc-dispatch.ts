@@ -1,5 +1,5 @@
-import { IPC_CHANNELS, type IpcChannel, type IpcRequests, type IpcResult } from '../../shared/ipc-contract.js';
-import { QuiesceError, describeError } from '../errors.js';
+import { IPC_CHANNELS, type IpcChannel, type IpcRequests, type IpcResult } from '../shared/ipc-contract.js';
+import { QuiesceError, describeError } from '../core/errors.js';
 import { IPC_REQUEST_SCHEMAS } from './ipc-schemas.js';
 
 export type IpcHandlers = { [C in IpcChannel]: (request: IpcRequests[C]['request']) => Promise<IpcRequests[C]['response']> };

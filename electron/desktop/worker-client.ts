@@ -4,10 +4,14 @@ import { EventEmitter } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import net from 'node:net';
-import type { BackupEvent } from '../../shared/backup-events.js';
-import type { BackupJobRequest, ClientMessage, JobState, WorkerMessage } from '../../shared/worker-protocol.js';
-import { QuiesceError } from '../errors.js';
-import { workerFiles } from './worker-files.js';
+import type { BackupEvent } from '../shared/backup-events.js';
+import type { BackupJobRequest, ClientMessage, JobState } from '../shared/worker-protocol.js';
+import { QuiesceError } from '../core/errors.js';
+import { workerFiles } from '../core/jobs/worker-files.js';
+import { parseJobState, parseWorkerMessage } from './worker-messages.js';
+
+/** a welcome replays at most ~1000 events: far below this */
+const MAX_LINE = 8 * 1024 * 1024;
 
 /** What a client keeps to reach a worker again later: keep it private (the token is a key). */
 export interface WorkerAttachment {
@@ -80,9 +84,11 @@ function answers(socketPath: string): Promise<boolean> {
   });
 }
 
-/** The job's final state when its worker has gone: from the result file it left. */
+/** The job's final state when its worker has gone: from the result file it left (null: none, or not one we can read). */
 export async function readFinishedState(a: Pick<WorkerAttachment, 'stateDir' | 'jobId'>): Promise<JobState | null> {
-  return readFile(workerFiles(a.stateDir, a.jobId).result, 'utf8').then((t) => JSON.parse(t) as JobState, () => null);
+  const text = await readFile(workerFiles(a.stateDir, a.jobId).result, 'utf8').catch(() => null);
+  const parsed = text === null ? null : parseJobState(text);
+  return parsed?.ok ? parsed.value : null;
 }
 
 /**
@@ -108,12 +114,21 @@ export class WorkerConnection extends EventEmitter<{ event: [BackupEvent]; state
     socket.setEncoding('utf8');
     const welcomed = new Promise<void>((resolve, reject) => {
       let buffer = '';
+      // a worker that sends what the protocol does not allow is not guessed at: the
+      // connection is dropped (the job's outcome is still read from its result file)
+      const dropFor = (reason: string) => {
+        reject(new QuiesceError('worker-protocol', `The backup worker sent a message Quiesce does not understand (${reason}); the connection was closed.`));
+        socket.destroy();
+      };
       socket.on('data', (chunk: string) => {
         buffer += chunk;
+        if (buffer.length > MAX_LINE && buffer.indexOf('\n') < 0) return dropFor('a line longer than 8 MiB');
         let nl;
         while ((nl = buffer.indexOf('\n')) >= 0) {
-          const message = JSON.parse(buffer.slice(0, nl)) as WorkerMessage;
+          const parsed = parseWorkerMessage(buffer.slice(0, nl));
           buffer = buffer.slice(nl + 1);
+          if (!parsed.ok) return dropFor(parsed.reason);
+          const message = parsed.value;
           if (message.type === 'welcome') {
             connection.state = message.state;
             connection.replay = message.replay;

@@ -1,12 +1,12 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BackupEvent } from '../../shared/backup-events.js';
-import type { JobView } from '../../shared/ipc-contract.js';
-import type { BackupJobRequest, JobState } from '../../shared/worker-protocol.js';
-import { QuiesceError } from '../errors.js';
-import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from '../jobs/worker-client.js';
-import { workerFiles } from '../jobs/worker-files.js';
-import { elevatedLaunch } from '../elevation/elevated-launch.js';
+import type { BackupEvent } from '../shared/backup-events.js';
+import type { JobView } from '../shared/ipc-contract.js';
+import type { BackupJobRequest, JobState } from '../shared/worker-protocol.js';
+import { QuiesceError } from '../core/errors.js';
+import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from './worker-client.js';
+import { workerFiles } from '../core/jobs/worker-files.js';
+import { elevatedLaunch } from '../core/elevation/elevated-launch.js';
 
 export interface JobRegistryOptions {
   stateDir: string;

@@ -7,7 +7,7 @@ import { restoreTest } from '../core/restore/restore-test.js';
 import { describeError } from '../core/errors.js';
 import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../core/sandbox/replica-pair.js';
 import { createSampleSchema } from '../core/sandbox/sample-data.js';
-import { formatBytes, formatDuration, TextReporter } from './reporter.js';
+import { formatBytes, formatDuration, TextReporter } from '../cli/reporter.js';
 
 /**
  * `npm run demo`: a throw-away source + replica from the locally installed server, a little

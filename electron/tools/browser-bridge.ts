@@ -5,12 +5,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createHandlers } from '../core/app/app-services.js';
-import { throttleJobEvents } from '../core/app/event-throttle.js';
-import { createDispatcher } from '../core/app/ipc-dispatch.js';
-import { JobRegistry } from '../core/app/job-registry.js';
-import { RENDERER_CSP, rendererFile } from '../core/app/renderer-files.js';
-import { defaultStateDir } from '../core/jobs/journal.js';
+import { startDesktopServices } from '../desktop/desktop-services.js';
+import { RENDERER_CSP, rendererFile } from '../desktop/renderer-files.js';
 import { ProfileStore } from '../core/profiles/profile-store.js';
 import { KeychainSecretStore } from '../core/profiles/secret-store.js';
 
@@ -33,24 +29,16 @@ export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: strin
   const broadcast = (message: unknown) => {
     for (const s of sockets) s.send(JSON.stringify(message));
   };
-  const sendEvent = throttleJobEvents((jobId, event) => broadcast({ event: 'job:event', message: { jobId, event } }));
-  const jobs = new JobRegistry({
-    stateDir: o.stateDir ?? defaultStateDir(),
+  const { dispatch } = await startDesktopServices({
     execPath: process.execPath,
     workerScript: o.workerScript,
-    onEvent: sendEvent,
-    onState: (job) => broadcast({ event: 'job:state', message: { jobId: job.jobId, state: job.state } }),
+    stateDir: o.stateDir,
+    onJobEvent: (jobId, event) => broadcast({ event: 'job:event', message: { jobId, event } }),
+    onJobState: (job) => broadcast({ event: 'job:state', message: { jobId: job.jobId, state: job.state } }),
+    onRefused: (r) => process.stderr.write(`bridge: refused ${r.channel}: ${r.reason}\n`),
+    // a browser has no folder chooser or file manager: the UI falls back to typing a path
+    shell: { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null },
   });
-  await jobs.reattachAll();
-  const dispatch = createDispatcher(
-    createHandlers({
-      profiles: new ProfileStore(new KeychainSecretStore()),
-      jobs,
-      // a browser has no folder chooser or file manager: the UI falls back to typing a path
-      shell: { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null },
-    }),
-    (r) => process.stderr.write(`bridge: refused ${r.channel}: ${r.reason}\n`),
-  );
 
   const hasToken = (value: string | null | undefined) => {
     if (!value) return false;
@@ -138,7 +126,6 @@ async function startDemoPair(): Promise<{ profile: string; stop: () => Promise<v
     connection: { socket: pair.replica.socket, user: pair.backupUser.user },
     control: { kind: 'auto' as const },
     destination,
-    method: 'cold' as const,
     format: 'tar.zst' as const,
   };
   try {

@@ -3,8 +3,8 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
 import { findProgram } from '../find-program.js';
-import { clientOptionFile } from '../mysql/client-options.js';
-import type { ConnectionOptions } from '../mysql/connection.js';
+import { clientOptionFile } from './client-options.js';
+import type { ConnectionOptions } from './connection.js';
 
 /** mariadb-dump or mysqldump: QUIESCE_DUMP_TOOL, then PATH, then the usual server folders. */
 export async function findDumpTool(): Promise<string> {

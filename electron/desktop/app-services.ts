@@ -1,16 +1,16 @@
-import type { ConnectionTest, InspectView, ProfileView } from '../../shared/ipc-contract.js';
-import type { Profile } from '../../shared/profile.js';
-import { checkDestination } from '../backup/destination.js';
-import { verifyArchive } from '../archive/verify-archive.js';
-import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../restore/restore-test.js';
+import type { ConnectionTest, InspectView, ProfileView } from '../shared/ipc-contract.js';
+import type { Profile } from '../shared/profile.js';
+import { checkDestination } from '../core/backup/destination.js';
+import { verifyArchive } from '../core/archive/verify-archive.js';
+import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../core/restore/restore-test.js';
 import { readFile } from 'node:fs/promises';
-import { inspectReplica, throwIfBlocked } from '../backup/inspect.js';
-import { QuiesceError, describeError } from '../errors.js';
-import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
-import { parseFlavor } from '../mysql/flavor.js';
-import { readReplicaStatus } from '../mysql/replica-status.js';
-import type { ProfileStore } from '../profiles/profile-store.js';
-import { controlOf } from '../profiles/profile-control.js';
+import { inspectReplica, throwIfBlocked } from '../core/backup/inspect.js';
+import { QuiesceError, describeError } from '../core/errors.js';
+import { openSession, readGlobalVariables, type ConnectionOptions } from '../core/mysql/connection.js';
+import { parseFlavor } from '../core/mysql/flavor.js';
+import { readReplicaStatus } from '../core/mysql/replica-status.js';
+import type { ProfileStore } from '../core/profiles/profile-store.js';
+import { controlOf } from '../core/profiles/profile-control.js';
 import type { IpcHandlers } from './ipc-dispatch.js';
 import type { JobRegistry } from './job-registry.js';
 

@@ -1,0 +1,90 @@
+import type { RowDataPacket } from 'mysql2/promise';
+import { compareBinlogPositions } from '../restore/resume-kit.js';
+import { connectAsRoot, type ReplicaPair } from './replica-pair.js';
+import type { ThrowawayServer } from './throwaway-server.js';
+
+/**
+ * Waiting on a sandbox pair's replication, shared by the tests, the demo and the benchmark.
+ * Every wait has a time limit and says what it last saw when it gives up.
+ */
+export interface ReplicaThreads {
+  io: string;
+  sql: string;
+  /** the source's binlog position the SQL thread has executed up to */
+  executed: { file: string; pos: number };
+  error: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** SHOW SLAVE STATUS as threads; a server that is down (or mid-restart) reads as both stopped. */
+export async function replicaThreads(replica: ThrowawayServer): Promise<ReplicaThreads> {
+  const c = await connectAsRoot(replica).catch(() => null);
+  if (!c) return { io: 'No', sql: 'No', executed: { file: '', pos: 0 }, error: 'the replica is not accepting connections' };
+  try {
+    const [rows] = await c.query<RowDataPacket[]>('SHOW SLAVE STATUS');
+    const r = rows[0];
+    if (!r) throw new Error('the replica has no replication configured');
+    return {
+      io: String(r.Slave_IO_Running),
+      sql: String(r.Slave_SQL_Running),
+      executed: { file: String(r.Relay_Master_Log_File), pos: Number(r.Exec_Master_Log_Pos) },
+      error: String(r.Last_SQL_Error || r.Last_IO_Error || ''),
+    };
+  } finally {
+    await c.end();
+  }
+}
+
+/** Until the replica has executed everything the source had written when this was called. */
+export async function waitForCatchUp(pair: ReplicaPair, timeoutMs = 60_000): Promise<void> {
+  const c = await connectAsRoot(pair.source);
+  const [rows] = await c.query<RowDataPacket[]>('SHOW MASTER STATUS').finally(() => c.end());
+  const target = { file: String(rows[0]!.File), pos: Number(rows[0]!.Position) };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = await replicaThreads(pair.replica);
+    if (t.executed.file && compareBinlogPositions(t.executed, target) >= 0) return;
+    if (t.sql === 'No' && t.error) throw new Error(`the replica stopped before catching up: ${t.error}`);
+    if (Date.now() > deadline) throw new Error(`the replica did not catch up within ${timeoutMs / 1000} s (at ${t.executed.file}:${t.executed.pos}, source at ${target.file}:${target.pos})`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Until both threads run (a freshly started replica is "Connecting"/"Preparing" for a
+ * moment); returns what it last saw, so a caller can assert on a replica left stopped.
+ */
+export async function waitForThreadsRunning(replica: ThrowawayServer, timeoutMs = 30_000): Promise<ReplicaThreads> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = await replicaThreads(replica);
+    if ((t.io === 'Yes' && t.sql === 'Yes') || Date.now() > deadline) return t;
+    await sleep(50);
+  }
+}
+
+/** Writes to the source until stopped, a row every `pauseMs`; resolves to how many it committed. */
+export function startSampleWriter(source: ThrowawayServer, pauseMs = 5): { stop: () => Promise<number> } {
+  let running = true;
+  let count = 0;
+  const loop = (async () => {
+    const c = await connectAsRoot(source);
+    try {
+      while (running) {
+        await c.query("INSERT INTO shop.orders (customer, amount, note) VALUES ('writer', 1.00, 'during backup')");
+        count++;
+        await sleep(pauseMs);
+      }
+    } finally {
+      await c.end();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return count;
+    },
+  };
+}

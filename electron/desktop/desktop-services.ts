@@ -1,0 +1,53 @@
+import type { BackupEvent } from '../shared/backup-events.js';
+import type { JobView } from '../shared/ipc-contract.js';
+import { defaultStateDir } from '../core/jobs/journal.js';
+import { recoverAbandonedJobs } from '../core/jobs/recover.js';
+import { ProfileStore } from '../core/profiles/profile-store.js';
+import { KeychainSecretStore, type SecretStore } from '../core/profiles/secret-store.js';
+import { createHandlers, type DesktopShell } from './app-services.js';
+import { createDispatcher, type IpcHandlers, type Refusal } from './ipc-dispatch.js';
+import { JobRegistry } from './job-registry.js';
+
+export interface DesktopServicesOptions {
+  /** the binary that runs the worker as Node: Electron's (ELECTRON_RUN_AS_NODE=1) or node */
+  execPath: string;
+  workerScript: string;
+  stateDir?: string;
+  secrets?: SecretStore;
+  shell: DesktopShell;
+  /** a job's events, progress already at most 10 a second (the engine's progress meter) */
+  onJobEvent(jobId: string, event: BackupEvent): void;
+  onJobState(job: JobView): void;
+  onRefused(refusal: Refusal): void;
+}
+
+export interface DesktopServices {
+  profiles: ProfileStore;
+  jobs: JobRegistry;
+  handlers: IpcHandlers;
+  dispatch: ReturnType<typeof createDispatcher>;
+}
+
+/**
+ * What every host of the renderer runs, in this order: the Electron main process and the
+ * development browser bridge both call this, so they cannot drift apart.
+ *  1. a backup killed with the app (or the machine) is repaired: its server is started the
+ *     way it was run (without a password, replication restarts by itself on start);
+ *  2. workers still running from before are reattached;
+ *  3. the IPC handlers are built behind the one dispatcher.
+ */
+export async function startDesktopServices(o: DesktopServicesOptions): Promise<DesktopServices> {
+  const stateDir = o.stateDir ?? defaultStateDir();
+  await recoverAbandonedJobs(stateDir, undefined).catch(() => undefined);
+  const profiles = new ProfileStore(o.secrets ?? new KeychainSecretStore());
+  const jobs = new JobRegistry({
+    stateDir,
+    execPath: o.execPath,
+    workerScript: o.workerScript,
+    onEvent: (jobId, event) => o.onJobEvent(jobId, event),
+    onState: (job) => o.onJobState(job),
+  });
+  await jobs.reattachAll();
+  const handlers = createHandlers({ profiles, jobs, shell: o.shell });
+  return { profiles, jobs, handlers, dispatch: createDispatcher(handlers, o.onRefused) };
+}
