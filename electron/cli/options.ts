@@ -1,11 +1,10 @@
 import path from 'node:path';
 import type { ConnectionOptions } from '../core/mysql/connection.js';
-import type { ControlOverride } from '../core/server/choose-control.js';
 import { readPassword } from './password.js';
-import type { Profile } from '../shared/profile.js';
+import type { ArchiveFormat } from '../shared/manifest.js';
+import type { Profile, ServerControlChoice } from '../shared/profile.js';
 import { ProfileStore } from '../core/profiles/profile-store.js';
 import { KeychainSecretStore } from '../core/profiles/secret-store.js';
-import { controlOf } from '../core/profiles/profile-control.js';
 
 export class UsageError extends Error {}
 
@@ -32,6 +31,13 @@ export interface ConnectionValues {
   host?: string;
   port?: string;
   user?: string;
+}
+
+interface ConnectionFields {
+  socket?: string;
+  host?: string;
+  port?: number;
+  user?: string;
   password?: string;
 }
 
@@ -42,13 +48,17 @@ export function refusePasswordFlag(argv: string[]): void {
   }
 }
 
-export async function connectionFrom(values: ConnectionValues): Promise<ConnectionOptions> {
+/** --port as a number, checked once, where the flag is read. */
+export function portFrom(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`--port must be a TCP port number, not '${value}'.`);
+  return port;
+}
+
+export async function connectionFrom(values: ConnectionFields): Promise<ConnectionOptions> {
   const user = values.user ?? process.env.USER ?? 'root';
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new UsageError(`--port must be a TCP port number, not '${values.port}'.`);
-  }
+  const port = values.port;
   if (!values.socket && !values.host && port === undefined) {
     throw new UsageError('Say how to reach the replica: --socket PATH, or --host HOST --port PORT.');
   }
@@ -61,16 +71,24 @@ export async function connectionFrom(values: ConnectionValues): Promise<Connecti
   };
 }
 
-export function controlFrom(values: { service?: string; 'start-command'?: string; 'stop-command'?: string }): ControlOverride {
-  return { service: values.service, startCommand: values['start-command'], stopCommand: values['stop-command'] };
+type ControlValues = { service?: string; 'start-command'?: string; 'stop-command'?: string };
+
+/** The server control the flags name, or null when they name none (the profile's, or detection, applies). */
+export function controlFrom(values: ControlValues): ServerControlChoice | null {
+  const start = values['start-command'];
+  const stop = values['stop-command'];
+  if (stop && !start) throw new UsageError('--stop-command needs a --start-command too: give both, or neither.');
+  if (start) return { kind: 'commands', start, stop: stop ?? null };
+  if (values.service) return { kind: 'service', name: values.service };
+  return null;
 }
 
 /** What a command needs to reach and control a replica: a profile, overridden by flags. */
 export interface Target {
   connection: ConnectionOptions;
-  control: ControlOverride;
+  control: ServerControlChoice;
   destination?: string;
-  format?: Profile['format'];
+  format?: ArchiveFormat;
   profile?: Profile;
 }
 
@@ -78,17 +96,16 @@ export function profileStore(): ProfileStore {
   return new ProfileStore(new KeychainSecretStore());
 }
 
-export async function targetFrom(values: ConnectionValues & { service?: string; 'start-command'?: string; 'stop-command'?: string; dest?: string }): Promise<Target> {
-  if (!values.profile) return { connection: await connectionFrom(values), control: controlFrom(values), destination: values.dest };
+export async function targetFrom(values: ConnectionValues & ControlValues & { dest?: string }): Promise<Target> {
+  const flags = { socket: values.socket, host: values.host, port: portFrom(values.port), user: values.user };
+  const control = controlFrom(values);
+  if (!values.profile) return { connection: await connectionFrom(flags), control: control ?? { kind: 'auto' }, destination: values.dest };
   const store = profileStore();
   const profile = await store.get(values.profile);
   const c = profile.connection;
-  const merged = { socket: values.socket ?? c.socket, host: values.host ?? c.host, port: values.port ?? (c.port !== undefined ? String(c.port) : undefined), user: values.user ?? c.user };
+  const merged = { socket: flags.socket ?? c.socket, host: flags.host ?? c.host, port: flags.port ?? c.port, user: flags.user ?? c.user };
   // QUIESCE_PASSWORD wins (cron without a keychain); then the keychain; then the prompt
   const fromKeychain = process.env.QUIESCE_PASSWORD === undefined ? await store.password(profile) : null;
   const connection = await connectionFrom({ ...merged, password: fromKeychain ?? undefined });
-  const fromProfile = controlOf(profile);
-  const flags = controlFrom(values);
-  const control = flags.service || flags.startCommand ? flags : fromProfile;
-  return { connection, control, destination: values.dest ?? profile.destination ?? undefined, format: profile.format, profile };
+  return { connection, control: control ?? profile.control, destination: values.dest ?? profile.destination ?? undefined, format: profile.format, profile };
 }

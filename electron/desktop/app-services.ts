@@ -10,7 +10,6 @@ import { openSession, readGlobalVariables, type ConnectionOptions } from '../cor
 import { parseFlavor } from '../core/mysql/flavor.js';
 import { readReplicaStatus } from '../core/mysql/replica-status.js';
 import type { ProfileStore } from '../core/profiles/profile-store.js';
-import { controlOf } from '../core/profiles/profile-control.js';
 import type { IpcHandlers } from './ipc-dispatch.js';
 import type { JobRegistry } from './job-registry.js';
 
@@ -70,7 +69,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       const { profile, connection } = await connectionFor(name, password);
       const session = await openSession(connection);
       try {
-        const r = await inspectReplica(session, connection, controlOf(profile));
+        const r = await inspectReplica(session, connection, profile.control);
         const dest = destination ?? profile.destination;
         let checked: InspectView['destination'] = null;
         let destinationProblem: string | null = dest ? null : 'No destination chosen yet.';
@@ -109,13 +108,13 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       const session = await openSession(connection);
       let elevation: string | null;
       try {
-        const report = await inspectReplica(session, connection, controlOf(profile));
+        const report = await inspectReplica(session, connection, profile.control);
         throwIfBlocked(report, method);
         elevation = method === 'cold' ? report.elevation : null;
       } finally {
         await session.end().catch(() => undefined);
       }
-      const job = { method, connection, destination: dest, format: format ?? profile.format, control: controlOf(profile), staging: 'auto' as const };
+      const job = { method, connection, destination: dest, format: format ?? profile.format, control: profile.control, staging: 'auto' as const };
       const jobId = await o.jobs.start(name, job, elevation);
       return { jobId };
     },

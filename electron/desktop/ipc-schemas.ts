@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { IpcChannel } from '../shared/ipc-contract.js';
+import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
 import { profileSchema } from '../core/profiles/profile-schema.js';
 
 const name = z.string().min(1).max(64);
@@ -14,7 +15,7 @@ export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
   'profiles:remove': z.object({ name }).strict(),
   'profiles:test': z.object({ name, password: password.optional() }).strict(),
   'backup:inspect': z.object({ name, password: password.optional(), destination: absolute.optional() }).strict(),
-  'backup:start': z.object({ name, password: password.optional(), destination: absolute.optional(), format: z.enum(['tar.zst', 'tar.gz']).optional(), method: z.enum(['cold', 'dump', 'readonly']).optional() }).strict(),
+  'backup:start': z.object({ name, password: password.optional(), destination: absolute.optional(), format: z.enum(ARCHIVE_FORMATS).optional(), method: z.enum(BACKUP_METHODS).optional() }).strict(),
   'backup:cancel': z.object({ jobId: z.string().uuid() }).strict(),
   'jobs:list': z.undefined(),
   'jobs:log': z.object({ jobId: z.string().uuid() }).strict(),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BACKUP_STEPS, type BackupEvent } from '../shared/backup-events.js';
+import { BACKUP_METHODS } from '../shared/manifest.js';
 import type { JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
 
 /**
@@ -40,7 +41,7 @@ const jobSummarySchema = z
     archiveSha256: z.string().regex(/^[0-9a-f]{64}$/),
     dataBytes: count,
     files: count,
-    method: z.enum(['cold', 'dump', 'readonly']),
+    method: z.enum(BACKUP_METHODS),
     downtimeMs: count,
     heldMs: count,
     durationMs: count,

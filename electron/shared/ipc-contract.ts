@@ -5,7 +5,7 @@
  */
 import type { BackupEvent } from './backup-events.js';
 import type { Profile } from './profile.js';
-import type { BackupMethod } from './manifest.js';
+import type { ArchiveFormat, BackupMethod } from './manifest.js';
 import type { JobState } from './worker-protocol.js';
 
 export interface ProfileView extends Profile {
@@ -57,7 +57,7 @@ export interface IpcRequests {
   'profiles:remove': { request: { name: string }; response: void };
   'profiles:test': { request: { name: string; password?: string }; response: ConnectionTest };
   'backup:inspect': { request: { name: string; password?: string; destination?: string }; response: InspectView };
-  'backup:start': { request: { name: string; password?: string; destination?: string; format?: Profile['format']; method?: BackupMethod }; response: { jobId: string } };
+  'backup:start': { request: { name: string; password?: string; destination?: string; format?: ArchiveFormat; method?: BackupMethod }; response: { jobId: string } };
   'backup:cancel': { request: { jobId: string }; response: void };
   'jobs:list': { request: void; response: JobView[] };
   'jobs:log': { request: { jobId: string }; response: string[] };

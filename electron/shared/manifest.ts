@@ -18,7 +18,12 @@ export type ComponentKind =
   | 'dump';
 
 /** The manual's three ways (16.3.1): raw files of a stopped replica, mysqldump of the replica, a read-only server. */
-export type BackupMethod = 'cold' | 'dump' | 'readonly';
+export const BACKUP_METHODS = ['cold', 'dump', 'readonly'] as const;
+export type BackupMethod = (typeof BACKUP_METHODS)[number];
+
+/** What an archive is compressed with; the file name ends in it. */
+export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz'] as const;
+export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 
 export interface ArchivedComponent {
   /** top-level folder in the archive, e.g. "datadir" or "tablespace-1" */

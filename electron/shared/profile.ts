@@ -1,3 +1,5 @@
+import type { ArchiveFormat } from './manifest.js';
+
 /** A saved way to back up one replica. Stored as JSON without its password (that is in the OS keychain). */
 
 export type ServerControlChoice =
@@ -11,7 +13,7 @@ export interface Profile {
   connection: { socket?: string; host?: string; port?: number; user: string };
   control: ServerControlChoice;
   destination: string | null;
-  format: 'tar.zst' | 'tar.gz';
+  format: ArchiveFormat;
   /** 'keychain': stored in the OS keychain; 'ask': asked for on every run */
   password: 'keychain' | 'ask';
 }

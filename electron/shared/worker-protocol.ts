@@ -3,7 +3,8 @@
  * version 1. See docs/worker-protocol.md. Types only; both sides validate what they receive.
  */
 import type { BackupEvent } from './backup-events.js';
-import type { BackupMethod } from './manifest.js';
+import type { ArchiveFormat, BackupMethod } from './manifest.js';
+import type { ServerControlChoice } from './profile.js';
 import type { ChannelOutcome } from './replication-outcome.js';
 
 /** What a backup job needs; the worker checks every field again before acting. */
@@ -11,8 +12,8 @@ export interface BackupJobRequest {
   method: BackupMethod;
   connection: { socket?: string; host?: string; port?: number; user: string; password?: string };
   destination: string;
-  format: 'tar.zst' | 'tar.gz';
-  control: { service?: string; launchd?: { label: string; plist: string; domain: string }; startCommand?: string; stopCommand?: string };
+  format: ArchiveFormat;
+  control: ServerControlChoice;
   staging: 'auto' | 'never';
   /** limits in milliseconds; the engine's defaults where absent (docs/backup-sequence.md) */
   timeouts?: { stopMs?: number; startMs?: number; tempTablesMs?: number; replicationMs?: number; queryMs?: number };

@@ -1,19 +1,20 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { BackupJobRequest, ClientMessage } from '../shared/worker-protocol.js';
+import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
+import { serverControlChoiceSchema } from '../core/profiles/profile-schema.js';
 
 /**
  * The worker may run elevated: it trusts nothing it is sent. Every field is checked again
  * here — absolute paths, bounded strings, known values — before anything acts on it.
  */
 const absolute = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p) && !p.split(/[\\/]/).includes('..'), 'must be an absolute path without ..');
-const command = z.string().min(1).max(2000);
 /** a time limit: at least a second, at most a day */
 const limitMs = z.number().int().min(1000).max(86_400_000);
 
 export const jobRequestSchema = z
   .object({
-    method: z.enum(['cold', 'dump', 'readonly']),
+    method: z.enum(BACKUP_METHODS),
     connection: z
       .object({
         socket: absolute.optional(),
@@ -25,15 +26,8 @@ export const jobRequestSchema = z
       .strict()
       .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed'),
     destination: absolute,
-    format: z.enum(['tar.zst', 'tar.gz']),
-    control: z
-      .object({
-        service: z.string().min(1).max(200).optional(),
-        launchd: z.object({ label: z.string().min(1).max(200), plist: absolute, domain: z.string().regex(/^(system|gui\/\d+|user\/\d+)$/) }).strict().optional(),
-        startCommand: command.optional(),
-        stopCommand: command.optional(),
-      })
-      .strict(),
+    format: z.enum(ARCHIVE_FORMATS),
+    control: serverControlChoiceSchema,
     staging: z.enum(['auto', 'never']),
     timeouts: z
       .object({ stopMs: limitMs.optional(), startMs: limitMs.optional(), tempTablesMs: limitMs.optional(), replicationMs: limitMs.optional(), queryMs: limitMs.optional() })

@@ -200,7 +200,7 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
         connection: replicaConnection(f.pair),
         destination: f.dest,
         stateDir: f.stateDir,
-        control: { startCommand: start, stopCommand: 'true' }, // a stop that does nothing
+        control: { kind: 'commands', start, stop: 'true' }, // a stop that does nothing
         timeouts: { stopMs: 1500 },
       }),
     );

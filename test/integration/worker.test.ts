@@ -27,7 +27,7 @@ function rawExchange(socketPath: string, lines: string[]): Promise<string[]> {
 
 describe('the privileged worker: one job, start to end, whoever is connected', () => {
   const f = usePair();
-  const job = (): BackupJobRequest => ({ method: 'cold', connection: replicaConnection(f.pair), destination: f.dest, format: 'tar.zst', control: {}, staging: 'auto' });
+  const job = (): BackupJobRequest => ({ method: 'cold', connection: replicaConnection(f.pair), destination: f.dest, format: 'tar.zst', control: { kind: 'auto' }, staging: 'auto' });
 
   it('runs a full backup through the protocol', async () => {
     const stateDir = await tempDir('wstate');
@@ -141,7 +141,7 @@ describe('the privileged worker: one job, start to end, whoever is connected', (
     const stateDir = await tempDir('wstate');
     const attachment = await spawnWorker({ execPath: process.execPath, script: WORKER, stateDir, lingerMs: 2000 });
     const connection = await WorkerConnection.connect(attachment);
-    connection.start({ ...job(), control: { startCommand: f.pair.replica.argv.join(' '), stopCommand: 'true' }, timeouts: { stopMs: 1500 } });
+    connection.start({ ...job(), control: { kind: 'commands', start: f.pair.replica.argv.join(' '), stop: 'true' }, timeouts: { stopMs: 1500 } });
     const state = await connection.finished();
     connection.close();
     expect(state).toMatchObject({ phase: 'failed', error: { code: 'stop-timeout', message: expect.stringMatching(/did not stop within 2 s/) } });

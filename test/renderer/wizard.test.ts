@@ -126,7 +126,7 @@ describe('the wizard', () => {
     await screen.findByText('What will be archived — 1.0 KiB');
     expect(screen.getByRole('alert').textContent).toMatch(/Blocking:.*not a replica.*Point Quiesce at one/s);
     expect(screen.getByRole('button', { name: 'Next' })).toHaveProperty('disabled', true);
-    expect(wizard.step).toBe(1);
+    expect(wizard.step).toBe('inspect');
   });
 
   it('an unusable destination stops the method step with the reason', async () => {
@@ -135,7 +135,7 @@ describe('the wizard', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
     await screen.findByText(/What will be archived/);
     await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
-    expect(wizard.step).toBe(2);
+    expect(wizard.step).toBe('method');
     expect(screen.getByRole('alert').textContent).toContain('This user cannot write to /backups.');
     expect(screen.getByRole('button', { name: 'Next' })).toHaveProperty('disabled', true);
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TOOL_VERSION } from '../../electron/core/version.js';
-import { connectionFrom, refusePasswordFlag } from '../../electron/cli/options.js';
+import { connectionFrom, portFrom, refusePasswordFlag } from '../../electron/cli/options.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('the quiesce command line', () => {
@@ -18,7 +18,9 @@ describe('the quiesce command line', () => {
 
   it('says how to reach the replica when neither socket nor host is given, and checks the port', async () => {
     await expect(connectionFrom({ user: 'u' })).rejects.toThrow(/--socket PATH, or --host HOST --port PORT/);
-    await expect(connectionFrom({ host: 'h', port: 'abc', user: 'u' })).rejects.toThrow(/TCP port number/);
+    expect(() => portFrom('abc')).toThrow(/TCP port number/);
+    expect(() => portFrom('70000')).toThrow(/TCP port number/);
+    expect(portFrom('3307')).toBe(3307);
   });
 
   it('prints help, exits 2 on an unknown command, and explains a missing destination', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { detectControl, overrideSpec } from '../../electron/core/server/choose-control.js';
+import { detectControl, specOfChoice } from '../../electron/core/server/choose-control.js';
+import { controlFrom } from '../../electron/cli/options.js';
 import { startCommand, stopCommand } from '../../electron/core/server/control-spec.js';
 import { systemdUnitFromCgroup, type ServerProcessInfo } from '../../electron/core/server/process-info.js';
 
@@ -40,23 +41,25 @@ describe('how the server is stopped and started again', () => {
   });
 
   it('builds the platform service commands (not runnable on this machine)', () => {
-    const win = overrideSpec({ service: 'MySQL80' }, 'win32')!;
+    const win = specOfChoice({ kind: 'service', name: 'MySQL80' }, 'win32')!;
     expect(startCommand(win)).toEqual({ program: 'net', args: ['start', 'MySQL80'], mode: 'runs-to-end' });
     expect(stopCommand(win)).toEqual({ program: 'net', args: ['stop', 'MySQL80'], mode: 'runs-to-end' });
-    const brew = overrideSpec({ service: 'mysql@8.4' }, 'darwin')!;
+    const brew = specOfChoice({ kind: 'service', name: 'mysql@8.4' }, 'darwin')!;
     expect(startCommand(brew)).toEqual({ program: 'brew', args: ['services', 'start', 'mysql@8.4'], mode: 'runs-to-end' });
     expect(stopCommand(brew)).toEqual({ program: 'brew', args: ['services', 'stop', 'mysql@8.4'], mode: 'runs-to-end' });
-    const launchd = { kind: 'launchd', label: 'com.oracle.oss.mysql.mysqld', plist: '/Library/LaunchDaemons/com.oracle.oss.mysql.mysqld.plist', domain: 'system' } as const;
+    const launchd = specOfChoice({ kind: 'launchd', label: 'com.oracle.oss.mysql.mysqld', plist: '/Library/LaunchDaemons/com.oracle.oss.mysql.mysqld.plist', domain: 'system' })!;
     expect(startCommand(launchd).args).toEqual(['bootstrap', 'system', '/Library/LaunchDaemons/com.oracle.oss.mysql.mysqld.plist']);
     expect(stopCommand(launchd)!.args).toEqual(['bootout', 'system/com.oracle.oss.mysql.mysqld']);
-    const unit = overrideSpec({ service: 'mariadb' }, 'linux')!;
+    const unit = specOfChoice({ kind: 'service', name: 'mariadb' }, 'linux')!;
     expect(startCommand(unit)).toEqual({ program: 'systemctl', args: ['start', 'mariadb.service'], mode: 'runs-to-end' });
   });
 
-  it('explicit commands win, and a stop command alone is refused', () => {
-    const custom = overrideSpec({ startCommand: 'sudo service mysql start', stopCommand: 'sudo service mysql stop' }, 'linux')!;
+  it('explicit commands win over detection, flags over the profile, and a stop command alone is refused', () => {
+    const custom = specOfChoice(controlFrom({ service: 'mariadb', 'start-command': 'sudo service mysql start', 'stop-command': 'sudo service mysql stop' })!, 'linux')!;
     expect(startCommand(custom)).toEqual({ program: '/bin/sh', args: ['-c', 'sudo service mysql start'], mode: 'either' });
     expect(stopCommand(custom)).toEqual({ program: '/bin/sh', args: ['-c', 'sudo service mysql stop'], mode: 'runs-to-end' });
-    expect(() => overrideSpec({ stopCommand: 'x' })).toThrow(/needs a --start-command/);
+    expect(() => controlFrom({ 'stop-command': 'x' })).toThrow(/needs a --start-command/);
+    expect(controlFrom({})).toBeNull();
+    expect(specOfChoice({ kind: 'auto' })).toBeNull();
   });
 });

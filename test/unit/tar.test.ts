@@ -13,7 +13,7 @@ import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../../electron/core/ar
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { MANIFEST_FORMAT, type Manifest } from '../../electron/shared/manifest.js';
 import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
-import type { ArchiveFormat } from '../../electron/core/archive/compression.js';
+import type { ArchiveFormat } from '../../electron/shared/manifest.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'quiesce-tar-'));
 

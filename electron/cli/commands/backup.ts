@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../core/archive/compression.js';
+import { ARCHIVE_FORMATS, BACKUP_METHODS, type ArchiveFormat } from '../../shared/manifest.js';
 import { runBackup } from '../../core/backup/run-backup.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import type { BackupMethod } from '../../shared/manifest.js';
@@ -8,7 +8,6 @@ import type { Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, targetFrom } from '../options.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
 
-const BACKUP_METHODS = ['cold', 'dump', 'readonly'] as const;
 
 export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the way the MySQL manual describes (16.3.1)
 

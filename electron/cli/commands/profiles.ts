@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Profile } from '../../shared/profile.js';
-import { ARCHIVE_FORMATS } from '../../core/archive/compression.js';
+import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../shared/manifest.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, profileStore } from '../options.js';
 import type { Reporter } from '../reporter.js';
 
@@ -63,7 +63,7 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
       connection: { ...(values.socket ? { socket: path.resolve(values.socket) } : { host: values.host ?? '127.0.0.1', port: port ?? 3306 }), user: values.user },
       control: values['start-command'] ? { kind: 'commands', start: values['start-command'], stop: values['stop-command'] ?? null } : values.service ? { kind: 'service', name: values.service } : { kind: 'auto' },
       destination: values.dest ? path.resolve(values.dest) : null,
-      format: (values.format as Profile['format'] | undefined) ?? 'tar.zst',
+      format: (values.format as ArchiveFormat | undefined) ?? 'tar.zst',
       password: values['ask-password'] ? 'ask' : 'keychain',
     };
     const password = values['password-stdin'] ? await readStdin() : null;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import { recoverAbandonedJobs } from '../../core/jobs/recover.js';
 import { describeTarget } from '../../core/mysql/connection.js';
-import { connectionFrom } from '../options.js';
+import { connectionFrom, portFrom } from '../options.js';
 import { readPassword } from '../password.js';
 import type { Reporter } from '../reporter.js';
 
@@ -24,7 +24,7 @@ export async function recoverCommand(argv: string[], reporter: Reporter): Promis
     strict: true,
   });
   const stateDir = values['state-dir'] ?? defaultStateDir();
-  const server = values.socket || values.host || values.port ? await connectionFrom({ ...values, password: '' }) : null;
+  const server = values.socket || values.host || values.port ? await connectionFrom({ socket: values.socket, host: values.host, port: portFrom(values.port), user: values.user, password: '' }) : null;
   const outcomes = await recoverAbandonedJobs(stateDir, await readPassword(values.user ?? 'the replication login'), { server: server ?? undefined, user: values.user });
   reporter.result(
     { command: 'recover', jobs: outcomes },

@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import { restoreArchive } from '../../core/restore/restore.js';
 import { loadDumpArchive, replicaOfSourceSql, startReplicaOfSource } from '../../core/restore/load-dump.js';
 import { checkSourceBinlog, resumeFromBackupPosition, resumeStatements, type ResumeOutcome } from '../../core/restore/resume-kit.js';
-import { overrideSpec } from '../../core/server/choose-control.js';
 import { startServer } from '../../core/server/lifecycle.js';
 import { canConnect, describeTarget } from '../../core/mysql/connection.js';
 import { QuiesceError } from '../../core/errors.js';
@@ -138,7 +137,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
   if (connection) {
     const timeoutMs = Number(values['start-timeout'] ?? 120) * 1000;
     if (values['start-command']) {
-      await startServer({ spec: overrideSpec({ startCommand: values['start-command'] })!, connection, pidFile: null, errorLog: null, datadir: result.components.find((c) => c.kind === 'datadir')?.target ?? null, timeoutMs });
+      await startServer({ spec: { kind: 'custom', start: values['start-command'], stop: null }, connection, pidFile: null, errorLog: null, datadir: result.components.find((c) => c.kind === 'datadir')?.target ?? null, timeoutMs });
     } else {
       const deadline = Date.now() + timeoutMs;
       while (!(await canConnect(connection, 1000))) {

@@ -2,11 +2,10 @@ import os from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import type { ArchiveFormat } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { dropEmptyFrames, scanFrame } from './zstd-frames.js';
 
-export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz'] as const;
-export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 
 const BLOCK_BYTES = 8 << 20;
 

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { MANIFEST_NAME, type Manifest } from '../../shared/manifest.js';
+import { MANIFEST_NAME, type ArchiveFormat, type Manifest } from '../../shared/manifest.js';
 import { createDecompressor, formatOfPath } from './compression.js';
 import { BLOCK, decodeHeader } from './tar-header.js';
 
@@ -45,7 +45,7 @@ export async function peekManifest(file: string): Promise<Manifest | null> {
   return null;
 }
 
-async function decompress(compressed: Buffer, format: 'tar.zst' | 'tar.gz'): Promise<Buffer | null | 'too-big'> {
+async function decompress(compressed: Buffer, format: ArchiveFormat): Promise<Buffer | null | 'too-big'> {
   const parts: Buffer[] = [];
   let length = 0;
   try {

@@ -8,7 +8,8 @@ import type { ArchivedFile, Manifest } from '../../shared/manifest.js';
 import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { QuiesceError, errnoCode } from '../errors.js';
 import type { InventoryEntry } from '../backup/inventory.js';
-import { createCompressor, type ArchiveFormat } from './compression.js';
+import { createCompressor } from './compression.js';
+import type { ArchiveFormat } from '../../shared/manifest.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-header.js';
 
 export interface ArchiveProgress {

@@ -5,7 +5,8 @@ import { STEP_LABELS, type BackupStep } from '../../shared/backup-events.js';
 import { formatBytes } from '../../shared/format.js';
 import { MANIFEST_FORMAT, type Manifest, type ReplicationCoordinates } from '../../shared/manifest.js';
 import { writeArchive, type ArchiveResult } from '../archive/write-archive.js';
-import { assertFormatAvailable, type ArchiveFormat } from '../archive/compression.js';
+import { assertFormatAvailable } from '../archive/compression.js';
+import type { ArchiveFormat } from '../../shared/manifest.js';
 import { QuiesceError, describeError } from '../errors.js';
 import { Journal, defaultStateDir, type JobRecord } from '../jobs/journal.js';
 import { openSession, type ConnectionOptions, type Session } from '../mysql/connection.js';
@@ -23,7 +24,7 @@ import {
   type ThreadsBefore,
 } from '../mysql/replication-control.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
-import type { ControlOverride } from '../server/choose-control.js';
+import type { ServerControlChoice } from '../../shared/profile.js';
 import { ensureServerRunning, shutdownServer } from '../server/lifecycle.js';
 import { stopCommand } from '../server/control-spec.js';
 import { readPidFile } from '../server/process-info.js';
@@ -53,7 +54,7 @@ export interface ColdBackupOptions {
   connection: ConnectionOptions;
   destination: string;
   format?: ArchiveFormat;
-  control?: ControlOverride;
+  control?: ServerControlChoice;
   stateDir?: string;
   /** 'never' archives straight from the server's files while it is down (no copy ahead either) */
   staging?: 'auto' | 'never';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import { MANIFEST_FORMAT, type BackupMethod, type Manifest, type ReplicationCoordinates, type ServerIdentity } from '../../shared/manifest.js';
 import { writeArchive, type ArchiveResult } from '../archive/write-archive.js';
-import type { ArchiveFormat } from '../archive/compression.js';
+import type { ArchiveFormat } from '../../shared/manifest.js';
 import { dumpAllDatabases } from '../mysql/dump-tool.js';
 import type { ConnectionOptions } from '../mysql/connection.js';
 import { changeSourceToPositionSql, type ServerFlavor } from '../mysql/flavor.js';

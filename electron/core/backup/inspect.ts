@@ -8,7 +8,8 @@ import { describeTarget, readGlobalVariables, type ConnectionOptions, type Sessi
 import { parseFlavor, type ServerFlavor } from '../mysql/flavor.js';
 import { readReplicaStatus, type ChannelStatus } from '../mysql/replica-status.js';
 import { locateServerFiles, readTablespacePaths, type ServerFiles } from '../mysql/server-files.js';
-import { detectControl, overrideSpec, type ControlOverride } from '../server/choose-control.js';
+import type { ServerControlChoice } from '../../shared/profile.js';
+import { detectControl, specOfChoice } from '../server/choose-control.js';
 import { describeControl, type ServerControlSpec } from '../server/control-spec.js';
 import { systemdMainPid } from '../server/control-runner.js';
 import { readPidFile, readServerProcess } from '../server/process-info.js';
@@ -56,7 +57,7 @@ export async function findOptionFiles(argvs: string[][]): Promise<string[]> {
   return found;
 }
 
-export async function inspectReplica(session: Session, connection: ConnectionOptions, override: ControlOverride = {}): Promise<InspectReport> {
+export async function inspectReplica(session: Session, connection: ConnectionOptions, choice: ServerControlChoice = { kind: 'auto' }): Promise<InspectReport> {
   const vars = await readGlobalVariables(session);
   const flavor = parseFlavor(vars.get('version') ?? '', vars.get('version_comment') ?? '');
   const problems: Problem[] = [];
@@ -81,7 +82,7 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
   const proc = pid ? await readServerProcess(pid) : null;
   let control: ServerControlSpec | null = null;
   try {
-    control = overrideSpec(override) ?? (await detectControl(proc, systemdMainPid));
+    control = specOfChoice(choice) ?? (await detectControl(proc, systemdMainPid));
   } catch (error) {
     problems.push({ severity: 'error', message: describeError(error), blocks: ['cold'] });
   }

@@ -1,14 +1,15 @@
 import type { BackupMethod } from '../../shared/manifest.js';
 import type { ChannelOutcome } from '../../shared/replication-outcome.js';
 import type { ArchiveResult } from '../archive/write-archive.js';
-import { assertFormatAvailable, type ArchiveFormat } from '../archive/compression.js';
+import { assertFormatAvailable } from '../archive/compression.js';
+import type { ArchiveFormat } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { defaultStateDir } from '../jobs/journal.js';
 import { recoverAbandonedJobs } from '../jobs/recover.js';
 import { lockServer } from '../jobs/server-lock.js';
 import { describeTarget, openSession, queryRows, type ConnectionOptions } from '../mysql/connection.js';
 import type { EventSink } from '../progress/progress-meter.js';
-import type { ControlOverride } from '../server/choose-control.js';
+import type { ServerControlChoice } from '../../shared/profile.js';
 import { cancelled, runColdBackup, type Timeouts } from './cold-backup.js';
 import { runDumpBackup } from './dump-backup.js';
 import { runReadOnlyBackup } from './readonly-backup.js';
@@ -20,7 +21,7 @@ export interface BackupRequest {
   destination: string;
   format: ArchiveFormat;
   /** cold: how the server is run, when not detected */
-  control?: ControlOverride;
+  control?: ServerControlChoice;
   /** cold: 'never' archives straight from the stopped server */
   staging?: 'auto' | 'never';
   timeouts?: Partial<Timeouts>;

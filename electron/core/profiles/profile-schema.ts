@@ -1,8 +1,17 @@
 import { z } from 'zod';
-import type { Profile } from '../../shared/profile.js';
+import type { Profile, ServerControlChoice } from '../../shared/profile.js';
 import { PROFILE_FILE_VERSION } from '../../shared/profile.js';
+import { ARCHIVE_FORMATS } from '../../shared/manifest.js';
 
 const absolute = z.string().min(1).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'must be an absolute path');
+
+/** How the server is stopped and started: one shape from the profile file to the worker. */
+export const serverControlChoiceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('auto') }).strict(),
+  z.object({ kind: z.literal('service'), name: z.string().min(1).max(200) }).strict(),
+  z.object({ kind: z.literal('launchd'), label: z.string().min(1).max(200), plist: absolute, domain: z.string().regex(/^(system|gui\/\d+|user\/\d+)$/) }).strict(),
+  z.object({ kind: z.literal('commands'), start: z.string().min(1).max(2000), stop: z.string().min(1).max(2000).nullable() }).strict(),
+]) satisfies z.ZodType<ServerControlChoice>;
 
 export const profileSchema = z
   .object({
@@ -16,14 +25,9 @@ export const profileSchema = z
       })
       .strict()
       .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed'),
-    control: z.discriminatedUnion('kind', [
-      z.object({ kind: z.literal('auto') }).strict(),
-      z.object({ kind: z.literal('service'), name: z.string().min(1).max(200) }).strict(),
-      z.object({ kind: z.literal('launchd'), label: z.string().min(1).max(200), plist: absolute, domain: z.string().regex(/^(system|gui\/\d+|user\/\d+)$/) }).strict(),
-      z.object({ kind: z.literal('commands'), start: z.string().min(1).max(2000), stop: z.string().min(1).max(2000).nullable() }).strict(),
-    ]),
+    control: serverControlChoiceSchema,
     destination: absolute.nullable(),
-    format: z.enum(['tar.zst', 'tar.gz']),
+    format: z.enum(ARCHIVE_FORMATS),
     password: z.enum(['keychain', 'ask']),
   })
   .strict() satisfies z.ZodType<Profile>;

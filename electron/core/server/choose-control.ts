@@ -1,31 +1,30 @@
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
+import type { ServerControlChoice } from '../../shared/profile.js';
 import type { ServerControlSpec } from './control-spec.js';
 import type { ServerProcessInfo } from './process-info.js';
 
-/** What a profile or the command line says about server control, overriding detection. */
-export interface ControlOverride {
-  service?: string;
-  /** macOS: a launchd job that is not a Homebrew service */
-  launchd?: { label: string; plist: string; domain: string };
-  startCommand?: string;
-  stopCommand?: string;
-}
-
-export function overrideSpec(o: ControlOverride, platform: NodeJS.Platform = process.platform): ServerControlSpec | null {
-  if (o.startCommand) return { kind: 'custom', start: o.startCommand, stop: o.stopCommand ?? null };
-  if (o.stopCommand) {
-    throw new QuiesceError('bad-control', '--stop-command needs a --start-command too.', 'Give both, or neither.');
-  }
-  if (o.launchd) return { kind: 'launchd', ...o.launchd };
-  if (!o.service) return null;
-  switch (platform) {
-    case 'win32':
-      return { kind: 'windows-service', name: o.service };
-    case 'darwin':
-      return { kind: 'homebrew', formula: o.service };
-    default:
-      return { kind: 'systemd', unit: o.service.includes('.') ? o.service : `${o.service}.service`, user: false };
+/**
+ * The spec a user's choice (profile or flags) names; null for 'auto', which is detected from
+ * the running process (detectControl). A service name means the platform's service manager.
+ */
+export function specOfChoice(choice: ServerControlChoice, platform: NodeJS.Platform = process.platform): ServerControlSpec | null {
+  switch (choice.kind) {
+    case 'auto':
+      return null;
+    case 'commands':
+      return { kind: 'custom', start: choice.start, stop: choice.stop };
+    case 'launchd':
+      return { kind: 'launchd', label: choice.label, plist: choice.plist, domain: choice.domain };
+    case 'service':
+      switch (platform) {
+        case 'win32':
+          return { kind: 'windows-service', name: choice.name };
+        case 'darwin':
+          return { kind: 'homebrew', formula: choice.name };
+        default:
+          return { kind: 'systemd', unit: choice.name.includes('.') ? choice.name : `${choice.name}.service`, user: false };
+      }
   }
 }
 

@@ -2,13 +2,25 @@ import type { BackupEvent, BackupStep, ProgressSnapshot } from '../../../electro
 import { BACKUP_STEPS, STEP_LABELS } from '../../../electron/shared/backup-events.js';
 import type { InspectView, JobView, ProfileView, VerifyView } from '../../../electron/shared/ipc-contract.js';
 import type { JobState } from '../../../electron/shared/worker-protocol.js';
+import type { ArchiveFormat } from '../../../electron/shared/manifest.js';
 import { call, quiesce } from '../lib/api.js';
 import { recommendMethods, recommendedMethod, type Method } from '../lib/recommend.js';
 
 export type View = 'backup' | 'profiles' | 'history';
 
-/** The steps of the wizard, in order. */
-export const WIZARD_STEPS = ['Profile', 'Inspect', 'Method & destination', 'Confirm', 'Run', 'Result'] as const;
+/** The steps of the wizard, in order, with what the stepper shows for each. */
+export const WIZARD_STEPS = ['profile', 'inspect', 'method', 'confirm', 'run', 'result'] as const;
+export type WizardStep = (typeof WIZARD_STEPS)[number];
+export const WIZARD_STEP_LABELS: Record<WizardStep, string> = {
+  profile: 'Profile',
+  inspect: 'Inspect',
+  method: 'Method & destination',
+  confirm: 'Confirm',
+  run: 'Run',
+  result: 'Result',
+};
+/** the steps a user may go back from (not once the backup runs) */
+const CAN_GO_BACK: readonly WizardStep[] = ['inspect', 'method', 'confirm'];
 
 /** The steps each method goes through, as the run screen lists them. */
 export const RUN_STEPS: Record<Method, readonly BackupStep[]> = {
@@ -35,7 +47,7 @@ export class AppState {
 }
 
 export class WizardState {
-  step = $state(0);
+  step = $state<WizardStep>('profile');
   profile = $state<string | null>(null);
   /** for profiles that ask each time; kept in memory only */
   password = $state('');
@@ -44,7 +56,7 @@ export class WizardState {
   inspectError = $state<string | null>(null);
   method = $state<Method>('cold');
   destination = $state('');
-  format = $state<'tar.zst' | 'tar.gz'>('tar.zst');
+  format = $state<ArchiveFormat>('tar.zst');
   verifyAfter = $state(true);
   jobId = $state<string | null>(null);
   startError = $state<string | null>(null);
@@ -62,11 +74,11 @@ export class WizardState {
   readonly methodAvailable = $derived(this.inspect ? (recommendMethods(this.inspect).find((c) => c.method === this.method)?.available ?? false) : false);
   readonly canNext = $derived.by(() => {
     switch (this.step) {
-      case 0:
+      case 'profile':
         return this.profile !== null;
-      case 1:
+      case 'inspect':
         return this.inspect !== null && !this.inspecting && this.blocking.length === 0 && recommendMethods(this.inspect).some((c) => c.available);
-      case 2:
+      case 'method':
         return this.methodAvailable && this.destination.startsWith('/') && this.inspect?.destinationProblem === null && !this.inspecting;
       default:
         return false;
@@ -115,12 +127,12 @@ export class WizardState {
 
   async next(): Promise<void> {
     if (!this.canNext) return;
-    this.step += 1;
-    if (this.step === 1) await this.runInspect();
+    this.step = WIZARD_STEPS[WIZARD_STEPS.indexOf(this.step) + 1]!;
+    if (this.step === 'inspect') await this.runInspect();
   }
 
   back(): void {
-    if (this.step > 0 && this.step < 4) this.step -= 1;
+    if (CAN_GO_BACK.includes(this.step)) this.step = WIZARD_STEPS[WIZARD_STEPS.indexOf(this.step) - 1]!;
   }
 
   async start(): Promise<void> {
@@ -135,7 +147,7 @@ export class WizardState {
     try {
       const { jobId } = await call(quiesce().startBackup({ name: this.profile, password: this.passwordIfAsked(), destination: this.destination, format: this.format, method: this.method }));
       this.jobId = jobId;
-      this.step = 4;
+      this.step = 'run';
     } catch (error) {
       this.startError = (error as Error).message;
     }
@@ -161,7 +173,7 @@ export class WizardState {
     if (state.phase === 'succeeded' || state.phase === 'failed') {
       if (state.phase === 'succeeded' && this.current) this.done = [...this.done, this.current];
       this.current = null;
-      this.step = 5;
+      this.step = 'result';
       void this.app.refresh();
       if (state.phase === 'succeeded' && this.verifyAfter) await this.runVerify(false);
     }
@@ -185,7 +197,7 @@ export class WizardState {
   }
 
   restart(): void {
-    this.step = 0;
+    this.step = 'profile';
     this.jobId = null;
     this.jobState = null;
     this.inspect = null;
