@@ -4,19 +4,31 @@ import { checkDestination } from '../core/backup/destination.js';
 import { verifyArchive } from '../core/archive/verify-archive.js';
 import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../core/restore/restore-test.js';
 import { readFile } from 'node:fs/promises';
-import { inspectReplica, throwIfBlocked } from '../core/backup/inspect.js';
+import { inspectReplica, throwIfBlocked, type InspectReport } from '../core/backup/inspect.js';
 import { QuiesceError, describeError } from '../core/errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../core/mysql/connection.js';
 import { parseFlavor } from '../core/mysql/flavor.js';
 import { readReplicaStatus } from '../core/mysql/replica-status.js';
 import type { ProfileStore } from '../core/profiles/profile-store.js';
 import type { IpcHandlers } from './ipc-dispatch.js';
+import { InspectCache } from './inspect-cache.js';
 import type { JobRegistry } from './job-registry.js';
 
 export interface DesktopShell {
   reveal(path: string): Promise<void>;
   openExternal(url: string): Promise<void>;
   chooseFolder(current?: string): Promise<string | null>;
+}
+
+/** Is the destination usable for this report's files: room, writable, not inside what is archived. */
+async function destinationCheck(report: InspectReport, destination: string | null | undefined): Promise<Pick<InspectView, 'destination' | 'destinationProblem'>> {
+  if (!destination) return { destination: null, destinationProblem: 'No destination chosen yet.' };
+  try {
+    const d = await checkDestination(destination, report.plans, report.estimate.totalBytes);
+    return { destination: { path: d.dir, freeBytes: d.freeBytes, canStage: d.canStage }, destinationProblem: null };
+  } catch (error) {
+    return { destination: null, destinationProblem: describeError(error) };
+  }
 }
 
 /** The handlers behind every IPC channel: profiles, inspection, jobs. No Electron in here. */
@@ -30,6 +42,22 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
     return { profile, connection: { ...profile.connection, password } };
   };
 
+  const inspected = new InspectCache();
+  /** the wizard's report when it is fresh, else a new look (which walks the datadir) */
+  const reportFor = async (name: string, password: string | undefined): Promise<InspectReport> => {
+    const cached = inspected.get(name);
+    if (cached) return cached;
+    const { profile, connection } = await connectionFor(name, password);
+    const session = await openSession(connection);
+    try {
+      const report = await inspectReplica(session, connection, profile.control);
+      inspected.put(name, report);
+      return report;
+    } finally {
+      await session.end().catch(() => undefined);
+    }
+  };
+
   return {
     'profiles:list': async () => {
       const views: ProfileView[] = [];
@@ -40,10 +68,14 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       return views;
     },
     'profiles:save': async ({ profile, password, replace }) => {
+      inspected.forget(profile.name);
       const saved = await o.profiles.save(profile, password, replace);
       return { ...saved, hasPassword: saved.password === 'keychain' && (password !== null || (await o.profiles.password(saved).catch(() => null)) !== null) };
     },
-    'profiles:remove': async ({ name }) => o.profiles.remove(name),
+    'profiles:remove': async ({ name }) => {
+      inspected.forget(name);
+      await o.profiles.remove(name);
+    },
     'profiles:test': async ({ name, password }): Promise<ConnectionTest> => {
       try {
         const { connection } = await connectionFor(name, password);
@@ -70,17 +102,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       const session = await openSession(connection);
       try {
         const r = await inspectReplica(session, connection, profile.control);
-        const dest = destination ?? profile.destination;
-        let checked: InspectView['destination'] = null;
-        let destinationProblem: string | null = dest ? null : 'No destination chosen yet.';
-        if (dest) {
-          try {
-            const d = await checkDestination(dest, r.plans, r.estimate.totalBytes);
-            checked = { path: d.dir, freeBytes: d.freeBytes, canStage: d.canStage };
-          } catch (error) {
-            destinationProblem = describeError(error);
-          }
-        }
+        inspected.put(name, r);
         return {
           server: { product: r.server.product, version: r.server.version, serverId: r.server.serverId },
           channels: r.channels.map((c) => ({ channel: c.channel, sourceHost: c.sourceHost, sourcePort: c.sourcePort, io: c.ioRunning, sql: c.sqlRunning, secondsBehind: c.secondsBehindSource, lastIoError: c.lastIoError, lastSqlError: c.lastSqlError })),
@@ -91,31 +113,26 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
           }),
           totalBytes: r.estimate.totalBytes,
           problems: r.problems,
-          destination: checked,
-          destinationProblem,
+          ...(await destinationCheck(r, destination ?? profile.destination)),
           needsElevation: r.elevation,
         };
       } finally {
         await session.end().catch(() => undefined);
       }
     },
+    'backup:check-destination': async ({ name, password, destination }) => destinationCheck(await reportFor(name, password), destination),
     'backup:start': async ({ name, password, destination, format, method = 'cold' }) => {
       const { profile, connection } = await connectionFor(name, password);
       const dest = destination ?? profile.destination;
       if (!dest) throw new QuiesceError('destination-missing', `Profile “${name}” has no destination; choose one.`);
-      // read-only look first: a plain error now beats a worker that fails, and it tells
-      // whether the worker must run elevated (only a cold copy touches the server's files)
-      const session = await openSession(connection);
-      let elevation: string | null;
-      try {
-        const report = await inspectReplica(session, connection, profile.control);
-        throwIfBlocked(report, method);
-        elevation = method === 'cold' ? report.elevation : null;
-      } finally {
-        await session.end().catch(() => undefined);
-      }
+      // a plain error now beats a worker that fails, and the report tells whether the worker
+      // must run elevated (only a cold copy touches the server's files)
+      const report = await reportFor(name, password);
+      throwIfBlocked(report, method);
+      const elevation = method === 'cold' ? report.elevation : null;
       const job = { method, connection, destination: dest, format: format ?? profile.format, control: profile.control, staging: 'auto' as const };
       const jobId = await o.jobs.start(name, job, elevation);
+      inspected.forget(name); // the next backup looks again
       return { jobId };
     },
     'backup:cancel': async ({ jobId }) => o.jobs.cancel(jobId),

@@ -15,6 +15,7 @@ export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
   'profiles:remove': z.object({ name }).strict(),
   'profiles:test': z.object({ name, password: password.optional() }).strict(),
   'backup:inspect': z.object({ name, password: password.optional(), destination: absolute.optional() }).strict(),
+  'backup:check-destination': z.object({ name, password: password.optional(), destination: absolute }).strict(),
   'backup:start': z.object({ name, password: password.optional(), destination: absolute.optional(), format: z.enum(ARCHIVE_FORMATS).optional(), method: z.enum(BACKUP_METHODS).optional() }).strict(),
   'backup:cancel': z.object({ jobId: z.string().uuid() }).strict(),
   'jobs:list': z.undefined(),

@@ -19,6 +19,7 @@ const api: QuiesceApi = {
   removeProfile: (name) => invoke('profiles:remove', { name }),
   testProfile: (name, password) => invoke('profiles:test', password === undefined ? { name } : { name, password }),
   inspect: (request) => invoke('backup:inspect', request),
+  checkDestination: (request) => invoke('backup:check-destination', request),
   startBackup: (request) => invoke('backup:start', request),
   cancelBackup: (jobId) => invoke('backup:cancel', { jobId }),
   listJobs: () => invoke('jobs:list'),

@@ -57,6 +57,8 @@ export interface IpcRequests {
   'profiles:remove': { request: { name: string }; response: void };
   'profiles:test': { request: { name: string; password?: string }; response: ConnectionTest };
   'backup:inspect': { request: { name: string; password?: string; destination?: string }; response: InspectView };
+  /** the destination against the profile's last inspection (no new walk of the datadir) */
+  'backup:check-destination': { request: { name: string; password?: string; destination: string }; response: Pick<InspectView, 'destination' | 'destinationProblem'> };
   'backup:start': { request: { name: string; password?: string; destination?: string; format?: ArchiveFormat; method?: BackupMethod }; response: { jobId: string } };
   'backup:cancel': { request: { jobId: string }; response: void };
   'jobs:list': { request: void; response: JobView[] };
@@ -94,6 +96,7 @@ export const IPC_CHANNELS = [
   'profiles:remove',
   'profiles:test',
   'backup:inspect',
+  'backup:check-destination',
   'backup:start',
   'backup:cancel',
   'jobs:list',
@@ -111,6 +114,7 @@ export interface QuiesceApi {
   removeProfile(name: string): Promise<IpcResult<void>>;
   testProfile(name: string, password?: string): Promise<IpcResult<ConnectionTest>>;
   inspect(request: IpcRequests['backup:inspect']['request']): Promise<IpcResult<InspectView>>;
+  checkDestination(request: IpcRequests['backup:check-destination']['request']): Promise<IpcResult<Pick<InspectView, 'destination' | 'destinationProblem'>>>;
   startBackup(request: IpcRequests['backup:start']['request']): Promise<IpcResult<{ jobId: string }>>;
   cancelBackup(jobId: string): Promise<IpcResult<void>>;
   listJobs(): Promise<IpcResult<JobView[]>>;

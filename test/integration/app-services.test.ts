@@ -35,6 +35,9 @@ describe('the main process services, without Electron', () => {
     const inspect = await call('backup:inspect', { name: 'replica' });
     expect(inspect).toMatchObject({ server: { product: 'mariadb' }, destination: { path: f.dest, canStage: true }, destinationProblem: null, needsElevation: null });
     expect((inspect as { components: { name: string }[] }).components.map((c) => c.name)).toEqual(['datadir', 'relaylog', 'loadtmp', 'config']);
+    // another destination is checked against that inspection: inside the datadir is refused
+    expect(await call('backup:check-destination', { name: 'replica', destination: path.join(f.pair.replica.datadir, 'shop') })).toMatchObject({ destination: null, destinationProblem: expect.stringMatching(/inside/) });
+    expect(await call('backup:check-destination', { name: 'replica', destination: f.dest })).toMatchObject({ destination: { path: f.dest }, destinationProblem: null });
 
     const { jobId } = await call('backup:start', { name: 'replica' });
     await expect.poll(() => states.find((s) => s.jobId === jobId && s.state.phase !== 'running')?.state.phase, { timeout: 60_000 }).toBe('succeeded');

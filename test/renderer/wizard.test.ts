@@ -23,14 +23,18 @@ const report = (over: Partial<InspectView> = {}): InspectView => ({
   ...over,
 });
 
-function fakeApi(inspect: InspectView): QuiesceApi {
+const calls: string[] = [];
+
+function fakeApi(inspect: InspectView, destinationProblem: string | null = null): QuiesceApi {
   const ok = <T>(value: T) => Promise.resolve({ ok: true as const, value });
+  calls.length = 0;
   return {
     listProfiles: () => ok([profile]),
     saveProfile: () => ok(profile),
     removeProfile: () => ok(undefined),
     testProfile: () => ok({ ok: true }),
-    inspect: () => ok(inspect),
+    inspect: () => (calls.push('inspect'), ok(inspect)),
+    checkDestination: ({ destination }) => (calls.push(`check ${destination}`), ok({ destination: destinationProblem ? null : { path: destination, freeBytes: 1e10, canStage: true }, destinationProblem })),
     startBackup: () => ok({ jobId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }),
     cancelBackup: () => ok(undefined),
     listJobs: () => ok([]),
@@ -96,13 +100,15 @@ describe('the wizard', () => {
     await app.refresh();
     const wizard = new WizardState(app);
     wizard.choose(app.profiles[0]!);
+    await wizard.runInspect();
     await wizard.chooseDestination();
     expect(wizard.destination).toBe('/chosen/by/dialog');
-    expect(wizard.inspect).not.toBeNull();
+    expect(wizard.inspect?.destination?.path).toBe('/chosen/by/dialog');
+    expect(calls).toEqual(['inspect', 'check /chosen/by/dialog']);
   });
 
-  async function openWizard(inspect: InspectView) {
-    useApi(fakeApi(inspect));
+  async function openWizard(inspect: InspectView, destinationProblem: string | null = null) {
+    useApi(fakeApi(inspect, destinationProblem));
     const app = new AppState();
     await app.refresh();
     const wizard = new WizardState(app);
@@ -138,6 +144,25 @@ describe('the wizard', () => {
     expect(wizard.step).toBe('method');
     expect(screen.getByRole('alert').textContent).toContain('This user cannot write to /backups.');
     expect(screen.getByRole('button', { name: 'Next' })).toHaveProperty('disabled', true);
+  });
+
+  it('a new destination is checked against the inspection already made, without walking the replica again', async () => {
+    const wizard = await openWizard(report(), 'This user cannot write to /readonly.');
+    await fireEvent.click(screen.getByRole('radio', { name: /db2/ }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    await screen.findByText(/What will be archived/);
+    await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
+    const field = screen.getByLabelText('Destination folder');
+    await fireEvent.input(field, { target: { value: '/readonly' } });
+    await fireEvent.change(field);
+    expect(await screen.findByRole('alert')).toHaveProperty('textContent', 'This user cannot write to /readonly.');
+    expect(calls).toEqual(['inspect', 'check /readonly']);
+    expect(screen.getByRole('button', { name: 'Next' })).toHaveProperty('disabled', true);
+    wizard.destination = 'relative/path';
+    await wizard.checkDestination();
+    flushSync();
+    expect(screen.getByRole('alert').textContent).toMatch(/absolute path/);
+    expect(calls).toHaveLength(2);
   });
 });
 

@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { InspectReport } from '../../electron/core/backup/inspect.js';
+import { InspectCache } from '../../electron/desktop/inspect-cache.js';
 import { IPC_CHANNELS, type IpcChannel, type JobView } from '../../electron/shared/ipc-contract.js';
 import { createDispatcher, type IpcHandlers } from '../../electron/desktop/ipc-dispatch.js';
 import { jobNotification, quitQuestion, trayMenu, trayStatus, trayTooltip } from '../../electron/desktop/tray-model.js';
@@ -12,6 +14,7 @@ const PAYLOADS: Record<IpcChannel, { bad: unknown; good: unknown }> = {
   'profiles:remove': { bad: { name: '' }, good: { name: 'prod' } },
   'profiles:test': { bad: { name: 'prod', password: 42 }, good: { name: 'prod' } },
   'backup:inspect': { bad: { name: 'prod', destination: '../etc' }, good: { name: 'prod', destination: '/backups' } },
+  'backup:check-destination': { bad: { name: 'prod', destination: 'relative' }, good: { name: 'prod', destination: '/backups' } },
   'backup:start': { bad: { name: 'prod', format: 'zip' }, good: { name: 'prod' } },
   'backup:cancel': { bad: { jobId: 'not-a-uuid' }, good: { jobId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' } },
   'jobs:list': { bad: 'anything', good: undefined },
@@ -89,3 +92,22 @@ describe('tray and notifications', () => {
     expect(jobNotification(job({}))).toBeNull();
   });
 });
+
+describe('the wizard\'s last inspection', () => {
+  const report = { target: 'socket /run/mysqld/mysqld.sock' } as InspectReport;
+
+  it('is used while fresh, not after 15 minutes, and not once its profile changed', () => {
+    let now = 0;
+    const cache = new InspectCache(15 * 60_000, () => now);
+    expect(cache.get('prod')).toBeNull();
+    cache.put('prod', report);
+    now += 14 * 60_000;
+    expect(cache.get('prod')).toBe(report);
+    now += 2 * 60_000;
+    expect(cache.get('prod')).toBeNull();
+    cache.put('prod', report);
+    cache.forget('prod');
+    expect(cache.get('prod')).toBeNull();
+  });
+});
+

@@ -264,8 +264,9 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
  * it is down only what changed since has to be written. Skipped where the staging folder's
  * filesystem clones files, since a clone made while the server is down is already instant.
  */
+/** From the preflight's walk, taken moments ago while the server ran: the datadir is walked once before the shutdown, not twice. */
 async function copyAhead(report: InspectReport, stagingDir: string, emit: EventSink, signal?: AbortSignal): Promise<PreCopy> {
-  const inventory = await takeInventory(report.plans, skippedPaths(report.files));
+  const inventory = report.estimate;
   if (await stagingClonesFiles(inventory.entries, stagingDir)) {
     emit({ type: 'log', message: 'The destination\'s filesystem clones files: they are cloned while the server is down, with no copy ahead.' });
     return new Map();

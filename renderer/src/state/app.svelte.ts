@@ -53,6 +53,7 @@ export class WizardState {
   password = $state('');
   inspect = $state<InspectView | null>(null);
   inspecting = $state(false);
+  checkingDestination = $state(false);
   inspectError = $state<string | null>(null);
   method = $state<Method>('cold');
   destination = $state('');
@@ -79,7 +80,7 @@ export class WizardState {
       case 'inspect':
         return this.inspect !== null && !this.inspecting && this.blocking.length === 0 && recommendMethods(this.inspect).some((c) => c.available);
       case 'method':
-        return this.methodAvailable && this.destination.startsWith('/') && this.inspect?.destinationProblem === null && !this.inspecting;
+        return this.methodAvailable && this.destination.startsWith('/') && this.inspect?.destinationProblem === null && !this.inspecting && !this.checkingDestination;
       default:
         return false;
     }
@@ -116,12 +117,30 @@ export class WizardState {
     }
   }
 
+  /** The destination against the inspection already made: the datadir is not walked again. */
+  async checkDestination(): Promise<void> {
+    if (!this.profile || !this.inspect) return;
+    if (!this.destination.startsWith('/')) {
+      this.inspect = { ...this.inspect, destination: null, destinationProblem: 'The destination must be an absolute path (starting with /).' };
+      return;
+    }
+    this.checkingDestination = true;
+    try {
+      const checked = await call(quiesce().checkDestination({ name: this.profile, password: this.passwordIfAsked(), destination: this.destination }));
+      this.inspect = { ...this.inspect, ...checked };
+    } catch (error) {
+      this.inspect = { ...this.inspect, destination: null, destinationProblem: (error as Error).message };
+    } finally {
+      this.checkingDestination = false;
+    }
+  }
+
   /** The native folder chooser where there is one; otherwise the typed path stays. */
   async chooseDestination(): Promise<void> {
     const chosen = await call(quiesce().chooseFolder(this.destination.startsWith('/') ? this.destination : undefined)).catch(() => null);
     if (chosen) {
       this.destination = chosen;
-      await this.runInspect();
+      await this.checkDestination();
     }
   }
 
