@@ -16,17 +16,16 @@ import { readReplicaStatus } from '../mysql/replica-status.js';
 import type { ChannelOutcome } from '../../shared/replication-outcome.js';
 import {
   recordCoordinates,
-  restoreThreadsAsFound,
   stopIoThreads,
   stopSqlThreadsWithoutTempTables,
   threadsOf,
-  waitReplicationAsFound,
   type ThreadsBefore,
 } from '../mysql/replication-control.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 import type { ServerControlChoice } from '../../shared/profile.js';
-import { ensureServerRunning, shutdownServer } from '../server/lifecycle.js';
-import { stopCommand } from '../server/control-spec.js';
+import { shutdownServer } from '../server/lifecycle.js';
+import { stopCommand, type ServerControlSpec } from '../server/control-spec.js';
+import { BringBack, BringBackFailed } from './bring-back.js';
 import { readPidFile } from '../server/process-info.js';
 import { checkDestination } from './destination.js';
 import { archiveFileName } from './archive-name.js';
@@ -80,183 +79,233 @@ export interface ColdBackupResult {
 /**
  * The manual's raw-data backup of a replica (16.3.1.2), made safe: see docs/backup-sequence.md.
  * Whatever fails after replication is touched, the server and replication are brought back
- * before the error is reported; a crash of this process is repaired by `recover` from the journal.
+ * before the error is reported (BringBack); a crash of this process is repaired by `recover`
+ * from the journal.
  */
 export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupResult> {
-  const emit: EventSink = o.onEvent ?? (() => undefined);
   const given = Object.entries(o.timeouts ?? {}).filter(([, v]) => v !== undefined);
-  const timeouts: Timeouts = { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(given) };
-  const format = o.format ?? 'tar.zst';
-  const startedAt = new Date();
-  assertFormatAvailable(format);
-
-  const limits = { queryTimeoutMs: timeouts.queryMs };
-  let session = await openSession(o.connection, limits);
-  let prepared: Awaited<ReturnType<typeof preflight>>;
-  try {
-    prepared = await preflight(session, o, format, startedAt, emit);
-  } catch (error) {
-    await session.end().catch(() => undefined);
-    throw error;
-  }
-  const { report, control, pid, destination, staged, target, journal } = prepared;
-  let before = prepared.before;
-  /** the journal first, then the world: a crash between the two errs on the safe side */
-  const enter = async (s: BackupStep, changes: Partial<JobRecord> = {}) => {
-    throwIfCancelled(o.signal);
-    await journal.step(s, changes);
-    emit({ type: 'step', step: s, label: STEP_LABELS[s] });
+  const run: ColdRun = {
+    o,
+    emit: o.onEvent ?? (() => undefined),
+    timeouts: { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(given) },
+    format: o.format ?? 'tar.zst',
+    startedAt: new Date(),
   };
-  const stagingDir = staged ? path.join(destination.dir, `.quiesce-staging-${journal.record.jobId}`) : null;
-  let preCopied: PreCopy = new Map();
-  if (stagingDir) {
-    // nothing is touched yet: a failure here only has to clean up after itself
-    await session.end().catch(() => undefined); // a long copy must not outlive the server's wait_timeout
-    let reopened: Session | null = null;
-    try {
-      await journal.update({ stagingDir });
-      await enter('pre-copy');
-      preCopied = await copyAhead(report, stagingDir, emit, o.signal);
-      reopened = await openSession(o.connection, limits);
-      before = await stillAsInspected(reopened, report, pid);
-      await journal.update({ replicationBefore: before });
-      session = reopened;
-    } catch (error) {
-      reopened?.destroy();
-      await removeLeftovers(stagingDir, null);
-      await journal.end();
-      throw o.signal?.aborted ? cancelled() : error;
-    }
+  assertFormatAvailable(run.format);
+
+  const prepared = await preflight(run);
+  const up = prepared.stagingDir ? await copyAheadWhileUp(run, prepared) : { session: prepared.session, before: prepared.before, preCopied: new Map() as PreCopy };
+  let down: Down;
+  try {
+    down = await whileDown(run, prepared, up);
+  } catch (error) {
+    throw await reportDownFailure(run, prepared, error);
   }
+  const archive = await archiveAfterwards(run, prepared, down);
+  return {
+    archive,
+    downtimeMs: down.back.downtimeMs,
+    durationMs: Date.now() - run.startedAt.getTime(),
+    staged: prepared.stagingDir !== null,
+    replicationAfter: down.back.replicationAfter,
+    report: prepared.report,
+  };
+}
 
-  let coordinates: ReplicationCoordinates | null = null;
-  let inventory: Inventory | null = null;
-  let archive: ArchiveResult | null = null;
-  let downAt = 0;
-  let upAt = 0;
-  let downAtIso = '';
-  let upAtIso = '';
-  let failure: unknown = null;
+/** What every step of one backup shares. */
+interface ColdRun {
+  o: ColdBackupOptions;
+  emit: EventSink;
+  timeouts: Timeouts;
+  format: ArchiveFormat;
+  startedAt: Date;
+}
 
-  const manifestFor = (serverUpAt: string | null) => (files: Manifest['files']): Manifest => ({
+/** What the preflight found and decided; nothing is changed yet. */
+interface Prepared {
+  session: Session;
+  report: InspectReport;
+  control: ServerControlSpec;
+  pid: number;
+  /** the folder for the copy ahead, or null when the archive is written while the server is down */
+  stagingDir: string | null;
+  target: string;
+  before: ThreadsBefore[];
+  journal: Journal;
+}
+
+/** The server as it is just before replication is touched. */
+interface StillUp {
+  session: Session;
+  before: ThreadsBefore[];
+  preCopied: PreCopy;
+}
+
+/** What the down phase produced; the server is up again (or the error was thrown). */
+interface Down {
+  coordinates: ReplicationCoordinates;
+  inventory: Inventory;
+  /** written while down (no staging), else null: written from the staged copy afterwards */
+  archive: ArchiveResult | null;
+  back: BringBack;
+}
+
+/** the journal first, then the world: a crash between the two errs on the safe side */
+async function enter(run: ColdRun, journal: Journal, step: BackupStep, changes: Partial<JobRecord> = {}): Promise<void> {
+  throwIfCancelled(run.o.signal);
+  await journal.step(step, changes);
+  run.emit({ type: 'step', step, label: STEP_LABELS[step] });
+}
+
+/** Copy ahead while the replica runs; nothing is touched yet, so a failure only cleans up after itself. */
+async function copyAheadWhileUp(run: ColdRun, p: Prepared): Promise<StillUp> {
+  const stagingDir = p.stagingDir!;
+  await p.session.end().catch(() => undefined); // a long copy must not outlive the server's wait_timeout
+  let reopened: Session | null = null;
+  try {
+    await p.journal.update({ stagingDir });
+    await enter(run, p.journal, 'pre-copy');
+    const preCopied = await copyAhead(p.report, stagingDir, run.emit, run.o.signal);
+    reopened = await openSession(run.o.connection, { queryTimeoutMs: run.timeouts.queryMs });
+    const before = await stillAsInspected(reopened, p.report, p.pid);
+    await p.journal.update({ replicationBefore: before });
+    return { session: reopened, before, preCopied };
+  } catch (error) {
+    reopened?.destroy();
+    await removeLeftovers(stagingDir, null);
+    await p.journal.end();
+    throw run.o.signal?.aborted ? cancelled() : error;
+  }
+}
+
+/**
+ * Replication stopped, coordinates recorded, the server shut down, its files copied into the
+ * staging folder (or archived, without one). Every way out of here brings the replica back.
+ */
+async function whileDown(run: ColdRun, p: Prepared, up: StillUp): Promise<Down> {
+  const { o, emit, timeouts } = run;
+  await using back = new BringBack({
+    connection: o.connection,
+    control: p.control,
+    files: p.report.files,
+    flavor: p.report.flavor,
+    before: up.before,
+    journal: p.journal,
+    timeouts,
+    emit,
+    cleanUp: () => removeLeftovers(p.stagingDir, `${p.target}.partial`),
+  });
+  const session = up.session;
+  try {
+    await enter(run, p.journal, 'stop-replication');
+    back.replicationStopped();
+    let lastSaid = -1;
+    await stopSqlThreadsWithoutTempTables(session, p.report.flavor, up.before, timeouts.tempTablesMs, (open) => {
+      if (open !== lastSaid) emit({ type: 'log', message: `The SQL thread holds ${open} temporary table(s) open; letting it run a little and trying again (up to ${Math.round(timeouts.tempTablesMs / 1000)} s).` });
+      lastSaid = open;
+    }, o.signal);
+    await stopIoThreads(session, p.report.flavor, up.before);
+
+    await enter(run, p.journal, 'record-coordinates');
+    const coordinates = await recordCoordinates(session, p.report.flavor);
+
+    await enter(run, p.journal, 'shutdown', { serverStopped: true });
+    back.serverStopping();
+    await shutdownServer({ session, connection: o.connection, spec: p.control, pid: p.pid, timeoutMs: timeouts.stopMs });
+    const inventory = await takeInventory(p.report.plans, skippedPaths(p.report.files));
+
+    if (p.stagingDir) {
+      await enter(run, p.journal, 'copy');
+      const meter = new ProgressMeter('copy', inventory.totalBytes, inventory.fileCount, emit);
+      const done = await stageFiles(inventory.entries, p.stagingDir, up.preCopied, meter, o.signal);
+      meter.finish();
+      if (up.preCopied.size > 0) {
+        emit({ type: 'log', message: `While the server was down: ${done.unchanged} file(s) unchanged since the copy ahead, ${done.compared} compared (${formatBytes(done.rewrittenBytes)} rewritten), ${done.copied} copied anew.` });
+      }
+      return { coordinates, inventory, archive: null, back };
+    }
+    await enter(run, p.journal, 'archive');
+    const meter = new ProgressMeter('archive', inventory.totalBytes, inventory.fileCount, emit);
+    const manifest = manifestFor(run, p.report, coordinates, inventory, back.downAt!, null);
+    const archive = await writeArchive({ target: p.target, format: run.format, entries: inventory.entries, readPath: (e) => e.absPath, manifest, progress: meter, signal: o.signal });
+    meter.finish();
+    return { coordinates, inventory, archive, back };
+  } finally {
+    await session.end().catch(() => undefined); // before the bring-back starts the server
+  }
+}
+
+/** The server is back (or handed over to `recover`): what to report, with what the backup wrote removed. */
+async function reportDownFailure(run: ColdRun, p: Prepared, error: unknown): Promise<unknown> {
+  const what = (e: unknown) => (e instanceof QuiesceError ? e.message : describeError(e));
+  const both = bothFailed(error);
+  if (both) {
+    // both messages without their hints: the one hint says what to do now
+    const failure = run.o.signal?.aborted ? cancelled() : both.first;
+    return new QuiesceError('backup-failed', `${what(failure)} Then bringing the replica back failed too: ${what(both.bringBack.failure)}`, 'When the cause is fixed, run `quiesce recover`: it starts the server the way it was run and puts replication back as found.', { cause: failure });
+  }
+  if (error instanceof BringBackFailed) return error.failure;
+  await removeLeftovers(p.stagingDir, `${p.target}.partial`);
+  await p.journal.end();
+  return run.o.signal?.aborted ? cancelled() : error;
+}
+
+/**
+ * The down phase failed and then so did the bring-back: `await using` reports that as a
+ * SuppressedError (read by shape: Node 22 has no such global, TypeScript's helper makes one).
+ */
+function bothFailed(error: unknown): { first: unknown; bringBack: BringBackFailed } | null {
+  if (typeof error !== 'object' || error === null || !('suppressed' in error) || !('error' in error)) return null;
+  return error.error instanceof BringBackFailed ? { first: error.suppressed, bringBack: error.error } : null;
+}
+
+/** The archive from the staged copy, while the replica runs again; the staging folder goes either way. */
+async function archiveAfterwards(run: ColdRun, p: Prepared, down: Down): Promise<ArchiveResult> {
+  let archive = down.archive;
+  try {
+    if (!archive) {
+      await enter(run, p.journal, 'archive');
+      const meter = new ProgressMeter('archive', down.inventory.totalBytes, down.inventory.fileCount, run.emit);
+      archive = await writeArchive({
+        target: p.target,
+        format: run.format,
+        entries: down.inventory.entries,
+        readPath: (e) => stagedPath(p.stagingDir!, e),
+        manifest: manifestFor(run, p.report, down.coordinates, down.inventory, down.back.downAt!, down.back.upAt),
+        progress: meter,
+        signal: run.o.signal,
+      });
+      meter.finish();
+    }
+    return archive;
+  } catch (error) {
+    throw run.o.signal?.aborted ? cancelled() : error;
+  } finally {
+    await removeLeftovers(p.stagingDir, archive ? null : `${p.target}.partial`);
+    await p.journal.end();
+  }
+}
+
+/** MANIFEST.json, made when the archive's last file is written (the file list comes from the writer). */
+function manifestFor(run: ColdRun, report: InspectReport, coordinates: ReplicationCoordinates, inventory: Inventory, serverDownAt: string, serverUpAt: string | null) {
+  return (files: Manifest['files']): Manifest => ({
     format: MANIFEST_FORMAT,
     tool: { name: 'quiesce', version: TOOL_VERSION },
     method: 'cold',
     host: os.hostname(),
     server: report.server,
-    startedAt: startedAt.toISOString(),
-    serverDownAt: downAtIso,
+    startedAt: run.startedAt.toISOString(),
+    serverDownAt,
     serverUpAt,
     finishedAt: new Date().toISOString(),
-    replication: coordinates!,
+    replication: coordinates,
     settings: report.settings,
-    components: inventory!.components,
-    directories: inventory!.entries.filter((e) => e.type === 'directory').map((e) => `${e.component}/${e.relPath}`),
-    symlinks: inventory!.entries.filter((e) => e.type === 'symlink').map((e) => ({ path: `${e.component}/${e.relPath}`, target: e.linkTarget ?? '' })),
+    components: inventory.components,
+    directories: inventory.entries.filter((e) => e.type === 'directory').map((e) => `${e.component}/${e.relPath}`),
+    symlinks: inventory.entries.filter((e) => e.type === 'symlink').map((e) => ({ path: `${e.component}/${e.relPath}`, target: e.linkTarget ?? '' })),
     files,
-    totalBytes: inventory!.totalBytes,
+    totalBytes: inventory.totalBytes,
   });
-
-  /** what the bring-back has to undo: nothing before replication is touched */
-  let replicationTouched = false;
-  try {
-    await enter('stop-replication');
-    replicationTouched = true;
-    let lastSaid = -1;
-    await stopSqlThreadsWithoutTempTables(session, report.flavor, before, timeouts.tempTablesMs, (open) => {
-      if (open !== lastSaid) emit({ type: 'log', message: `The SQL thread holds ${open} temporary table(s) open; letting it run a little and trying again (up to ${Math.round(timeouts.tempTablesMs / 1000)} s).` });
-      lastSaid = open;
-    }, o.signal);
-    await stopIoThreads(session, report.flavor, before);
-
-    await enter('record-coordinates');
-    coordinates = await recordCoordinates(session, report.flavor);
-
-    await enter('shutdown', { serverStopped: true });
-    downAt = performance.now();
-    downAtIso = new Date().toISOString();
-    await shutdownServer({ session, connection: o.connection, spec: control, pid, timeoutMs: timeouts.stopMs });
-    inventory = await takeInventory(report.plans, skippedPaths(report.files));
-
-    if (stagingDir) {
-      await enter('copy');
-      const meter = new ProgressMeter('copy', inventory.totalBytes, inventory.fileCount, emit);
-      const done = await stageFiles(inventory.entries, stagingDir, preCopied, meter, o.signal);
-      meter.finish();
-      if (preCopied.size > 0) {
-        emit({ type: 'log', message: `While the server was down: ${done.unchanged} file(s) unchanged since the copy ahead, ${done.compared} compared (${formatBytes(done.rewrittenBytes)} rewritten), ${done.copied} copied anew.` });
-      }
-    } else {
-      await enter('archive');
-      const meter = new ProgressMeter('archive', inventory.totalBytes, inventory.fileCount, emit);
-      archive = await writeArchive({ target, format, entries: inventory.entries, readPath: (e) => e.absPath, manifest: manifestFor(null), progress: meter, signal: o.signal });
-      meter.finish();
-    }
-  } catch (error) {
-    failure = o.signal?.aborted ? cancelled() : error;
-  } finally {
-    await session.end().catch(() => undefined);
-  }
-
-  // Bring the replica back, whatever happened above — and say only what was really done.
-  let replicationAfter: ChannelOutcome[] = [];
-  try {
-    await journal.step('start-server');
-    if (downAt) emit({ type: 'step', step: 'start-server', label: STEP_LABELS['start-server'] });
-    await ensureServerRunning({ spec: control, connection: o.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, datadir: report.files.datadir, timeoutMs: timeouts.startMs, stopTimeoutMs: timeouts.stopMs });
-    upAt = performance.now();
-    upAtIso = new Date().toISOString();
-    await journal.update({ serverStopped: false });
-    await journal.step('start-replication');
-    if (replicationTouched) emit({ type: 'step', step: 'start-replication', label: STEP_LABELS['start-replication'] });
-    session = await openSession(o.connection, limits);
-    try {
-      // a restarted server starts replication by itself: put every thread back as found
-      if (replicationTouched || downAt) await restoreThreadsAsFound(session, report.flavor, before);
-      replicationAfter = await waitReplicationAsFound(session, report.flavor, before, timeouts.replicationMs);
-    } finally {
-      await session.end().catch(() => undefined);
-    }
-  } catch (bringBackError) {
-    await removeLeftovers(stagingDir, `${target}.partial`);
-    // the journal stays, handed over: `quiesce recover` (or any later start) finishes the job
-    await journal.handOver().catch(() => undefined);
-    if (!failure) throw bringBackError;
-    // both messages without their hints: the one hint says what to do now
-    const what = (e: unknown) => (e instanceof QuiesceError ? e.message : describeError(e));
-    throw new QuiesceError('backup-failed', `${what(failure)} Then bringing the replica back failed too: ${what(bringBackError)}`, 'When the cause is fixed, run `quiesce recover`: it starts the server the way it was run and puts replication back as found.', { cause: failure });
-  }
-  const downtimeMs = downAt ? upAt - downAt : 0;
-  if (failure) {
-    await removeLeftovers(stagingDir, `${target}.partial`);
-    await journal.end();
-    throw failure;
-  }
-
-  try {
-    if (!archive) {
-      await enter('archive');
-      const inv = inventory!;
-      const meter = new ProgressMeter('archive', inv.totalBytes, inv.fileCount, emit);
-      archive = await writeArchive({
-        target,
-        format,
-        entries: inv.entries,
-        readPath: (e) => stagedPath(stagingDir!, e),
-        manifest: manifestFor(upAtIso),
-        progress: meter,
-        signal: o.signal,
-      });
-      meter.finish();
-    }
-  } catch (error) {
-    throw o.signal?.aborted ? cancelled() : error;
-  } finally {
-    await removeLeftovers(stagingDir, null);
-    if (!archive) await removeLeftovers(null, `${target}.partial`);
-    await journal.end();
-  }
-  return { archive, downtimeMs, durationMs: Date.now() - startedAt.getTime(), staged, replicationAfter, report };
 }
 
 /**
@@ -294,38 +343,48 @@ async function stillAsInspected(session: Session, report: InspectReport, pid: nu
  * Everything before replication is touched: inspect (blocking problems stop here), the
  * destination, a running job on the same replica, and the journal. Nothing is changed.
  */
-async function preflight(session: Session, o: ColdBackupOptions, format: ArchiveFormat, startedAt: Date, emit: EventSink) {
-  const flavor = await readFlavor(session);
-  const replicationPrivileges = await checkPrivileges(session, flavor, privilegesNeeded(flavor, 'cold'));
-  if (replicationPrivileges) emit({ type: 'warning', message: replicationPrivileges });
-  const report = await inspectReplica(session, o.connection, o.control);
-  throwIfBlocked(report, 'cold');
-  if (report.elevation) {
-    throw new QuiesceError('needs-elevation', `This user cannot do this backup: ${report.elevation.replace(/\.$/, '')}.`, 'Run it as root (sudo) or as the server\'s user; the desktop app asks for administrator rights itself.');
+async function preflight(run: ColdRun): Promise<Prepared> {
+  const { o, emit } = run;
+  const session = await openSession(o.connection, { queryTimeoutMs: run.timeouts.queryMs });
+  try {
+    const flavor = await readFlavor(session);
+    const replicationPrivileges = await checkPrivileges(session, flavor, privilegesNeeded(flavor, 'cold'));
+    if (replicationPrivileges) emit({ type: 'warning', message: replicationPrivileges });
+    const report = await inspectReplica(session, o.connection, o.control);
+    throwIfBlocked(report, 'cold');
+    if (report.elevation) {
+      throw new QuiesceError('needs-elevation', `This user cannot do this backup: ${report.elevation.replace(/\.$/, '')}.`, 'Run it as root (sudo) or as the server\'s user; the desktop app asks for administrator rights itself.');
+    }
+    // a problem-free report has both (inspect reports their absence as errors)
+    const control = report.control!;
+    const pid = report.pid!;
+    const shutdownPrivilege = stopCommand(control) === null ? await checkPrivileges(session, flavor, [SHUTDOWN_NEED]) : null;
+    if (shutdownPrivilege) emit({ type: 'warning', message: shutdownPrivilege });
+    for (const p of report.problems) emit({ type: 'warning', message: p.message });
+    const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
+    const staged = destination.canStage && o.staging !== 'never';
+    if (!staged && o.staging !== 'never') {
+      emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${formatBytes(report.estimate.totalBytes)} of data, ${formatBytes(destination.freeBytes)} free): the archive is written while the server is down, so the downtime is longer — and should it not compress below ${formatBytes(destination.freeBytes)}, the backup fails and the replica is brought back.` });
+    }
+    const target = path.join(destination.dir, archiveFileName(report.server.serverId, run.startedAt, run.format, 'cold'));
+    const before = threadsOf(report.channels);
+    const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {
+      connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
+      control,
+      pidFile: report.files.pidFile,
+      datadir: report.files.datadir,
+      errorLog: report.files.logError,
+      replicationBefore: before,
+      serverStopped: false,
+      partialArchive: `${target}.partial`,
+      stagingDir: null,
+    });
+    const stagingDir = staged ? path.join(destination.dir, `.quiesce-staging-${journal.record.jobId}`) : null;
+    return { session, report, control, pid, stagingDir, target, before, journal };
+  } catch (error) {
+    await session.end().catch(() => undefined);
+    throw error;
   }
-  const shutdownPrivilege = stopCommand(report.control!) === null ? await checkPrivileges(session, flavor, [SHUTDOWN_NEED]) : null;
-  if (shutdownPrivilege) emit({ type: 'warning', message: shutdownPrivilege });
-  for (const p of report.problems) emit({ type: 'warning', message: p.message });
-  const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
-  const staged = destination.canStage && o.staging !== 'never';
-  if (!staged && o.staging !== 'never') {
-    emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${formatBytes(report.estimate.totalBytes)} of data, ${formatBytes(destination.freeBytes)} free): the archive is written while the server is down, so the downtime is longer — and should it not compress below ${formatBytes(destination.freeBytes)}, the backup fails and the replica is brought back.` });
-  }
-  const target = path.join(destination.dir, archiveFileName(report.server.serverId, startedAt, format, 'cold'));
-  const before = threadsOf(report.channels);
-  const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {
-    connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
-    control: report.control!,
-    pidFile: report.files.pidFile,
-    datadir: report.files.datadir,
-    errorLog: report.files.logError,
-    replicationBefore: before,
-    serverStopped: false,
-    partialArchive: `${target}.partial`,
-    stagingDir: null,
-  });
-  // a problem-free report has both (inspect reports their absence as errors)
-  return { report, control: report.control!, pid: report.pid!, destination, staged, target, before, journal };
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
