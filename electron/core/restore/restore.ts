@@ -82,6 +82,57 @@ export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' 
 export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> {
   const emit: EventSink = o.onEvent ?? (() => undefined);
   await refuseRunningServerEarly(o);
+  const manifest = await readVerifiedManifest(o, emit);
+  const plan = await planRestore(manifest, o);
+  throwIfCancelled(o.signal);
+  try {
+    await using undo = new RestoreUndo(plan.components);
+    await moveAside(plan, undo);
+    emit({ type: 'step', step: 'restore', label: STEP_LABELS.restore });
+    const written = await writeFiles(o, plan, undo, emit);
+    await pointMetadataAtTargets(plan, o);
+    undo.keep();
+    return { manifest, components: plan.components, movedAside: undo.movedAside, withoutRelayLogs: plan.withoutRelayLogs, ...written, owner: plan.owner, notes: plan.notes };
+  } catch (error) {
+    throw explainWriteError(error, 'restoring the files', 'what the restore had written was removed and what it had moved aside is back in its place');
+  }
+}
+
+/** What a restore will do, decided before anything is touched. */
+interface RestorePlan {
+  manifest: Manifest;
+  components: RestoredComponent[];
+  datadir: RestoredComponent | undefined;
+  withoutRelayLogs: boolean;
+  owner: { uid: number; gid: number } | null;
+  notes: string[];
+  /** entries left out: relay logs and their index and info files, when restoring without them */
+  skipEntry: (component: RestoredComponent, rel: string) => boolean;
+}
+
+/**
+ * Everything a restore wrote or moved aside, put back as it was unless `keep()` is called:
+ * `await using` makes that hold on every way out — an error, a cancel, a hostile entry.
+ */
+class RestoreUndo implements AsyncDisposable {
+  readonly movedAside: { from: string; to: string }[] = [];
+  /** every path this restore created */
+  readonly written: string[] = [];
+  private kept = false;
+
+  constructor(private readonly components: RestoredComponent[]) {}
+
+  keep(): void {
+    this.kept = true;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.kept) await rollBack(this.components, this.movedAside, this.written);
+  }
+}
+
+/** Pass 1: the whole archive read, its checksums and the safety of every entry and link; nothing is written unless both pass. */
+async function readVerifiedManifest(o: RestoreOptions, emit: EventSink): Promise<Manifest> {
   emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
   const verified = o.verified ?? (await verifyArchive(o.archive, emit, o.signal));
   const manifest = verified.manifest;
@@ -102,7 +153,11 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     const first = verified.problems[0]!;
     throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems.length} problem(s); first: ${first.path}, ${first.problem}); nothing was restored.`, 'Restore another backup.');
   }
+  return manifest;
+}
 
+/** Where each component goes, with or without relay logs, as whom; refuses a running server and a target without room. */
+async function planRestore(manifest: Manifest, o: RestoreOptions): Promise<RestorePlan> {
   const components = planTargets(manifest, o);
   const datadir = components.find((c) => c.kind === 'datadir');
   const hasRelayLogs = manifest.files.some((f) => isRelayLogFile(path.posix.basename(f.path), manifest) && !f.path.endsWith('.index'));
@@ -118,20 +173,21 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
   await checkRoom(components, manifest);
   const owner = o.owner ?? (datadir ? await ownerOf(datadir.target) : null);
   if (!owner && process.getuid?.() === 0) notes.push('Restored files belong to root; give them to the server\'s user (e.g. chown -R mysql:mysql) or pass --owner.');
-
-  throwIfCancelled(o.signal);
-  // Move aside what is there, never delete it.
-  const stamp = stampNow();
-  const movedAside: { from: string; to: string }[] = [];
   const skipEntry = (component: RestoredComponent, rel: string) =>
     withoutRelayLogs && (component.kind === 'relaylog' || (component.kind === 'datadir' && !rel.includes('/') && (isRelayLogFile(rel, manifest) || rel === manifest.settings.relayLogInfoFile || /^relay-log-.+\.info$/.test(rel))));
+  return { manifest, components, datadir, withoutRelayLogs, owner, notes, skipEntry };
+}
+
+/** What is there is moved aside, never deleted: a whole folder beside itself, or the files the archive brings into a `.before-restore-*` folder. */
+async function moveAside({ manifest, components, withoutRelayLogs }: RestorePlan, undo: RestoreUndo): Promise<void> {
+  const stamp = stampNow();
   for (const c of components) {
     if (withoutRelayLogs && c.kind === 'relaylog') continue;
     if (isWholeFolder(c)) {
       if ((await readdir(c.target).catch(() => [])).length > 0) {
         const to = `${c.target}.before-restore-${stamp}`;
         await rename(c.target, to);
-        movedAside.push({ from: c.target, to });
+        undo.movedAside.push({ from: c.target, to });
       }
       continue;
     }
@@ -143,12 +199,19 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
         const to = path.join(aside, ...rel.split('/'));
         await mkdir(path.dirname(to), { recursive: true });
         await rename(existing, to);
-        movedAside.push({ from: existing, to });
+        undo.movedAside.push({ from: existing, to });
       }
     }
   }
+}
 
-  emit({ type: 'step', step: 'restore', label: STEP_LABELS.restore });
+/**
+ * Pass 2: every entry written where it belongs, never through a link, never over a file
+ * ('wx'); the archive's symlinks and the datadir's links to components kept elsewhere are
+ * made last, once no write can go through them.
+ */
+async function writeFiles(o: RestoreOptions, plan: RestorePlan, undo: RestoreUndo, emit: EventSink): Promise<{ filesWritten: number; bytesWritten: number }> {
+  const { manifest, components, datadir, owner, withoutRelayLogs, skipEntry } = plan;
   const byName = new Map(components.map((c) => [c.name, c]));
   const toWrite = manifest.files.filter((f) => {
     const [name, ...rest] = f.path.split('/');
@@ -158,87 +221,83 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
   const meter = new ProgressMeter('restore', toWrite.reduce((sum, f) => sum + f.size, 0), toWrite.length, emit);
   let filesWritten = 0;
   let bytesWritten = 0;
-  /** every path this restore created, for the roll-back */
-  const written: string[] = [];
   const made = new Set<string>();
   const makeDir = async (dir: string, mode = 0o750) => {
     if (made.has(dir)) return;
     const first = await mkdir(dir, { recursive: true, mode });
-    if (first) written.push(first);
+    if (first) undo.written.push(first);
     made.add(dir);
     if (owner) await chown(dir, owner.uid, owner.gid).catch(() => undefined);
   };
   /** folders already found to be real on disk (restore makes no link before the end) */
   const realDirs = new Set<string>();
-  /** symlinks are made last, once every file is written: no write can go through a link from the archive */
   const links: { target: string; linkTarget: string; component: RestoredComponent }[] = [];
-  try {
-    // every component folder exists afterwards, even an empty one (the server needs its slave_load_tmpdir)
-    for (const c of components) if (!(withoutRelayLogs && c.kind === 'relaylog')) await makeDir(c.target);
-    for await (const entry of readTar(openArchive(o.archive))) {
-      throwIfCancelled(o.signal);
-      if (entry.name === MANIFEST_NAME) continue;
-      const name = entry.name.replace(/\/+$/, '');
-      const [componentName, ...restParts] = name.split('/');
-      const component = byName.get(componentName!);
-      const rel = restParts.join('/');
-      if (!component || skipEntry(component, rel)) continue;
-      const target = rel === '' ? component.target : path.join(component.target, ...restParts);
-      await assertRealParents(component.target, target, realDirs);
-      if (entry.type === 'directory') {
-        await makeDir(target, entry.mode & 0o7777 || 0o750);
-        continue;
-      }
-      if (entry.type === 'symlink') {
-        links.push({ target, linkTarget: entry.linkTarget, component });
-        continue;
-      }
-      await makeDir(path.dirname(target));
-      const out = createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o7777 || 0o640 });
-      // recorded for the roll-back only once 'wx' has created it: a file that was already there is not ours to delete
-      await new Promise((resolve, reject) => out.once('open', resolve).once('error', reject));
-      written.push(target);
-      // 'wx': an entry named twice, or a file that appeared meanwhile, fails instead of being overwritten
-      await pipeline(entry.chunks, async function* (chunks: AsyncIterable<Buffer>) {
-        for await (const chunk of chunks) {
-          meter.addBytes(chunk.length);
-          bytesWritten += chunk.length;
-          yield chunk;
-        }
-      }, out);
-      if (owner) await chown(target, owner.uid, owner.gid);
-      filesWritten++;
-      meter.fileDone();
+
+  // every component folder exists afterwards, even an empty one (the server needs its slave_load_tmpdir)
+  for (const c of components) if (!(withoutRelayLogs && c.kind === 'relaylog')) await makeDir(c.target);
+  for await (const entry of readTar(openArchive(o.archive))) {
+    throwIfCancelled(o.signal);
+    if (entry.name === MANIFEST_NAME) continue;
+    const name = entry.name.replace(/\/+$/, '');
+    const [componentName, ...restParts] = name.split('/');
+    const component = byName.get(componentName!);
+    const rel = restParts.join('/');
+    if (!component || skipEntry(component, rel)) continue;
+    const target = rel === '' ? component.target : path.join(component.target, ...restParts);
+    await assertRealParents(component.target, target, realDirs);
+    if (entry.type === 'directory') {
+      await makeDir(target, entry.mode & 0o7777 || 0o750);
+      continue;
     }
-    // links in the datadir to a component kept elsewhere (a database on another disk), made
-    // to point at wherever that component was restored
-    if (datadir) {
-      for (const c of components) {
-        for (const l of c.links ?? []) {
-          const at = path.join(datadir.target, ...l.at.split('/'));
-          const to = path.join(c.target, ...l.to.split('/').filter(Boolean));
-          if (at !== to) links.push({ target: at, linkTarget: to, component: datadir });
-        }
+    if (entry.type === 'symlink') {
+      links.push({ target, linkTarget: entry.linkTarget, component });
+      continue;
+    }
+    await makeDir(path.dirname(target));
+    const out = createWriteStream(target, { flags: 'wx', mode: entry.mode & 0o7777 || 0o640 });
+    // recorded for the roll-back only once 'wx' has created it: a file that was already there is not ours to delete
+    await new Promise((resolve, reject) => out.once('open', resolve).once('error', reject));
+    undo.written.push(target);
+    // 'wx': an entry named twice, or a file that appeared meanwhile, fails instead of being overwritten
+    await pipeline(entry.chunks, async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        meter.addBytes(chunk.length);
+        bytesWritten += chunk.length;
+        yield chunk;
+      }
+    }, out);
+    if (owner) await chown(target, owner.uid, owner.gid);
+    filesWritten++;
+    meter.fileDone();
+  }
+  // links in the datadir to a component kept elsewhere (a database on another disk), made
+  // to point at wherever that component was restored
+  if (datadir) {
+    for (const c of components) {
+      for (const l of c.links ?? []) {
+        const at = path.join(datadir.target, ...l.at.split('/'));
+        const to = path.join(c.target, ...l.to.split('/').filter(Boolean));
+        if (at !== to) links.push({ target: at, linkTarget: to, component: datadir });
       }
     }
-    for (const link of links) {
-      await assertRealParents(link.component.target, link.target, realDirs);
-      await makeDir(path.dirname(link.target));
-      await symlink(link.linkTarget, link.target).catch((error: unknown) => {
-        // on anything already there (a file, or a folder this archive also wrote): nothing is replaced
-        if (errnoCode(error) !== 'EEXIST') throw error;
-        throw new QuiesceError('hostile-entry', `The archive puts a link at ${link.target}, where something already is; nothing was replaced and the restore was rolled back.`, 'A Quiesce archive never does this: it was tampered with, or is not ours. Do not restore it.');
-      });
-      written.push(link.target);
-      if (owner) await lchown(link.target, owner.uid, owner.gid).catch(() => undefined);
-    }
-  } catch (error) {
-    await rollBack(components, movedAside, written);
-    throw explainWriteError(error, 'restoring the files', 'what the restore had written was removed and what it had moved aside is back in its place');
+  }
+  for (const link of links) {
+    await assertRealParents(link.component.target, link.target, realDirs);
+    await makeDir(path.dirname(link.target));
+    await symlink(link.linkTarget, link.target).catch((error: unknown) => {
+      // on anything already there (a file, or a folder this archive also wrote): nothing is replaced
+      if (errnoCode(error) !== 'EEXIST') throw error;
+      throw new QuiesceError('hostile-entry', `The archive puts a link at ${link.target}, where something already is; nothing was replaced and the restore was rolled back.`, 'A Quiesce archive never does this: it was tampered with, or is not ours. Do not restore it.');
+    });
+    undo.written.push(link.target);
+    if (owner) await lchown(link.target, owner.uid, owner.gid).catch(() => undefined);
   }
   meter.finish();
+  return { filesWritten, bytesWritten };
+}
 
-  // Paths inside the metadata that name the old locations.
+/** Paths inside the replication metadata that name the old locations; master.info without relay logs; a new replica's identity. */
+async function pointMetadataAtTargets({ manifest, components, datadir, withoutRelayLogs, notes }: RestorePlan, o: RestoreOptions): Promise<void> {
   const relayHome = components.find((c) => c.kind === 'relaylog') ?? datadir;
   const moves = components.map((c) => ({ from: c.originalPath, to: c.target }));
   if (relayHome && !withoutRelayLogs && manifest.settings.relayLogBasename) {
@@ -262,7 +321,6 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     await rm(path.join(datadir.target, 'auto.cnf'), { force: true });
     notes.push(`Set server_id = ${o.newReplica.serverId} in this server's option file before starting it: it must differ from the source's and every other replica's.`);
   }
-  return { manifest, components, movedAside, withoutRelayLogs, filesWritten, bytesWritten, owner, notes };
 }
 
 /**
