@@ -3,6 +3,7 @@ import { defineConfig } from '@playwright/test';
 // Debian's Chromium (apt-get install chromium): Playwright's own browser download is not used.
 export default defineConfig({
   testDir: 'test/e2e',
+  globalSetup: './test/helpers/scratch-root.ts',
   outputDir: 'test-results/e2e',
   timeout: 180_000,
   expect: { timeout: 30_000 },

@@ -14,6 +14,8 @@ export interface DesktopServicesOptions {
   workerScript: string;
   stateDir?: string;
   secrets?: SecretStore;
+  /** how long a finished worker keeps its result (default: the worker's 10 minutes; tests use seconds) */
+  workerLingerMs?: number;
   shell: DesktopShell;
   /** a job's events, progress already at most 10 a second (the engine's progress meter) */
   onJobEvent(jobId: string, event: BackupEvent): void;
@@ -44,6 +46,7 @@ export async function startDesktopServices(o: DesktopServicesOptions): Promise<D
     stateDir,
     execPath: o.execPath,
     workerScript: o.workerScript,
+    workerLingerMs: o.workerLingerMs,
     onEvent: (jobId, event) => o.onJobEvent(jobId, event),
     onState: (job) => o.onJobState(job),
   });

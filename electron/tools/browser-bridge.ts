@@ -21,6 +21,7 @@ export interface BridgeOptions {
   rendererDir: string;
   workerScript: string;
   stateDir?: string;
+  workerLingerMs?: number;
 }
 
 export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: string; close: () => Promise<void> }> {
@@ -33,6 +34,7 @@ export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: strin
     execPath: process.execPath,
     workerScript: o.workerScript,
     stateDir: o.stateDir,
+    workerLingerMs: o.workerLingerMs,
     onJobEvent: (jobId, event) => broadcast({ event: 'job:event', message: { jobId, event } }),
     onJobState: (job) => broadcast({ event: 'job:state', message: { jobId: job.jobId, state: job.state } }),
     onRefused: (r) => process.stderr.write(`bridge: refused ${r.channel}: ${r.reason}\n`),

@@ -26,7 +26,7 @@ test.beforeAll(async () => {
   mkdirSync(dest);
   process.env.QUIESCE_CONFIG_DIR = path.join(root, 'config');
   process.env.QUIESCE_STATE_DIR = path.join(root, 'state');
-  bridge = await startBrowserBridge({ rendererDir: path.resolve('out/renderer'), workerScript: path.resolve('out/worker/worker.js') });
+  bridge = await startBrowserBridge({ rendererDir: path.resolve('out/renderer'), workerScript: path.resolve('out/worker/worker.js'), workerLingerMs: 2000 });
 });
 
 test.afterAll(async () => {

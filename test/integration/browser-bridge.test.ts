@@ -11,7 +11,7 @@ describe('the browser bridge refuses strangers', () => {
 
   beforeAll(async () => {
     process.env.QUIESCE_CONFIG_DIR = await tempDir('bridge-config');
-    bridge = await startBrowserBridge({ rendererDir: path.resolve('out/renderer'), workerScript: path.resolve('out/worker/worker.js'), stateDir: await tempDir('bridge-state') });
+    bridge = await startBrowserBridge({ rendererDir: path.resolve('out/renderer'), workerScript: path.resolve('out/worker/worker.js'), stateDir: await tempDir('bridge-state'), workerLingerMs: 2000 });
     base = new URL(bridge.url).origin;
   });
   afterAll(async () => bridge?.close());
