@@ -24,9 +24,28 @@ describe('cold backup of a replica while its source writes', () => {
     await writeFile(sqlLoad, 'half,loaded\nrows,here\n');
     const writer = startWriter(f.pair.source);
     const events: BackupEvent[] = [];
-    const result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir, onEvent: (e) => events.push(e) });
+    // what the copy ahead left in the staging folder, seen just before the server goes down
+    let stagedAhead: string[] = [];
+    const seeStaging = async () => {
+      const staging = (await readdir(f.dest)).find((n) => n.startsWith('.quiesce-staging-'));
+      stagedAhead = staging ? await readdir(path.join(f.dest, staging, 'datadir')) : [];
+    };
+    let looked: Promise<void> = Promise.resolve();
+    const result = await runColdBackup({
+      connection: replicaConnection(f.pair),
+      destination: f.dest,
+      stateDir: f.stateDir,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'step' && e.step === 'stop-replication') looked = seeStaging();
+      },
+    });
+    await looked;
     const written = await writer.stop();
     expect(written).toBeGreaterThan(0);
+    // the temporary tablespace is deleted by the shutdown: not copied ahead for nothing
+    expect(stagedAhead).toContain('ibdata1');
+    expect(stagedAhead).not.toContain('ibtmp1');
 
     const names: string[] = [];
     for await (const entry of readTar(openArchive(result.archive.path))) names.push(entry.name);

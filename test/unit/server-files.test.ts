@@ -38,6 +38,12 @@ describe('where the server keeps its files', () => {
     expect(f.metadataInTables).toBe(false);
   });
 
+  it('knows the temporary tablespace, which the server deletes at shutdown (the copy ahead leaves it out)', () => {
+    expect(locateServerFiles(mariadbVars({})).innodbTempFiles).toEqual(['/var/lib/mysql/ibtmp1']);
+    const custom = locateServerFiles(mariadbVars({ innodb_data_home_dir: '/ssd/innodb', innodb_temp_data_file_path: 'tmp/ibtmp1:12M;ibtmp2:12M:autoextend:max:5G' }));
+    expect(custom.innodbTempFiles).toEqual(['/ssd/innodb/tmp/ibtmp1', '/ssd/innodb/ibtmp2']);
+  });
+
   it('knows MySQL keeps replication metadata in tables (TABLE repository, or 8.4 where the settings are gone)', () => {
     const m80 = locateServerFiles(mariadbVars({ relay_log_info_repository: 'TABLE', master_info_repository: 'TABLE' }));
     expect(m80.metadataInTables).toBe(true);

@@ -27,7 +27,7 @@ import { shutdownServer } from '../server/lifecycle.js';
 import { stopCommand, type ServerControlSpec } from '../server/control-spec.js';
 import { BringBack, BringBackFailed } from './bring-back.js';
 import { readPidFile } from '../server/process-info.js';
-import { checkDestination } from './destination.js';
+import { checkDestination, roomToClone } from './destination.js';
 import { archiveFileName } from './archive-name.js';
 import { inspectReplica, skippedPaths, throwIfBlocked, type InspectReport } from './inspect.js';
 import { takeInventory, type Inventory } from './inventory.js';
@@ -315,7 +315,10 @@ function manifestFor(run: ColdRun, report: InspectReport, coordinates: Replicati
  */
 /** From the preflight's walk, taken moments ago while the server ran: the datadir is walked once before the shutdown, not twice. */
 async function copyAhead(report: InspectReport, stagingDir: string, emit: EventSink, signal?: AbortSignal): Promise<PreCopy> {
-  const inventory = report.estimate;
+  // the temporary tablespace is gone once the server is down: copying it ahead is wasted
+  const temporary = new Set(report.files.innodbTempFiles);
+  const entries = report.estimate.entries.filter((e) => !temporary.has(e.absPath));
+  const inventory = { entries, totalBytes: entries.reduce((sum, e) => sum + (e.type === 'file' ? e.size : 0), 0), fileCount: entries.filter((e) => e.type === 'file').length };
   if (await stagingClonesFiles(inventory.entries, stagingDir)) {
     emit({ type: 'log', message: 'The destination\'s filesystem clones files: they are cloned while the server is down, with no copy ahead.' });
     return new Map();
@@ -362,7 +365,8 @@ async function preflight(run: ColdRun): Promise<Prepared> {
     if (shutdownPrivilege) emit({ type: 'warning', message: shutdownPrivilege });
     for (const p of report.problems) emit({ type: 'warning', message: p.message });
     const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
-    const staged = destination.canStage && o.staging !== 'never';
+    const clones = o.staging !== 'never' && !destination.canStage && roomToClone(destination.freeBytes, report.estimate.totalBytes) && (await stagingClonesFiles(report.estimate.entries, destination.dir));
+    const staged = (destination.canStage || clones) && o.staging !== 'never';
     if (!staged && o.staging !== 'never') {
       emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${formatBytes(report.estimate.totalBytes)} of data, ${formatBytes(destination.freeBytes)} free): the archive is written while the server is down, so the downtime is longer — and should it not compress below ${formatBytes(destination.freeBytes)}, the backup fails and the replica is brought back.` });
     }

@@ -16,6 +16,15 @@ export function roomToStage(freeBytes: number, dataBytes: number): boolean {
   return freeBytes >= dataBytes * 1.5 + 64 * 1024 * 1024;
 }
 
+/**
+ * Where the destination clones the server's files (XFS with reflink, Btrfs, APFS), a staged
+ * copy shares their blocks: it needs room only for the archive and for what the server
+ * rewrites while the archive is made.
+ */
+export function roomToClone(freeBytes: number, dataBytes: number): boolean {
+  return freeBytes >= dataBytes * 0.5 + 64 * 1024 * 1024;
+}
+
 export async function checkDestination(dir: string, components: Pick<ComponentPlan, 'kind' | 'originalPath' | 'select'>[], dataBytes: number): Promise<DestinationCheck> {
   const resolved = path.resolve(dir);
   let st;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, mkdir, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -82,7 +83,8 @@ export async function preCopyFiles(entries: InventoryEntry[], stagingDir: string
 export async function stagingClonesFiles(entries: InventoryEntry[], stagingDir: string): Promise<boolean> {
   const probe = entries.find((e) => e.type === 'file' && e.size > 0);
   if (!probe) return false;
-  const target = path.join(stagingDir, '.clone-probe');
+  // unique: two backups into one destination may probe at once
+  const target = path.join(stagingDir, `.clone-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(stagingDir, { recursive: true });
     await copyFile(probe.absPath, target, constants.COPYFILE_FICLONE_FORCE);

@@ -9,6 +9,8 @@ export interface ServerFiles {
   datadir: string;
   innodbDataHomeDir: string;
   innodbDataFiles: string[];
+  /** the temporary tablespace (ibtmp1): the server deletes it at shutdown and makes it anew at start */
+  innodbTempFiles: string[];
   innodbLogDir: string;
   innodbUndoDir: string;
   /** tablespaces created with DATA DIRECTORY (absolute paths, outside the datadir) */
@@ -36,11 +38,14 @@ export function locateServerFiles(vars: Map<string, string>, externalTablespaces
   const datadir = path.resolve(vars.get('datadir') ?? '');
   const innodbDataHomeDir = resolveIn(datadir, vars.get('innodb_data_home_dir')) ?? datadir;
   const dataFilePath = vars.get('innodb_data_file_path') ?? 'ibdata1:12M:autoextend';
-  const innodbDataFiles = dataFilePath
-    .split(';')
-    .map((spec) => spec.split(':')[0] ?? '')
-    .filter(Boolean)
-    .map((name) => path.resolve(innodbDataHomeDir, name));
+  const filesOf = (specs: string) =>
+    specs
+      .split(';')
+      .map((spec) => spec.split(':')[0] ?? '')
+      .filter(Boolean)
+      .map((name) => path.resolve(innodbDataHomeDir, name));
+  const innodbDataFiles = filesOf(dataFilePath);
+  const innodbTempFiles = filesOf(vars.get('innodb_temp_data_file_path') || 'ibtmp1:12M:autoextend');
   const relayBase = vars.get('relay_log_basename') || vars.get('relay_log') || '';
   // MySQL 8.4 dropped both settings: its metadata is always in tables
   const tablesOnly = !vars.has('relay_log_info_repository') && !vars.has('relay_log_info_file');
@@ -52,6 +57,7 @@ export function locateServerFiles(vars: Map<string, string>, externalTablespaces
     datadir,
     innodbDataHomeDir,
     innodbDataFiles,
+    innodbTempFiles,
     innodbLogDir: resolveIn(datadir, vars.get('innodb_log_group_home_dir')) ?? datadir,
     innodbUndoDir: resolveIn(datadir, vars.get('innodb_undo_directory')) ?? datadir,
     externalTablespaces: externalTablespaces.filter((p) => !isInside(p, datadir)),
