@@ -1,6 +1,6 @@
 import type { ConnectionTest, InspectView, ProfileView } from '../shared/ipc-contract.js';
 import type { Profile } from '../shared/profile.js';
-import { checkDestination } from '../core/backup/destination.js';
+import { canStageAt, checkDestination } from '../core/backup/destination.js';
 import { verifyArchive } from '../core/archive/verify-archive.js';
 import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../core/restore/restore-test.js';
 import { readFile } from 'node:fs/promises';
@@ -25,7 +25,7 @@ async function destinationCheck(report: InspectReport, destination: string | nul
   if (!destination) return { destination: null, destinationProblem: 'No destination chosen yet.' };
   try {
     const d = await checkDestination(destination, report.plans, report.estimate.totalBytes);
-    return { destination: { path: d.dir, freeBytes: d.freeBytes, canStage: d.canStage }, destinationProblem: null };
+    return { destination: { path: d.dir, freeBytes: d.freeBytes, canStage: await canStageAt(d, report.estimate.entries, report.estimate.totalBytes) }, destinationProblem: null };
   } catch (error) {
     return { destination: null, destinationProblem: describeError(error) };
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupEvent } from '../../electron/shared/backup-events.js';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
+import { canStageAt, checkDestination } from '../../electron/core/backup/destination.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { restoreTest } from '../../electron/core/restore/restore-test.js';
 import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
@@ -52,6 +53,11 @@ describe.each(FILESYSTEMS)('a replica whose files and backups are on $name', ({ 
     const result = await runColdBackup({ connection: replicaConnection(p), destination: dest, stateDir: await tempDir('state-clone'), onEvent: (e) => events.push(e) });
     await writer.stop();
 
+    // the pair fills most of the filesystem: no room for a full copy, but a clone shares blocks
+    const { plans, estimate } = result.report;
+    const check = await checkDestination(dest, plans, estimate.totalBytes);
+    expect(check.canStage).toBe(false);
+    expect(await canStageAt(check, estimate.entries, estimate.totalBytes)).toBe(true);
     expect(result.staged).toBe(true);
     expect(events.some((e) => e.type === 'log' && /clones files/.test(e.message))).toBe(true);
     // no bytes went through the copy ahead: the one pre-copy step ends before any progress

@@ -27,7 +27,7 @@ import { shutdownServer } from '../server/lifecycle.js';
 import { stopCommand, type ServerControlSpec } from '../server/control-spec.js';
 import { BringBack, BringBackFailed } from './bring-back.js';
 import { readPidFile } from '../server/process-info.js';
-import { checkDestination, roomToClone } from './destination.js';
+import { canStageAt, checkDestination } from './destination.js';
 import { archiveFileName } from './archive-name.js';
 import { inspectReplica, skippedPaths, throwIfBlocked, type InspectReport } from './inspect.js';
 import { takeInventory, type Inventory } from './inventory.js';
@@ -365,8 +365,7 @@ async function preflight(run: ColdRun): Promise<Prepared> {
     if (shutdownPrivilege) emit({ type: 'warning', message: shutdownPrivilege });
     for (const p of report.problems) emit({ type: 'warning', message: p.message });
     const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
-    const clones = o.staging !== 'never' && !destination.canStage && roomToClone(destination.freeBytes, report.estimate.totalBytes) && (await stagingClonesFiles(report.estimate.entries, destination.dir));
-    const staged = (destination.canStage || clones) && o.staging !== 'never';
+    const staged = o.staging !== 'never' && (await canStageAt(destination, report.estimate.entries, report.estimate.totalBytes));
     if (!staged && o.staging !== 'never') {
       emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${formatBytes(report.estimate.totalBytes)} of data, ${formatBytes(destination.freeBytes)} free): the archive is written while the server is down, so the downtime is longer — and should it not compress below ${formatBytes(destination.freeBytes)}, the backup fails and the replica is brought back.` });
     }

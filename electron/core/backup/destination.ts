@@ -2,12 +2,13 @@ import { access, constants, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { QuiesceError, errnoCode } from '../errors.js';
 import { isInside } from '../mysql/server-files.js';
-import type { ComponentPlan } from './inventory.js';
+import type { ComponentPlan, InventoryEntry } from './inventory.js';
+import { stagingClonesFiles } from './stage.js';
 
 export interface DestinationCheck {
   dir: string;
   freeBytes: number;
-  /** room to copy everything beside the destination while the server is down, then compress */
+  /** room for a full copy beside the destination, then the archive (canStageAt adds the clone case) */
   canStage: boolean;
 }
 
@@ -23,6 +24,12 @@ export function roomToStage(freeBytes: number, dataBytes: number): boolean {
  */
 export function roomToClone(freeBytes: number, dataBytes: number): boolean {
   return freeBytes >= dataBytes * 0.5 + 64 * 1024 * 1024;
+}
+
+/** Room for a staging copy: for a full copy, or, where the destination clones the server's files, for the archive. */
+export async function canStageAt(check: DestinationCheck, entries: InventoryEntry[], dataBytes: number): Promise<boolean> {
+  if (check.canStage) return true;
+  return roomToClone(check.freeBytes, dataBytes) && (await stagingClonesFiles(entries, check.dir));
 }
 
 export async function checkDestination(dir: string, components: Pick<ComponentPlan, 'kind' | 'originalPath' | 'select'>[], dataBytes: number): Promise<DestinationCheck> {
