@@ -43,11 +43,8 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
   };
 
   const inspected = new InspectCache();
-  /** the wizard's report when it is fresh, else a new look (which walks the datadir) */
-  const reportFor = async (name: string, password: string | undefined): Promise<InspectReport> => {
-    const cached = inspected.get(name);
-    if (cached) return cached;
-    const { profile, connection } = await connectionFor(name, password);
+  /** a new look at the replica (it walks the datadir), kept for the steps that follow */
+  const inspectNow = async (name: string, { profile, connection }: { profile: Profile; connection: ConnectionOptions }): Promise<InspectReport> => {
     const session = await openSession(connection);
     try {
       const report = await inspectReplica(session, connection, profile.control);
@@ -98,36 +95,33 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       }
     },
     'backup:inspect': async ({ name, password, destination }): Promise<InspectView> => {
-      const { profile, connection } = await connectionFor(name, password);
-      const session = await openSession(connection);
-      try {
-        const r = await inspectReplica(session, connection, profile.control);
-        inspected.put(name, r);
-        return {
-          server: { product: r.server.product, version: r.server.version, serverId: r.server.serverId },
-          channels: r.channels.map((c) => ({ channel: c.channel, sourceHost: c.sourceHost, sourcePort: c.sourcePort, io: c.ioRunning, sql: c.sqlRunning, secondsBehind: c.secondsBehindSource, lastIoError: c.lastIoError, lastSqlError: c.lastSqlError })),
-          control: r.controlDescription,
-          components: r.plans.map((p) => {
-            const files = r.estimate.entries.filter((e) => e.component === p.name && e.type === 'file');
-            return { name: p.name, kind: p.kind, originalPath: p.originalPath, files: files.length, bytes: files.reduce((s, e) => s + e.size, 0) };
-          }),
-          totalBytes: r.estimate.totalBytes,
-          problems: r.problems,
-          ...(await destinationCheck(r, destination ?? profile.destination)),
-          needsElevation: r.elevation,
-        };
-      } finally {
-        await session.end().catch(() => undefined);
-      }
+      const target = await connectionFor(name, password);
+      const r = await inspectNow(name, target);
+      return {
+        server: { product: r.server.product, version: r.server.version, serverId: r.server.serverId },
+        channels: r.channels.map((c) => ({ channel: c.channel, sourceHost: c.sourceHost, sourcePort: c.sourcePort, io: c.ioRunning, sql: c.sqlRunning, secondsBehind: c.secondsBehindSource, lastIoError: c.lastIoError, lastSqlError: c.lastSqlError })),
+        control: r.controlDescription,
+        components: r.plans.map((p) => {
+          const files = r.estimate.entries.filter((e) => e.component === p.name && e.type === 'file');
+          return { name: p.name, kind: p.kind, originalPath: p.originalPath, files: files.length, bytes: files.reduce((s, e) => s + e.size, 0) };
+        }),
+        totalBytes: r.estimate.totalBytes,
+        problems: r.problems,
+        ...(await destinationCheck(r, destination ?? target.profile.destination)),
+        needsElevation: r.elevation,
+      };
     },
-    'backup:check-destination': async ({ name, password, destination }) => destinationCheck(await reportFor(name, password), destination),
+    'backup:check-destination': async ({ name, password, destination }) => {
+      const report = inspected.get(name) ?? (await inspectNow(name, await connectionFor(name, password)));
+      return destinationCheck(report, destination);
+    },
     'backup:start': async ({ name, password, destination, format, method = 'cold' }) => {
       const { profile, connection } = await connectionFor(name, password);
       const dest = destination ?? profile.destination;
       if (!dest) throw new QuiesceError('destination-missing', `Profile “${name}” has no destination; choose one.`);
       // a plain error now beats a worker that fails, and the report tells whether the worker
       // must run elevated (only a cold copy touches the server's files)
-      const report = await reportFor(name, password);
+      const report = inspected.get(name) ?? (await inspectNow(name, { profile, connection }));
       throwIfBlocked(report, method);
       const elevation = method === 'cold' ? report.elevation : null;
       const job = { method, connection, destination: dest, format: format ?? profile.format, control: profile.control, staging: 'auto' as const };

@@ -117,7 +117,7 @@ export class WorkerConnection extends EventEmitter<{ event: [BackupEvent]; state
       // a worker that sends what the protocol does not allow is not guessed at: the
       // connection is dropped (the job's outcome is still read from its result file)
       const dropFor = (reason: string) => {
-        reject(new QuiesceError('worker-protocol', `The backup worker sent a message Quiesce does not understand (${reason}); the connection was closed.`));
+        reject(new QuiesceError('worker-protocol', `The backup worker sent something Quiesce does not understand (${reason}); the connection was closed.`));
         socket.destroy();
       };
       socket.on('data', (chunk: string) => {

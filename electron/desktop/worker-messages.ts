@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseJson, type Parsed } from '../core/parse-json.js';
 import { BACKUP_STEPS, type BackupEvent } from '../shared/backup-events.js';
 import { BACKUP_METHODS } from '../shared/manifest.js';
 import type { JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
@@ -65,23 +66,8 @@ const workerMessageSchema = z.discriminatedUnion('type', [
   z.object({ v: z.literal(1), type: z.literal('refused'), reason: text }).strict(),
 ]) satisfies z.ZodType<WorkerMessage>;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
-
-function parseWith<T>(schema: z.ZodType<T>, json: string): Parsed<T> {
-  let data: unknown;
-  try {
-    data = JSON.parse(json);
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  const issue = parsed.error.issues[0]!;
-  return { ok: false, reason: `${issue.path.join('.') || 'message'}: ${issue.message}` };
-}
-
 /** One line from the worker's socket. */
-export const parseWorkerMessage = (line: string): Parsed<WorkerMessage> => parseWith(workerMessageSchema, line);
+export const parseWorkerMessage = (line: string): Parsed<WorkerMessage> => parseJson(workerMessageSchema, line);
 
 /** The result file a finished worker leaves behind. */
-export const parseJobState = (json: string): Parsed<JobState> => parseWith(jobStateSchema, json);
+export const parseJobState = (json: string): Parsed<JobState> => parseJson(jobStateSchema, json);

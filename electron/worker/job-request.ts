@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseJson, type Parsed } from '../core/parse-json.js';
 import type { BackupJobRequest, ClientMessage } from '../shared/worker-protocol.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
 import { serverControlChoiceSchema } from '../core/profiles/profile-schema.js';
@@ -45,17 +46,4 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
 ]) satisfies z.ZodType<ClientMessage>;
 
 /** A parsed message, or why it was refused (without echoing any of its content). */
-export function parseClientMessage(line: string): { ok: true; message: ClientMessage } | { ok: false; reason: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(line);
-  } catch {
-    return { ok: false, reason: 'not JSON' };
-  }
-  const parsed = clientMessageSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return { ok: false, reason: `invalid message: ${issue.path.join('.') || 'message'}: ${issue.message}` };
-  }
-  return { ok: true, message: parsed.data };
-}
+export const parseClientMessage = (line: string): Parsed<ClientMessage> => parseJson(clientMessageSchema, line);

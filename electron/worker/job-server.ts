@@ -95,7 +95,7 @@ export class JobServer {
         buffer = buffer.slice(nl + 1);
         const parsed = parseClientMessage(line);
         if (!parsed.ok) return this.refuse(socket, parsed.reason);
-        const message = parsed.message;
+        const message = parsed.value;
         if (!authenticated) {
           if (message.type !== 'hello' || !this.tokenMatches(message.token)) return this.refuse(socket, 'not authenticated');
           authenticated = true;

@@ -32,7 +32,7 @@ export async function tempDir(prefix: string): Promise<string> {
 export { createSampleSchema as seed, insertSampleRows as insertRows } from '../../electron/core/sandbox/sample-data.js';
 
 /** Keeps writing to the source until stopped; returns how many transactions it committed. */
-export const startWriter = (source: ThrowawayServer) => startSampleWriter(source);
+export { startSampleWriter as startWriter };
 
 async function query(server: ThrowawayServer, sql: string): Promise<RowDataPacket[]> {
   const c = await connectAsRoot(server);
