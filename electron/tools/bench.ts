@@ -9,8 +9,9 @@ import { parseArgs } from 'node:util';
 import { formatBytes } from '../shared/format.js';
 import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../core/sandbox/replica-pair.js';
 import { createSampleSchema } from '../core/sandbox/sample-data.js';
-import { startThrowawayServer } from '../core/sandbox/throwaway-server.js';
-import { replicaThreads, startSampleWriter, waitForCatchUp, waitForThreadsRunning } from '../core/sandbox/replication-wait.js';
+import { currentPid, startThrowawayServer } from '../core/sandbox/throwaway-server.js';
+import { replicaThreads, startHeavyWriter, startSampleWriter, waitForCatchUp, waitForThreadsRunning } from '../core/sandbox/replication-wait.js';
+import { waitForProcessExit } from '../core/server/process-watch.js';
 
 /**
  * `npm run bench`: replica downtime and time to a compressed archive, side by side on the same
@@ -44,7 +45,7 @@ interface Sample {
 }
 
 /** The steps whose length explains the downtime (and the work before it). */
-const TIMED_STEPS = ['pre-copy', 'shutdown', 'copy', 'start-server'] as const;
+const TIMED_STEPS = ['pre-copy', 'flush', 're-copy', 'shutdown', 'copy', 'start-server'] as const;
 type TimedStep = (typeof TIMED_STEPS)[number];
 
 /** Connects to the replica's port every few ms; down = no server greeting within 250 ms. */
@@ -183,6 +184,23 @@ function manual(compress: boolean): Procedure {
   };
 }
 
+/**
+ * No backup at all: the replica stopped (SIGTERM, a clean shutdown), its exit watched every
+ * 5 ms, and started again. The floor for any cold method, and what a DBA's weekly restart costs.
+ */
+const plainRestart: Procedure = async (pair, _out, round, prober) => {
+  const t0 = performance.now();
+  prober.start();
+  const pid = await currentPid(pair.replica);
+  if (!pid) throw new Error('the replica is not running');
+  process.kill(pid, 'SIGTERM');
+  if (!(await waitForProcessExit(pid, 300_000, 5))) throw new Error('the replica did not stop within 300 s');
+  await startThrowawayServer(pair.replica);
+  await waitReplicationRunning(pair);
+  const replicationPausedMs = performance.now() - t0;
+  return { procedure: 'plain restart', round, downtimeMs: await prober.stop(), replicationPausedMs, archiveMs: 0, archiveBytes: 0, compressed: false, peakRssKb: null, cpuSeconds: null };
+};
+
 const mariabackup: Procedure = async (pair, out, round, prober) => {
   const target = path.join(out, `mariabackup-${round}`);
   const t0 = performance.now();
@@ -238,8 +256,12 @@ const quiesce: Procedure = async (pair, out, round, prober) => {
   const archiveMs = performance.now() - t0;
   if (run.code !== 0) throw new Error(`quiesce backup failed (exit ${run.code})`);
   const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { archive: string; archiveBytes: number };
-  const order = ['pre-copy', 'stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive'];
-  const lengthOf = (step: string) => stepAt.get(order[order.indexOf(step) + 1]!)! - stepAt.get(step)!;
+  // a step lasts until the next one begins (steps come in order; one not taken is absent)
+  const seen = [...stepAt.entries()].sort((a, b) => a[1] - b[1]);
+  const lengthOf = (step: string) => {
+    const i = seen.findIndex(([name]) => name === step);
+    return i >= 0 && i + 1 < seen.length ? seen[i + 1]![1] - seen[i]![1] : undefined;
+  };
   return {
     procedure: 'Quiesce cold',
     round,
@@ -252,7 +274,7 @@ const quiesce: Procedure = async (pair, out, round, prober) => {
     peakRssKb: run.peakRssKb,
     cpuSeconds: run.cpuSeconds,
     maxProgressPerSecond: Math.max(0, ...perSecond.values()),
-    stepMs: Object.fromEntries(TIMED_STEPS.map((step) => [step, lengthOf(step)])),
+    stepMs: Object.fromEntries(TIMED_STEPS.flatMap((step) => { const ms = lengthOf(step); return ms === undefined ? [] : [[step, ms]]; })),
     mended,
   };
 };
@@ -296,8 +318,8 @@ function table(summary: Summary): string {
     r.procedure,
     s(r.downtimeMs),
     s(r.replicationPausedMs),
-    `${s(r.archiveMs)}${r.compressed ? '' : ' uncompressed'}`,
-    r.archiveBytes ? formatBytes(r.archiveBytes.median) : '—',
+    r.archiveBytes?.median ? `${s(r.archiveMs)}${r.compressed ? '' : ' uncompressed'}` : '—',
+    r.archiveBytes?.median ? formatBytes(r.archiveBytes.median) : '—',
     r.peakRssKb ? `${(r.peakRssKb.max / 1024).toFixed(0)} MiB` : '—',
     r.cpuSeconds ? `${r.cpuSeconds.median.toFixed(1)} s` : '—',
   ]);
@@ -331,79 +353,181 @@ function chart(summary: Summary): string {
 `;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { 'size-mb': { type: 'string', default: '1024' }, rounds: { type: 'string', default: '3' }, json: { type: 'boolean' }, out: { type: 'string' }, 'cold-cache': { type: 'boolean' } } });
-  const sizeMb = Number(values['size-mb']);
-  const rounds = Number(values.rounds);
-  const out = path.resolve(values.out ?? path.join(ROOT, 'bench-results', new Date().toISOString().replace(/[:.]/g, '-')));
-  await mkdir(out, { recursive: true });
-  const say = (line: string) => (values.json ? undefined : process.stderr.write(`${line}\n`));
-  say(`Creating a source + replica and loading ${sizeMb} MiB…`);
-  const pair = await createReplicaPair();
+/** The replica the benchmark measures: a buffer pool and redo log a busy replica would have. */
+const REPLICA_OPTIONS = ['innodb_buffer_pool_size=512M', 'innodb_log_file_size=256M'];
+
+const PROCEDURES: Record<string, Procedure> = {
+  restart: plainRestart,
+  'tar-cf': manual(false),
+  'tar-czf': manual(true),
+  mariabackup,
+  quiesce,
+};
+
+interface SizeResult {
+  sizeMb: number;
+  datadirBytes: number;
+  summary: Summary;
+  ratios: Ratios;
+}
+
+/** One replica pair loaded to `sizeMb`, every procedure `rounds` times under the writer. */
+async function benchOneSize(sizeMb: number, o: { rounds: number; writer: 'light' | 'heavy'; coldCache: boolean; only: string[]; out: string; say: (line: string) => void }): Promise<SizeResult> {
+  o.say(`Creating a source + replica and loading ${sizeMb} MiB…`);
+  const pair = await createReplicaPair({ replicaOptions: REPLICA_OPTIONS });
   // interrupted: the throw-away servers go too, not only this process
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      process.on('unhandledRejection', () => undefined); // the writer and prober lose their server: expected now
-      void destroyReplicaPair(pair).finally(() => process.exit(130));
-    });
-  }
+  const onSignal = () => {
+    process.on('unhandledRejection', () => undefined); // the writer and prober lose their server: expected now
+    void destroyReplicaPair(pair).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const prober = new Prober(pair.replica.port);
   const samples: Sample[] = [];
+  let datadirBytes = 0;
   try {
     await loadData(pair, sizeMb);
-    say(`Replica datadir: ${formatBytes(await sizeOf(pair.replica.datadir))}; relay logs: ${formatBytes(await sizeOf(pair.relayLogDir))}. Page cache: ${values['cold-cache'] ? 'dropped before each run' : 'warm'}.`);
-    const procedures: [string, Procedure][] = [
-      ['manual tar cf', manual(false)],
-      ['manual tar czf', manual(true)],
-      ...(await stat('/usr/bin/mariabackup').then(() => [['mariabackup', mariabackup] as [string, Procedure]], () => [])),
-      ['Quiesce', quiesce],
-    ];
-    const writer = startSampleWriter(pair.source, 10);
+    datadirBytes = await sizeOf(pair.replica.datadir);
+    o.say(`Replica datadir: ${formatBytes(datadirBytes)}; relay logs: ${formatBytes(await sizeOf(pair.relayLogDir))}. Writer: ${o.writer}. Page cache: ${o.coldCache ? 'dropped before each run' : 'warm'}.`);
+    const hasMariabackup = await stat('/usr/bin/mariabackup').then(() => true, () => false);
+    const procedures = Object.entries(PROCEDURES).filter(([name]) => o.only.includes(name) && (name !== 'mariabackup' || hasMariabackup));
+    const writer = o.writer === 'heavy' ? startHeavyWriter(pair.source) : startSampleWriter(pair.source, 10);
     try {
-      for (let round = 1; round <= rounds; round++) {
+      for (let round = 1; round <= o.rounds; round++) {
         for (const [name, run] of procedures) {
           await waitForCatchUp(pair, 600_000);
           // each procedure starts on a quiet disk, not paying for the previous one's writeback
-          await timed('sh', ['-c', values['cold-cache'] ? 'sync; echo 3 > /proc/sys/vm/drop_caches' : 'sync']);
-          say(`round ${round}: ${name}…`);
-          const sample = await run(pair, out, round, prober);
+          await timed('sh', ['-c', o.coldCache ? 'sync; echo 3 > /proc/sys/vm/drop_caches' : 'sync']);
+          o.say(`${sizeMb} MiB, round ${round}: ${name}…`);
+          const sample = await run(pair, o.out, round, prober);
           samples.push(sample);
-          say(`  down ${(sample.downtimeMs / 1000).toFixed(2)} s, archive in ${(sample.archiveMs / 1000).toFixed(1)} s, ${formatBytes(sample.archiveBytes)}`);
-          for (const name of await readdir(out)) if (name !== 'state') await rm(path.join(out, name), { recursive: true, force: true });
+          o.say(`  down ${(sample.downtimeMs / 1000).toFixed(2)} s${sample.archiveBytes ? `, archive in ${(sample.archiveMs / 1000).toFixed(1)} s, ${formatBytes(sample.archiveBytes)}` : ''}`);
+          for (const entry of await readdir(o.out)) if (entry !== 'state' && !entry.endsWith('.json') && !entry.endsWith('.svg')) await rm(path.join(o.out, entry), { recursive: true, force: true });
         }
       }
     } finally {
       await writer.stop();
     }
   } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await destroyReplicaPair(pair);
   }
   const summary = summarise(samples);
-  const manualCf = summary.find((r) => r.procedure === 'manual tar cf')!;
-  const manualCzf = summary.find((r) => r.procedure === 'manual tar czf')!;
-  const ours = summary.find((r) => r.procedure === 'Quiesce cold')!;
-  const ratios = {
-    downtimeVsTarCf: ours.downtimeMs!.median / manualCf.downtimeMs!.median,
-    archiveVsTarCzf: ours.archiveMs!.median / manualCzf.archiveMs!.median,
-    peakRssMiB: ours.peakRssKb!.max / 1024,
-    maxProgressPerSecond: ours.maxProgressPerSecond?.max ?? 0,
+  return { sizeMb, datadirBytes, summary, ratios: ratiosOf(summary) };
+}
+
+interface Ratios {
+  downtimeVsTarCf: number | null;
+  downtimeVsRestart: number | null;
+  archiveVsTarCzf: number | null;
+  peakRssMiB: number | null;
+  maxProgressPerSecond: number | null;
+}
+
+function ratiosOf(summary: Summary): Ratios {
+  const median = (procedure: string, f: (r: Summary[number]) => { median: number } | null) => {
+    const row = summary.find((r) => r.procedure === procedure);
+    return row ? (f(row)?.median ?? null) : null;
   };
-  await writeFile(path.join(out, 'chart.svg'), chart(summary));
-  await writeFile(path.join(out, 'results.json'), JSON.stringify({ sizeMb, rounds, machine: { cpus: os.availableParallelism(), memory: os.totalmem() }, samples, summary, ratios }, null, 2));
+  const ratio = (a: number | null, b: number | null) => (a !== null && b ? a / b : null);
+  const ours = summary.find((r) => r.procedure === 'Quiesce cold');
+  const down = median('Quiesce cold', (r) => r.downtimeMs);
+  return {
+    downtimeVsTarCf: ratio(down, median('manual tar cf', (r) => r.downtimeMs)),
+    downtimeVsRestart: ratio(down, median('plain restart', (r) => r.downtimeMs)),
+    archiveVsTarCzf: ratio(median('Quiesce cold', (r) => r.archiveMs), median('manual tar czf', (r) => r.archiveMs)),
+    peakRssMiB: ours?.peakRssKb ? ours.peakRssKb.max / 1024 : null,
+    maxProgressPerSecond: ours?.maxProgressPerSecond?.max ?? null,
+  };
+}
+
+/** Downtime against data size, one line per procedure: how each grows with the data. */
+function sweepChart(results: SizeResult[]): string {
+  const width = 720;
+  const height = 420;
+  const left = 70;
+  const bottom = height - 50;
+  const procedures = [...new Set(results.flatMap((r) => r.summary.map((s) => s.procedure)))];
+  const colours = ['#6b7280', '#dc2626', '#f59e0b', '#7c3aed', '#2563eb'];
+  const maxSize = Math.max(...results.map((r) => r.sizeMb));
+  const maxDown = Math.max(...results.flatMap((r) => r.summary.map((s) => s.downtimeMs?.median ?? 0))) || 1;
+  const x = (mb: number) => left + (mb / maxSize) * (width - left - 200);
+  const y = (ms: number) => bottom - (ms / maxDown) * (bottom - 40);
+  const lines = procedures.map((procedure, i) => {
+    const points = results.map((r) => [r.sizeMb, r.summary.find((s) => s.procedure === procedure)?.downtimeMs?.median] as const).filter((p): p is readonly [number, number] => p[1] !== undefined);
+    const colour = colours[i % colours.length];
+    const path = points.map(([mb, ms]) => `${x(mb).toFixed(1)},${y(ms).toFixed(1)}`).join(' ');
+    const dots = points.map(([mb, ms]) => `<circle cx="${x(mb).toFixed(1)}" cy="${y(ms).toFixed(1)}" r="3" fill="${colour}"/>`).join('');
+    return `<polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}<text x="${width - 190}" y="${60 + i * 18}" font-size="12" fill="${colour}">${procedure}</text>`;
+  });
+  const ticks = results.map((r) => `<text x="${x(r.sizeMb).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle">${r.sizeMb} MiB</text>`);
+  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${left - 8}" y="${(y(maxDown * f) + 4).toFixed(1)}" font-size="11" text-anchor="end">${((maxDown * f) / 1000).toFixed(1)} s</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
+  <rect width="100%" height="100%" fill="#fff"/>
+  <text x="10" y="22" font-size="15" font-weight="bold">Replica downtime (median) against data loaded</text>
+  <line x1="${left}" y1="${bottom}" x2="${width - 200}" y2="${bottom}" stroke="#999"/><line x1="${left}" y1="40" x2="${left}" y2="${bottom}" stroke="#999"/>
+  ${ticks.join('')}${yTicks.join('')}
+  ${lines.join('\n  ')}
+</svg>
+`;
+}
+
+function printVerdicts(r: SizeResult, writer: 'light' | 'heavy'): void {
+  const ratio = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}×`);
+  const verdict = (v: number | null, ok: (v: number) => boolean) => (v === null ? 'not measured' : ok(v) ? 'met' : 'NOT met');
+  const downTarget = writer === 'heavy' ? 0.35 : 0.3;
+  const { ratios } = r;
+  process.stdout.write(`Quiesce downtime / manual tar cf:         ${ratio(ratios.downtimeVsTarCf)}  (target ≤ ${downTarget}× with a ${writer} writer: ${verdict(ratios.downtimeVsTarCf, (v) => v <= downTarget)})\n`);
+  process.stdout.write(`Quiesce downtime / plain restart:         ${ratio(ratios.downtimeVsRestart)}  (target ≤ 1×: ${verdict(ratios.downtimeVsRestart, (v) => v <= 1)})\n`);
+  process.stdout.write(`Quiesce time to archive / manual tar czf: ${ratio(ratios.archiveVsTarCzf)}  (target ≤ 0.35×: ${verdict(ratios.archiveVsTarCzf, (v) => v <= 0.35)})\n`);
+  process.stdout.write(`Quiesce peak RSS:                         ${ratios.peakRssMiB === null ? '—' : `${ratios.peakRssMiB.toFixed(0)} MiB`}  (target < 256 MiB: ${verdict(ratios.peakRssMiB, (v) => v < 256)})\n`);
+  process.stdout.write(`Progress events, most in one second:      ${ratios.maxProgressPerSecond ?? '—'}  (target ≤ 10: ${verdict(ratios.maxProgressPerSecond, (v) => v <= 10)})\n`);
+  const ours = r.summary.find((s) => s.procedure === 'Quiesce cold');
+  if (!ours) return;
+  const step = (name: TimedStep) => `${((ours.stepMs[name]?.median ?? 0) / 1000).toFixed(2)} s`;
+  process.stdout.write(`\nQuiesce, medians: copy ahead ${step('pre-copy')} (replicating); replication stopped: flush ${step('flush')}, copy again ${step('re-copy')}; then down: shutdown ${step('shutdown')}, mending the copy ${step('copy')}, start ${step('start-server')}\n`);
+  for (const line of ours.mended) process.stdout.write(`  ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'size-mb': { type: 'string', default: '1024' },
+      rounds: { type: 'string', default: '3' },
+      writer: { type: 'string', default: 'light' },
+      only: { type: 'string', default: Object.keys(PROCEDURES).join(',') },
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+      'cold-cache': { type: 'boolean' },
+    },
+  });
+  const sizes = values['size-mb'].split(',').map(Number);
+  const rounds = Number(values.rounds);
+  const writer = values.writer;
+  const only = values.only.split(',');
+  if (sizes.some((n) => !Number.isInteger(n) || n < 16) || !Number.isInteger(rounds) || rounds < 1) throw new Error('--size-mb takes whole MiB (≥ 16), comma-separated; --rounds a whole number ≥ 1');
+  if (writer !== 'light' && writer !== 'heavy') throw new Error('--writer is light (a row every 10 ms) or heavy (random updates all over the data, no pause)');
+  const unknown = only.filter((n) => !(n in PROCEDURES));
+  if (unknown.length) throw new Error(`--only takes ${Object.keys(PROCEDURES).join(', ')}; not ${unknown.join(', ')}`);
+  const out = path.resolve(values.out ?? path.join(ROOT, 'bench-results', new Date().toISOString().replace(/[:.]/g, '-')));
+  await mkdir(out, { recursive: true });
+  const say = (line: string) => (values.json ? undefined : process.stderr.write(`${line}\n`));
+  const results: SizeResult[] = [];
+  for (const sizeMb of sizes) {
+    results.push(await benchOneSize(sizeMb, { rounds, writer, coldCache: values['cold-cache'] ?? false, only, out, say }));
+  }
+  const settings = { sizes, rounds, writer, coldCache: values['cold-cache'] ?? false, replicaOptions: REPLICA_OPTIONS, machine: { cpus: os.availableParallelism(), memory: os.totalmem() } };
+  await writeFile(path.join(out, 'chart.svg'), chart(results.at(-1)!.summary));
+  if (results.length > 1) await writeFile(path.join(out, 'sweep.svg'), sweepChart(results));
+  await writeFile(path.join(out, 'results.json'), JSON.stringify({ settings, results }, null, 2));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ sizeMb, rounds, summary, ratios, out })}\n`);
+    process.stdout.write(`${JSON.stringify({ settings, results: results.map(({ sizeMb, datadirBytes, summary, ratios }) => ({ sizeMb, datadirBytes, summary, ratios })), out })}\n`);
     return;
   }
-  process.stdout.write(`\n${table(summary)}\n\n`);
-  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  process.stdout.write(`Quiesce downtime / manual tar cf:        ${ratios.downtimeVsTarCf.toFixed(2)}×  (target ≤ 0.8×: ${verdict(ratios.downtimeVsTarCf <= 0.8)})\n`);
-  process.stdout.write(`Quiesce time to archive / manual tar czf: ${ratios.archiveVsTarCzf.toFixed(2)}×  (target ≤ 0.5×: ${verdict(ratios.archiveVsTarCzf <= 0.5)})\n`);
-  process.stdout.write(`Quiesce peak RSS:                        ${ratios.peakRssMiB.toFixed(0)} MiB  (target < 256 MiB: ${verdict(ratios.peakRssMiB < 256)})\n`);
-  process.stdout.write(`Progress events, most in one second:     ${ratios.maxProgressPerSecond}  (target ≤ 10: ${verdict(ratios.maxProgressPerSecond <= 10)})\n`);
-  const step = (name: TimedStep) => `${((ours.stepMs[name]?.median ?? 0) / 1000).toFixed(2)} s`;
-  process.stdout.write(`\nQuiesce, medians: copy ahead ${step('pre-copy')} (replicating); then down: shutdown ${step('shutdown')}, mending the copy ${step('copy')}, start ${step('start-server')}\n`);
-  for (const line of ours.mended) process.stdout.write(`  ${line}\n`);
-  process.stdout.write(`\nChart and raw figures: ${out}\n`);
+  for (const r of results) {
+    process.stdout.write(`\n## ${r.sizeMb} MiB loaded (replica datadir ${formatBytes(r.datadirBytes)}), ${writer} writer, ${rounds} round(s)${settings.coldCache ? ', cold cache' : ''}\n\n${table(r.summary)}\n\n`);
+    printVerdicts(r, writer);
+  }
+  process.stdout.write(`\nCharts and raw figures: ${out}\n`);
 }
 
 await main();

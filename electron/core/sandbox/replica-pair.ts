@@ -22,7 +22,14 @@ export interface ReplicaPair {
 
 export const SANDBOX_BACKUP_USER = 'quiesce';
 
-export async function createReplicaPair(options: { root?: string; backupPassword?: string } = {}): Promise<ReplicaPair> {
+export interface ReplicaPairOptions {
+  root?: string;
+  backupPassword?: string;
+  /** extra [mysqld] lines for the replica; later lines win (the benchmark sizes its buffer pool and redo log) */
+  replicaOptions?: string[];
+}
+
+export async function createReplicaPair(options: ReplicaPairOptions = {}): Promise<ReplicaPair> {
   const binaries = await findServerBinaries();
   const root = options.root ?? (await mkdtemp(path.join(os.tmpdir(), 'quiesce-pair-')));
   const backupUser = { user: SANDBOX_BACKUP_USER, password: options.backupPassword ?? 'demo-password' };
@@ -52,6 +59,7 @@ export async function createReplicaPair(options: { root?: string; backupPassword
         `relay-log-index=${path.join(relayLogDir, 'relay-bin.index')}`,
         `slave_load_tmpdir=${loadTmpDir}`,
         'read_only=ON',
+        ...(options.replicaOptions ?? []),
       ],
     });
     await grantBackupUser(source, backupUser);

@@ -88,3 +88,36 @@ export function startSampleWriter(source: ThrowawayServer, pauseMs = 5): { stop:
     },
   };
 }
+
+/**
+ * Writes to the source as fast as it can until stopped: each statement updates 200 rows picked
+ * at random over the whole of shop.orders, so the replica dirties pages all over its data (a
+ * busy replica, as opposed to `startSampleWriter`'s trickle of inserts at the end of one
+ * index). Resolves to how many statements it committed.
+ */
+export function startHeavyWriter(source: ThrowawayServer): { stop: () => Promise<number> } {
+  let running = true;
+  let count = 0;
+  const loop = (async () => {
+    const c = await connectAsRoot(source);
+    try {
+      const [rows] = await c.query<RowDataPacket[]>('SELECT MIN(id) AS lo, MAX(id) AS hi FROM shop.orders');
+      const lo = Number(rows[0]!.lo);
+      const span = Number(rows[0]!.hi) - lo + 1;
+      while (running) {
+        const ids = Array.from({ length: 200 }, () => lo + Math.floor(Math.random() * span));
+        await c.query(`UPDATE shop.orders SET amount = amount + 1 WHERE id IN (${ids.join(',')})`);
+        count++;
+      }
+    } finally {
+      await c.end();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return count;
+    },
+  };
+}
