@@ -16,7 +16,7 @@ export interface BackupJobRequest {
   control: ServerControlChoice;
   staging: 'auto' | 'never';
   /** limits in milliseconds; the engine's defaults where absent (docs/backup-sequence.md) */
-  timeouts?: { stopMs?: number; startMs?: number; tempTablesMs?: number; replicationMs?: number; queryMs?: number };
+  timeouts?: { stopMs?: number; startMs?: number; tempTablesMs?: number; replicationMs?: number; queryMs?: number; flushMs?: number };
   /** readonly: how long to wait for FLUSH TABLES WITH READ LOCK */
   lockWaitSeconds?: number;
 }

@@ -31,7 +31,7 @@ export const jobRequestSchema = z
     control: serverControlChoiceSchema,
     staging: z.enum(['auto', 'never']),
     timeouts: z
-      .object({ stopMs: limitMs.optional(), startMs: limitMs.optional(), tempTablesMs: limitMs.optional(), replicationMs: limitMs.optional(), queryMs: limitMs.optional() })
+      .object({ stopMs: limitMs.optional(), startMs: limitMs.optional(), tempTablesMs: limitMs.optional(), replicationMs: limitMs.optional(), queryMs: limitMs.optional(), flushMs: z.number().int().min(0).max(86_400_000).optional() })
       .strict()
       .optional(),
     lockWaitSeconds: z.number().int().min(1).max(86_400).optional(),

@@ -85,7 +85,7 @@ describe('cold backup of a replica while its source writes', () => {
     expect(result.staged).toBe(true);
     expect(result.downtimeMs).toBeGreaterThan(0);
     const steps = events.filter((e) => e.type === 'step').map((e) => e.step);
-    expect(steps).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
+    expect(steps).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'flush', 're-copy', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
     expect(events.some((e) => e.type === 'progress' && e.step === 'archive' && e.bytesDone === e.bytesTotal)).toBe(true);
 
     expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });

@@ -99,7 +99,7 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     expect(error).toBeInstanceOf(QuiesceError);
     expect(error.code).toBe('busy');
     expect(error.message).toMatch(/Another backup of this server is running \(process \d+/);
-    expect(events).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
+    expect(events).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'flush', 're-copy', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
     await expectReplicaBackAndClean(f.pair, f.dest);
   });
 

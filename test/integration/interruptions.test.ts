@@ -26,7 +26,7 @@ import {
  * end the same way: the server up, replication as found, no leftovers, the data equal to the
  * source's after catch-up, and one line that says what happened.
  */
-const COLD_STEPS = ['pre-copy', 'stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive'] as const;
+const COLD_STEPS = ['pre-copy', 'stop-replication', 'record-coordinates', 'flush', 're-copy', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive'] as const;
 const EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 describe('interrupting a backup at every step brings the replica back as it was found', () => {

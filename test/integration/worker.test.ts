@@ -41,7 +41,7 @@ describe('the privileged worker: one job, start to end, whoever is connected', (
     expect(state.phase).toBe('succeeded');
     if (state.phase !== 'succeeded') return;
     expect((await verifyArchive(state.result.archive)).ok).toBe(true);
-    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
+    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'flush', 're-copy', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
     // its log has the steps and no secret
     const log = await readFile(path.join(stateDir, 'workers', `${attachment.jobId}.log`), 'utf8');
     expect(log).toContain('"step":"archive"');

@@ -4,8 +4,8 @@ import { appendFile, lstat, mkdir, open, readFile, readdir, readlink, rename, rm
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SYNC_BLOCK_BYTES, syncBlocks } from '../../electron/core/backup/block-sync.js';
-import { preCopyFiles, stageFiles, stagedPath, stagingClonesFiles } from '../../electron/core/backup/stage.js';
+import { SYNC_SLICE_BYTES, differingRuns, syncBlocks } from '../../electron/core/backup/block-sync.js';
+import { preCopyFiles, racyWindowNs, refreshCopy, stageFiles, stagedPath, stagingClonesFiles } from '../../electron/core/backup/stage.js';
 import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
 
 const MiB = 1024 * 1024;
@@ -39,7 +39,7 @@ async function overwriteAt(file: string, offset: number, data: Buffer): Promise<
 }
 
 describe('syncBlocks: a nearly right copy is mended block by block', () => {
-  it('rewrites only the block that differs, and follows the source when it grows or shrinks', async () => {
+  it('rewrites only the 4 KiB slice that differs, and follows the source when it grows or shrinks', async () => {
     const dir = tmp('blocks');
     const source = path.join(dir, 'source');
     const copy = path.join(dir, 'copy');
@@ -49,17 +49,43 @@ describe('syncBlocks: a nearly right copy is mended block by block', () => {
     await overwriteAt(source, 2 * MiB + 100, Buffer.from('changed'));
 
     const changed = await syncBlocks(source, copy, () => undefined);
-    expect(changed).toEqual({ bytes: data.length, rewritten: SYNC_BLOCK_BYTES });
+    expect(changed).toEqual({ bytes: data.length, rewritten: SYNC_SLICE_BYTES });
     expect((await readFile(copy)).equals(await readFile(source))).toBe(true);
 
     await appendFile(source, randomBytes(MiB / 2));
-    expect((await syncBlocks(source, copy, () => undefined)).rewritten).toBe(MiB / 2 + 4321);
+    // from the slice the copy ends in
+    expect((await syncBlocks(source, copy, () => undefined)).rewritten).toBe(MiB / 2 + 4321 - SYNC_SLICE_BYTES);
     expect((await readFile(copy)).equals(await readFile(source))).toBe(true);
 
     await truncate(source, MiB + 5);
     expect((await syncBlocks(source, copy, () => undefined)).rewritten).toBe(0);
     expect((await stat(copy)).size).toBe(MiB + 5);
     expect((await readFile(copy)).equals(await readFile(source))).toBe(true);
+  });
+
+  it('a page changed here and there all over a file costs those pages, not the blocks around them', async () => {
+    const dir = tmp('pages');
+    const source = path.join(dir, 'orders.ibd');
+    const copy = path.join(dir, 'copy');
+    const data = randomBytes(4 * MiB);
+    await writeFile(source, data);
+    await writeFile(copy, data);
+    for (let page = 0; page < 64; page++) await overwriteAt(source, page * 64 * 1024 + 16 * 1024, Buffer.from(`row ${page}`));
+    const bytes: number[] = [];
+    expect(await syncBlocks(source, copy, (n) => bytes.push(n))).toEqual({ bytes: 4 * MiB, rewritten: 64 * SYNC_SLICE_BYTES });
+    expect((await readFile(copy)).equals(await readFile(source))).toBe(true);
+    expect(bytes.reduce((x, y) => x + y, 0)).toBe(4 * MiB); // progress counts what was read
+  });
+
+  it('joins neighbouring differing slices into one write; a copy shorter than the block differs from where it ends', () => {
+    const a = randomBytes(5 * SYNC_SLICE_BYTES);
+    const b = Buffer.from(a);
+    b[SYNC_SLICE_BYTES - 1] ^= 1; // the last byte of slice 0 and the first of slice 1
+    b[SYNC_SLICE_BYTES] ^= 1;
+    b[3 * SYNC_SLICE_BYTES + 9] ^= 1;
+    expect(differingRuns(a, b, a.length, a.length)).toEqual([[0, 2 * SYNC_SLICE_BYTES], [3 * SYNC_SLICE_BYTES, 4 * SYNC_SLICE_BYTES]]);
+    expect(differingRuns(a, a, a.length, a.length)).toEqual([]);
+    expect(differingRuns(a, a, a.length - 10, 2 * SYNC_SLICE_BYTES + 1)).toEqual([[2 * SYNC_SLICE_BYTES, a.length - 10]]);
   });
 });
 
@@ -75,7 +101,9 @@ describe('stageFiles after preCopyFiles: the staging folder ends up an exact cop
     await utimes(path.join(root, 'shop', 'busy.ibd'), old, old);
     await writeFile(path.join(root, 'replaced'), randomBytes(MiB));
     await utimes(path.join(root, 'replaced'), old, old);
-    await writeFile(path.join(root, 'fresh'), randomBytes(1000)); // written just now: too recent to trust its timestamps
+    await writeFile(path.join(root, 'fresh'), randomBytes(1000));
+    const soon = new Date(Date.now() + 1000); // written no earlier than its copy: too recent to trust its timestamps
+    await utimes(path.join(root, 'fresh'), soon, soon);
     await writeFile(path.join(root, 'gone'), 'a temporary file');
 
     const preCopied = await preCopyFiles(await entriesOf(root), staging, noProgress);
@@ -95,13 +123,47 @@ describe('stageFiles after preCopyFiles: the staging folder ends up an exact cop
     const bytes: number[] = [];
     const summary = await stageFiles(entries, staging, preCopied, { addBytes: (n) => bytes.push(n), fileDone: () => undefined });
 
-    expect(summary).toEqual({ unchanged: 1, compared: 3, copied: 1, rewrittenBytes: SYNC_BLOCK_BYTES + MiB });
+    expect(summary).toEqual({ unchanged: 1, compared: 3, copied: 1, rewrittenBytes: SYNC_SLICE_BYTES + MiB });
     for (const e of entries.filter((x) => x.type === 'file')) {
       expect((await readFile(stagedPath(staging, e))).equals(await readFile(e.absPath)), e.relPath).toBe(true);
     }
     expect(await readlink(path.join(staging, 'datadir', 'link'))).toBe('shop');
     // progress covers every byte once
     expect(bytes.reduce((a, b) => a + b, 0)).toBe(entries.reduce((a, e) => a + e.size, 0));
+  });
+
+  it('a second pass after replication stops leaves only what the shutdown writes to mend', async () => {
+    const root = tmp('second');
+    const staging = tmp('second-staging');
+    const old = new Date(Date.now() - 60_000);
+    for (const name of ['t1.ibd', 't2.ibd', 'ib_logfile0']) {
+      await writeFile(path.join(root, name), randomBytes(3 * MiB));
+      await utimes(path.join(root, name), old, old);
+    }
+    const entries = await entriesOf(root);
+    const first = await preCopyFiles(entries, staging, noProgress);
+    // replicating: pages of both tablespaces are written after the copy ahead
+    await overwriteAt(path.join(root, 't1.ibd'), MiB, Buffer.from('applied row'));
+    await overwriteAt(path.join(root, 't2.ibd'), 2 * MiB, Buffer.from('applied row'));
+    await new Promise((r) => setTimeout(r, 100)); // replication stopped, dirty pages written: quiet for a tick
+
+    const second = await refreshCopy(entries, staging, first, noProgress);
+    expect(second.summary).toEqual({ unchanged: 1, compared: 2, copied: 0, rewrittenBytes: 2 * SYNC_SLICE_BYTES });
+    for (const e of entries) expect((await readFile(stagedPath(staging, e))).equals(await readFile(e.absPath)), e.relPath).toBe(true);
+
+    // past one timestamp tick, the shutdown writes only the redo log's checkpoint
+    await new Promise((r) => setTimeout(r, 100));
+    await overwriteAt(path.join(root, 'ib_logfile0'), 0, Buffer.from('checkpoint'));
+    const down = await stageFiles(entries, staging, second.preCopied, noProgress);
+    expect(down).toEqual({ unchanged: 2, compared: 1, copied: 0, rewrittenBytes: SYNC_SLICE_BYTES });
+    for (const e of entries) expect((await readFile(stagedPath(staging, e))).equals(await readFile(e.absPath)), e.relPath).toBe(true);
+  });
+
+  it('trusts timestamps only a tick after the last write: 50 ms where Linux keeps nanoseconds, else 2 s', () => {
+    expect(racyWindowNs(1_700_000_000_123_456_789n, 'linux')).toBe(50_000_000n);
+    expect(racyWindowNs(1_700_000_000_000_000_000n, 'linux')).toBe(2_000_000_000n); // a filesystem that keeps whole seconds
+    expect(racyWindowNs(1_700_000_000_123_456_789n, 'darwin')).toBe(2_000_000_000n);
+    expect(racyWindowNs(1_700_000_000_123_456_789n, 'win32')).toBe(2_000_000_000n);
   });
 
   it('without a copy ahead, every file is copied', async () => {

@@ -29,6 +29,8 @@ export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the 
                                       how the server is run, when not detected
   --stop-timeout S, --start-timeout S, --temp-tables-timeout S, --query-timeout S (default 60:
                                       no statement waits longer, so a frozen server cannot hang a backup)
+  --flush-timeout S                   cold: how long InnoDB may write dirty pages before the shutdown
+                                      (default 60; 0 leaves them all to the shutdown: longer downtime)
   --json                              JSON lines on stdout
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP cancel the backup: the replica is brought back as it was
@@ -54,6 +56,7 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
       'start-timeout': { type: 'string' },
       'temp-tables-timeout': { type: 'string' },
       'query-timeout': { type: 'string' },
+      'flush-timeout': { type: 'string' },
       method: { type: 'string' },
       'lock-wait': { type: 'string' },
     },
@@ -69,6 +72,7 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
     startMs: seconds(values['start-timeout'], 'start-timeout'),
     tempTablesMs: seconds(values['temp-tables-timeout'], 'temp-tables-timeout'),
     queryMs: seconds(values['query-timeout'], 'query-timeout'),
+    flushMs: values['flush-timeout'] === '0' ? 0 : seconds(values['flush-timeout'], 'flush-timeout'),
   };
   const lockWait = seconds(values['lock-wait'], 'lock-wait');
   const target = await targetFrom(values);

@@ -3,6 +3,7 @@ import type { ChannelOutcome } from '../../shared/replication-outcome.js';
 import type { Journal } from '../jobs/journal.js';
 import { openSession, type ConnectionOptions } from '../mysql/connection.js';
 import type { ServerFlavor } from '../mysql/flavor.js';
+import { restoreFlushSettings, type SavedSetting } from '../mysql/dirty-pages.js';
 import { restoreThreadsAsFound, waitReplicationAsFound, type ThreadsBefore } from '../mysql/replication-control.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import type { ServerControlSpec } from '../server/control-spec.js';
@@ -40,6 +41,7 @@ export class BringBackFailed extends Error {
  */
 export class BringBack implements AsyncDisposable {
   private replicationTouched = false;
+  private settings: SavedSetting[] = [];
   private downAtMs = 0;
   private upAtMs = 0;
   downAt: string | null = null;
@@ -52,6 +54,11 @@ export class BringBack implements AsyncDisposable {
   /** from here on a way out restarts the threads that ran */
   replicationStopped(): void {
     this.replicationTouched = true;
+  }
+
+  /** from here on a way out puts these global settings back (before they are changed: it may half-happen) */
+  settingsChanged(saved: SavedSetting[]): void {
+    this.settings = saved;
   }
 
   /** from here on a way out starts the server (before the shutdown is asked: it may half-happen) */
@@ -86,6 +93,8 @@ export class BringBack implements AsyncDisposable {
       if (this.replicationTouched) emit({ type: 'step', step: 'start-replication', label: STEP_LABELS['start-replication'] });
       const session = await openSession(this.o.connection, { queryTimeoutMs: this.o.timeouts.queryMs });
       try {
+        // as found, also after a restart (which would have put the option file's values)
+        await restoreFlushSettings(session, this.settings);
         // a restarted server starts replication by itself: put every thread back as found
         if (this.replicationTouched || this.downAtMs) await restoreThreadsAsFound(session, this.o.flavor, this.o.before);
         this.replicationAfter = await waitReplicationAsFound(session, this.o.flavor, this.o.before, this.o.timeouts.replicationMs);

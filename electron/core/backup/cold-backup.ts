@@ -24,14 +24,15 @@ import {
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 import type { ServerControlChoice } from '../../shared/profile.js';
 import { shutdownServer } from '../server/lifecycle.js';
+import { flushDirtyPages } from '../mysql/dirty-pages.js';
 import { stopCommand, type ServerControlSpec } from '../server/control-spec.js';
 import { BringBack, BringBackFailed } from './bring-back.js';
 import { readPidFile } from '../server/process-info.js';
 import { canStageAt, checkDestination } from './destination.js';
 import { archiveFileName } from './archive-name.js';
 import { inspectReplica, skippedPaths, throwIfBlocked, type InspectReport } from './inspect.js';
-import { takeInventory, type Inventory } from './inventory.js';
-import { preCopyFiles, stageFiles, stagedPath, stagingClonesFiles, type PreCopy } from './stage.js';
+import { takeInventory, type Inventory, type InventoryEntry } from './inventory.js';
+import { preCopyFiles, refreshCopy, stageFiles, stagedPath, stagingClonesFiles, type PreCopy } from './stage.js';
 import { TOOL_VERSION } from '../version.js';
 
 export interface Timeouts {
@@ -45,9 +46,12 @@ export interface Timeouts {
   replicationMs: number;
   /** for any one statement: a frozen server must not hang the backup */
   queryMs: number;
+  /** for InnoDB's dirty pages to be written while the server is up (the shutdown writes the
+   *  rest); 0: not asked, the shutdown writes them all */
+  flushMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { stopMs: 300_000, startMs: 300_000, tempTablesMs: 300_000, replicationMs: 120_000, queryMs: 60_000 };
+export const DEFAULT_TIMEOUTS: Timeouts = { stopMs: 300_000, startMs: 300_000, tempTablesMs: 300_000, replicationMs: 120_000, queryMs: 60_000, flushMs: 60_000 };
 
 export interface ColdBackupOptions {
   connection: ConnectionOptions;
@@ -94,7 +98,7 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   assertFormatAvailable(run.format);
 
   const prepared = await preflight(run);
-  const up = prepared.stagingDir ? await copyAheadWhileUp(run, prepared) : { session: prepared.session, before: prepared.before, preCopied: new Map() as PreCopy };
+  const up = prepared.stagingDir ? await copyAheadWhileUp(run, prepared) : { session: prepared.session, before: prepared.before, preCopied: new Map() as PreCopy, copiedAhead: [] };
   let down: Down;
   try {
     down = await whileDown(run, prepared, up);
@@ -139,6 +143,8 @@ interface StillUp {
   session: Session;
   before: ThreadsBefore[];
   preCopied: PreCopy;
+  /** what the copy ahead copied (none when the filesystem clones, or without staging) */
+  copiedAhead: InventoryEntry[];
 }
 
 /** What the down phase produced; the server is up again (or the error was thrown). */
@@ -165,11 +171,11 @@ async function copyAheadWhileUp(run: ColdRun, p: Prepared): Promise<StillUp> {
   try {
     await p.journal.update({ stagingDir });
     await enter(run, p.journal, 'pre-copy');
-    const preCopied = await copyAhead(p.report, stagingDir, run.emit, run.o.signal);
+    const { preCopied, copiedAhead } = await copyAhead(p.report, stagingDir, run.emit, run.o.signal);
     reopened = await openSession(run.o.connection, { queryTimeoutMs: run.timeouts.queryMs });
     const before = await stillAsInspected(reopened, p.report, p.pid);
     await p.journal.update({ replicationBefore: before });
-    return { session: reopened, before, preCopied };
+    return { session: reopened, before, preCopied, copiedAhead };
   } catch (error) {
     reopened?.destroy();
     await removeLeftovers(stagingDir, null);
@@ -209,6 +215,9 @@ async function whileDown(run: ColdRun, p: Prepared, up: StillUp): Promise<Down> 
     await enter(run, p.journal, 'record-coordinates');
     const coordinates = await recordCoordinates(session, p.report.flavor);
 
+    await writeDirtyPagesOut(run, p, session, back);
+    const preCopied = up.preCopied.size > 0 ? await copyAgain(run, p, up) : up.preCopied;
+
     await enter(run, p.journal, 'shutdown', { serverStopped: true });
     back.serverStopping();
     await shutdownServer({ session, connection: o.connection, spec: p.control, pid: p.pid, timeoutMs: timeouts.stopMs });
@@ -217,9 +226,9 @@ async function whileDown(run: ColdRun, p: Prepared, up: StillUp): Promise<Down> 
     if (p.stagingDir) {
       await enter(run, p.journal, 'copy');
       const meter = new ProgressMeter('copy', inventory.totalBytes, inventory.fileCount, emit);
-      const done = await stageFiles(inventory.entries, p.stagingDir, up.preCopied, meter, o.signal);
+      const done = await stageFiles(inventory.entries, p.stagingDir, preCopied, meter, o.signal);
       meter.finish();
-      if (up.preCopied.size > 0) {
+      if (preCopied.size > 0) {
         emit({ type: 'log', message: `While the server was down: ${done.unchanged} file(s) unchanged since the copy ahead, ${done.compared} compared (${formatBytes(done.rewrittenBytes)} rewritten), ${done.copied} copied anew.` });
       }
       return { coordinates, inventory, archive: null, back };
@@ -314,19 +323,64 @@ function manifestFor(run: ColdRun, report: InspectReport, coordinates: Replicati
  * filesystem clones files, since a clone made while the server is down is already instant.
  */
 /** From the preflight's walk, taken moments ago while the server ran: the datadir is walked once before the shutdown, not twice. */
-async function copyAhead(report: InspectReport, stagingDir: string, emit: EventSink, signal?: AbortSignal): Promise<PreCopy> {
+async function copyAhead(report: InspectReport, stagingDir: string, emit: EventSink, signal?: AbortSignal): Promise<{ preCopied: PreCopy; copiedAhead: InventoryEntry[] }> {
   // the temporary tablespace is gone once the server is down: copying it ahead is wasted
   const temporary = new Set(report.files.innodbTempFiles);
   const entries = report.estimate.entries.filter((e) => !temporary.has(e.absPath));
   const inventory = { entries, totalBytes: entries.reduce((sum, e) => sum + (e.type === 'file' ? e.size : 0), 0), fileCount: entries.filter((e) => e.type === 'file').length };
   if (await stagingClonesFiles(inventory.entries, stagingDir)) {
     emit({ type: 'log', message: 'The destination\'s filesystem clones files: they are cloned while the server is down, with no copy ahead.' });
-    return new Map();
+    return { preCopied: new Map(), copiedAhead: [] };
   }
   const meter = new ProgressMeter('pre-copy', inventory.totalBytes, inventory.fileCount, emit);
-  const copied = await preCopyFiles(inventory.entries, stagingDir, meter, signal);
+  const preCopied = await preCopyFiles(inventory.entries, stagingDir, meter, signal);
   meter.finish();
-  return copied;
+  return { preCopied, copiedAhead: entries };
+}
+
+/**
+ * Replication stopped: InnoDB writes its dirty pages now, while the replica still serves
+ * reads, instead of during the shutdown (which is most of a busy replica's shutdown). The
+ * settings changed for it are journaled first and put back by the bring-back (or `recover`).
+ */
+async function writeDirtyPagesOut(run: ColdRun, p: Prepared, session: Session, back: BringBack): Promise<void> {
+  if (run.timeouts.flushMs <= 0) return;
+  await enter(run, p.journal, 'flush');
+  let meter: ProgressMeter | null = null;
+  let counted = 0;
+  const flushed = await flushDirtyPages(session, {
+    timeoutMs: run.timeouts.flushMs,
+    signal: run.o.signal,
+    onChanging: async (saved) => {
+      await p.journal.update({ settingsBefore: saved });
+      back.settingsChanged(saved);
+    },
+    onProgress: (written, dirtyAtStart, pageSize) => {
+      meter ??= new ProgressMeter('flush', dirtyAtStart * pageSize, 0, run.emit);
+      meter.addBytes((written - counted) * pageSize);
+      counted = written;
+    },
+  });
+  (meter as ProgressMeter | null)?.finish();
+  const mib = (pages: number) => formatBytes(pages * flushed.pageSize);
+  const said: Record<typeof flushed.ended, string> = {
+    drained: `Wrote ${mib(flushed.dirtyPagesBefore - flushed.dirtyPagesAfter)} of dirty pages in ${(flushed.ms / 1000).toFixed(1)} s while the replica served reads; ${mib(flushed.dirtyPagesAfter)} left for the shutdown.`,
+    stalled: `Dirty pages stopped falling after ${(flushed.ms / 1000).toFixed(1)} s (${mib(flushed.dirtyPagesAfter)} left): the shutdown writes the rest.`,
+    'time-limit': `The dirty pages were not all written within ${Math.round(run.timeouts.flushMs / 1000)} s (${mib(flushed.dirtyPagesAfter)} left): the shutdown writes the rest.`,
+    skipped: `Dirty pages not written ahead (${flushed.skipped}): the shutdown writes them, and the replica is down longer.`,
+  };
+  run.emit({ type: flushed.ended === 'skipped' && flushed.dirtyPagesBefore > 0 ? 'warning' : 'log', message: said[flushed.ended] });
+}
+
+/** The second pass of the copy ahead: little changes now, so the server is down only for what its shutdown writes. */
+async function copyAgain(run: ColdRun, p: Prepared, up: StillUp): Promise<PreCopy> {
+  await enter(run, p.journal, 're-copy');
+  const total = up.copiedAhead.reduce((sum, e) => sum + (e.type === 'file' ? e.size : 0), 0);
+  const meter = new ProgressMeter('re-copy', total, up.copiedAhead.filter((e) => e.type === 'file').length, run.emit);
+  const { preCopied, summary } = await refreshCopy(up.copiedAhead, p.stagingDir!, up.preCopied, meter, run.o.signal);
+  meter.finish();
+  run.emit({ type: 'log', message: `Copy brought up to date while the replica served reads: ${summary.unchanged} file(s) unchanged, ${summary.compared} compared (${formatBytes(summary.rewrittenBytes)} rewritten), ${summary.copied} copied.` });
+  return preCopied;
 }
 
 /**

@@ -14,7 +14,7 @@ export function stagedPath(stagingDir: string, entry: InventoryEntry): string {
 }
 
 /** What a file looked like just before it was copied ahead. */
-interface FileIdentity {
+export interface FileIdentity {
   ino: bigint;
   size: bigint;
   mtimeNs: bigint;
@@ -26,20 +26,27 @@ interface FileIdentity {
 export type PreCopy = Map<string, FileIdentity>;
 
 /**
- * A file whose inode, size, mtime and ctime are what they were when its copy ahead began
- * was not written since: every write moves mtime and ctime, and nothing in user space can
- * set ctime. Timestamps are coarse (a clock tick), so a file written within two seconds of
- * its copy is not trusted this way and is compared block by block instead.
+ * A file whose inode, size, mtime and ctime are what they were when its copy began was not
+ * written since: every write moves mtime and ctime, and nothing in user space can set ctime.
+ * But a write in the same clock tick as the one before it leaves both unchanged, so a file
+ * written within one tick of its copy is not trusted this way and is compared block by block.
+ * A tick is at most 10 ms where the kernel keeps nanoseconds (Linux: ext4, XFS, Btrfs, tmpfs);
+ * elsewhere, or where the filesystem keeps whole seconds, two seconds are allowed (FAT keeps 2).
  */
-const RACY_WINDOW_NS = 2_000_000_000n;
+const TICK_WINDOW_NS = 50_000_000n;
+const COARSE_WINDOW_NS = 2_000_000_000n;
 
-function unchangedSince(before: FileIdentity, now: FileIdentity): boolean {
+export function racyWindowNs(mtimeNs: bigint, platform: NodeJS.Platform = process.platform): bigint {
+  return platform === 'linux' && mtimeNs % 1_000_000_000n !== 0n ? TICK_WINDOW_NS : COARSE_WINDOW_NS;
+}
+
+export function unchangedSince(before: FileIdentity, now: FileIdentity): boolean {
   return (
     before.ino === now.ino &&
     before.size === now.size &&
     before.mtimeNs === now.mtimeNs &&
     before.ctimeNs === now.ctimeNs &&
-    before.copiedAtNs - before.mtimeNs > RACY_WINDOW_NS
+    before.copiedAtNs - before.mtimeNs > racyWindowNs(before.mtimeNs)
   );
 }
 
@@ -147,6 +154,48 @@ export async function stageFiles(
     progress.fileDone();
   });
   return summary;
+}
+
+/**
+ * The second pass, while the server still runs but no longer writes much (replication is
+ * stopped and the dirty pages are written): brings the copy ahead up to date the way
+ * `stageFiles` will, and returns each file's identity as of now — so that once the server is
+ * down only what the shutdown itself writes is left to mend.
+ */
+export async function refreshCopy(entries: InventoryEntry[], stagingDir: string, preCopied: PreCopy, progress: ArchiveProgress, signal?: AbortSignal): Promise<{ preCopied: PreCopy; summary: StageSummary }> {
+  const now: PreCopy = new Map();
+  const summary: StageSummary = { unchanged: 0, compared: 0, copied: 0, rewrittenBytes: 0 };
+  await eachFile(entries, stagingDir, 2, async (entry, target) => {
+    signal?.throwIfAborted();
+    if (entry.type !== 'file') return;
+    try {
+      const before = preCopied.get(entry.absPath);
+      const identity = await identityOf(entry.absPath);
+      if (before && unchangedSince(before, identity)) {
+        summary.unchanged += 1;
+        now.set(entry.absPath, before);
+        progress.addBytes(entry.size);
+      } else if (before) {
+        summary.compared += 1;
+        const { rewritten } = await syncBlocks(entry.absPath, target, (n) => progress.addBytes(n), signal);
+        summary.rewrittenBytes += rewritten;
+        now.set(entry.absPath, identity);
+      } else {
+        summary.copied += 1;
+        await copyFile(entry.absPath, target, constants.COPYFILE_FICLONE);
+        now.set(entry.absPath, identity);
+        progress.addBytes(entry.size);
+      }
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const code = errnoCode(error);
+      if (code === 'ENOSPC' || code === 'EDQUOT') throw explainWriteError(error, `copying the server's files ahead to ${stagingDir}`, 'the staging copy is removed');
+      // gone or unreadable now: settled by the copy made while the server is down
+      now.delete(entry.absPath);
+    }
+    progress.fileDone();
+  });
+  return { preCopied: now, summary };
 }
 
 /**

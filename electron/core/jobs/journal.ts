@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { ConnectionOptions } from '../mysql/connection.js';
 import type { ServerControlSpec } from '../server/control-spec.js';
 import type { ThreadsBefore } from '../mysql/replication-control.js';
+import type { SavedSetting } from '../mysql/dirty-pages.js';
 
 /**
  * The record that lets a later process bring the replica back if this one dies mid-job.
@@ -34,6 +35,8 @@ export interface JobRecord {
   serverStopped: boolean;
   partialArchive: string | null;
   stagingDir: string | null;
+  /** cold method: the InnoDB flush settings as found, to put back (absent until they are changed) */
+  settingsBefore?: SavedSetting[];
 }
 
 export function defaultStateDir(): string {

@@ -4,6 +4,7 @@ import { describeError } from '../errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor } from '../mysql/flavor.js';
 import { restoreThreadsAsFound, waitReplicationAsFound } from '../mysql/replication-control.js';
+import { restoreFlushSettings } from '../mysql/dirty-pages.js';
 import { ensureServerRunning } from '../server/lifecycle.js';
 import { isProcessAlive } from '../server/process-watch.js';
 import { Journal, type JobRecord } from './journal.js';
@@ -60,6 +61,8 @@ async function recoverJob(file: string, record: JobRecord, connection: Connectio
       const flavor = parseFlavor((await readGlobalVariables(session)).get('version') ?? '');
       // read-only method: the global read lock died with the session; read_only did not
       if (record.readOnlyBefore !== undefined) await session.query(`SET GLOBAL read_only = ${record.readOnlyBefore ? 'ON' : 'OFF'}`);
+      // cold method: the settings changed to write dirty pages out before the shutdown
+      if (record.settingsBefore) await restoreFlushSettings(session, record.settingsBefore);
       await restoreThreadsAsFound(session, flavor, record.replicationBefore);
       await waitReplicationAsFound(session, flavor, record.replicationBefore, 120_000);
       outcome.replication = record.replicationBefore.some((c) => c.io || c.sql) ? 'restarted' : 'not-needed';

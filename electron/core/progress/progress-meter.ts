@@ -4,9 +4,15 @@ export type EventSink = (event: BackupEvent) => void;
 
 /**
  * Counts bytes and files of one step and reports them at most every `intervalMs`
- * (10 a second by default, whatever the file count), with a rate over the last few
+ * (8 a second by default, whatever the file count), with a rate over the last few
  * seconds and the ETA that follows from it.
  */
+/**
+ * When each sink last heard progress: one step's meter follows another's on the same sink, and
+ * the two together must not exceed the rate either (8 a second, plus each step's last word).
+ */
+const lastEmitTo = new WeakMap<EventSink, number>();
+
 export class ProgressMeter {
   private bytesDone = 0;
   private filesDone = 0;
@@ -18,7 +24,7 @@ export class ProgressMeter {
     private readonly bytesTotal: number,
     private readonly filesTotal: number,
     private readonly sink: EventSink,
-    private readonly intervalMs = 100,
+    private readonly intervalMs = 125,
     private readonly now: () => number = () => performance.now(),
   ) {
     this.samples.push({ at: this.now(), bytes: 0 });
@@ -57,11 +63,12 @@ export class ProgressMeter {
 
   private maybeEmit(): void {
     const at = this.now();
-    if (at - this.lastEmit >= this.intervalMs) this.emit(at);
+    if (at - Math.max(this.lastEmit, lastEmitTo.get(this.sink) ?? -Infinity) >= this.intervalMs) this.emit(at);
   }
 
   private emit(at: number): void {
     this.lastEmit = at;
+    lastEmitTo.set(this.sink, at);
     this.samples.push({ at, bytes: this.bytesDone });
     // a 5-second window: steady enough to read, quick enough to follow a change
     while (this.samples.length > 2 && at - this.samples[0]!.at > 5000) this.samples.shift();

@@ -24,7 +24,7 @@ const CAN_GO_BACK: readonly WizardStep[] = ['inspect', 'method', 'confirm'];
 
 /** The steps each method goes through, as the run screen lists them. */
 export const RUN_STEPS: Record<Method, readonly BackupStep[]> = {
-  cold: BACKUP_STEPS.slice(0, 8),
+  cold: BACKUP_STEPS.slice(0, 10),
   dump: ['stop-replication', 'record-coordinates', 'dump', 'start-replication', 'archive'],
   readonly: ['read-only', 'record-coordinates', 'dump', 'writable', 'archive'],
 };
