@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -372,9 +372,11 @@ interface SizeResult {
 }
 
 /** One replica pair loaded to `sizeMb`, every procedure `rounds` times under the writer. */
-async function benchOneSize(sizeMb: number, o: { rounds: number; writer: 'light' | 'heavy'; coldCache: boolean; only: string[]; out: string; say: (line: string) => void }): Promise<SizeResult> {
-  o.say(`Creating a source + replica and loading ${sizeMb} MiB…`);
-  const pair = await createReplicaPair({ replicaOptions: REPLICA_OPTIONS });
+async function benchOneSize(sizeMb: number, o: { rounds: number; writer: 'light' | 'heavy'; coldCache: boolean; only: string[]; out: string; on?: string; say: (line: string) => void }): Promise<SizeResult> {
+  o.say(`Creating a source + replica${o.on ? ` on ${o.on}` : ''} and loading ${sizeMb} MiB…`);
+  // --on: the pair and the backups on one filesystem (the clone path needs both on XFS or Btrfs)
+  const work = o.on ? await mkdtemp(path.join(o.on, 'quiesce-bench-')) : o.out;
+  const pair = await createReplicaPair({ replicaOptions: REPLICA_OPTIONS, root: o.on ? path.join(work, 'pair') : undefined });
   // interrupted: the throw-away servers go too, not only this process
   const onSignal = () => {
     process.on('unhandledRejection', () => undefined); // the writer and prober lose their server: expected now
@@ -398,10 +400,10 @@ async function benchOneSize(sizeMb: number, o: { rounds: number; writer: 'light'
           // each procedure starts on a quiet disk, not paying for the previous one's writeback
           await timed('sh', ['-c', o.coldCache ? 'sync; echo 3 > /proc/sys/vm/drop_caches' : 'sync']);
           o.say(`${sizeMb} MiB, round ${round}: ${name}…`);
-          const sample = await run(pair, o.out, round, prober);
+          const sample = await run(pair, work, round, prober);
           samples.push(sample);
           o.say(`  down ${(sample.downtimeMs / 1000).toFixed(2)} s${sample.archiveBytes ? `, archive in ${(sample.archiveMs / 1000).toFixed(1)} s, ${formatBytes(sample.archiveBytes)}` : ''}`);
-          for (const entry of await readdir(o.out)) if (entry !== 'state' && !entry.endsWith('.json') && !entry.endsWith('.svg')) await rm(path.join(o.out, entry), { recursive: true, force: true });
+          for (const entry of await readdir(work)) if (entry !== 'state' && entry !== 'pair' && !entry.endsWith('.json') && !entry.endsWith('.svg')) await rm(path.join(work, entry), { recursive: true, force: true });
         }
       }
     } finally {
@@ -410,6 +412,7 @@ async function benchOneSize(sizeMb: number, o: { rounds: number; writer: 'light'
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await destroyReplicaPair(pair);
+    if (o.on) await rm(work, { recursive: true, force: true });
   }
   const summary = summarise(samples);
   return { sizeMb, datadirBytes, summary, ratios: ratiosOf(summary) };
@@ -498,6 +501,7 @@ async function main(): Promise<void> {
       json: { type: 'boolean' },
       out: { type: 'string' },
       'cold-cache': { type: 'boolean' },
+      on: { type: 'string' },
     },
   });
   const sizes = values['size-mb'].split(',').map(Number);
@@ -513,9 +517,9 @@ async function main(): Promise<void> {
   const say = (line: string) => (values.json ? undefined : process.stderr.write(`${line}\n`));
   const results: SizeResult[] = [];
   for (const sizeMb of sizes) {
-    results.push(await benchOneSize(sizeMb, { rounds, writer, coldCache: values['cold-cache'] ?? false, only, out, say }));
+    results.push(await benchOneSize(sizeMb, { rounds, writer, coldCache: values['cold-cache'] ?? false, only, out, on: values.on ? path.resolve(values.on) : undefined, say }));
   }
-  const settings = { sizes, rounds, writer, coldCache: values['cold-cache'] ?? false, replicaOptions: REPLICA_OPTIONS, machine: { cpus: os.availableParallelism(), memory: os.totalmem() } };
+  const settings = { sizes, rounds, writer, coldCache: values['cold-cache'] ?? false, on: values.on ?? null, replicaOptions: REPLICA_OPTIONS, machine: { cpus: os.availableParallelism(), memory: os.totalmem() } };
   await writeFile(path.join(out, 'chart.svg'), chart(results.at(-1)!.summary));
   if (results.length > 1) await writeFile(path.join(out, 'sweep.svg'), sweepChart(results));
   await writeFile(path.join(out, 'results.json'), JSON.stringify({ settings, results }, null, 2));
