@@ -80,9 +80,9 @@ describe('syncBlocks: a nearly right copy is mended block by block', () => {
   it('joins neighbouring differing slices into one write; a copy shorter than the block differs from where it ends', () => {
     const a = randomBytes(5 * SYNC_SLICE_BYTES);
     const b = Buffer.from(a);
-    b[SYNC_SLICE_BYTES - 1] ^= 1; // the last byte of slice 0 and the first of slice 1
-    b[SYNC_SLICE_BYTES] ^= 1;
-    b[3 * SYNC_SLICE_BYTES + 9] ^= 1;
+    b.writeUInt8(b.readUInt8(SYNC_SLICE_BYTES - 1) ^ 1, SYNC_SLICE_BYTES - 1); // the last byte of slice 0 and the first of slice 1
+    b.writeUInt8(b.readUInt8(SYNC_SLICE_BYTES) ^ 1, SYNC_SLICE_BYTES);
+    b.writeUInt8(b.readUInt8(3 * SYNC_SLICE_BYTES + 9) ^ 1, 3 * SYNC_SLICE_BYTES + 9);
     expect(differingRuns(a, b, a.length, a.length)).toEqual([[0, 2 * SYNC_SLICE_BYTES], [3 * SYNC_SLICE_BYTES, 4 * SYNC_SLICE_BYTES]]);
     expect(differingRuns(a, a, a.length, a.length)).toEqual([]);
     expect(differingRuns(a, a, a.length - 10, 2 * SYNC_SLICE_BYTES + 1)).toEqual([[2 * SYNC_SLICE_BYTES, a.length - 10]]);
