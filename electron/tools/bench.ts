@@ -353,6 +353,9 @@ function chart(summary: Summary): string {
 `;
 }
 
+/** How long the writer runs before each procedure starts: the replica has dirty pages, as a busy one does. */
+const WARM_UP_MS = 10_000;
+
 /** The replica the benchmark measures: a buffer pool and redo log a busy replica would have. */
 const REPLICA_OPTIONS = ['innodb_buffer_pool_size=512M', 'innodb_log_file_size=256M'];
 
@@ -392,22 +395,26 @@ async function benchOneSize(sizeMb: number, o: { rounds: number; writer: 'light'
     o.say(`Replica datadir: ${formatBytes(datadirBytes)}; relay logs: ${formatBytes(await sizeOf(pair.relayLogDir))}. Writer: ${o.writer}. Page cache: ${o.coldCache ? 'dropped before each run' : 'warm'}.`);
     const hasMariabackup = await stat('/usr/bin/mariabackup').then(() => true, () => false);
     const procedures = Object.entries(PROCEDURES).filter(([name]) => o.only.includes(name) && (name !== 'mariabackup' || hasMariabackup));
-    const writer = o.writer === 'heavy' ? startHeavyWriter(pair.source) : startSampleWriter(pair.source, 10);
-    try {
-      for (let round = 1; round <= o.rounds; round++) {
-        for (const [name, run] of procedures) {
-          await waitForCatchUp(pair, 600_000);
-          // each procedure starts on a quiet disk, not paying for the previous one's writeback
-          await timed('sh', ['-c', o.coldCache ? 'sync; echo 3 > /proc/sys/vm/drop_caches' : 'sync']);
+    const startWriter = () => (o.writer === 'heavy' ? startHeavyWriter(pair.source) : startSampleWriter(pair.source, 10));
+    for (let round = 1; round <= o.rounds; round++) {
+      for (const [name, run] of procedures) {
+        // a heavy writer outruns the replica's one SQL thread: it writes from WARM_UP_MS before
+        // each procedure until its end, and the replica catches up between procedures
+        await waitForCatchUp(pair, 600_000);
+        // each procedure starts on a quiet disk, not paying for the previous one's writeback
+        await timed('sh', ['-c', o.coldCache ? 'sync; echo 3 > /proc/sys/vm/drop_caches' : 'sync']);
+        const writer = startWriter();
+        try {
+          await sleep(WARM_UP_MS);
           o.say(`${sizeMb} MiB, round ${round}: ${name}…`);
           const sample = await run(pair, work, round, prober);
           samples.push(sample);
           o.say(`  down ${(sample.downtimeMs / 1000).toFixed(2)} s${sample.archiveBytes ? `, archive in ${(sample.archiveMs / 1000).toFixed(1)} s, ${formatBytes(sample.archiveBytes)}` : ''}`);
-          for (const entry of await readdir(work)) if (entry !== 'state' && entry !== 'pair' && !entry.endsWith('.json') && !entry.endsWith('.svg')) await rm(path.join(work, entry), { recursive: true, force: true });
+        } finally {
+          await writer.stop();
         }
+        for (const entry of await readdir(work)) if (entry !== 'state' && entry !== 'pair' && !entry.endsWith('.json') && !entry.endsWith('.svg')) await rm(path.join(work, entry), { recursive: true, force: true });
       }
-    } finally {
-      await writer.stop();
     }
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
