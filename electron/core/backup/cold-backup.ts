@@ -367,7 +367,7 @@ async function writeDirtyPagesOut(run: ColdRun, p: Prepared, session: Session, b
     drained: `Wrote ${mib(flushed.dirtyPagesBefore - flushed.dirtyPagesAfter)} of dirty pages in ${(flushed.ms / 1000).toFixed(1)} s while the replica served reads; ${mib(flushed.dirtyPagesAfter)} left for the shutdown.`,
     stalled: `Dirty pages stopped falling after ${(flushed.ms / 1000).toFixed(1)} s (${mib(flushed.dirtyPagesAfter)} left): the shutdown writes the rest.`,
     'time-limit': `The dirty pages were not all written within ${Math.round(run.timeouts.flushMs / 1000)} s (${mib(flushed.dirtyPagesAfter)} left): the shutdown writes the rest.`,
-    skipped: `Dirty pages not written ahead (${flushed.skipped}): the shutdown writes them, and the replica is down longer.`,
+    skipped: flushed.dirtyPagesBefore > 0 ? `Dirty pages not written ahead (${flushed.skipped}): the shutdown writes them, and the replica is down longer.` : `No dirty pages to write ahead (${flushed.skipped}).`,
   };
   run.emit({ type: flushed.ended === 'skipped' && flushed.dirtyPagesBefore > 0 ? 'warning' : 'log', message: said[flushed.ended] });
 }
