@@ -6,7 +6,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import type { ConnectionOptions } from '../../electron/core/mysql/connection.js';
 import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
 import type { ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
-import { createSampleSchema } from '../../electron/core/sandbox/sample-data.js';
+import { createSampleSchema, insertSampleRows } from '../../electron/core/sandbox/sample-data.js';
 import { replicaThreads, startSampleWriter, waitForCatchUp, waitForThreadsRunning as waitForThreadsRunningOf } from '../../electron/core/sandbox/replication-wait.js';
 
 export { connectAsRoot, type ReplicaPair };
@@ -51,6 +51,17 @@ export async function replicaStatus(replica: ThrowawayServer): Promise<RowDataPa
 }
 
 export { waitForCatchUp };
+
+/** `rows` rows inserted on the source (each note base64 of `randomBytes` random bytes), and the replica caught up. */
+export async function addRowsAndCatchUp(pair: ReplicaPair, rows: number, randomBytes: number): Promise<void> {
+  const c = await connectAsRoot(pair.source);
+  try {
+    await insertSampleRows(c, rows, randomBytes);
+  } finally {
+    await c.end();
+  }
+  await waitForCatchUp(pair);
+}
 
 export async function checksums(server: ThrowawayServer): Promise<Record<string, string>> {
   const rows = await query(server, 'CHECKSUM TABLE shop.orders, shop.audit EXTENDED');

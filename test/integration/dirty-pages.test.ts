@@ -1,8 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import type { RowDataPacket } from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
+import { currentPid } from '../../electron/core/sandbox/throwaway-server.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
-import { checksums, connectAsRoot, insertRows, tempDir, threadsRunning, usePair, waitForCatchUp, waitForThreadsRunning, type ReplicaPair } from '../helpers/pair.js';
+import { checksums, connectAsRoot, addRowsAndCatchUp, tempDir, threadsRunning, usePair, waitForCatchUp, waitForThreadsRunning, type ReplicaPair } from '../helpers/pair.js';
 
 /**
  * Before the shutdown, with replication stopped, InnoDB is asked to write its dirty pages out
@@ -37,13 +38,7 @@ describe('dirty pages are written out before the shutdown, and the settings alwa
   /** A DBA's own settings, and some 20 MB of freshly replicated rows the replica has not written yet. */
   async function busyReplica(found: Record<string, number> = AS_FOUND): Promise<void> {
     await onReplica(f.pair, Object.entries(found).map(([k, v]) => `SET GLOBAL ${k} = ${v}`).join('; '));
-    const c = await connectAsRoot(f.pair.source);
-    try {
-      await insertRows(c, 20_000, 1024);
-    } finally {
-      await c.end();
-    }
-    await waitForCatchUp(f.pair);
+    await addRowsAndCatchUp(f.pair, 20_000, 1024);
     expect(await dirtyPages(f.pair)).toBeGreaterThan(500);
   }
 
@@ -94,6 +89,39 @@ describe('dirty pages are written out before the shutdown, and the settings alwa
     const recovered = await runCli(['recover', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--state-dir', stateDir, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password });
     expect(recovered.code).toBe(0);
     expect(recovered.lines.at(-1)).toMatchObject({ type: 'result', jobs: [{ step: 'flush', server: 'was-up', replication: 'restarted' }] });
+    await expectBackAsFound();
+  });
+
+  it('the replica freezes (SIGSTOP) while its pages are written: the backup ends within its limits; `recover` puts the settings back once it thaws', async () => {
+    await busyReplica();
+    const stateDir = await tempDir('state-flush-frozen');
+    const pid = (await currentPid(f.pair.replica))!;
+    const started = Date.now();
+    let frozen = false;
+    const run = await runCli(
+      ['backup', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', f.dest, '--state-dir', stateDir, '--json', '--query-timeout', '3', '--stop-timeout', '3'],
+      { QUIESCE_PASSWORD: f.pair.backupUser.password },
+      (line) => {
+        if (line.type === 'progress' && line.step === 'flush' && !frozen) {
+          frozen = true;
+          process.kill(pid, 'SIGSTOP');
+        }
+      },
+    );
+    try {
+      expect(frozen).toBe(true);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(run.code).toBe(1);
+      const error = String(run.lines.find((l) => l.type === 'error')?.message);
+      expect(error).toMatch(/did not answer .* within 3 s/);
+      expect(error).toMatch(/quiesce recover/);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect((await settings(f.pair)).innodb_max_dirty_pages_pct).toBe(0);
+    const recovered = await runCli(['recover', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--state-dir', stateDir, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password });
+    expect(recovered.code).toBe(0);
+    expect(recovered.lines.at(-1)).toMatchObject({ type: 'result', jobs: [{ server: 'was-up', replication: 'restarted' }] });
     await expectBackAsFound();
   });
 

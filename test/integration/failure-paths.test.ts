@@ -12,7 +12,7 @@ import { runCli } from '../helpers/cli.js';
 import {
   checksums,
   connectAsRoot,
-  insertRows,
+  addRowsAndCatchUp,
   mountTmpfs,
   replicaConnection,
   tempDir,
@@ -169,13 +169,7 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
 
   it('destination fills up mid-archive: partial archive removed, server back, said plainly', async () => {
     // incompressible rows, so the archive outgrows a 24 MiB tmpfs
-    const c = await connectAsRoot(f.pair.source);
-    try {
-      await insertRows(c, 30_000, 1024);
-    } finally {
-      await c.end();
-    }
-    await waitForCatchUp(f.pair);
+    await addRowsAndCatchUp(f.pair, 30_000, 1024);
     const small = await tempDir('full');
     const unmount = await mountTmpfs(small, 'size=24m');
     try {

@@ -8,7 +8,7 @@ import { runCli, type CliRun } from '../helpers/cli.js';
 import {
   checksums,
   connectAsRoot,
-  insertRows,
+  addRowsAndCatchUp,
   replicaConnection,
   replicaStatus,
   startWriter,
@@ -129,13 +129,7 @@ describe('interrupting a backup at every step brings the replica back as it was 
   }
 
   it('(a dump big enough that its steps take a moment: 30 MB of rows)', async () => {
-    const c = await connectAsRoot(f.pair.source);
-    try {
-      await insertRows(c, 20_000, 1024);
-    } finally {
-      await c.end();
-    }
-    await waitForCatchUp(f.pair);
+    await addRowsAndCatchUp(f.pair, 20_000, 1024);
   });
 
   for (const step of ['stop-replication', 'dump', 'archive'] as const) {

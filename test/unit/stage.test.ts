@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SYNC_SLICE_BYTES, differingRuns, syncBlocks } from '../../electron/core/backup/block-sync.js';
 import { preCopyFiles, racyWindowNs, refreshCopy, stageFiles, stagedPath, stagingClonesFiles } from '../../electron/core/backup/stage.js';
 import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
+import { mountTmpfs } from '../helpers/pair.js';
 
 const MiB = 1024 * 1024;
 const tmp = (name: string) => mkdtempSync(path.join(os.tmpdir(), `quiesce-stage-${name}-`));
@@ -157,6 +158,24 @@ describe('stageFiles after preCopyFiles: the staging folder ends up an exact cop
     const down = await stageFiles(entries, staging, second.preCopied, noProgress);
     expect(down).toEqual({ unchanged: 2, compared: 1, copied: 0, rewrittenBytes: SYNC_SLICE_BYTES });
     for (const e of entries) expect((await readFile(stagedPath(staging, e))).equals(await readFile(e.absPath)), e.relPath).toBe(true);
+  });
+
+  it('the disk fills up during the second pass: said plainly, as in the first', async () => {
+    const root = tmp('second-full');
+    const staging = tmp('second-full-staging');
+    const unmount = await mountTmpfs(staging, 'size=2m');
+    try {
+      const old = new Date(Date.now() - 60_000);
+      await writeFile(path.join(root, 'ibdata1'), randomBytes(MiB));
+      await utimes(path.join(root, 'ibdata1'), old, old);
+      const entries = await entriesOf(root);
+      const first = await preCopyFiles(entries, staging, noProgress);
+      await appendFile(path.join(root, 'ibdata1'), randomBytes(3 * MiB)); // the tablespace grew
+      const error = await refreshCopy(entries, staging, first, noProgress).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/^The disk filled up while copying the server's files ahead to .*; the staging copy is removed\.$/);
+    } finally {
+      await unmount();
+    }
   });
 
   it('trusts timestamps only a tick after the last write: 50 ms where Linux keeps nanoseconds, else 2 s', () => {

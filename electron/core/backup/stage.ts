@@ -72,9 +72,7 @@ export async function preCopyFiles(entries: InventoryEntry[], stagingDir: string
       await copyFile(entry.absPath, target, constants.COPYFILE_FICLONE);
       copied.set(entry.absPath, before);
     } catch (error) {
-      const code = errnoCode(error);
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw explainWriteError(error, `copying the server's files ahead to ${stagingDir}`, 'the staging copy is removed');
-      // anything else is settled by the copy made while the server is down
+      leaveToTheCopyWhileDown(error, stagingDir, signal);
     }
     progress.addBytes(entry.size);
     progress.fileDone();
@@ -103,7 +101,7 @@ export async function stagingClonesFiles(entries: InventoryEntry[], stagingDir: 
   }
 }
 
-/** What `stageFiles` did, for the log. */
+/** What `stageFiles` (or `refreshCopy`) did, for the log. */
 export interface StageSummary {
   unchanged: number;
   compared: number;
@@ -112,11 +110,34 @@ export interface StageSummary {
 }
 
 /**
+ * Brings one file's copy up to date: kept when provably not written since `before`, mended
+ * slice by slice when it was copied before, copied otherwise — `COPYFILE_FICLONE` makes that
+ * a copy-on-write clone where the filesystem can (XFS, Btrfs, APFS, ReFS) and the kernel's own
+ * copy elsewhere. Returns the identity the copy now matches (taken before it was mended).
+ */
+async function bringUpToDate(entry: InventoryEntry, target: string, before: FileIdentity | undefined, summary: StageSummary, progress: ArchiveProgress, signal?: AbortSignal): Promise<FileIdentity> {
+  const now = await identityOf(entry.absPath);
+  if (before && unchangedSince(before, now)) {
+    summary.unchanged += 1;
+    progress.addBytes(entry.size);
+    return before;
+  }
+  if (before) {
+    summary.compared += 1;
+    const { rewritten } = await syncBlocks(entry.absPath, target, (n) => progress.addBytes(n), signal);
+    summary.rewrittenBytes += rewritten; // added after the await: two files are synced at once
+    return now;
+  }
+  summary.copied += 1;
+  await copyFile(entry.absPath, target, constants.COPYFILE_FICLONE);
+  progress.addBytes(entry.size);
+  return now;
+}
+
+/**
  * The only work done while the server is down: make the staging folder an exact copy of
- * `entries`. A file copied ahead and not written since is kept; one that may have changed is
- * compared block by block and only differing blocks are rewritten; any other is copied —
- * `COPYFILE_FICLONE` makes that a copy-on-write clone where the filesystem can (XFS, Btrfs,
- * APFS, ReFS) and the kernel's own copy elsewhere. Two files at a time keep the disk busy.
+ * `entries` (`bringUpToDate` for each file, symbolic links made again). Two files at a time
+ * keep the disk busy.
  */
 export async function stageFiles(
   entries: InventoryEntry[],
@@ -135,19 +156,7 @@ export async function stageFiles(
         await symlink(entry.linkTarget ?? '', target);
         return;
       }
-      const before = preCopied.get(entry.absPath);
-      if (before && unchangedSince(before, await identityOf(entry.absPath))) {
-        summary.unchanged += 1;
-        progress.addBytes(entry.size);
-      } else if (before) {
-        summary.compared += 1;
-        const { rewritten } = await syncBlocks(entry.absPath, target, (n) => progress.addBytes(n), signal);
-        summary.rewrittenBytes += rewritten; // added after the await: two files are synced at once
-      } else {
-        summary.copied += 1;
-        await copyFile(entry.absPath, target, constants.COPYFILE_FICLONE);
-        progress.addBytes(entry.size);
-      }
+      await bringUpToDate(entry, target, preCopied.get(entry.absPath), summary, progress, signal);
     } catch (error) {
       throw explainWriteError(error, `copying the server's files to ${stagingDir}`, 'the staging copy is removed');
     }
@@ -160,7 +169,8 @@ export async function stageFiles(
  * The second pass, while the server still runs but no longer writes much (replication is
  * stopped and the dirty pages are written): brings the copy ahead up to date the way
  * `stageFiles` will, and returns each file's identity as of now — so that once the server is
- * down only what the shutdown itself writes is left to mend.
+ * down only what the shutdown itself writes is left to mend. A file that cannot be read now
+ * is left to the copy made while the server is down.
  */
 export async function refreshCopy(entries: InventoryEntry[], stagingDir: string, preCopied: PreCopy, progress: ArchiveProgress, signal?: AbortSignal): Promise<{ preCopied: PreCopy; summary: StageSummary }> {
   const now: PreCopy = new Map();
@@ -169,33 +179,23 @@ export async function refreshCopy(entries: InventoryEntry[], stagingDir: string,
     signal?.throwIfAborted();
     if (entry.type !== 'file') return;
     try {
-      const before = preCopied.get(entry.absPath);
-      const identity = await identityOf(entry.absPath);
-      if (before && unchangedSince(before, identity)) {
-        summary.unchanged += 1;
-        now.set(entry.absPath, before);
-        progress.addBytes(entry.size);
-      } else if (before) {
-        summary.compared += 1;
-        const { rewritten } = await syncBlocks(entry.absPath, target, (n) => progress.addBytes(n), signal);
-        summary.rewrittenBytes += rewritten;
-        now.set(entry.absPath, identity);
-      } else {
-        summary.copied += 1;
-        await copyFile(entry.absPath, target, constants.COPYFILE_FICLONE);
-        now.set(entry.absPath, identity);
-        progress.addBytes(entry.size);
-      }
+      now.set(entry.absPath, await bringUpToDate(entry, target, preCopied.get(entry.absPath), summary, progress, signal));
     } catch (error) {
-      if (signal?.aborted) throw error;
-      const code = errnoCode(error);
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw explainWriteError(error, `copying the server's files ahead to ${stagingDir}`, 'the staging copy is removed');
-      // gone or unreadable now: settled by the copy made while the server is down
-      now.delete(entry.absPath);
+      leaveToTheCopyWhileDown(error, stagingDir, signal);
     }
     progress.fileDone();
   });
   return { preCopied: now, summary };
+}
+
+/**
+ * While the server runs, a file that cannot be copied (gone, locked) is simply left out of the
+ * map, and copied while the server is down. A full disk or a cancel ends the pass.
+ */
+function leaveToTheCopyWhileDown(error: unknown, stagingDir: string, signal?: AbortSignal): void {
+  if (signal?.aborted) throw error;
+  const code = errnoCode(error);
+  if (code === 'ENOSPC' || code === 'EDQUOT') throw explainWriteError(error, `copying the server's files ahead to ${stagingDir}`, 'the staging copy is removed');
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { compareBinlogPositions } from '../restore/resume-kit.js';
 import { connectAsRoot, type ReplicaPair } from './replica-pair.js';
 import type { ThrowawayServer } from './throwaway-server.js';
@@ -64,17 +64,21 @@ export async function waitForThreadsRunning(replica: ThrowawayServer, timeoutMs 
   }
 }
 
-/** Writes to the source until stopped, a row every `pauseMs`; resolves to how many it committed. */
-export function startSampleWriter(source: ThrowawayServer, pauseMs = 5): { stop: () => Promise<number> } {
+/** A writer on the source; `stop` resolves to how many statements it committed. */
+export interface Writer {
+  stop: () => Promise<number>;
+}
+
+/** Runs `writeOnce` over one root connection to the source, again and again until stopped. */
+function runWriter(source: ThrowawayServer, writeOnce: (c: Connection) => Promise<void>): Writer {
   let running = true;
   let count = 0;
   const loop = (async () => {
     const c = await connectAsRoot(source);
     try {
       while (running) {
-        await c.query("INSERT INTO shop.orders (customer, amount, note) VALUES ('writer', 1.00, 'during backup')");
+        await writeOnce(c);
         count++;
-        await sleep(pauseMs);
       }
     } finally {
       await c.end();
@@ -89,35 +93,28 @@ export function startSampleWriter(source: ThrowawayServer, pauseMs = 5): { stop:
   };
 }
 
+/** Writes to the source until stopped, a row every `pauseMs`. */
+export function startSampleWriter(source: ThrowawayServer, pauseMs = 5): Writer {
+  return runWriter(source, async (c) => {
+    await c.query("INSERT INTO shop.orders (customer, amount, note) VALUES ('writer', 1.00, 'during backup')");
+    await sleep(pauseMs);
+  });
+}
+
 /**
  * Writes to the source as fast as it can until stopped: each statement updates 200 rows picked
  * at random over the whole of shop.orders, so the replica dirties pages all over its data (a
- * busy replica, as opposed to `startSampleWriter`'s trickle of inserts at the end of one
- * index). Resolves to how many statements it committed.
+ * busy replica, as opposed to `startSampleWriter`'s trickle of inserts at the end of one index).
  */
-export function startHeavyWriter(source: ThrowawayServer): { stop: () => Promise<number> } {
-  let running = true;
-  let count = 0;
-  const loop = (async () => {
-    const c = await connectAsRoot(source);
-    try {
+export function startHeavyWriter(source: ThrowawayServer): Writer {
+  let ids: { lo: number; span: number } | null = null;
+  return runWriter(source, async (c) => {
+    if (!ids) {
       const [rows] = await c.query<RowDataPacket[]>('SELECT MIN(id) AS lo, MAX(id) AS hi FROM shop.orders');
-      const lo = Number(rows[0]!.lo);
-      const span = Number(rows[0]!.hi) - lo + 1;
-      while (running) {
-        const ids = Array.from({ length: 200 }, () => lo + Math.floor(Math.random() * span));
-        await c.query(`UPDATE shop.orders SET amount = amount + 1 WHERE id IN (${ids.join(',')})`);
-        count++;
-      }
-    } finally {
-      await c.end();
+      ids = { lo: Number(rows[0]!.lo), span: Number(rows[0]!.hi) - Number(rows[0]!.lo) + 1 };
     }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return count;
-    },
-  };
+    const { lo, span } = ids;
+    const picked = Array.from({ length: 200 }, () => lo + Math.floor(Math.random() * span));
+    await c.query(`UPDATE shop.orders SET amount = amount + 1 WHERE id IN (${picked.join(',')})`);
+  });
 }
