@@ -6,6 +6,10 @@ import { INSPECT_HELP, inspectCommand } from './commands/inspect.js';
 import { RECOVER_HELP, recoverCommand } from './commands/recover.js';
 import { RESTORE_HELP, restoreCommand } from './commands/restore.js';
 import { PROFILES_HELP, profilesCommand } from './commands/profiles.js';
+import { HISTORY_HELP, historyCommand } from './commands/history.js';
+import { PRUNE_HELP, pruneCommand } from './commands/prune.js';
+import { RUN_DUE_HELP, runDueCommand } from './commands/run-due.js';
+import { SCHEDULE_HELP, scheduleCommand } from './commands/schedule.js';
 import { VERIFY_HELP, verifyCommand } from './commands/verify.js';
 import { Interrupts } from './interrupts.js';
 import { UsageError, refusePasswordFlag } from './options.js';
@@ -22,6 +26,10 @@ Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
   restore    put a backup back, at its original paths or new ones
   recover    bring back a replica whose backup was interrupted
   profiles   saved replicas: list, add, remove (passwords in the OS keychain)
+  schedule   backups that run by themselves: set, list, remove; install the OS timer
+  run-due    back up every scheduled profile that is due (what the OS timer runs)
+  prune      delete the archives a retention policy does not keep
+  history    every backup run, with its outcome
 
 The password comes from QUIESCE_PASSWORD, the keychain (--profile) or a prompt, never from the command line.
 Exit status: 0 success; 1 failure (one line on stderr says why); 2 wrong usage.`;
@@ -33,6 +41,10 @@ const COMMANDS: Record<string, { run: (argv: string[], r: Reporter, interrupts: 
   restore: { run: restoreCommand, help: RESTORE_HELP },
   recover: { run: recoverCommand, help: RECOVER_HELP },
   profiles: { run: profilesCommand, help: PROFILES_HELP },
+  schedule: { run: scheduleCommand, help: SCHEDULE_HELP },
+  'run-due': { run: runDueCommand, help: RUN_DUE_HELP },
+  prune: { run: pruneCommand, help: PRUNE_HELP },
+  history: { run: historyCommand, help: HISTORY_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

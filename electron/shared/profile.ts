@@ -1,4 +1,5 @@
 import type { ArchiveFormat } from './manifest.js';
+import type { ProfileSchedule } from './schedule.js';
 
 /** A saved way to back up one replica. Stored as JSON without its password (that is in the OS keychain). */
 
@@ -16,6 +17,8 @@ export interface Profile {
   format: ArchiveFormat;
   /** 'keychain': stored in the OS keychain; 'ask': asked for on every run */
   password: 'keychain' | 'ask';
+  /** backed up by the OS timer (`quiesce run-due`) when set */
+  schedule?: ProfileSchedule;
 }
 
 export const PROFILE_FILE_VERSION = 1;

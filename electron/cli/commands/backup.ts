@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ARCHIVE_FORMATS, BACKUP_METHODS, type ArchiveFormat } from '../../shared/manifest.js';
-import { runBackup } from '../../core/backup/run-backup.js';
+import { systemClock } from '../../core/jobs/clock.js';
+import { HistoryStore } from '../../core/jobs/history.js';
+import { recordedBackup } from '../../core/jobs/recorded-backup.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import type { BackupMethod } from '../../shared/manifest.js';
 import { describeChannelOutcome } from '../../shared/replication-outcome.js';
@@ -77,8 +79,9 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
   const lockWait = seconds(values['lock-wait'], 'lock-wait');
   const target = await targetFrom(values);
   if (!target.destination) throw new UsageError('Say where the archive goes: --dest DIR (or a profile with a destination).');
-  const outcome = await interrupts.protect((signal) =>
-    runBackup(
+  const stateDir = values['state-dir'] ?? defaultStateDir();
+  const { outcome } = await interrupts.protect((signal) =>
+    recordedBackup(
       {
         method: method as BackupMethod,
         connection: target.connection,
@@ -88,7 +91,7 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
         staging: values['no-staging'] ? 'never' : 'auto',
         timeouts,
         lockWaitSeconds: lockWait === undefined ? undefined : lockWait / 1000,
-        stateDir: values['state-dir'] ?? defaultStateDir(),
+        stateDir,
       },
       {
         signal,
@@ -97,6 +100,7 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
           reporter.event(e);
         },
       },
+      { history: new HistoryStore(stateDir), profile: target.profile?.name ?? null, trigger: 'cli', clock: systemClock() },
     ),
   );
   const { archive } = outcome;

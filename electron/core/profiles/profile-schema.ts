@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Profile, ServerControlChoice } from '../../shared/profile.js';
 import { PROFILE_FILE_VERSION } from '../../shared/profile.js';
-import { ARCHIVE_FORMATS } from '../../shared/manifest.js';
+import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../../shared/manifest.js';
+import { EVERY_HOURS, WEEKDAYS, type ProfileSchedule } from '../../shared/schedule.js';
 
 const absolute = z.string().min(1).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'must be an absolute path');
 
@@ -12,6 +13,22 @@ export const serverControlChoiceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('launchd'), label: z.string().min(1).max(200), plist: absolute, domain: z.string().regex(/^(system|gui\/\d+|user\/\d+)$/) }).strict(),
   z.object({ kind: z.literal('commands'), start: z.string().min(1).max(2000), stop: z.string().min(1).max(2000).nullable() }).strict(),
 ]) satisfies z.ZodType<ServerControlChoice>;
+
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day, HH:MM (24-hour)');
+const keep = z.number().int().min(1).max(10_000).optional();
+
+export const scheduleSchema = z
+  .object({
+    when: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('every'), hours: z.number().int().refine((h) => (EVERY_HOURS as readonly number[]).includes(h), `hours that divide a day: ${EVERY_HOURS.join(', ')}`) }).strict(),
+      z.object({ kind: z.literal('daily'), at: clockTime }).strict(),
+      z.object({ kind: z.literal('weekly'), day: z.enum(WEEKDAYS), at: clockTime }).strict(),
+    ]),
+    method: z.enum(BACKUP_METHODS),
+    retention: z.object({ keepLast: keep, keepDaily: keep, keepWeekly: keep, keepMonthly: keep }).strict().nullable(),
+    proveEvery: z.number().int().min(0).max(1000),
+  })
+  .strict() satisfies z.ZodType<ProfileSchedule>;
 
 export const profileSchema = z
   .object({
@@ -29,6 +46,7 @@ export const profileSchema = z
     destination: absolute.nullable(),
     format: z.enum(ARCHIVE_FORMATS),
     password: z.enum(['keychain', 'ask']),
+    schedule: scheduleSchema.optional(),
   })
   .strict() satisfies z.ZodType<Profile>;
 

@@ -1,0 +1,42 @@
+import { parseArgs } from 'node:util';
+import { describeRetention } from '../../shared/schedule.js';
+import { systemClock } from '../../core/jobs/clock.js';
+import { HistoryStore } from '../../core/jobs/history.js';
+import { defaultStateDir } from '../../core/jobs/journal.js';
+import { pruneArchives } from '../../core/schedule/prune.js';
+import { UsageError, profileStore } from '../options.js';
+import type { Reporter } from '../reporter.js';
+import { RETENTION_OPTIONS, retentionFrom } from './schedule.js';
+
+export const PRUNE_HELP = `quiesce prune --profile P — delete the archives a retention policy does not keep
+
+  --profile NAME       whose archives (only archives its backups made, as its history names them)
+  --keep-last N        the N newest
+  --keep-daily N       the newest of each of the last N days that have one
+  --keep-weekly N      … of the last N weeks (ISO weeks, Monday first)
+  --keep-monthly N     … of the last N months
+                       (default: the profile's schedule's policy; calendar days in local time)
+  --dry-run            say what would go, delete nothing
+  --json
+
+The newest archive and the newest proven one are always kept. Each kept archive is listed
+with why; a deleted archive's proof file goes with it.`;
+
+export async function pruneCommand(argv: string[], reporter: Reporter): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { profile: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'state-dir': { type: 'string' }, ...RETENTION_OPTIONS }, strict: true });
+  if (!values.profile) throw new UsageError('Say whose archives: --profile NAME.');
+  const profile = await profileStore().get(values.profile);
+  const policy = retentionFrom(values) ?? profile.schedule?.retention ?? null;
+  if (!policy) throw new UsageError(`Profile '${profile.name}' has no retention policy: give --keep-last, --keep-daily, --keep-weekly or --keep-monthly.`);
+  const history = new HistoryStore(values['state-dir'] ?? defaultStateDir());
+  const r = await pruneArchives(history, profile.name, policy, { dryRun: values['dry-run'] === true, clock: systemClock() });
+  const verb = r.dryRun ? 'would delete' : 'deleted';
+  reporter.result({ command: 'prune', ...r }, [
+    `${profile.name}: ${describeRetention(policy)}${r.dryRun ? ' (dry run: nothing deleted)' : ''}`,
+    ...r.kept.map((k) => `  keep    ${k.path}  (${k.reasons.join(', ')})`),
+    ...r.removed.map((k) => `  ${verb.padEnd(7)} ${k.path}`),
+    ...r.missing.map((m) => `  missing ${m} (in the history, not on disk)`),
+    `${r.kept.length} kept, ${r.removed.length} ${verb}.`,
+  ]);
+  return 0;
+}

@@ -1,0 +1,232 @@
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BACKUP_METHODS, type BackupMethod } from '../../shared/manifest.js';
+import { EVERY_HOURS, WEEKDAYS, describeRetention, describeWhen, type ProfileSchedule, type RetentionPolicy, type ScheduleWhen, type Weekday } from '../../shared/schedule.js';
+import { systemClock } from '../../core/jobs/clock.js';
+import { HistoryStore } from '../../core/jobs/history.js';
+import { defaultStateDir } from '../../core/jobs/journal.js';
+import { defaultConfigDir } from '../../core/profiles/profile-store.js';
+import { installTimer, isInstalled, timerPlanFor, uninstallTimer } from '../../core/schedule/os-timer.js';
+import { isDue, nextSlots } from '../../core/schedule/slots.js';
+import type { TimerPlan } from '../../core/schedule/timer-plan.js';
+import { UsageError, profileStore } from '../options.js';
+import type { Reporter } from '../reporter.js';
+
+export const SCHEDULE_HELP = `quiesce schedule set | list | remove | install | uninstall — backups that run by themselves
+
+  quiesce schedule set PROFILE (--every 6h | --daily 03:00 | --weekly sun 03:00)
+        [--method cold|dump|readonly] [--keep-last N] [--keep-daily N] [--keep-weekly N]
+        [--keep-monthly N] [--prove-every N]
+      times are the machine's local time; --every N h runs at 00:00 and every N hours after
+      (N divides 24); --prove-every 1 restore-tests every backup, N every Nth (default 0: never)
+  quiesce schedule list [--json]       each profile's schedule, next run, last run and outcome
+  quiesce schedule remove PROFILE
+  quiesce schedule install [--system] [--print]
+      the OS runs \`quiesce run-due\` at every scheduled time, also with the app closed, and
+      once at start-up for a time missed while the machine was off: a systemd timer (a user
+      unit; --system, or as root: a system unit), a launchd job, or a Task Scheduler task.
+      --print shows what would be written and run, and changes nothing.
+  quiesce schedule uninstall [--system] [--print]
+
+Setting or removing a schedule updates an installed timer.`;
+
+const KEEP_FLAGS = {
+  'keep-last': { type: 'string' },
+  'keep-daily': { type: 'string' },
+  'keep-weekly': { type: 'string' },
+  'keep-monthly': { type: 'string' },
+} as const;
+
+export const RETENTION_OPTIONS = KEEP_FLAGS;
+
+function count(value: string | undefined, flag: string, min = 1): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > 10_000) throw new UsageError(`--${flag} takes a whole number${min > 0 ? ' of at least 1' : ''}, not '${value}'.`);
+  return n;
+}
+
+export function retentionFrom(values: Partial<Record<keyof typeof KEEP_FLAGS, string>>): RetentionPolicy | null {
+  const policy: RetentionPolicy = {
+    keepLast: count(values['keep-last'], 'keep-last'),
+    keepDaily: count(values['keep-daily'], 'keep-daily'),
+    keepWeekly: count(values['keep-weekly'], 'keep-weekly'),
+    keepMonthly: count(values['keep-monthly'], 'keep-monthly'),
+  };
+  const given = Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)) as RetentionPolicy;
+  return Object.keys(given).length ? given : null;
+}
+
+const TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
+
+function whenFrom(values: { every?: string; daily?: string; weekly?: string }, extra: string | undefined): ScheduleWhen {
+  const given = [values.every, values.daily, values.weekly].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new UsageError('Say when, once: --every 6h, --daily 03:00 or --weekly sun 03:00.');
+  if (values.every !== undefined) {
+    const hours = Number(/^(\d+)h?$/.exec(values.every)?.[1]);
+    if (!(EVERY_HOURS as readonly number[]).includes(hours)) throw new UsageError(`--every takes hours that divide a day (${EVERY_HOURS.join(', ')}), e.g. 6h; not '${values.every}'.`);
+    return { kind: 'every', hours };
+  }
+  if (values.daily !== undefined) {
+    if (!TIME.test(values.daily)) throw new UsageError(`--daily takes a time of day, HH:MM (24-hour), not '${values.daily}'.`);
+    return { kind: 'daily', at: values.daily };
+  }
+  const [day, at = extra] = values.weekly!.trim().split(/\s+/);
+  const weekday = day?.toLowerCase().slice(0, 3) as Weekday;
+  if (!WEEKDAYS.includes(weekday)) throw new UsageError(`--weekly takes a day (${WEEKDAYS.join(', ')}) and a time: --weekly sun 03:00.`);
+  if (!at || !TIME.test(at)) throw new UsageError('--weekly takes a day and a time of day, HH:MM (24-hour): --weekly sun 03:00.');
+  return { kind: 'weekly', day: weekday, at };
+}
+
+/** The timer for every scheduled profile, as this CLI would run it. Never carries a password. */
+async function planTimer(system: boolean): Promise<TimerPlan> {
+  const profiles = await profileStore().list();
+  const schedules = profiles.flatMap((p) => (p.schedule ? [p.schedule.when] : []));
+  const env = Object.fromEntries(['QUIESCE_CONFIG_DIR', 'QUIESCE_STATE_DIR', 'QUIESCE_LOCK_DIR'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+  const stateDir = defaultStateDir();
+  return timerPlanFor(
+    process.platform,
+    {
+      command: [process.execPath, path.resolve(process.argv[1]!), 'run-due'],
+      schedules,
+      env,
+      system,
+      logFile: path.join(stateDir, 'run-due.log'),
+      uid: process.getuid?.() ?? 0,
+    },
+    { home: os.homedir(), configDir: defaultConfigDir(), env: process.env },
+  );
+}
+
+const asRoot = () => process.getuid?.() === 0;
+
+/** After a schedule changed: an installed timer is rewritten to fire at the new times (or removed with the last schedule). */
+async function refreshInstalledTimer(reporter: Reporter): Promise<string | null> {
+  const plan = await planTimer(asRoot());
+  if (!(await isInstalled(plan))) return null;
+  try {
+    if (plan.enable.length && (await profileStore().list()).some((p) => p.schedule)) {
+      await installTimer(plan);
+      return `The installed timer now fires at the new times (${plan.summary}).`;
+    }
+    await uninstallTimer(plan);
+    return 'No profile has a schedule any more: the OS timer was removed.';
+  } catch (error) {
+    reporter.event({ type: 'warning', message: (error as Error).message });
+    return null;
+  }
+}
+
+function printPlan(plan: TimerPlan, verb: 'install' | 'uninstall'): string[] {
+  const lines = [`# ${plan.summary}`];
+  if (verb === 'install') {
+    for (const f of plan.files) lines.push(`# ${f.path}`, typeof f.content === 'string' ? f.content : Buffer.from(f.content.subarray(2)).toString('utf16le'));
+    lines.push(...plan.enable.map((c) => `$ ${c.join(' ')}`));
+  } else {
+    lines.push(...plan.disable.map((c) => `$ ${c.join(' ')}`), ...plan.files.map((f) => `$ rm ${f.path}`));
+  }
+  return lines;
+}
+
+export async function scheduleCommand(argv: string[], reporter: Reporter): Promise<number> {
+  const [verb, ...rest] = argv;
+  const store = profileStore();
+  const clock = systemClock();
+  if (verb === 'set') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { every: { type: 'string' }, daily: { type: 'string' }, weekly: { type: 'string' }, method: { type: 'string' }, 'prove-every': { type: 'string' }, json: { type: 'boolean' }, ...KEEP_FLAGS },
+      allowPositionals: true,
+      strict: true,
+    });
+    const [name, extra, ...more] = positionals;
+    if (!name || more.length || (extra !== undefined && values.weekly === undefined)) throw new UsageError('quiesce schedule set PROFILE (--every 6h | --daily 03:00 | --weekly sun 03:00) …');
+    const method = values.method ?? 'cold';
+    if (!(BACKUP_METHODS as readonly string[]).includes(method)) throw new UsageError('--method is cold (default), dump or readonly.');
+    const profile = await store.get(name);
+    const schedule: ProfileSchedule = {
+      when: whenFrom(values, extra),
+      method: method as BackupMethod,
+      retention: retentionFrom(values),
+      proveEvery: count(values['prove-every'], 'prove-every', 0) ?? 0,
+    };
+    if (profile.password === 'ask' && process.env.QUIESCE_PASSWORD === undefined) {
+      reporter.event({ type: 'warning', message: `Profile '${name}' asks for its password on every run: a scheduled run cannot ask. Store it in the keychain, or the timer's runs will fail.` });
+    }
+    if (!profile.destination) reporter.event({ type: 'warning', message: `Profile '${name}' has no destination yet: the scheduled runs will fail until it has one.` });
+    await store.save({ ...profile, schedule }, null, true);
+    const next = nextSlots(schedule.when, clock(), 3);
+    const timer = await refreshInstalledTimer(reporter);
+    reporter.result({ command: 'schedule set', profile: name, schedule, nextRuns: next.map((d) => d.toISOString()) }, [
+      `'${name}': ${describeWhen(schedule.when)}, ${schedule.method}; ${describeRetention(schedule.retention)}; ${schedule.proveEvery === 0 ? 'no restore test' : schedule.proveEvery === 1 ? 'every backup restore-tested' : `every ${schedule.proveEvery}th backup restore-tested`}.`,
+      `Next runs: ${next.map((d) => d.toLocaleString()).join(', ')}`,
+      timer ?? 'Run `quiesce schedule install` once so that the OS runs it (`--print` shows what it writes).',
+    ]);
+    return 0;
+  }
+  if (verb === 'remove') {
+    const { positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    if (positionals.length !== 1) throw new UsageError('quiesce schedule remove PROFILE');
+    const profile = await store.get(positionals[0]!);
+    if (!profile.schedule) {
+      reporter.result({ command: 'schedule remove', profile: profile.name, removed: false }, [`'${profile.name}' had no schedule.`]);
+      return 0;
+    }
+    const { schedule: _removed, ...unscheduled } = profile;
+    await store.save(unscheduled, null, true);
+    const timer = await refreshInstalledTimer(reporter);
+    reporter.result({ command: 'schedule remove', profile: profile.name, removed: true }, [`'${profile.name}' is no longer backed up on a schedule.`, ...(timer ? [timer] : [])]);
+    return 0;
+  }
+  if (verb === 'list') {
+    parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
+    const history = new HistoryStore();
+    const now = clock();
+    const rows = [];
+    for (const p of await store.list()) {
+      const last = (await history.read(p.name)).records[0] ?? null;
+      rows.push({
+        profile: p.name,
+        schedule: p.schedule ?? null,
+        due: p.schedule ? isDue(p.schedule.when, last ? new Date(last.startedAt) : null, now) : false,
+        nextRun: p.schedule ? nextSlots(p.schedule.when, now)[0]!.toISOString() : null,
+        lastRun: last ? { startedAt: last.startedAt, outcome: last.outcome, trigger: last.trigger, archive: last.archive?.path ?? null, error: last.error?.message ?? null } : null,
+      });
+    }
+    const plan = await planTimer(asRoot());
+    const installed = await isInstalled(plan);
+    reporter.result({ command: 'schedule list', timerInstalled: installed, timer: plan.summary, profiles: rows }, [
+      ...rows.map((r) => {
+        const when = r.schedule ? `${describeWhen(r.schedule.when)}, ${r.schedule.method}, ${describeRetention(r.schedule.retention)}` : 'no schedule';
+        const next = r.nextRun ? `next ${new Date(r.nextRun).toLocaleString()}${r.due ? ' (due now)' : ''}` : '';
+        const last = r.lastRun ? `last ${new Date(r.lastRun.startedAt).toLocaleString()} ${r.lastRun.outcome}` : 'never backed up';
+        return `${r.profile.padEnd(16)} ${when}  ${next}  ${last}`;
+      }),
+      ...(rows.length === 0 ? ['No profiles yet.'] : []),
+      installed ? `OS timer installed: ${plan.summary}` : 'OS timer not installed: `quiesce schedule install`.',
+    ]);
+    return 0;
+  }
+  if (verb === 'install' || verb === 'uninstall') {
+    const { values } = parseArgs({ args: rest, options: { print: { type: 'boolean' }, system: { type: 'boolean' }, json: { type: 'boolean' } }, strict: true });
+    const plan = await planTimer(values.system === true || asRoot());
+    if (verb === 'install' && !(await store.list()).some((p) => p.schedule)) {
+      throw new UsageError('No profile has a schedule yet: `quiesce schedule set PROFILE --daily 03:00` first.');
+    }
+    if (values.print) {
+      reporter.result({ command: `schedule ${verb}`, printed: true, plan: { ...plan, files: plan.files.map((f) => ({ path: f.path, content: typeof f.content === 'string' ? f.content : null })) } }, printPlan(plan, verb));
+      return 0;
+    }
+    if (verb === 'install') {
+      await installTimer(plan);
+      reporter.result({ command: 'schedule install', kind: plan.kind, files: plan.files.map((f) => f.path) }, [`Installed: ${plan.summary}.`, ...plan.notes]);
+      return 0;
+    }
+    const failures = await uninstallTimer(plan);
+    for (const f of failures) reporter.event({ type: 'warning', message: `Unloading the timer: ${f} (its files are removed anyway).` });
+    reporter.result({ command: 'schedule uninstall', kind: plan.kind, files: plan.files.map((f) => f.path) }, [`Removed: ${plan.summary}.`]);
+    return 0;
+  }
+  throw new UsageError('quiesce schedule set | list | remove | install | uninstall (see --help).');
+}
