@@ -16,6 +16,8 @@ export interface RunRecord {
   durationMs: number | null;
   /** cold: the replica was down; others: 0 */
   downtimeMs: number | null;
+  /** cold: = downtime; dump: the SQL thread stood still; readonly: writes were refused */
+  heldMs: number | null;
   /** when the data was taken: the moment the server went down (cold) or the dump began */
   restorePoint: string | null;
   archive: { path: string; bytes: number; sha256: string; dataBytes: number } | null;

@@ -45,3 +45,10 @@ export function describeRetention(policy: RetentionPolicy | null): string {
   ].filter(Boolean);
   return parts.length ? `keep ${parts.join(', ')}` : 'keep all';
 }
+
+export function describeProof(proveEvery: number): string {
+  if (proveEvery <= 0) return 'no restore test';
+  if (proveEvery === 1) return 'every backup restore-tested';
+  const suffix = proveEvery % 100 >= 11 && proveEvery % 100 <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[proveEvery % 10] ?? 'th';
+  return `every ${proveEvery}${suffix} backup restore-tested`;
+}

@@ -23,7 +23,7 @@ export async function historyCommand(argv: string[], reporter: Reporter): Promis
       : shown.map((r) => {
           const when = new Date(r.startedAt).toLocaleString();
           const what = r.outcome === 'succeeded'
-            ? `${formatBytes(r.archive!.bytes)}${r.method === 'cold' ? `, down ${formatDuration((r.downtimeMs ?? 0) / 1000)}` : ''}, ${formatDuration((r.durationMs ?? 0) / 1000)}${r.restoreTest ? (r.restoreTest.proven ? ', proven' : ', restore test FAILED') : ''}${r.prunedAt ? ', pruned' : ''}`
+            ? `${formatBytes(r.archive!.bytes)}${r.method === 'cold' ? `, down ${formatDuration((r.downtimeMs ?? 0) / 1000)}` : `, ${r.method === 'dump' ? 'SQL thread paused' : 'read-only'} ${formatDuration((r.heldMs ?? 0) / 1000)}`}, ${formatDuration((r.durationMs ?? 0) / 1000)}${r.restoreTest ? (r.restoreTest.proven ? ', proven' : ', restore test FAILED') : ''}${r.prunedAt ? ', pruned' : ''}`
             : (r.error?.message ?? '');
           return `${when}  ${(r.profile ?? '(no profile)').padEnd(14)} ${r.trigger.padEnd(8)} ${r.method.padEnd(8)} ${r.outcome.toUpperCase().padEnd(9)} ${what}`;
         }),

@@ -1,13 +1,10 @@
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKUP_METHODS, type BackupMethod } from '../../shared/manifest.js';
-import { EVERY_HOURS, WEEKDAYS, describeRetention, describeWhen, type ProfileSchedule, type RetentionPolicy, type ScheduleWhen, type Weekday } from '../../shared/schedule.js';
+import { EVERY_HOURS, WEEKDAYS, describeProof, describeRetention, describeWhen, type ProfileSchedule, type RetentionPolicy, type ScheduleWhen, type Weekday } from '../../shared/schedule.js';
 import { systemClock } from '../../core/jobs/clock.js';
 import { HistoryStore } from '../../core/jobs/history.js';
-import { defaultStateDir } from '../../core/jobs/journal.js';
-import { defaultConfigDir } from '../../core/profiles/profile-store.js';
-import { installTimer, isInstalled, timerPlanFor, uninstallTimer } from '../../core/schedule/os-timer.js';
+import { installTimer, isInstalled, refreshInstalledTimer, timerForProfiles, uninstallTimer } from '../../core/schedule/os-timer.js';
 import { isDue, nextSlots } from '../../core/schedule/slots.js';
 import type { TimerPlan } from '../../core/schedule/timer-plan.js';
 import { UsageError, profileStore } from '../options.js';
@@ -79,39 +76,17 @@ function whenFrom(values: { every?: string; daily?: string; weekly?: string }, e
   return { kind: 'weekly', day: weekday, at };
 }
 
-/** The timer for every scheduled profile, as this CLI would run it. Never carries a password. */
+/** The timer for every scheduled profile, calling this CLI. */
 async function planTimer(system: boolean): Promise<TimerPlan> {
-  const profiles = await profileStore().list();
-  const schedules = profiles.flatMap((p) => (p.schedule ? [p.schedule.when] : []));
-  const env = Object.fromEntries(['QUIESCE_CONFIG_DIR', 'QUIESCE_STATE_DIR', 'QUIESCE_LOCK_DIR'].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
-  const stateDir = defaultStateDir();
-  return timerPlanFor(
-    process.platform,
-    {
-      command: [process.execPath, path.resolve(process.argv[1]!), 'run-due'],
-      schedules,
-      env,
-      system,
-      logFile: path.join(stateDir, 'run-due.log'),
-      uid: process.getuid?.() ?? 0,
-    },
-    { home: os.homedir(), configDir: defaultConfigDir(), env: process.env },
-  );
+  return timerForProfiles(await profileStore().list(), { command: [process.execPath, path.resolve(process.argv[1]!)], env: {} }, system);
 }
 
 const asRoot = () => process.getuid?.() === 0;
 
-/** After a schedule changed: an installed timer is rewritten to fire at the new times (or removed with the last schedule). */
-async function refreshInstalledTimer(reporter: Reporter): Promise<string | null> {
-  const plan = await planTimer(asRoot());
-  if (!(await isInstalled(plan))) return null;
+/** After a schedule changed: what happened to an installed timer, in one line (a failure is a warning). */
+async function refreshTimer(reporter: Reporter): Promise<string | null> {
   try {
-    if (plan.enable.length && (await profileStore().list()).some((p) => p.schedule)) {
-      await installTimer(plan);
-      return `The installed timer now fires at the new times (${plan.summary}).`;
-    }
-    await uninstallTimer(plan);
-    return 'No profile has a schedule any more: the OS timer was removed.';
+    return await refreshInstalledTimer(await planTimer(asRoot()), (await profileStore().list()).some((p) => p.schedule));
   } catch (error) {
     reporter.event({ type: 'warning', message: (error as Error).message });
     return null;
@@ -157,9 +132,9 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
     if (!profile.destination) reporter.event({ type: 'warning', message: `Profile '${name}' has no destination yet: the scheduled runs will fail until it has one.` });
     await store.save({ ...profile, schedule }, null, true);
     const next = nextSlots(schedule.when, clock(), 3);
-    const timer = await refreshInstalledTimer(reporter);
+    const timer = await refreshTimer(reporter);
     reporter.result({ command: 'schedule set', profile: name, schedule, nextRuns: next.map((d) => d.toISOString()) }, [
-      `'${name}': ${describeWhen(schedule.when)}, ${schedule.method}; ${describeRetention(schedule.retention)}; ${schedule.proveEvery === 0 ? 'no restore test' : schedule.proveEvery === 1 ? 'every backup restore-tested' : `every ${schedule.proveEvery}th backup restore-tested`}.`,
+      `'${name}': ${describeWhen(schedule.when)}, ${schedule.method}; ${describeRetention(schedule.retention)}; ${describeProof(schedule.proveEvery)}.`,
       `Next runs: ${next.map((d) => d.toLocaleString()).join(', ')}`,
       timer ?? 'Run `quiesce schedule install` once so that the OS runs it (`--print` shows what it writes).',
     ]);
@@ -175,7 +150,7 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
     }
     const { schedule: _removed, ...unscheduled } = profile;
     await store.save(unscheduled, null, true);
-    const timer = await refreshInstalledTimer(reporter);
+    const timer = await refreshTimer(reporter);
     reporter.result({ command: 'schedule remove', profile: profile.name, removed: true }, [`'${profile.name}' is no longer backed up on a schedule.`, ...(timer ? [timer] : [])]);
     return 0;
   }

@@ -4,6 +4,7 @@ import { formatOfPath } from '../../core/archive/compression.js';
 import { QuiesceError } from '../../core/errors.js';
 import { parseArgs } from 'node:util';
 import { verifyArchive } from '../../core/archive/verify-archive.js';
+import { HistoryStore } from '../../core/jobs/history.js';
 import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../../core/restore/restore-test.js';
 import { UsageError, profileStore } from '../options.js';
 import { STEP_LABELS } from '../../shared/backup-events.js';
@@ -58,6 +59,9 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
   if (values['restore-test'] && result.ok) {
     proven = await interrupts.protect((signal) => restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
     lines.push(...provenLines(proven));
+    // kept with the run that wrote the archive: the dashboard's proven restore point
+    const proof = { proven: proven.proven, testedAt: proven.testedAt, durationMs: proven.durationMs, problems: proven.problems };
+    await new HistoryStore().noteProof(path.resolve(file), proof).catch(() => undefined);
   } else if (!values['restore-test']) {
     const earlier = await readFile(verifiedFileOf(file), 'utf8').then((t) => JSON.parse(t) as RestoreTestResult, () => null);
     if (earlier) lines.push(`Last restore test: ${earlier.proven ? 'proven' : 'NOT proven'} on ${earlier.testedAt}.`);

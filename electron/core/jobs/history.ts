@@ -23,6 +23,7 @@ const recordSchema = z
     finishedAt: z.string().datetime().nullable(),
     durationMs: z.number().nullable(),
     downtimeMs: z.number().nullable(),
+    heldMs: z.number().nullable(),
     restorePoint: z.string().datetime().nullable(),
     archive: z.object({ path: z.string(), bytes: z.number(), sha256: z.string(), dataBytes: z.number() }).strict().nullable(),
     restoreTest: z.object({ proven: z.boolean(), testedAt: z.string(), durationMs: z.number(), problems: z.array(z.string()) }).strict().nullable(),
@@ -64,6 +65,7 @@ export class HistoryStore {
       finishedAt: null,
       durationMs: null,
       downtimeMs: null,
+      heldMs: null,
       restorePoint: null,
       archive: null,
       restoreTest: null,
@@ -95,6 +97,13 @@ export class HistoryStore {
 
   async update(record: RunRecord): Promise<void> {
     await this.write(record);
+  }
+
+  /** A restore test made later (`verify --restore-test`, the app's "verify now"): kept with the run that wrote the archive. */
+  async noteProof(archive: string, proof: NonNullable<RunRecord['restoreTest']>): Promise<void> {
+    const { records } = await this.read();
+    const run = records.find((r) => r.archive?.path === archive);
+    if (run) await this.write({ ...run, restoreTest: proof });
   }
 
   private fileOf(record: RunRecord): string {

@@ -34,6 +34,7 @@ export async function recordedBackup(request: BackupRequest, hooks: BackupHooks,
     'succeeded',
     {
       downtimeMs: Math.round(outcome.downtimeMs),
+      heldMs: Math.round(outcome.heldMs),
       restorePoint: m.serverDownAt || m.startedAt,
       archive: { path: outcome.archive.path, bytes: outcome.archive.bytes, sha256: outcome.archive.sha256, dataBytes: m.totalBytes },
     },

@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import os from 'node:os';
+import type { Profile } from '../../shared/profile.js';
 import { QuiesceError } from '../errors.js';
+import { defaultStateDir } from '../jobs/journal.js';
+import { defaultConfigDir } from '../profiles/profile-store.js';
 import { launchdJob } from './launchd-job.js';
 import { systemdTimer, systemdUnitDir } from './systemd-timer.js';
 import { taskSchedulerTask } from './task-scheduler-task.js';
@@ -13,6 +17,47 @@ export function timerPlanFor(platform: NodeJS.Platform, r: TimerRequest, o: { ho
   if (platform === 'darwin') return launchdJob(r, o.home);
   if (platform === 'win32') return taskSchedulerTask(r, o.configDir);
   return systemdTimer(r, systemdUnitDir({ system: r.system, home: o.home, env: o.env }));
+}
+
+/** How this installation runs its CLI: the program and script (the app: Electron's binary as Node). */
+export interface CliCommand {
+  command: string[];
+  env: Record<string, string>;
+}
+
+/** The QUIESCE_* folders this process was given: the timer's runs must use the same ones. Never a password. */
+export function quiesceFolders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(['QUIESCE_CONFIG_DIR', 'QUIESCE_STATE_DIR', 'QUIESCE_LOCK_DIR'].flatMap((k) => (env[k] ? [[k, env[k]!]] : [])));
+}
+
+/** The one timer for every scheduled profile, calling `run-due` the way `cli` says. */
+export function timerForProfiles(profiles: Profile[], cli: CliCommand, system: boolean): TimerPlan {
+  return timerPlanFor(
+    process.platform,
+    {
+      command: [...cli.command, 'run-due'],
+      schedules: profiles.flatMap((p) => (p.schedule ? [p.schedule.when] : [])),
+      env: { ...cli.env, ...quiesceFolders() },
+      system,
+      logFile: path.join(defaultStateDir(), 'run-due.log'),
+      uid: process.getuid?.() ?? 0,
+    },
+    { home: os.homedir(), configDir: defaultConfigDir(), env: process.env },
+  );
+}
+
+/**
+ * After schedules changed: an installed timer is written again with the new times, or removed
+ * with the last schedule. Returns what was done, or null when no timer is installed.
+ */
+export async function refreshInstalledTimer(plan: TimerPlan, anyScheduled: boolean, run: CommandRunner = runCommand): Promise<string | null> {
+  if (!(await isInstalled(plan))) return null;
+  if (anyScheduled) {
+    await installTimer(plan, run);
+    return `The installed timer now fires at the new times (${plan.summary}).`;
+  }
+  await uninstallTimer(plan, run);
+  return 'No profile has a schedule any more: the OS timer was removed.';
 }
 
 export type CommandRunner = (argv: string[]) => Promise<void>;

@@ -106,12 +106,13 @@ async function backUpScheduled(o: RunDueOptions, profile: Profile, schedule: Pro
     return report(cancelledNow ? 'cancelled' : 'failed', describeError(error), (run as RunLog | null)?.record ?? null);
   }
   const problems: string[] = [];
-  if (provingIsDue(schedule, earlier)) {
+  if (provingIsDue(schedule, earlier) && !o.signal?.aborted) {
     const proof = await prove(run, o, onEvent);
     if (proof) problems.push(proof);
   }
   let pruned: PruneResult | null = null;
-  if (hasRules(schedule.retention)) {
+  // a cancel (SIGTERM from the OS stopping the timer's unit) deletes nothing
+  if (hasRules(schedule.retention) && !o.signal?.aborted) {
     try {
       pruned = await pruneArchives(o.history, profile.name, schedule.retention, { dryRun: false, clock: o.clock });
       run.line(`Retention (${pruned.kept.length} kept): ${pruned.removed.length ? `deleted ${pruned.removed.map((r) => r.path).join(', ')}` : 'nothing to delete'}.`);
@@ -122,6 +123,7 @@ async function backUpScheduled(o: RunDueOptions, profile: Profile, schedule: Pro
     await run.save();
   }
   const archive = run.record.archive!;
+  if (o.signal?.aborted) return report('cancelled', `${archive.path} written; proof and retention skipped (cancelled)`, run.record, pruned);
   return problems.length === 0 ? report('succeeded', archive.path, run.record, pruned) : report('failed', `${archive.path} written, but: ${problems.join(' ')}`, run.record, pruned);
 }
 

@@ -63,7 +63,7 @@ export function systemdTimer(r: TimerRequest, unitDir: string): TimerPlan {
   ].join('\n');
   return {
     kind: 'systemd',
-    summary: `systemd ${r.system ? 'system' : 'user'} timer ${SYSTEMD_UNIT}.timer: ${calendars.join('; ')}`,
+    summary: `systemd ${r.system ? 'system' : 'user'} timer ${SYSTEMD_UNIT}.timer: ${calendars.join('; ') || 'no scheduled times yet'}`,
     files: [
       { path: path.join(unitDir, `${SYSTEMD_UNIT}.service`), content: service },
       { path: path.join(unitDir, `${SYSTEMD_UNIT}.timer`), content: timer },
