@@ -11,6 +11,11 @@ import { parseFlavor } from '../core/mysql/flavor.js';
 import { readReplicaStatus } from '../core/mysql/replica-status.js';
 import type { ProfileStore } from '../core/profiles/profile-store.js';
 import type { IpcHandlers } from './ipc-dispatch.js';
+import type { HistoryStore } from '../core/jobs/history.js';
+import { isInstalled, refreshInstalledTimer, installTimer, timerForProfiles, uninstallTimer, type CliCommand } from '../core/schedule/os-timer.js';
+import { nextSlots } from '../core/schedule/slots.js';
+import type { TimerView } from '../shared/ipc-contract.js';
+import { dashboardOf } from './dashboard.js';
 import { InspectCache } from './inspect-cache.js';
 import type { JobRegistry } from './job-registry.js';
 
@@ -32,7 +37,14 @@ async function destinationCheck(report: InspectReport, destination: string | nul
 }
 
 /** The handlers behind every IPC channel: profiles, inspection, jobs. No Electron in here. */
-export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; shell: DesktopShell }): IpcHandlers {
+export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; shell: DesktopShell; history: HistoryStore; cli: CliCommand; clock?: () => Date }): IpcHandlers {
+  const now = o.clock ?? (() => new Date());
+  const system = process.getuid?.() === 0;
+  const timerPlan = async () => timerForProfiles(await o.profiles.list(), o.cli, system);
+  const timerView = async (): Promise<TimerView> => {
+    const plan = await timerPlan();
+    return { installed: await isInstalled(plan), kind: plan.kind, summary: plan.summary, notes: plan.notes };
+  };
   const connectionFor = async (name: string, given: string | undefined): Promise<{ profile: Profile; connection: ConnectionOptions }> => {
     const profile = await o.profiles.get(name);
     const password = given ?? (await o.profiles.password(profile)) ?? undefined;
@@ -142,7 +154,35 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
     'archive:verify': async ({ path, restoreTest: prove }) => {
       const v = await verifyArchive(path);
       const proof = prove && v.ok ? await restoreTest(path, { verified: v }) : null;
+      if (proof) await o.history.noteProof(path, { proven: proof.proven, testedAt: proof.testedAt, durationMs: proof.durationMs, problems: proof.problems }).catch(() => undefined);
       return { ok: v.ok && (proof?.proven ?? true), filesChecked: v.filesChecked, bytesChecked: v.bytesChecked, problems: v.problems, restoreTest: proof };
+    },
+    'history:list': async ({ profile }) => {
+      const { records, unreadable } = await o.history.read(profile);
+      return { runs: records, unreadable };
+    },
+    'dashboard:summary': async () => {
+      const running = new Set(o.jobs.list().filter((j) => j.state.phase === 'running' || j.state.phase === 'idle').map((j) => j.profile));
+      return dashboardOf(await o.profiles.list(), (await o.history.read()).records, now(), running);
+    },
+    'schedules:set': async ({ name, schedule }) => {
+      const profile = await o.profiles.get(name);
+      const { schedule: _old, ...rest } = profile;
+      const saved = await o.profiles.save(schedule ? { ...rest, schedule } : rest, null, true);
+      const hasPassword = saved.password === 'keychain' && (await o.profiles.password(saved).catch(() => null)) !== null;
+      const timer = await refreshInstalledTimer(await timerPlan(), (await o.profiles.list()).some((p) => p.schedule));
+      return { profile: { ...saved, hasPassword }, timer };
+    },
+    'schedules:preview': async ({ when, count }) => nextSlots(when, now(), count).map((d) => d.toISOString()),
+    'schedules:timer': async () => timerView(),
+    'schedules:install': async () => {
+      if (!(await o.profiles.list()).some((p) => p.schedule)) throw new QuiesceError('no-schedule', 'No profile has a schedule yet: set one first.');
+      await installTimer(await timerPlan());
+      return timerView();
+    },
+    'schedules:uninstall': async () => {
+      await uninstallTimer(await timerPlan());
+      return timerView();
     },
     'shell:reveal': async ({ path }) => o.shell.reveal(path),
     'shell:choose-folder': async ({ current }) => o.shell.chooseFolder(current),

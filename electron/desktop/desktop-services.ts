@@ -1,12 +1,15 @@
 import type { BackupEvent } from '../shared/backup-events.js';
 import type { JobView } from '../shared/ipc-contract.js';
 import { defaultStateDir } from '../core/jobs/journal.js';
+import { HistoryStore } from '../core/jobs/history.js';
+import type { CliCommand } from '../core/schedule/os-timer.js';
 import { recoverAbandonedJobs } from '../core/jobs/recover.js';
 import { ProfileStore } from '../core/profiles/profile-store.js';
 import { KeychainSecretStore, type SecretStore } from '../core/profiles/secret-store.js';
 import { createHandlers, type DesktopShell } from './app-services.js';
 import { createDispatcher, type IpcHandlers, type Refusal } from './ipc-dispatch.js';
 import { JobRegistry } from './job-registry.js';
+import { RunWatch } from './run-watch.js';
 
 export interface DesktopServicesOptions {
   /** the binary that runs the worker as Node: Electron's (ELECTRON_RUN_AS_NODE=1) or node */
@@ -17,6 +20,8 @@ export interface DesktopServicesOptions {
   /** how long a finished worker keeps its result (default: the worker's 10 minutes; tests use seconds) */
   workerLingerMs?: number;
   shell: DesktopShell;
+  /** how the OS timer runs this installation's CLI */
+  cli: CliCommand;
   /** a job's events, progress already at most 10 a second (the engine's progress meter) */
   onJobEvent(jobId: string, event: BackupEvent): void;
   onJobState(job: JobView): void;
@@ -25,6 +30,9 @@ export interface DesktopServicesOptions {
 
 export interface DesktopServices {
   profiles: ProfileStore;
+  history: HistoryStore;
+  /** what scheduled runs did while the app was closed, told once */
+  runWatch: RunWatch;
   jobs: JobRegistry;
   handlers: IpcHandlers;
   dispatch: ReturnType<typeof createDispatcher>;
@@ -42,7 +50,9 @@ export async function startDesktopServices(o: DesktopServicesOptions): Promise<D
   const stateDir = o.stateDir ?? defaultStateDir();
   await recoverAbandonedJobs(stateDir, undefined).catch(() => undefined);
   const profiles = new ProfileStore(o.secrets ?? new KeychainSecretStore());
+  const history = new HistoryStore(stateDir);
   const jobs = new JobRegistry({
+    history,
     stateDir,
     execPath: o.execPath,
     workerScript: o.workerScript,
@@ -51,6 +61,6 @@ export async function startDesktopServices(o: DesktopServicesOptions): Promise<D
     onState: (job) => o.onJobState(job),
   });
   await jobs.reattachAll();
-  const handlers = createHandlers({ profiles, jobs, shell: o.shell });
-  return { profiles, jobs, handlers, dispatch: createDispatcher(handlers, o.onRefused) };
+  const handlers = createHandlers({ profiles, jobs, shell: o.shell, history, cli: o.cli });
+  return { profiles, history, runWatch: new RunWatch(history, stateDir), jobs, handlers, dispatch: createDispatcher(handlers, o.onRefused) };
 }

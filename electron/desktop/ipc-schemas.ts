@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { IpcChannel } from '../shared/ipc-contract.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
-import { profileSchema } from '../core/profiles/profile-schema.js';
+import { profileSchema, scheduleSchema } from '../core/profiles/profile-schema.js';
 
 const name = z.string().min(1).max(64);
 const password = z.string().max(1024);
@@ -21,6 +21,13 @@ export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
   'jobs:list': z.undefined(),
   'jobs:log': z.object({ jobId: z.string().uuid() }).strict(),
   'archive:verify': z.object({ path: absolute, restoreTest: z.boolean() }).strict(),
+  'history:list': z.object({ profile: name.optional() }).strict(),
+  'dashboard:summary': z.undefined(),
+  'schedules:set': z.object({ name, schedule: scheduleSchema.nullable() }).strict(),
+  'schedules:preview': z.object({ when: scheduleSchema.shape.when, count: z.number().int().min(1).max(20) }).strict(),
+  'schedules:timer': z.undefined(),
+  'schedules:install': z.undefined(),
+  'schedules:uninstall': z.undefined(),
   'shell:reveal': z.object({ path: absolute }).strict(),
   'shell:choose-folder': z.object({ current: absolute.optional() }).strict(),
   'shell:open-external': z.object({ url: z.string().url().max(2000).refine((u) => u.startsWith('https://'), 'only https links open') }).strict(),

@@ -7,6 +7,9 @@ import { QuiesceError } from '../core/errors.js';
 import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from './worker-client.js';
 import { workerFiles } from '../core/jobs/worker-files.js';
 import { elevatedLaunch } from '../core/elevation/elevated-launch.js';
+import type { HistoryStore } from '../core/jobs/history.js';
+import type { BackupMethod } from '../shared/manifest.js';
+import { runRecordOfJob } from './app-runs.js';
 
 export interface JobRegistryOptions {
   stateDir: string;
@@ -19,11 +22,14 @@ export interface JobRegistryOptions {
   workerLingerMs?: number;
   /** how to launch an elevated worker (default: this platform's prompt) */
   elevatedLaunch?: (initFile: string) => { program: string; args: string[] };
+  /** where each job is recorded once it has ended (trigger 'app') */
+  history?: HistoryStore;
 }
 
 interface Tracked {
   view: JobView;
   connection: WorkerConnection | null;
+  method: BackupMethod;
 }
 
 /** The main process's view of jobs: each in its own worker, reattached after a restart. */
@@ -39,7 +45,17 @@ export class JobRegistry {
   }
 
   private async forgetToken(view: JobView): Promise<void> {
-    await writeFile(this.recordFile(view.jobId), JSON.stringify({ jobId: view.jobId, profile: view.profile, startedAt: view.startedAt, stateDir: this.o.stateDir }), { mode: 0o600 });
+    const method = this.jobs.get(view.jobId)?.method ?? 'cold';
+    await writeFile(this.recordFile(view.jobId), JSON.stringify({ jobId: view.jobId, profile: view.profile, startedAt: view.startedAt, method, stateDir: this.o.stateDir }), { mode: 0o600 });
+    await this.recordRun(view, method);
+  }
+
+  /** The ended job into the history, its log with it; a history that cannot be written must not break the app. */
+  private async recordRun(view: JobView, method: BackupMethod): Promise<void> {
+    if (!this.o.history) return;
+    const log = await this.log(view.jobId).catch(() => []);
+    const record = runRecordOfJob(view, method, log, new Date());
+    if (record) await this.o.history.update(record).catch(() => undefined);
   }
 
   list(): JobView[] {
@@ -60,8 +76,8 @@ export class JobRegistry {
       elevate: elevation ? launch : undefined,
     });
     // how to find it again after a restart of the main process; owner-only (the token is a key)
-    await writeFile(this.recordFile(attachment.jobId), JSON.stringify({ ...attachment, profile, startedAt: new Date().toISOString() }), { mode: 0o600 });
-    const tracked = await this.attach(attachment, profile, new Date().toISOString());
+    await writeFile(this.recordFile(attachment.jobId), JSON.stringify({ ...attachment, profile, method: job.method, startedAt: new Date().toISOString() }), { mode: 0o600 });
+    const tracked = await this.attach(attachment, profile, new Date().toISOString(), job.method);
     tracked.connection!.start(job);
     return attachment.jobId;
   }
@@ -89,11 +105,12 @@ export class JobRegistry {
   async reattachAll(): Promise<void> {
     const dir = workerFiles(this.o.stateDir, 'x').dir;
     for (const name of (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.job.json'))) {
-      const saved = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Partial<WorkerAttachment> & { jobId: string; profile: string; startedAt: string };
+      const saved = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Partial<WorkerAttachment> & { jobId: string; profile: string; startedAt: string; method?: BackupMethod };
+      const method = saved.method ?? 'cold';
       if (this.jobs.has(saved.jobId)) continue;
       if (saved.token && saved.socket) {
         try {
-          await this.attach({ jobId: saved.jobId, socket: saved.socket, token: saved.token, stateDir: this.o.stateDir }, saved.profile, saved.startedAt);
+          await this.attach({ jobId: saved.jobId, socket: saved.socket, token: saved.token, stateDir: this.o.stateDir }, saved.profile, saved.startedAt, method);
           continue;
         } catch {
           // the worker has gone: its result file tells how it ended
@@ -104,14 +121,14 @@ export class JobRegistry {
         error: { code: 'worker-gone', message: 'The backup worker ended without a result; run `quiesce recover` if the replica is not running.' },
       };
       const view: JobView = { jobId: saved.jobId, profile: saved.profile, startedAt: saved.startedAt, state, lastProgress: null };
-      this.jobs.set(saved.jobId, { view, connection: null });
+      this.jobs.set(saved.jobId, { view, connection: null, method });
       if (saved.token) await this.forgetToken(view);
     }
   }
 
-  private async attach(attachment: WorkerAttachment, profile: string, startedAt: string): Promise<Tracked> {
+  private async attach(attachment: WorkerAttachment, profile: string, startedAt: string, method: BackupMethod): Promise<Tracked> {
     const connection = await WorkerConnection.connect(attachment);
-    const tracked: Tracked = { view: { jobId: attachment.jobId, profile, startedAt, state: connection.state, lastProgress: null }, connection };
+    const tracked: Tracked = { view: { jobId: attachment.jobId, profile, startedAt, state: connection.state, lastProgress: null }, connection, method };
     for (const e of connection.replay) if (e.type === 'progress') tracked.view.lastProgress = e;
     this.jobs.set(attachment.jobId, tracked);
     if (connection.state.phase === 'succeeded' || connection.state.phase === 'failed') {

@@ -1,4 +1,5 @@
-import type { JobView } from '../shared/ipc-contract.js';
+import type { DashboardEntry, JobView } from '../shared/ipc-contract.js';
+import type { RunRecord } from '../shared/history.js';
 
 /** What the tray shows, from state alone: the Electron side only renders it. */
 export type TrayStatus = 'idle' | 'running' | 'failed';
@@ -12,13 +13,37 @@ export interface TrayItem {
 
 const finished = (j: JobView) => j.state.phase === 'succeeded' || j.state.phase === 'failed';
 
-export function trayStatus(jobs: JobView[]): TrayStatus {
-  if (jobs.some((j) => j.state.phase === 'running' || j.state.phase === 'idle')) return 'running';
-  const latest = [...jobs].filter(finished).sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
-  return latest?.state.phase === 'failed' ? 'failed' : 'idle';
+/**
+ * Running when the app or a scheduled run is backing up; failed when any replica's last run
+ * failed, whoever ran it (the history holds the scheduled runs made while the app was closed).
+ */
+export function trayStatus(jobs: JobView[], runs: RunRecord[] = []): TrayStatus {
+  if (jobs.some((j) => j.state.phase === 'running' || j.state.phase === 'idle') || runs.some((r) => r.outcome === 'running')) return 'running';
+  return failingProfiles(jobs, runs).length > 0 ? 'failed' : 'idle';
 }
 
-export function trayTooltip(jobs: JobView[]): string {
+/** Profiles whose latest ended run failed. A cancelled run is neither: it leaves the state as it was. */
+export function failingProfiles(jobs: JobView[], runs: RunRecord[]): string[] {
+  const latest = new Map<string, { at: string; failed: boolean }>();
+  const consider = (profile: string, at: string, failed: boolean) => {
+    const seen = latest.get(profile);
+    if (!seen || at > seen.at) latest.set(profile, { at, failed });
+  };
+  for (const r of runs) if (r.profile && (r.outcome === 'succeeded' || r.outcome === 'failed')) consider(r.profile, r.startedAt, r.outcome === 'failed');
+  for (const j of jobs) {
+    if (j.state.phase === 'succeeded') consider(j.profile, j.startedAt, false);
+    else if (j.state.phase === 'failed' && j.state.error.code !== 'cancelled') consider(j.profile, j.startedAt, true);
+  }
+  return [...latest].filter(([, v]) => v.failed).map(([p]) => p).sort();
+}
+
+/** The next scheduled run of any profile, for the tooltip. */
+export function nextScheduled(entries: DashboardEntry[]): { profile: string; at: string } | null {
+  const next = entries.filter((e) => e.nextRun).sort((a, b) => a.nextRun!.localeCompare(b.nextRun!))[0];
+  return next ? { profile: next.profile, at: next.nextRun! } : null;
+}
+
+export function trayTooltip(jobs: JobView[], runs: RunRecord[] = [], entries: DashboardEntry[] = []): string {
   const running = jobs.filter((j) => !finished(j));
   if (running.length > 0) {
     return running
@@ -29,7 +54,34 @@ export function trayTooltip(jobs: JobView[]): string {
       })
       .join('\n');
   }
-  return trayStatus(jobs) === 'failed' ? 'Quiesce — the last backup failed' : 'Quiesce — idle';
+  const scheduled = runs.find((r) => r.outcome === 'running');
+  if (scheduled) return `Quiesce — backing up ${scheduled.profile ?? 'a replica'} (${scheduled.trigger})`;
+  const failing = failingProfiles(jobs, runs);
+  const next = nextScheduled(entries);
+  const nextText = next ? `\nNext: ${next.profile} at ${new Date(next.at).toLocaleString()}` : '';
+  if (failing.length > 0) return `Quiesce — last backup failed: ${failing.join(', ')}${nextText}`;
+  return `Quiesce — all good${nextText}`;
+}
+
+/**
+ * Runs the app did not start (scheduled or CLI) that ended after `seenUntil`: what to notify
+ * when the app starts or looks again — a failure while the app was closed is told, once.
+ * Scheduled successes are told too; the CLI's are the user's own.
+ */
+export function runsToNotify(runs: RunRecord[], seenUntil: string | null): RunRecord[] {
+  return runs
+    .filter((r) => r.trigger !== 'app' && r.outcome !== 'running' && r.finishedAt !== null && (seenUntil === null || r.finishedAt > seenUntil))
+    .filter((r) => r.outcome === 'failed' || (r.trigger === 'schedule' && r.outcome === 'succeeded'))
+    .sort((a, b) => a.finishedAt!.localeCompare(b.finishedAt!));
+}
+
+export function runNotification(run: RunRecord): NotificationText {
+  const who = run.profile ?? 'a replica';
+  const when = new Date(run.finishedAt ?? run.startedAt).toLocaleString();
+  const what = run.trigger === 'schedule' ? 'Scheduled backup' : 'Backup';
+  if (run.outcome === 'failed') return { title: `${what} of “${who}” failed`, body: `${when}: ${run.error?.message ?? 'no reason recorded'}` };
+  const proof = run.restoreTest ? (run.restoreTest.proven ? ', proven' : ', restore test FAILED') : '';
+  return { title: `Scheduled backup of “${who}” finished`, body: `${when}: ${((run.archive?.bytes ?? 0) / 1048576).toFixed(1)} MiB${proof}` };
 }
 
 export function trayMenu(profiles: { name: string }[], jobs: JobView[]): TrayItem[] {

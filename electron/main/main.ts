@@ -2,7 +2,8 @@ import { app, BrowserWindow, dialog, Notification, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDesktopServices } from '../desktop/desktop-services.js';
-import { jobNotification, quitQuestion } from '../desktop/tray-model.js';
+import { jobNotification, quitQuestion, runNotification } from '../desktop/tray-model.js';
+import type { RunRecord } from '../shared/history.js';
 import { registerIpc } from './ipc.js';
 import { QuiesceTray } from './tray.js';
 import { createMainWindow } from './window.js';
@@ -24,12 +25,25 @@ app.whenReady().then(async () => {
   serveRenderer(rendererDir);
   let tray: QuiesceTray | null = null;
   // the tray exists only once the services do (reattaching may report a job before that)
+  let runs: RunRecord[] = [];
   const refreshTray = async () => {
-    if (tray) tray.update(await services.profiles.list().catch(() => []), services.jobs.list());
+    if (!tray) return;
+    const entries = await services.handlers['dashboard:summary'](undefined).catch(() => []);
+    tray.update(await services.profiles.list().catch(() => []), services.jobs.list(), runs, entries);
+  };
+  // scheduled runs happen with the app closed too: what they did is told at start, then each minute
+  const lookAtRuns = async () => {
+    const seen = await services.runWatch.look().catch(() => null);
+    if (!seen) return;
+    runs = seen.runs;
+    if (Notification.isSupported()) for (const r of seen.tell) new Notification(runNotification(r)).show();
+    await refreshTray();
   };
   const services = await startDesktopServices({
     execPath: process.execPath, // Electron's binary, run as Node (ELECTRON_RUN_AS_NODE=1)
     workerScript,
+    // the OS timer runs the CLI with the app's own binary, as Node
+    cli: { command: [process.execPath, path.join(root, 'out', 'cli', 'quiesce.js')], env: { ELECTRON_RUN_AS_NODE: '1' } },
     onJobEvent: (jobId, event) => window?.webContents.send('job:event', { jobId, event }),
     onJobState: (job) => {
       window?.webContents.send('job:state', { jobId: job.jobId, state: job.state });
@@ -60,7 +74,8 @@ app.whenReady().then(async () => {
     else if (id === 'quit') app.quit();
     else if (id.startsWith('backup:')) void services.handlers['backup:start']({ name: id.slice('backup:'.length) }).catch((e: Error) => new Notification({ title: 'Quiesce', body: e.message }).show());
   });
-  await refreshTray();
+  await lookAtRuns();
+  setInterval(() => void lookAtRuns(), 60_000).unref();
   openWindow();
 
   app.on('before-quit', (event) => {

@@ -1,6 +1,7 @@
 import { Menu, Tray, nativeImage } from 'electron';
 import path from 'node:path';
-import type { JobView } from '../shared/ipc-contract.js';
+import type { DashboardEntry, JobView } from '../shared/ipc-contract.js';
+import type { RunRecord } from '../shared/history.js';
 import { trayMenu, trayStatus, trayTooltip } from '../desktop/tray-model.js';
 
 /** Renders the tray model (desktop/tray-model.ts); decides nothing itself. */
@@ -19,9 +20,9 @@ export class QuiesceTray {
     return nativeImage.createFromPath(path.join(this.assetsDir, `tray-${status}.png`));
   }
 
-  update(profiles: { name: string }[], jobs: JobView[]): void {
-    this.tray.setImage(this.icon(trayStatus(jobs)));
-    this.tray.setToolTip(trayTooltip(jobs));
+  update(profiles: { name: string }[], jobs: JobView[], runs: RunRecord[], entries: DashboardEntry[]): void {
+    this.tray.setImage(this.icon(trayStatus(jobs, runs)));
+    this.tray.setToolTip(trayTooltip(jobs, runs, entries));
     this.tray.setContextMenu(
       Menu.buildFromTemplate(
         trayMenu(profiles, jobs).map((item) => (item.kind === 'separator' ? { type: 'separator' as const } : { label: item.label, enabled: item.enabled, click: () => this.onItem(item.id) })),

@@ -7,6 +7,8 @@ import type { BackupEvent } from './backup-events.js';
 import type { Profile } from './profile.js';
 import type { ArchiveFormat, BackupMethod } from './manifest.js';
 import type { JobState } from './worker-protocol.js';
+import type { RunRecord } from './history.js';
+import type { ProfileSchedule, ScheduleWhen } from './schedule.js';
 
 export interface ProfileView extends Profile {
   /** a password is stored in the keychain for it (the password itself is never sent) */
@@ -51,6 +53,28 @@ export interface VerifyView {
   restoreTest: null | { proven: boolean; durationMs: number; tablesChecked: number; tableProblems: { table: string; message: string }[]; coordinates: { expected: string; found: string; match: boolean }; problems: string[] };
 }
 
+/** One replica on the dashboard. */
+export interface DashboardEntry {
+  profile: string;
+  schedule: ProfileSchedule | null;
+  nextRun: string | null;
+  running: boolean;
+  lastRun: RunRecord | null;
+  lastSucceeded: RunRecord | null;
+  /** the newest archive that passed a restore test: when its data was taken, how long restoring it took */
+  lastProven: { restorePoint: string; testedAt: string; restoreMs: number; archive: string } | null;
+  /** oldest first, for the chart */
+  recent: { startedAt: string; outcome: RunRecord['outcome']; downtimeMs: number | null; archiveBytes: number | null }[];
+}
+
+/** The OS timer that runs scheduled backups with the app closed. */
+export interface TimerView {
+  installed: boolean;
+  kind: 'systemd' | 'launchd' | 'task-scheduler';
+  summary: string;
+  notes: string[];
+}
+
 export interface IpcRequests {
   'profiles:list': { request: void; response: ProfileView[] };
   'profiles:save': { request: { profile: Profile; password: string | null; replace: boolean }; response: ProfileView };
@@ -64,6 +88,14 @@ export interface IpcRequests {
   'jobs:list': { request: void; response: JobView[] };
   'jobs:log': { request: { jobId: string }; response: string[] };
   'archive:verify': { request: { path: string; restoreTest: boolean }; response: VerifyView };
+  'history:list': { request: { profile?: string }; response: { runs: RunRecord[]; unreadable: string[] } };
+  'dashboard:summary': { request: void; response: DashboardEntry[] };
+  /** null removes the schedule; an installed OS timer follows */
+  'schedules:set': { request: { name: string; schedule: ProfileSchedule | null }; response: { profile: ProfileView; timer: string | null } };
+  'schedules:preview': { request: { when: ScheduleWhen; count: number }; response: string[] };
+  'schedules:timer': { request: void; response: TimerView };
+  'schedules:install': { request: void; response: TimerView };
+  'schedules:uninstall': { request: void; response: TimerView };
   'shell:reveal': { request: { path: string }; response: void };
   /** a native folder chooser; null when cancelled or when there is none (the browser bridge) */
   'shell:choose-folder': { request: { current?: string }; response: string | null };
@@ -102,6 +134,13 @@ export const IPC_CHANNELS = [
   'jobs:list',
   'jobs:log',
   'archive:verify',
+  'history:list',
+  'dashboard:summary',
+  'schedules:set',
+  'schedules:preview',
+  'schedules:timer',
+  'schedules:install',
+  'schedules:uninstall',
   'shell:reveal',
   'shell:choose-folder',
   'shell:open-external',
@@ -120,6 +159,13 @@ export interface QuiesceApi {
   listJobs(): Promise<IpcResult<JobView[]>>;
   jobLog(jobId: string): Promise<IpcResult<string[]>>;
   verifyArchive(path: string, restoreTest: boolean): Promise<IpcResult<VerifyView>>;
+  listHistory(profile?: string): Promise<IpcResult<IpcRequests['history:list']['response']>>;
+  dashboard(): Promise<IpcResult<DashboardEntry[]>>;
+  setSchedule(name: string, schedule: ProfileSchedule | null): Promise<IpcResult<IpcRequests['schedules:set']['response']>>;
+  previewSchedule(when: ScheduleWhen, count: number): Promise<IpcResult<string[]>>;
+  timer(): Promise<IpcResult<TimerView>>;
+  installTimer(): Promise<IpcResult<TimerView>>;
+  uninstallTimer(): Promise<IpcResult<TimerView>>;
   revealInFolder(path: string): Promise<IpcResult<void>>;
   chooseFolder(current?: string): Promise<IpcResult<string | null>>;
   openExternal(url: string): Promise<IpcResult<void>>;

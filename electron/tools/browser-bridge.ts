@@ -35,6 +35,7 @@ export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: strin
     workerScript: o.workerScript,
     stateDir: o.stateDir,
     workerLingerMs: o.workerLingerMs,
+    cli: { command: [process.execPath, path.join(path.dirname(o.workerScript), '..', 'cli', 'quiesce.js')], env: {} },
     onJobEvent: (jobId, event) => broadcast({ event: 'job:event', message: { jobId, event } }),
     onJobState: (job) => broadcast({ event: 'job:state', message: { jobId: job.jobId, state: job.state } }),
     onRefused: (r) => process.stderr.write(`bridge: refused ${r.channel}: ${r.reason}\n`),

@@ -49,8 +49,9 @@ async function addProfile(page: Page, name: string, password: string, destinatio
 
 test('a DBA creates a profile, tests it, and walks the wizard to a verified backup', async ({ page }) => {
   await page.goto(bridge.url);
-  await expect(page.getByRole('heading', { name: 'Which replica?' })).toBeVisible();
-  await shot(page, '0-empty');
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page.getByText(/No replicas yet/)).toBeVisible();
+  await shot(page, '0-empty-dashboard');
 
   await addProfile(page, 'db2 replica', pair.backupUser.password, dest);
   await expect(page.getByText('password in the keychain')).toBeVisible();
@@ -58,7 +59,7 @@ test('a DBA creates a profile, tests it, and walks the wizard to a verified back
   await expect(page.getByRole('status').filter({ hasText: 'Connected' })).toContainText('I/O Yes, SQL Yes');
   await shot(page, '1-profiles');
 
-  await page.getByRole('button', { name: 'Back up' }).click();
+  await page.getByRole('button', { name: 'Back up', exact: true }).click();
   await page.getByRole('radio', { name: /db2 replica/ }).check();
   await page.getByRole('button', { name: 'Next' }).click();
   await expect(page.getByText('What will be archived')).toBeVisible();
@@ -93,13 +94,13 @@ test('a DBA creates a profile, tests it, and walks the wizard to a verified back
 
   await page.getByRole('button', { name: 'History' }).click();
   await expect(page.getByRole('cell', { name: 'done' })).toBeVisible();
-  await expect(page.getByRole('cell', { name: /^proven / })).toBeVisible();
+  await expect(page.getByRole('cell', { name: /^proven in / })).toBeVisible();
   await page.getByRole('button', { name: 'Log' }).click();
   await expect(page.getByText('→ Compressing and checksumming the archive')).toBeVisible();
   await shot(page, '8-history');
 
   // the same replica, by the recommended dump: it stays up, only its SQL thread pauses
-  await page.getByRole('button', { name: 'Back up' }).click();
+  await page.getByRole('button', { name: 'Back up', exact: true }).click();
   await page.getByRole('button', { name: 'Done' }).click();
   await page.getByRole('radio', { name: /db2 replica/ }).check();
   await page.getByRole('button', { name: 'Next' }).click();
@@ -112,6 +113,42 @@ test('a DBA creates a profile, tests it, and walks the wizard to a verified back
   await expect(page.getByText('SQL thread paused')).toBeVisible();
   await expect(page.getByText(/every SHA-256 of 1 file matches the manifest/)).toBeVisible();
   await shot(page, '8b-dump-result');
+
+  // the dashboard: the replica's last backup, its proven restore point and the recent runs
+  await page.getByRole('button', { name: 'Dashboard' }).click();
+  const card = page.getByRole('region', { name: 'db2 replica' });
+  await expect(card.getByText('last backup good')).toBeVisible();
+  await expect(card.getByText(/restoring it took/)).toBeVisible();
+  await expect(card.getByText('no schedule')).toBeVisible();
+  await expect(card.getByRole('img', { name: /last 2 runs/ })).toBeVisible();
+  await shot(page, '9-dashboard');
+
+  // a schedule: weekly, with retention and a restore test of every 2nd backup, its next runs previewed
+  await card.getByRole('button', { name: 'Set one' }).click();
+  await expect(page.getByText(/Not installed: systemd/)).toBeVisible();
+  await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+  const form = page.getByRole('region', { name: 'Schedule of db2 replica' });
+  await form.getByLabel('When').selectOption('weekly');
+  await form.getByLabel('Day').selectOption('sun');
+  await form.getByLabel('At (local time)').fill('03:30');
+  await form.getByLabel('At (local time)').dispatchEvent('change');
+  await form.getByLabel('restore-test every').fill('2');
+  await expect(form.getByRole('listitem')).toHaveCount(5);
+  await expect(form.getByRole('listitem').first()).toContainText(/Sun/);
+  await shot(page, '10-schedules-editing');
+  await form.getByRole('button', { name: 'Save schedule' }).click();
+  await expect(page.getByRole('status')).toContainText('Saved.');
+  await expect(page.getByRole('cell', { name: /weekly on sun at 03:30/ })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'every 2nd backup restore-tested' })).toBeVisible();
+  await shot(page, '11-schedules');
+
+  // the history of one replica
+  await page.getByRole('button', { name: 'Dashboard' }).click();
+  await expect(card.getByText(/weekly on sun at 03:30/)).toBeVisible();
+  await card.getByRole('button', { name: 'History' }).click();
+  await expect(page.getByRole('heading', { name: 'History of “db2 replica”' })).toBeVisible();
+  await expect(page.getByRole('row')).toHaveCount(3);
+  await shot(page, '12-history-per-profile');
 });
 
 test('a wrong password and an unwritable destination are said plainly', async ({ page }) => {
@@ -130,7 +167,7 @@ test('a wrong password and an unwritable destination are said plainly', async ({
     await expect(page.getByText('wrong password', { exact: true })).toHaveCount(0);
 
     await addProfile(page, 'read-only dest', pair.backupUser.password, readOnly);
-    await page.getByRole('button', { name: 'Back up' }).click();
+    await page.getByRole('button', { name: 'Back up', exact: true }).click();
     await page.getByRole('radio', { name: /read-only dest/ }).check();
     await page.getByRole('button', { name: 'Next' }).click();
     await expect(page.getByText('What will be archived')).toBeVisible();

@@ -7,6 +7,7 @@ import { createHandlers } from '../../electron/desktop/app-services.js';
 import { JobRegistry } from '../../electron/desktop/job-registry.js';
 import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
 import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
+import { HistoryStore } from '../../electron/core/jobs/history.js';
 import { tempDir, threadsRunning, usePair } from '../helpers/pair.js';
 
 const WORKER = path.resolve('out/worker/worker.js');
@@ -18,9 +19,11 @@ describe('the main process services, without Electron', () => {
     const stateDir = await tempDir('app-state');
     const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
     const states: JobView[] = [];
-    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: () => undefined, onState: (j) => states.push(j), workerLingerMs: 3000 });
+    const history = new HistoryStore(stateDir);
+    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: () => undefined, onState: (j) => states.push(j), workerLingerMs: 3000, history });
     const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
-    const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell }));
+    const cli = { command: [process.execPath, path.resolve('out/cli/quiesce.js')], env: {} };
+    const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell, history, cli }));
     const replies: unknown[] = [];
     const call = async (channel: string, payload: unknown) => {
       const reply = await dispatch(channel, payload, true);
@@ -43,6 +46,20 @@ describe('the main process services, without Electron', () => {
     await expect.poll(() => states.find((s) => s.jobId === jobId && s.state.phase !== 'running')?.state.phase, { timeout: 60_000 }).toBe('succeeded');
     expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
 
+    // the app's run is in the history beside the CLI's and the schedule's, and on the dashboard
+    await expect.poll(async () => (await call('history:list', { profile: 'replica' }) as { runs: { trigger: string; outcome: string }[] }).runs, { timeout: 10_000 }).toMatchObject([{ id: jobId, trigger: 'app', outcome: 'succeeded', method: 'cold', log: expect.arrayContaining([expect.stringMatching(/Shutting the replica down/)]) }]);
+    const [entry] = await call('dashboard:summary', undefined) as { profile: string; lastRun: { id: string }; recent: unknown[]; nextRun: string | null }[];
+    expect(entry).toMatchObject({ profile: 'replica', lastRun: { id: jobId }, nextRun: null, lastProven: null, recent: [{ outcome: 'succeeded', downtimeMs: expect.any(Number) }] });
+
+    // a schedule from the app: stored in the profile, previewed, and the timer's state told plainly
+    const set = await call('schedules:set', { name: 'replica', schedule: { when: { kind: 'weekly', day: 'sun', at: '03:00' }, method: 'cold', retention: { keepDaily: 7 }, proveEvery: 1 } }) as { profile: { schedule: unknown }; timer: string | null };
+    expect(set).toMatchObject({ profile: { schedule: { when: { kind: 'weekly' } }, hasPassword: true }, timer: null });
+    expect((await store.get('replica')).schedule).toMatchObject({ retention: { keepDaily: 7 } });
+    const preview = await call('schedules:preview', { when: { kind: 'weekly', day: 'sun', at: '03:00' }, count: 3 }) as string[];
+    expect(preview.map((d) => new Date(d).getDay())).toEqual([0, 0, 0]);
+    expect(await call('schedules:timer', undefined)).toMatchObject({ installed: false, kind: 'systemd' });
+    expect(await dispatch('schedules:set', { name: 'replica', schedule: { when: { kind: 'every', hours: 5 }, method: 'cold', retention: null, proveEvery: 0 } }, true)).toMatchObject({ ok: false });
+
     // a wrong password is an answer in words
     await call('profiles:save', { profile: { ...profile, name: 'wrong' }, password: 'nope', replace: false });
     expect(await call('profiles:test', { name: 'wrong' })).toMatchObject({ ok: false, error: expect.stringMatching(/refused user 'quiesce'/) });
@@ -56,6 +73,6 @@ describe('the main process services, without Electron', () => {
     expect(again.list()).toMatchObject([{ jobId, profile: 'replica', state: { phase: 'succeeded' } }]);
     // once the job has ended, its record no longer holds the worker's token
     const record = await readFile(path.join(stateDir, 'workers', `${jobId}.job.json`), 'utf8');
-    expect(JSON.parse(record)).toEqual({ jobId, profile: 'replica', startedAt: expect.any(String), stateDir });
+    expect(JSON.parse(record)).toEqual({ jobId, profile: 'replica', startedAt: expect.any(String), method: 'cold', stateDir });
   });
 });

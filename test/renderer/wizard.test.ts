@@ -40,6 +40,13 @@ function fakeApi(inspect: InspectView, destinationProblem: string | null = null)
     listJobs: () => ok([]),
     jobLog: () => ok([]),
     verifyArchive: () => ok({ ok: true, filesChecked: 1, bytesChecked: 1, problems: [], restoreTest: null }),
+    listHistory: () => ok({ runs: [], unreadable: [] }),
+    dashboard: () => ok([]),
+    setSchedule: (name, schedule) => (calls.push(`schedule ${name} ${JSON.stringify(schedule)}`), ok({ profile: { ...profile, ...(schedule ? { schedule } : {}) }, timer: null })),
+    previewSchedule: () => ok(['2026-11-24T02:00:00.000Z', '2026-11-25T02:00:00.000Z']),
+    timer: () => ok({ installed: false, kind: 'systemd' as const, summary: 'systemd user timer quiesce-run-due.timer: *-*-* 03:00:00', notes: [] }),
+    installTimer: () => ok({ installed: true, kind: 'systemd' as const, summary: 'x', notes: [] }),
+    uninstallTimer: () => ok({ installed: false, kind: 'systemd' as const, summary: 'x', notes: [] }),
     revealInFolder: () => ok(undefined),
     chooseFolder: () => ok('/chosen/by/dialog'),
     openExternal: () => ok(undefined),
@@ -181,5 +188,30 @@ describe('the run step', () => {
     wizard.current = 'copy';
     flushSync();
     expect(screen.getByText(/The copy stops and the replica is started again/)).toBeTruthy();
+  });
+});
+
+describe('schedules page', () => {
+  it('turns the form into a schedule: empty keep-fields left out, "not scheduled" removes it', async () => {
+    const { formOf, scheduleOf } = await import('../../renderer/src/lib/schedule-form.js');
+    const form = { ...formOf(undefined), kind: 'weekly' as const, day: 'sat' as const, at: '04:15', keepLast: null, keepDaily: 0, keepWeekly: 4, keepMonthly: null, proveEvery: 2 };
+    expect(scheduleOf(form)).toEqual({ when: { kind: 'weekly', day: 'sat', at: '04:15' }, method: 'cold', retention: { keepWeekly: 4 }, proveEvery: 2 });
+    expect(scheduleOf({ ...form, keepWeekly: null })!.retention).toBeNull();
+    expect(scheduleOf({ ...form, kind: 'none' })).toBeNull();
+    expect(formOf(scheduleOf(form)!)).toMatchObject({ kind: 'weekly', day: 'sat', at: '04:15', keepWeekly: 4, keepDaily: null });
+  });
+
+  it('a DBA schedules a profile: the next runs are previewed, and saving sends the schedule', async () => {
+    const SchedulesView = (await import('../../renderer/src/components/SchedulesView.svelte')).default;
+    useApi(fakeApi(report()));
+    const app = new AppState();
+    await app.refresh();
+    render(SchedulesView, { app });
+    expect(await screen.findByText(/Not installed: systemd user timer/)).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Schedule' }));
+    expect(await screen.findByText('Next runs')).toBeTruthy();
+    expect(screen.getAllByRole('listitem').length).toBe(2);
+    await fireEvent.click(screen.getByRole('button', { name: 'Save schedule' }));
+    await expect.poll(() => calls.find((c) => c.startsWith('schedule db2'))).toBe('schedule db2 {"when":{"kind":"daily","at":"03:00"},"method":"cold","retention":{"keepDaily":7,"keepWeekly":4,"keepMonthly":6},"proveEvery":7}');
   });
 });

@@ -1,12 +1,13 @@
 import type { BackupEvent, BackupStep, ProgressSnapshot } from '../../../electron/shared/backup-events.js';
 import { BACKUP_STEPS, STEP_LABELS } from '../../../electron/shared/backup-events.js';
-import type { InspectView, JobView, ProfileView, VerifyView } from '../../../electron/shared/ipc-contract.js';
+import type { DashboardEntry, InspectView, JobView, ProfileView, VerifyView } from '../../../electron/shared/ipc-contract.js';
+import type { RunRecord } from '../../../electron/shared/history.js';
 import type { JobState } from '../../../electron/shared/worker-protocol.js';
 import type { ArchiveFormat } from '../../../electron/shared/manifest.js';
 import { call, quiesce } from '../lib/api.js';
 import { recommendMethods, recommendedMethod, type Method } from '../lib/recommend.js';
 
-export type View = 'backup' | 'profiles' | 'history';
+export type View = 'dashboard' | 'backup' | 'schedules' | 'profiles' | 'history';
 
 /** The steps of the wizard, in order, with what the stepper shows for each. */
 export const WIZARD_STEPS = ['profile', 'inspect', 'method', 'confirm', 'run', 'result'] as const;
@@ -30,15 +31,31 @@ export const RUN_STEPS: Record<Method, readonly BackupStep[]> = {
 };
 
 export class AppState {
-  view = $state<View>('backup');
+  view = $state<View>('dashboard');
   profiles = $state<ProfileView[]>([]);
   jobs = $state<JobView[]>([]);
+  dashboard = $state<DashboardEntry[]>([]);
+  runs = $state<RunRecord[]>([]);
+  /** history files that could not be read (named, left as they are) */
+  unreadableRuns = $state<string[]>([]);
+  /** the profile History is filtered to, or null for all */
+  historyProfile = $state<string | null>(null);
   loadError = $state<string | null>(null);
+
+  /** a view, focused on one profile where it has one (History, the wizard) */
+  show(view: View, profile: string | null = null): void {
+    if (view === 'history') this.historyProfile = profile;
+    this.view = view;
+  }
 
   async refresh(): Promise<void> {
     try {
       this.profiles = await call(quiesce().listProfiles());
       this.jobs = await call(quiesce().listJobs());
+      this.dashboard = await call(quiesce().dashboard());
+      const history = await call(quiesce().listHistory());
+      this.runs = history.runs;
+      this.unreadableRuns = history.unreadable;
       this.loadError = null;
     } catch (error) {
       this.loadError = (error as Error).message;
