@@ -170,7 +170,8 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       const { schedule: _old, ...rest } = profile;
       const saved = await o.profiles.save(schedule ? { ...rest, schedule } : rest, null, true);
       const hasPassword = saved.password === 'keychain' && (await o.profiles.password(saved).catch(() => null)) !== null;
-      const timer = await refreshInstalledTimer(await timerPlan(), (await o.profiles.list()).some((p) => p.schedule));
+      // the schedule is saved either way; a timer that could not be rewritten is said, not thrown
+      const timer = await refreshInstalledTimer(await timerPlan(), (await o.profiles.list()).some((p) => p.schedule)).catch((e: Error) => `The OS timer could not be updated: ${e.message}`);
       return { profile: { ...saved, hasPassword }, timer };
     },
     'schedules:preview': async ({ when, count }) => nextSlots(when, now(), count).map((d) => d.toISOString()),
