@@ -154,7 +154,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
     'archive:verify': async ({ path, restoreTest: prove }) => {
       const v = await verifyArchive(path);
       const proof = prove && v.ok ? await restoreTest(path, { verified: v }) : null;
-      if (proof) await o.history.noteProof(path, { proven: proof.proven, testedAt: proof.testedAt, durationMs: proof.durationMs, problems: proof.problems }).catch(() => undefined);
+      if (proof) await o.history.noteProof(path, proof).catch(() => undefined);
       return { ok: v.ok && (proof?.proven ?? true), filesChecked: v.filesChecked, bytesChecked: v.bytesChecked, problems: v.problems, restoreTest: proof };
     },
     'history:list': async ({ profile }) => {
@@ -171,7 +171,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       const saved = await o.profiles.save(schedule ? { ...rest, schedule } : rest, null, true);
       const hasPassword = saved.password === 'keychain' && (await o.profiles.password(saved).catch(() => null)) !== null;
       // the schedule is saved either way; a timer that could not be rewritten is said, not thrown
-      const timer = await refreshInstalledTimer(await timerPlan(), (await o.profiles.list()).some((p) => p.schedule)).catch((e: Error) => `The OS timer could not be updated: ${e.message}`);
+      const timer = await refreshInstalledTimer(await o.profiles.list(), o.cli, system).catch((e: Error) => `The OS timer could not be updated: ${e.message}`);
       return { profile: { ...saved, hasPassword }, timer };
     },
     'schedules:preview': async ({ when, count }) => nextSlots(when, now(), count).map((d) => d.toISOString()),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunRecord } from '../shared/history.js';
@@ -30,8 +31,9 @@ export class RunWatch {
     const newest = tell.at(-1)?.finishedAt;
     if (newest) {
       await mkdir(path.dirname(this.mark), { recursive: true, mode: 0o700 });
-      await writeFile(`${this.mark}.tmp`, JSON.stringify({ until: newest }), { mode: 0o600 });
-      await rename(`${this.mark}.tmp`, this.mark);
+      const temp = `${this.mark}.${randomUUID()}.tmp`; // two looks may overlap
+      await writeFile(temp, JSON.stringify({ until: newest }), { mode: 0o600 });
+      await rename(temp, this.mark);
     }
     return { runs: records, tell: tell.slice(-AT_ONCE) };
   }

@@ -69,3 +69,22 @@ describe('proof on schedule', () => {
     expect(provingIsDue(every(2), [record('succeeded', false)])).toBe(true);
   });
 });
+
+describe('prune beside another prune', () => {
+  it('two prunes at once both finish, and delete each archive once', async () => {
+    const { pruneArchives } = await import('../../electron/core/schedule/prune.js');
+    const store = fresh();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-prune-'));
+    for (const day of [20, 21, 22, 23]) {
+      const archive = path.join(dir, `quiesce-h-2-202611${day}-030000Z.tar.zst`);
+      writeFileSync(archive, 'x');
+      const run = await store.begin({ profile: 'a', trigger: 'schedule', method: 'cold', startedAt: new Date(`2026-11-${day}T03:00:00Z`) });
+      await run.end('succeeded', { archive: { path: archive, bytes: 1, sha256: 'x', dataBytes: 1 } }, new Date(`2026-11-${day}T03:01:00Z`));
+    }
+    const clock = () => new Date('2026-11-24T00:00:00Z');
+    const both = await Promise.all([pruneArchives(store, 'a', { keepLast: 1 }, { dryRun: false, clock }), pruneArchives(store, 'a', { keepLast: 1 }, { dryRun: false, clock })]);
+    expect(both.map((r) => r.kept.length)).toEqual([1, 1]);
+    expect(readdirSync(dir)).toEqual(['quiesce-h-2-20261123-030000Z.tar.zst']);
+    expect((await store.read('a')).records.filter((r) => r.prunedAt !== null)).toHaveLength(3);
+  });
+});

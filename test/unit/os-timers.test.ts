@@ -42,6 +42,10 @@ describe('systemd timer (checked by systemd-analyze; systemd is not PID 1 here, 
     // quoted the way systemd reads it: % doubled, quotes escaped
     expect(service).toContain('Environment="QUIESCE_CONFIG_DIR=/srv/quiesce conf/100%% \\"real\\""');
     expect(service).toContain('KillMode=process');
+    // `$` is a variable only in ExecStart=: doubled there, kept as it is in Environment=
+    const dollars = systemdTimer(request({ command: ['/opt/$app/node', cli, 'run-due'], env: { QUIESCE_STATE_DIR: '/srv/$state' } }), dir).files[0]!.content as string;
+    expect(dollars).toContain('ExecStart="/opt/$$app/node"');
+    expect(dollars).toContain('Environment="QUIESCE_STATE_DIR=/srv/$state"');
     const timer = readFileSync(path.join(dir, 'quiesce-run-due.timer'), 'utf8');
     expect(timer).toContain('Persistent=true'); // a slot missed while off fires at boot
     expect(timer).toContain('OnBootSec=2min'); // and run-due runs after every boot, to repair a killed backup

@@ -1,17 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { inTimeZone } from '../helpers/time-zone.js';
 import { applyRetention, type RetainedCandidate } from '../../electron/core/schedule/retention.js';
 
 const at = (iso: string, proven = false): RetainedCandidate => ({ id: iso, at: new Date(iso), proven });
 const kept = (d: ReturnType<typeof applyRetention>) => d.keep.map((k) => k.id);
 
 describe('retention (grandfather-father-son)', () => {
-  const zone = process.env.TZ;
-  beforeEach(() => {
-    process.env.TZ = 'Europe/Berlin';
-  });
-  afterEach(() => {
-    process.env.TZ = zone;
-  });
+  inTimeZone('Europe/Berlin');
 
   it('keep-last keeps the N newest and says so', () => {
     const all = ['2026-11-20T02:00:00Z', '2026-11-21T02:00:00Z', '2026-11-22T02:00:00Z', '2026-11-23T02:00:00Z'].map((t) => at(t));

@@ -1,17 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { inTimeZone } from '../helpers/time-zone.js';
 import { isDue, latestSlot, nextSlots } from '../../electron/core/schedule/slots.js';
 
 /** Local wall-clock time as "YYYY-MM-DD HH:MM" in the zone the test set. */
 const local = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 
 describe('schedule slots (local time)', () => {
-  const zone = process.env.TZ;
-  beforeEach(() => {
-    process.env.TZ = 'Europe/Berlin';
-  });
-  afterEach(() => {
-    process.env.TZ = zone;
-  });
+  inTimeZone('Europe/Berlin');
 
   it('daily: the latest slot is today\'s once passed, else yesterday\'s; next runs follow day by day', () => {
     const when = { kind: 'daily', at: '03:00' } as const;

@@ -76,9 +76,12 @@ function whenFrom(values: { every?: string; daily?: string; weekly?: string }, e
   return { kind: 'weekly', day: weekday, at };
 }
 
+/** How the timer runs this CLI. */
+const thisCli = () => ({ command: [process.execPath, path.resolve(process.argv[1]!)], env: {} });
+
 /** The timer for every scheduled profile, calling this CLI. */
 async function planTimer(system: boolean): Promise<TimerPlan> {
-  return timerForProfiles(await profileStore().list(), { command: [process.execPath, path.resolve(process.argv[1]!)], env: {} }, system);
+  return timerForProfiles(await profileStore().list(), thisCli(), system);
 }
 
 const asRoot = () => process.getuid?.() === 0;
@@ -86,7 +89,7 @@ const asRoot = () => process.getuid?.() === 0;
 /** After a schedule changed: what happened to an installed timer, in one line (a failure is a warning). */
 async function refreshTimer(reporter: Reporter): Promise<string | null> {
   try {
-    return await refreshInstalledTimer(await planTimer(asRoot()), (await profileStore().list()).some((p) => p.schedule));
+    return await refreshInstalledTimer(await profileStore().list(), thisCli(), asRoot());
   } catch (error) {
     reporter.event({ type: 'warning', message: (error as Error).message });
     return null;
@@ -156,11 +159,11 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
   }
   if (verb === 'list') {
     parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
-    const history = new HistoryStore();
+    const { records } = await new HistoryStore().read();
     const now = clock();
     const rows = [];
     for (const p of await store.list()) {
-      const last = (await history.read(p.name)).records[0] ?? null;
+      const last = records.find((r) => r.profile === p.name) ?? null;
       rows.push({
         profile: p.name,
         schedule: p.schedule ?? null,

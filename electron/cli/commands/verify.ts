@@ -60,8 +60,7 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
     proven = await interrupts.protect((signal) => restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
     lines.push(...provenLines(proven));
     // kept with the run that wrote the archive: the dashboard's proven restore point
-    const proof = { proven: proven.proven, testedAt: proven.testedAt, durationMs: proven.durationMs, problems: proven.problems };
-    await new HistoryStore().noteProof(path.resolve(file), proof).catch(() => undefined);
+    await new HistoryStore().noteProof(path.resolve(file), proven).catch(() => undefined);
   } else if (!values['restore-test']) {
     const earlier = await readFile(verifiedFileOf(file), 'utf8').then((t) => JSON.parse(t) as RestoreTestResult, () => null);
     if (earlier) lines.push(`Last restore test: ${earlier.proven ? 'proven' : 'NOT proven'} on ${earlier.testedAt}.`);

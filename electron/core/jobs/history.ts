@@ -8,6 +8,7 @@ import type { RunRecord } from '../../shared/history.js';
 import { BACKUP_METHODS, type BackupMethod } from '../../shared/manifest.js';
 import { parseJson } from '../parse-json.js';
 import { isProcessAlive } from '../server/process-watch.js';
+import type { RestoreTestResult } from '../restore/restore-test.js';
 import { defaultStateDir } from './journal.js';
 
 const recordSchema = z
@@ -100,10 +101,10 @@ export class HistoryStore {
   }
 
   /** A restore test made later (`verify --restore-test`, the app's "verify now"): kept with the run that wrote the archive. */
-  async noteProof(archive: string, proof: NonNullable<RunRecord['restoreTest']>): Promise<void> {
+  async noteProof(archive: string, result: RestoreTestResult): Promise<void> {
     const { records } = await this.read();
     const run = records.find((r) => r.archive?.path === archive);
-    if (run) await this.write({ ...run, restoreTest: proof });
+    if (run) await this.write({ ...run, restoreTest: proofOf(result) });
   }
 
   private fileOf(record: RunRecord): string {
@@ -114,7 +115,8 @@ export class HistoryStore {
   private async write(record: RunRecord): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const file = this.fileOf(record);
-    const temp = `${file}.${process.pid}.tmp`;
+    // unique per write: two writes of one record from one process (a prune beside a proof) must not share it
+    const temp = `${file}.${randomUUID()}.tmp`;
     const handle = await open(temp, 'w', 0o600);
     try {
       await handle.writeFile(`${JSON.stringify(record, null, 1)}\n`);
@@ -129,6 +131,11 @@ export class HistoryStore {
       throw error;
     }
   }
+}
+
+/** What the history keeps of a restore test. */
+export function proofOf(result: RestoreTestResult, testedAt = result.testedAt): NonNullable<RunRecord['restoreTest']> {
+  return { proven: result.proven, testedAt, durationMs: result.durationMs, problems: result.problems };
 }
 
 /** A 'running' record on this machine whose process is gone was interrupted (SIGKILL, power loss). */

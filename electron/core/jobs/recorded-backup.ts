@@ -30,7 +30,7 @@ export async function recordedBackup(request: BackupRequest, hooks: BackupHooks,
     throw error;
   }
   const m = outcome.archive.manifest;
-  await run.end(
+  const recorded = run.end(
     'succeeded',
     {
       downtimeMs: Math.round(outcome.downtimeMs),
@@ -40,6 +40,7 @@ export async function recordedBackup(request: BackupRequest, hooks: BackupHooks,
     },
     o.clock(),
   );
+  await recorded.catch((error: Error) => hooks.onEvent?.({ type: 'warning', message: `The backup succeeded, but its record could not be written to ${o.history.dir}: ${error.message}` }));
   return { outcome, run };
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,7 +97,7 @@ export class ProfileStore {
   /** Atomic: a temporary file, fsynced, renamed over the old one. Owner-only. */
   private async write(profiles: Profile[]): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const temp = `${this.file}.${process.pid}.tmp`;
+    const temp = `${this.file}.${randomUUID()}.tmp`; // two saves at once (the app) must not share it
     const handle = await open(temp, 'w', 0o600);
     try {
       await handle.writeFile(`${JSON.stringify({ version: PROFILE_FILE_VERSION, profiles }, null, 2)}\n`);

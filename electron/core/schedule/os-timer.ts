@@ -50,9 +50,10 @@ export function timerForProfiles(profiles: Profile[], cli: CliCommand, system: b
  * After schedules changed: an installed timer is written again with the new times, or removed
  * with the last schedule. Returns what was done, or null when no timer is installed.
  */
-export async function refreshInstalledTimer(plan: TimerPlan, anyScheduled: boolean, run: CommandRunner = runCommand): Promise<string | null> {
+export async function refreshInstalledTimer(profiles: Profile[], cli: CliCommand, system: boolean, run: CommandRunner = runCommand): Promise<string | null> {
+  const plan = timerForProfiles(profiles, cli, system);
   if (!(await isInstalled(plan))) return null;
-  if (anyScheduled) {
+  if (profiles.some((p) => p.schedule)) {
     await installTimer(plan, run);
     return `The installed timer now fires at the new times (${plan.summary}).`;
   }

@@ -78,7 +78,9 @@ export async function pruneArchives(history: HistoryStore, profile: string, poli
   for (const id of decision.remove) {
     const { record, archive } = byId.get(id)!;
     if (!o.dryRun) {
-      await unlink(archive.path);
+      await unlink(archive.path).catch((error: unknown) => {
+        if (errnoCode(error) !== 'ENOENT') throw error; // a prune running beside this one took it
+      });
       await unlink(verifiedFileOf(archive.path)).catch(() => undefined);
       await history.update({ ...record, prunedAt: o.clock().toISOString() });
     }

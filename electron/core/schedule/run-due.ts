@@ -4,7 +4,7 @@ import type { Profile } from '../../shared/profile.js';
 import type { ProfileSchedule } from '../../shared/schedule.js';
 import { QuiesceError, describeError } from '../errors.js';
 import type { Clock } from '../jobs/clock.js';
-import type { HistoryStore, RunLog } from '../jobs/history.js';
+import { proofOf, type HistoryStore, type RunLog } from '../jobs/history.js';
 import type { BackupRequest } from '../backup/run-backup.js';
 import { endFailed, recordedBackup } from '../jobs/recorded-backup.js';
 import type { ProfileStore } from '../profiles/profile-store.js';
@@ -161,7 +161,7 @@ async function prove(run: RunLog, o: RunDueOptions, onEvent: (e: BackupEvent) =>
   const started = o.clock();
   try {
     const r = await restoreTest(run.record.archive!.path, { onEvent, signal: o.signal });
-    run.record.restoreTest = { proven: r.proven, testedAt: started.toISOString(), durationMs: r.durationMs, problems: r.problems };
+    run.record.restoreTest = proofOf(r, started.toISOString());
     run.line(r.proven ? `Proven: restored and started in ${(r.durationMs / 1000).toFixed(1)} s, ${r.tablesChecked} tables checked.` : `! Restore test FAILED: ${r.problems.join('; ')}`);
     return r.proven ? null : `the restore test failed (${r.problems.join('; ')}).`;
   } catch (error) {

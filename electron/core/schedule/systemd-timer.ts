@@ -11,9 +11,13 @@ export function systemdCalendar(when: ScheduleWhen): string {
   return `${day}*-*-* ${when.at}:00`;
 }
 
-/** systemd's own quoting for ExecStart= and Environment= (systemd.syntax(7)): double quotes, \ escapes, % doubled. */
-export function systemdQuote(word: string): string {
-  return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+/**
+ * systemd's own quoting (systemd.syntax(7)): double quotes, \ escapes, % doubled; in
+ * ExecStart= also $ doubled, since only there are variables expanded.
+ */
+export function systemdQuote(word: string, where: 'exec' | 'environment' = 'exec'): string {
+  const quoted = word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
+  return `"${where === 'exec' ? quoted.replace(/\$/g, '$$$$') : quoted}"`;
 }
 
 export function systemdUnitDir(o: { system: boolean; home: string; env: NodeJS.ProcessEnv }): string {
@@ -41,8 +45,8 @@ export function systemdTimer(r: TimerRequest, unitDir: string): TimerPlan {
     '',
     '[Service]',
     'Type=oneshot',
-    `ExecStart=${r.command.map(systemdQuote).join(' ')}`,
-    ...Object.entries(r.env).map(([k, v]) => `Environment=${systemdQuote(`${k}=${v}`)}`),
+    `ExecStart=${r.command.map((w) => systemdQuote(w)).join(' ')}`,
+    ...Object.entries(r.env).map(([k, v]) => `Environment=${systemdQuote(`${k}=${v}`, 'environment')}`),
     'KillMode=process',
     'TimeoutStopSec=10min',
     '',

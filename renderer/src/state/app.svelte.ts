@@ -1,6 +1,6 @@
 import type { BackupEvent, BackupStep, ProgressSnapshot } from '../../../electron/shared/backup-events.js';
 import { BACKUP_STEPS, STEP_LABELS } from '../../../electron/shared/backup-events.js';
-import type { DashboardEntry, InspectView, JobView, ProfileView, VerifyView } from '../../../electron/shared/ipc-contract.js';
+import type { DashboardEntry, InspectView, ProfileView, VerifyView } from '../../../electron/shared/ipc-contract.js';
 import type { RunRecord } from '../../../electron/shared/history.js';
 import type { JobState } from '../../../electron/shared/worker-protocol.js';
 import type { ArchiveFormat } from '../../../electron/shared/manifest.js';
@@ -33,7 +33,6 @@ export const RUN_STEPS: Record<Method, readonly BackupStep[]> = {
 export class AppState {
   view = $state<View>('dashboard');
   profiles = $state<ProfileView[]>([]);
-  jobs = $state<JobView[]>([]);
   dashboard = $state<DashboardEntry[]>([]);
   runs = $state<RunRecord[]>([]);
   /** history files that could not be read (named, left as they are) */
@@ -51,7 +50,6 @@ export class AppState {
   async refresh(): Promise<void> {
     try {
       this.profiles = await call(quiesce().listProfiles());
-      this.jobs = await call(quiesce().listJobs());
       this.dashboard = await call(quiesce().dashboard());
       const history = await call(quiesce().listHistory());
       this.runs = history.runs;
