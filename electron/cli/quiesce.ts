@@ -11,6 +11,7 @@ import { PRUNE_HELP, pruneCommand } from './commands/prune.js';
 import { RUN_DUE_HELP, runDueCommand } from './commands/run-due.js';
 import { SCHEDULE_HELP, scheduleCommand } from './commands/schedule.js';
 import { VERIFY_HELP, verifyCommand } from './commands/verify.js';
+import { LIST_HELP, listCommand } from './commands/list.js';
 import { Interrupts } from './interrupts.js';
 import { UsageError, refusePasswordFlag } from './options.js';
 import { logUnexpected } from './unexpected.js';
@@ -30,6 +31,7 @@ Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
   run-due    back up every scheduled profile that is due (what the OS timer runs)
   prune      delete the archives a retention policy does not keep
   history    every backup run, with its outcome
+  list       every replica's archives in a bucket or folder (the fleet catalogue)
 
 The password comes from QUIESCE_PASSWORD, the keychain (--profile) or a prompt, never from the command line.
 Exit status: 0 success; 1 failure (one line on stderr says why); 2 wrong usage.`;
@@ -45,6 +47,7 @@ const COMMANDS: Record<string, { run: (argv: string[], r: Reporter, interrupts: 
   'run-due': { run: runDueCommand, help: RUN_DUE_HELP },
   prune: { run: pruneCommand, help: PRUNE_HELP },
   history: { run: historyCommand, help: HISTORY_HELP },
+  list: { run: listCommand, help: LIST_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,8 +2,9 @@ import type { ConnectionTest, InspectView, ProfileView } from '../shared/ipc-con
 import type { Profile } from '../shared/profile.js';
 import { canStageAt, checkDestination } from '../core/backup/destination.js';
 import { verifyArchive } from '../core/archive/verify-archive.js';
-import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../core/restore/restore-test.js';
-import { readFile } from 'node:fs/promises';
+import { readProof, restoreTest } from '../core/restore/restore-test.js';
+import { archiveRef } from '../core/archive/archive-ref.js';
+import { s3AccessOf } from '../core/profiles/profile-destination.js';
 import { inspectReplica, throwIfBlocked, type InspectReport } from '../core/backup/inspect.js';
 import { QuiesceError, describeError } from '../core/errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../core/mysql/connection.js';
@@ -146,14 +147,16 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       Promise.all(
         o.jobs.list().map(async (job) => {
           if (job.state.phase !== 'succeeded') return job;
-          const proof = await readFile(verifiedFileOf(job.state.result.archive), 'utf8').then((t) => JSON.parse(t) as RestoreTestResult, () => null);
+          const profile = await o.profiles.get(job.profile).catch(() => null);
+          const proof = await readProof(archiveRef(job.state.result.archive, { access: await s3AccessOf(profile, o.profiles) })).catch(() => null);
           return { ...job, verified: proof ? { proven: proof.proven, testedAt: proof.testedAt } : null };
         }),
       ),
     'jobs:log': async ({ jobId }) => o.jobs.log(jobId),
     'archive:verify': async ({ path, restoreTest: prove }) => {
-      const v = await verifyArchive(path);
-      const proof = prove && v.ok ? await restoreTest(path, { verified: v }) : null;
+      const archive = archiveRef(path);
+      const v = await verifyArchive(archive);
+      const proof = prove && v.ok ? await restoreTest(archive, { verified: v }) : null;
       if (proof) await o.history.noteProof(path, proof).catch(() => undefined);
       return { ok: v.ok && (proof?.proven ?? true), filesChecked: v.filesChecked, bytesChecked: v.bytesChecked, problems: v.problems, restoreTest: proof };
     },

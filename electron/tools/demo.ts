@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runColdBackup } from '../core/backup/cold-backup.js';
 import { restoreTest } from '../core/restore/restore-test.js';
+import { archiveRef } from '../core/archive/archive-ref.js';
 import { describeError } from '../core/errors.js';
 import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../core/sandbox/replica-pair.js';
 import { createSampleSchema } from '../core/sandbox/sample-data.js';
@@ -49,7 +50,7 @@ async function demo(): Promise<number> {
     await cleanUp();
     say('\nProving the archive restores: quiesce verify --restore-test');
     // the restore test checks every SHA-256 against the manifest before it writes anything
-    const proof = await restoreTest(result.archive.path, { onEvent: (e) => reporter.event(e) });
+    const proof = await restoreTest(archiveRef(result.archive.path), { onEvent: (e) => reporter.event(e) });
     say(`Verified    every SHA-256 of ${proof.filesVerified} files matches MANIFEST.json`);
     say(`Restored    ${proof.proven ? 'PROVEN' : 'NOT PROVEN'}: a throw-away server started on it, CHECK TABLE passed on ${proof.tablesChecked - proof.tableProblems.length}/${proof.tablesChecked} tables, replication position ${proof.coordinates.found} ${proof.coordinates.match ? 'matches' : 'does not match'} (${formatDuration(proof.durationMs / 1000)})`);
     say(`\nThe throw-away servers are gone; the archive (and its .verified.json) stay in ${dest}.`);

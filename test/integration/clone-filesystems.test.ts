@@ -9,6 +9,7 @@ import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { restoreTest } from '../../electron/core/restore/restore-test.js';
 import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
 import { checksums, replicaConnection, seed, startWriter, tempDir, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
+import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 
 /**
  * The clone path: where the staging folder's filesystem clones files (XFS with reflink,
@@ -66,9 +67,9 @@ describe.each(FILESYSTEMS)('a replica whose files and backups are on $name', ({ 
     expect((await readdir(dest)).filter((n) => n.startsWith('.quiesce-staging'))).toEqual([]);
     expect(await waitForThreadsRunning(p)).toEqual({ io: 'Yes', sql: 'Yes' });
 
-    const verified = await verifyArchive(result.archive.path);
+    const verified = await verifyArchive(archiveRef(result.archive.path));
     expect(verified.problems).toEqual([]);
-    const proof = await restoreTest(result.archive.path, { verified });
+    const proof = await restoreTest(archiveRef(result.archive.path), { verified });
     expect(proof.problems).toEqual([]);
     expect(proof.proven).toBe(true);
 

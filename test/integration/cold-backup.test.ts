@@ -14,6 +14,7 @@ import {
   waitForCatchUp,
   usePair,
 } from '../helpers/pair.js';
+import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 
 describe('cold backup of a replica while its source writes', () => {
   const f = usePair();
@@ -48,7 +49,7 @@ describe('cold backup of a replica while its source writes', () => {
     expect(stagedAhead).not.toContain('ibtmp1');
 
     const names: string[] = [];
-    for await (const entry of readTar(openArchive(result.archive.path))) names.push(entry.name);
+    for await (const entry of readTar(openArchive(archiveRef(result.archive.path)))) names.push(entry.name);
     expect(names).toContain('datadir/ibdata1');
     expect(names).toContain('datadir/shop/orders.ibd');
     expect(names).toContain('datadir/master.info');
@@ -73,7 +74,7 @@ describe('cold backup of a replica while its source writes', () => {
     expect(manifest.replication.channels[0]!.sourcePort).toBe(f.pair.source.port);
     expect(manifest.server.product).toBe('mariadb');
 
-    const verified = await verifyArchive(result.archive.path);
+    const verified = await verifyArchive(archiveRef(result.archive.path));
     expect(verified.problems).toEqual([]);
     expect(verified.filesChecked).toBe(manifest.files.length);
 
@@ -105,7 +106,7 @@ describe('cold backup of a replica while its source writes', () => {
       await c.end();
     }
     expect(result.archive.path.endsWith('.tar.gz')).toBe(true);
-    expect((await verifyArchive(result.archive.path)).ok).toBe(true);
+    expect((await verifyArchive(archiveRef(result.archive.path))).ok).toBe(true);
   });
 
   it('waits for the SQL thread to close temporary tables before shutting down', async () => {
@@ -120,7 +121,7 @@ describe('cold backup of a replica while its source writes', () => {
     const started = Date.now();
     try {
       const result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir, onEvent: (e) => events.push(e) });
-      expect((await verifyArchive(result.archive.path)).ok).toBe(true);
+      expect((await verifyArchive(archiveRef(result.archive.path))).ok).toBe(true);
     } finally {
       clearTimeout(release);
       await holder.end().catch(() => undefined);

@@ -11,6 +11,7 @@ import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.
 import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { runCli } from '../helpers/cli.js';
 import { checksums, connectAsRoot, replicaConnection, startWriter, tempDir, threadsRunning, usePair, waitForCatchUp } from '../helpers/pair.js';
+import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 
 async function readOnlyValue(socket: string): Promise<number> {
   const c = await mysql.createConnection({ socketPath: socket, user: 'root' });
@@ -42,7 +43,7 @@ describe('the manual’s other two methods', () => {
     expect(steps).toEqual(['stop-replication', 'record-coordinates', 'dump', 'start-replication', 'archive']);
     expect(sqlStoppedMs).toBeGreaterThan(0);
     expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
-    expect((await verifyArchive(archive.path)).ok).toBe(true);
+    expect((await verifyArchive(archiveRef(archive.path))).ok).toBe(true);
     expect(archive.manifest).toMatchObject({ method: 'dump', components: [{ name: 'dump', kind: 'dump' }] });
     const { sourceLogFile, sourceLogPos } = archive.manifest.replication;
     expect(sourceLogFile).toMatch(/^binlog\.\d+$/);
@@ -88,7 +89,7 @@ describe('the manual’s other two methods', () => {
       });
       expect(readOnlyMs).toBeGreaterThan(3000);
       expect(await duringWrite).toMatch(/read-only|read_only|lock wait timeout/i);
-      expect((await verifyArchive(archive.path)).ok).toBe(true);
+      expect((await verifyArchive(archiveRef(archive.path))).ok).toBe(true);
       expect(archive.manifest.replication.sourceLogFile).toMatch(/^binlog\.\d+$/);
       // a source's own binary log position, read back from the dump
       await expectProven(archive.path, `${archive.manifest.replication.sourceLogFile}:${archive.manifest.replication.sourceLogPos}`);

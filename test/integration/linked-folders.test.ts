@@ -6,6 +6,7 @@ import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { startThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { runCli } from '../helpers/cli.js';
 import { checksums, replicaConnection, startWriter, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
+import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 
 /**
  * A DBA who ran out of room moved a database folder to another disk and left a link in the
@@ -35,7 +36,7 @@ describe('a database folder linked to another disk', () => {
     const result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir });
     await writer.stop();
     archive = result.archive.path;
-    const { manifest, ok } = await verifyArchive(archive);
+    const { manifest, ok } = await verifyArchive(archiveRef(archive));
     expect(ok).toBe(true);
     expect(manifest.files.map((x) => x.path)).toEqual(expect.arrayContaining(['linked-shop/orders.ibd', 'linked-shop/audit.MYD', 'linked-shop/audit.MYI']));
     // the link itself is not archived as a bare link (its target is absolute: a restore would refuse it)

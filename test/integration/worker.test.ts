@@ -10,6 +10,7 @@ import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { canConnect } from '../../electron/core/mysql/connection.js';
 import { replicaConnection, tempDir, threadsRunning, usePair, waitForCatchUp, checksums } from '../helpers/pair.js';
+import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 
 const WORKER = path.resolve('out/worker/worker.js');
 
@@ -40,7 +41,7 @@ describe('the privileged worker: one job, start to end, whoever is connected', (
     connection.close();
     expect(state.phase).toBe('succeeded');
     if (state.phase !== 'succeeded') return;
-    expect((await verifyArchive(state.result.archive)).ok).toBe(true);
+    expect((await verifyArchive(archiveRef(state.result.archive))).ok).toBe(true);
     expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'flush', 're-copy', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
     // its log has the steps and no secret
     const log = await readFile(path.join(stateDir, 'workers', `${attachment.jobId}.log`), 'utf8');

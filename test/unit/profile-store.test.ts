@@ -38,7 +38,9 @@ describe('profile store', () => {
     await store.save({ ...base, format: 'tar.gz' }, null, true);
     expect((await store.get('prod replica')).format).toBe('tar.gz');
     await expect(store.save({ ...base, name: 'bad/name' }, null)).rejects.toThrow(/name/);
-    await expect(store.save({ ...base, name: 'rel', destination: 'backups' }, null)).rejects.toThrow(/destination: must be an absolute path/);
+    await expect(store.save({ ...base, name: 'rel', destination: 'backups' }, null)).rejects.toThrow(/destination: an absolute folder or s3:\/\/BUCKET\/PREFIX/);
+    await expect(store.save({ ...base, name: 's3-bad', destination: 's3://A_B/x' }, null)).rejects.toThrow(/destination: an absolute folder or s3/);
+    await expect(store.save({ ...base, name: 'bad-key', encryption: { kind: 'recipients', recipients: ['age1nope'] } }, null)).rejects.toThrow(/encryption.recipients.0: an age recipient/);
     await expect(store.save({ ...base, name: 'none', connection: { user: 'u' } }, null)).rejects.toThrow(/socket or a host/);
   });
 

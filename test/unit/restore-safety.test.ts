@@ -9,6 +9,7 @@ import { unsafeEntry } from '../../electron/core/restore/entry-safety.js';
 import { restoreArchive } from '../../electron/core/restore/restore.js';
 import { QuiesceError } from '../../electron/core/errors.js';
 import { MANIFEST_FORMAT, type Manifest } from '../../electron/shared/manifest.js';
+import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 
 const datadirOnly = new Set(['datadir']);
 
@@ -73,7 +74,7 @@ describe('restoring a hostile archive', () => {
       // the good entry comes first: a restore that wrote as it read would already have written it
       const archive = hostileArchive(dir, [good, attack]);
       const target = path.join(dir, 'target');
-      const error = await restoreArchive({ archive, remap: { datadir: target } }).catch((e: unknown) => e);
+      const error = await restoreArchive({ archive: archiveRef(archive), remap: { datadir: target } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QuiesceError);
       expect((error as QuiesceError).code).toBe('hostile-entry');
       expect((error as QuiesceError).message).toContain(attack.name);
@@ -102,7 +103,7 @@ describe('links resolved on disk, never as text; nothing restore did not create 
     writeFileSync(path.join(dir, 'escaped.txt'), 'the DBA\'s own file');
     const archive = hostileArchive(dir, [link('datadir/l1', '.'), link('datadir/l2', 'l1/..'), link('datadir/l3', 'l2/..'), file('datadir/l3/escaped.txt', 'pwned')]);
     const target = path.join(dir, 'target');
-    const error = await restoreArchive({ archive, remap: { datadir: target } }).catch((e: unknown) => e);
+    const error = await restoreArchive({ archive: archiveRef(archive), remap: { datadir: target } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QuiesceError);
     expect(readFileSync(path.join(dir, 'escaped.txt'), 'utf8')).toBe('the DBA\'s own file');
     expect(readdirSync(dir).sort()).toEqual(['escaped.txt', 'hostile.tar.gz']); // the target rolled back, nothing else
@@ -111,7 +112,7 @@ describe('links resolved on disk, never as text; nothing restore did not create 
   it('a symlink named like its component is refused before anything is written; what stood there stays', async () => {
     const { dir, target } = configTargetHolding('keep.cnf');
     const archive = hostileArchive(dir, [file('config/my.cnf', 'x'), link('config', 'config')], 'config');
-    const error = await restoreArchive({ archive, remap: { config: target } }).catch((e: unknown) => e);
+    const error = await restoreArchive({ archive: archiveRef(archive), remap: { config: target } }).catch((e: unknown) => e);
     expect((error as QuiesceError).code).toBe('hostile-entry');
     expect(readFileSync(path.join(target, 'keep.cnf'), 'utf8')).toBe('mine');
   });
@@ -119,7 +120,7 @@ describe('links resolved on disk, never as text; nothing restore did not create 
   it('a symlink over a file that is already there fails without deleting that file', async () => {
     const { dir, target } = configTargetHolding('other.cnf');
     const archive = hostileArchive(dir, [file('config/my.cnf', 'x'), link('config/other.cnf', 'my.cnf')], 'config');
-    const error = await restoreArchive({ archive, remap: { config: target } }).catch((e: unknown) => e);
+    const error = await restoreArchive({ archive: archiveRef(archive), remap: { config: target } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(readFileSync(path.join(target, 'other.cnf'), 'utf8')).toBe('mine');
     expect(existsSync(path.join(target, 'my.cnf'))).toBe(false); // what restore wrote was taken back
@@ -131,7 +132,7 @@ describe('links resolved on disk, never as text; nothing restore did not create 
     mkdirSync(elsewhere);
     symlinkSync(elsewhere, path.join(target, 'conf.d'));
     const archive = hostileArchive(dir, [file('config/conf.d/evil.cnf', 'x')], 'config');
-    const error = await restoreArchive({ archive, remap: { config: target } }).catch((e: unknown) => e);
+    const error = await restoreArchive({ archive: archiveRef(archive), remap: { config: target } }).catch((e: unknown) => e);
     expect((error as QuiesceError).code).toBe('hostile-entry');
     expect(readdirSync(elsewhere)).toEqual([]);
     expect(readFileSync(path.join(target, 'my.cnf'), 'utf8')).toBe('mine');
@@ -151,7 +152,7 @@ describe('links the manifest asks a restore to make (a database folder on anothe
         { name: 'linked-shop', kind: 'linked', originalPath: path.join(dir, 'disk', 'shop'), links: [link] },
       ]);
       const target = path.join(dir, 'target');
-      const error = await restoreArchive({ archive, remap: { datadir: target, 'linked-shop': path.join(dir, 'shop') } }).catch((e: unknown) => e);
+      const error = await restoreArchive({ archive: archiveRef(archive), remap: { datadir: target, 'linked-shop': path.join(dir, 'shop') } }).catch((e: unknown) => e);
       expect((error as QuiesceError).code).toBe('hostile-entry');
       expect(readdirSync(dir).sort()).toEqual(['hostile.tar.gz']);
       expect(existsSync('/tmp/quiesce-link-escape')).toBe(false);

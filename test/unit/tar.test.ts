@@ -14,6 +14,8 @@ import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { MANIFEST_FORMAT, type Manifest } from '../../electron/shared/manifest.js';
 import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
 import type { ArchiveFormat } from '../../electron/shared/manifest.js';
+import { archiveRef } from '../../electron/core/archive/archive-ref.js';
+import { LocalStorage } from '../../electron/core/storage/local-storage.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'quiesce-tar-'));
 
@@ -67,7 +69,7 @@ async function build(format: ArchiveFormat): Promise<{ dir: string; archive: str
   const src = path.join(dir, 'src');
   const entries = await sampleTree(src);
   const archive = path.join(dir, `a.${format}`);
-  await writeArchive({ target: archive, format, entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
+  await writeArchive({ target: { kind: 'local', path: archive }, storage: new LocalStorage(), format, entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
   return { dir, archive, entries };
 }
 
@@ -76,7 +78,7 @@ describe('archive writer and reader', () => {
     it(`${format}: reads back every entry byte for byte, manifest last`, async () => {
       const { archive, entries } = await build(format);
       const got = new Map<string, { type: string; data: Buffer; link: string }>();
-      for await (const e of readTar(openArchive(archive))) {
+      for await (const e of readTar(openArchive(archiveRef(archive)))) {
         const parts: Buffer[] = [];
         for await (const c of e.chunks) parts.push(c);
         got.set(e.name, { type: e.type, data: Buffer.concat(parts), link: e.linkTarget });
@@ -88,7 +90,7 @@ describe('archive writer and reader', () => {
         if (e.type === 'symlink') expect(got.get(name)!.link).toBe('../elsewhere');
       }
       expect([...got.keys()].at(-1)).toBe('MANIFEST.json');
-      expect((await verifyArchive(archive)).ok).toBe(true);
+      expect((await verifyArchive(archiveRef(archive))).ok).toBe(true);
     });
   }
 
@@ -111,18 +113,18 @@ describe('archive writer and reader', () => {
     await writeFile(path.join(out, 'datadir', 'café', 'ç.frm'), 'unicodE name');
     const flipped = path.join(dir, 'flipped.tar.gz');
     execFileSync('tar', ['-b', '1', '-czf', flipped, '-C', out, 'datadir', 'MANIFEST.json']); // -b 1: no record padding after the end marker
-    const bad = await verifyArchive(flipped);
+    const bad = await verifyArchive(archiveRef(flipped));
     expect(bad.ok).toBe(false);
     expect(bad.problems, JSON.stringify(bad.problems)).toEqual([{ path: 'datadir/café/ç.frm', problem: 'checksum' }]);
 
     const missing = path.join(dir, 'missing.tar.gz');
     execFileSync('tar', ['-b', '1', '-czf', missing, '-C', out, '--exclude', 'empty', 'datadir', 'MANIFEST.json']);
-    expect((await verifyArchive(missing)).problems).toContainEqual({ path: 'datadir/empty', problem: 'missing' });
+    expect((await verifyArchive(archiveRef(missing))).problems).toContainEqual({ path: 'datadir/empty', problem: 'missing' });
 
     const whole = await readFile(archive);
     const truncated = path.join(dir, 'truncated.tar.gz');
     await writeFile(truncated, whole.subarray(0, Math.floor(whole.length / 2)));
-    await expect(verifyArchive(truncated)).rejects.toThrow(/damaged|truncated|cannot be read/);
+    await expect(verifyArchive(archiveRef(truncated))).rejects.toThrow(/damaged|truncated|cannot be read/);
   });
 
   it('verify refuses anything after the end-of-archive marker, which `tar -x` might extract', async () => {
@@ -141,13 +143,13 @@ describe('archive writer and reader', () => {
     for (const [what, tail] of appended) {
       const tampered = path.join(dir, `tampered-${what.replace(/\W+/g, '-')}.tar.zst`);
       await writeFile(tampered, Buffer.concat([whole, tail]));
-      await expect(verifyArchive(tampered), what).rejects.toThrow(/after its end-of-archive marker|skippable/);
+      await expect(verifyArchive(archiveRef(tampered)), what).rejects.toThrow(/after its end-of-archive marker|skippable/);
     }
     const gz = await build('tar.gz');
     const gzTampered = path.join(gz.dir, 'tampered.tar.gz');
     await writeFile(gzTampered, Buffer.concat([await readFile(gz.archive), gzipSync(extraEntry)]));
-    await expect(verifyArchive(gzTampered)).rejects.toThrow(/after its end-of-archive marker/);
-    expect((await verifyArchive(archive)).ok).toBe(true); // the untouched one still verifies
+    await expect(verifyArchive(archiveRef(gzTampered))).rejects.toThrow(/after its end-of-archive marker/);
+    expect((await verifyArchive(archiveRef(archive))).ok).toBe(true); // the untouched one still verifies
   });
 
   it('the archive is owner-only and no .partial remains', async () => {
@@ -167,12 +169,12 @@ describe('archive writer and reader', () => {
         entries.push({ component: 'datadir', relPath: name, absPath: path.join(dir, name), type: 'file', size: data.length, mode: 0o640, mtimeMs: 0 });
       }
       const archive = path.join(dir, `big.${format}`);
-      await writeArchive({ target: archive, format, entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
-      expect(await peekManifest(archive)).toEqual((await verifyArchive(archive)).manifest);
+      await writeArchive({ target: { kind: 'local', path: archive }, storage: new LocalStorage(), format, entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
+      expect(await peekManifest(archiveRef(archive))).toEqual((await verifyArchive(archiveRef(archive))).manifest);
       // not an archive of ours: nothing found, nothing thrown
       const noise = path.join(dir, `noise.${format}`);
       await writeFile(noise, randomBytes(1024 * 1024));
-      expect(await peekManifest(noise)).toBeNull();
+      expect(await peekManifest(archiveRef(noise))).toBeNull();
     });
   }
 
@@ -182,13 +184,13 @@ describe('archive writer and reader', () => {
     await writeFile(path.join(dir, 'big.ibd'), data);
     const archive = path.join(dir, 'big.tar.zst');
     const entries: InventoryEntry[] = [{ component: 'datadir', relPath: 'big.ibd', absPath: path.join(dir, 'big.ibd'), type: 'file', size: data.length, mode: 0o640, mtimeMs: 0 }];
-    await writeArchive({ target: archive, format: 'tar.zst', entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
+    await writeArchive({ target: { kind: 'local', path: archive }, storage: new LocalStorage(), format: 'tar.zst', entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
     const openOnArchive = async () => {
       const fds = await readdir('/proc/self/fd');
       const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
       return targets.filter((t) => t === archive).length;
     };
-    for await (const entry of readTar(openArchive(archive))) {
+    for await (const entry of readTar(openArchive(archiveRef(archive)))) {
       void entry;
       break;
     }

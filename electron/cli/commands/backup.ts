@@ -7,7 +7,8 @@ import { defaultStateDir } from '../../core/jobs/journal.js';
 import type { BackupMethod } from '../../shared/manifest.js';
 import { describeChannelOutcome } from '../../shared/replication-outcome.js';
 import type { Interrupts } from '../interrupts.js';
-import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, targetFrom } from '../options.js';
+import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, profileStore, targetFrom } from '../options.js';
+import { destinationOptionsOf } from '../../core/profiles/profile-destination.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
 
 
@@ -21,7 +22,15 @@ export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the 
   back as they were — also on failure. For a source, or a replica that must stay up.
   --lock-wait S   how long to wait for the global read lock (default 60)
 
-  --dest DIR                          where the archive goes (must exist, outside the server's folders)
+  --dest DIR | s3://BUCKET/PREFIX     where the archive goes: a folder (must exist, outside the server's
+                                      folders), or a bucket, under PREFIX/HOST/PROFILE/ — streamed as a
+                                      multipart upload; credentials the AWS way (AWS_* variables, ~/.aws,
+                                      AWS_PROFILE, AWS_ENDPOINT_URL) or the profile's saved key
+  --staging-dir DIR                   with s3://: the local folder for the staging copy (default: the
+                                      system temp folder); removed after
+  --encrypt-to RECIPIENT              an age file (age1… public key; repeatable): decrypt with
+                                      age -d -i key.txt ARCHIVE | tar --zstd -x, or --identity
+                                      (a profile may instead keep a passphrase in the keychain)
   --profile NAME                      a saved profile (connection, control, destination, format; flags override)
   --socket PATH | --host H --port P   how to reach the replica
   --user U                            login (password: QUIESCE_PASSWORD or a prompt)
@@ -61,6 +70,8 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
       'flush-timeout': { type: 'string' },
       method: { type: 'string' },
       'lock-wait': { type: 'string' },
+      'encrypt-to': { type: 'string', multiple: true },
+      'staging-dir': { type: 'string' },
     },
     strict: true,
   });
@@ -80,12 +91,14 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
   const target = await targetFrom(values);
   if (!target.destination) throw new UsageError('Say where the archive goes: --dest DIR (or a profile with a destination).');
   const stateDir = values['state-dir'] ?? defaultStateDir();
+  const destinationOptions = await destinationOptionsOf(target.profile ?? null, profileStore(), { recipients: values['encrypt-to'], stagingDir: values['staging-dir'] });
   const { outcome } = await interrupts.protect((signal) =>
     recordedBackup(
       {
         method: method as BackupMethod,
         connection: target.connection,
         destination: target.destination!,
+        destinationOptions,
         format: (values.format as ArchiveFormat | undefined) ?? target.format ?? 'tar.zst',
         control: target.control,
         staging: values['no-staging'] ? 'never' : 'auto',
@@ -116,6 +129,7 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
       command: 'backup',
       method: outcome.method,
       archive: archive.path,
+      encrypted: archive.encrypted,
       archiveBytes: archive.bytes,
       archiveSha256: archive.sha256,
       dataBytes: m.totalBytes,

@@ -3,18 +3,24 @@ import type { Profile } from '../../shared/profile.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../shared/manifest.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, profileStore } from '../options.js';
 import type { Reporter } from '../reporter.js';
+import { PASSPHRASE_VARIABLE } from '../../core/profiles/profile-destination.js';
+import { parseRecipient } from '../../core/crypto/age-keys.js';
 
 export const PROFILES_HELP = `quiesce profiles list | add NAME … | remove NAME — saved replicas
 
   quiesce profiles list [--json]
   quiesce profiles add NAME (--socket PATH | --host H [--port P]) --user U
-        [--service NAME | --start-command CMD [--stop-command CMD]] [--dest DIR] [--format tar.zst|tar.gz]
-        (--password-stdin | --ask-password)
+        [--service NAME | --start-command CMD [--stop-command CMD]] [--dest DIR | s3://BUCKET/PREFIX]
+        [--format tar.zst|tar.gz] (--password-stdin | --ask-password)
+        [--s3-endpoint URL] [--s3-region R] [--s3-access-key ID]   (secret key: QUIESCE_S3_SECRET_KEY,
+                                                                    kept in the OS keychain)
+        [--encrypt-to age1… (repeatable) | --encrypt-passphrase]  (passphrase: ${PASSPHRASE_VARIABLE},
+                                                                    kept in the OS keychain)
       --password-stdin   read the password from standard input into the OS keychain
       --ask-password     store no password; ask for it on every run
   quiesce profiles remove NAME      (its keychain entry goes too)
 
-The profiles file holds no password: passwords live only in the OS keychain.`;
+The profiles file holds no password or key: those live only in the OS keychain.`;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -25,7 +31,8 @@ async function readStdin(): Promise<string> {
 function describe(p: Profile): string {
   const where = p.connection.socket ? `socket ${p.connection.socket}` : `${p.connection.host}:${p.connection.port ?? 3306}`;
   const control = { auto: 'detected', service: `service ${'name' in p.control ? p.control.name : ''}`, launchd: `launchd ${'label' in p.control ? p.control.label : ''}`, commands: 'own commands' }[p.control.kind];
-  return `${p.name.padEnd(16)} ${p.connection.user}@${where}  control: ${control}  → ${p.destination ?? '(no destination)'}  ${p.format}  password: ${p.password}`;
+  const encrypted = p.encryption ? (p.encryption.kind === 'passphrase' ? '  encrypted (passphrase)' : `  encrypted to ${p.encryption.recipients.length} key(s)`) : '';
+  return `${p.name.padEnd(16)} ${p.connection.user}@${where}  control: ${control}  → ${p.destination ?? '(no destination)'}${p.objectStore?.endpoint ? ` at ${p.objectStore.endpoint}` : ''}  ${p.format}  password: ${p.password}${encrypted}`;
 }
 
 export async function profilesCommand(argv: string[], reporter: Reporter): Promise<number> {
@@ -47,7 +54,19 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
   if (verb === 'add') {
     const { values, positionals } = parseArgs({
       args: rest,
-      options: { ...CONNECTION_OPTIONS, ...CONTROL_OPTIONS, dest: { type: 'string' }, format: { type: 'string' }, 'password-stdin': { type: 'boolean' }, 'ask-password': { type: 'boolean' } },
+      options: {
+        ...CONNECTION_OPTIONS,
+        ...CONTROL_OPTIONS,
+        dest: { type: 'string' },
+        format: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        'ask-password': { type: 'boolean' },
+        's3-endpoint': { type: 'string' },
+        's3-region': { type: 'string' },
+        's3-access-key': { type: 'string' },
+        'encrypt-to': { type: 'string', multiple: true },
+        'encrypt-passphrase': { type: 'boolean' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -57,17 +76,28 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
     if (values['password-stdin'] === values['ask-password']) throw new UsageError('Choose one: --password-stdin (stored in the keychain) or --ask-password (asked each time).');
     if (values.format && !(ARCHIVE_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format is one of ${ARCHIVE_FORMATS.join(', ')}.`);
     const port = values.port !== undefined ? Number(values.port) : undefined;
+    const s3Secret = values['s3-access-key'] ? process.env.QUIESCE_S3_SECRET_KEY : undefined;
+    if (values['s3-access-key'] && !s3Secret) throw new UsageError('--s3-access-key needs its secret key in QUIESCE_S3_SECRET_KEY (it goes to the OS keychain, never to a file or a flag).');
+    const passphrase = values['encrypt-passphrase'] ? process.env[PASSPHRASE_VARIABLE] : undefined;
+    if (values['encrypt-passphrase'] && !passphrase) throw new UsageError(`--encrypt-passphrase needs the passphrase in ${PASSPHRASE_VARIABLE} (it goes to the OS keychain).`);
+    if (values['encrypt-passphrase'] && values['encrypt-to']) throw new UsageError('Choose one: --encrypt-to (age keys) or --encrypt-passphrase.');
+    for (const r of values['encrypt-to'] ?? []) parseRecipient(r); // a typo is refused before anything is saved
+    const objectStore = { ...(values['s3-endpoint'] ? { endpoint: values['s3-endpoint'] } : {}), ...(values['s3-region'] ? { region: values['s3-region'] } : {}), ...(values['s3-access-key'] ? { accessKeyId: values['s3-access-key'] } : {}) };
     const path = await import('node:path');
     const profile: Profile = {
       name,
       connection: { ...(values.socket ? { socket: path.resolve(values.socket) } : { host: values.host ?? '127.0.0.1', port: port ?? 3306 }), user: values.user },
       control: values['start-command'] ? { kind: 'commands', start: values['start-command'], stop: values['stop-command'] ?? null } : values.service ? { kind: 'service', name: values.service } : { kind: 'auto' },
-      destination: values.dest ? path.resolve(values.dest) : null,
+      destination: values.dest ? (values.dest.startsWith('s3://') ? values.dest : path.resolve(values.dest)) : null,
+      ...(Object.keys(objectStore).length > 0 ? { objectStore } : {}),
+      ...(values['encrypt-to'] ? { encryption: { kind: 'recipients' as const, recipients: values['encrypt-to'] } } : passphrase ? { encryption: { kind: 'passphrase' as const } } : {}),
       format: (values.format as ArchiveFormat | undefined) ?? 'tar.zst',
       password: values['ask-password'] ? 'ask' : 'keychain',
     };
     const password = values['password-stdin'] ? await readStdin() : null;
     const saved = await store.save(profile, password);
+    if (s3Secret) await store.setSecret(saved.name, 's3-secret-key', s3Secret);
+    if (passphrase) await store.setSecret(saved.name, 'archive-passphrase', passphrase);
     reporter.result({ command: 'profiles add', profile: saved }, [`Saved profile '${saved.name}'${saved.password === 'keychain' ? '; its password is in the OS keychain' : ''}.`, `  ${describe(saved)}`]);
     return 0;
   }

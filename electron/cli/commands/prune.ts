@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { s3AccessOf } from '../../core/profiles/profile-destination.js';
 import { describeRetention } from '../../shared/schedule.js';
 import { systemClock } from '../../core/jobs/clock.js';
 import { HistoryStore } from '../../core/jobs/history.js';
@@ -29,7 +30,7 @@ export async function pruneCommand(argv: string[], reporter: Reporter): Promise<
   const policy = retentionFrom(values) ?? profile.schedule?.retention ?? null;
   if (!policy) throw new UsageError(`Profile '${profile.name}' has no retention policy: give --keep-last, --keep-daily, --keep-weekly or --keep-monthly.`);
   const history = new HistoryStore(values['state-dir'] ?? defaultStateDir());
-  const r = await pruneArchives(history, profile.name, policy, { dryRun: values['dry-run'] === true, clock: systemClock() });
+  const r = await pruneArchives(history, profile.name, policy, { dryRun: values['dry-run'] === true, clock: systemClock(), access: await s3AccessOf(profile, profileStore()) });
   const verb = r.dryRun ? 'would delete' : 'deleted';
   reporter.result({ command: 'prune', ...r }, [
     `${profile.name}: ${describeRetention(policy)}${r.dryRun ? ' (dry run: nothing deleted)' : ''}`,

@@ -10,6 +10,8 @@ import { CONNECTION_OPTIONS, UsageError, targetFrom } from '../options.js';
 import { CANCEL_RESTORE, type Interrupts } from '../interrupts.js';
 import { formatBytes, type Reporter } from '../reporter.js';
 import { readPassword } from '../password.js';
+import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
+import type { ArchiveRef } from '../../core/archive/archive-ref.js';
 
 export const RESTORE_HELP = `quiesce restore ARCHIVE — put a backup back (the server must be stopped)
 
@@ -37,6 +39,7 @@ back, and rewrites the relay-log paths when they move.
     --start-command CMD    start it first
   --user U                 also check with this login (QUIESCE_PASSWORD) that the source
                            still has the binary log the backup resumes from
+${ARCHIVE_READ_HELP}
   --json                   JSON lines on stdout`;
 
 const KIND_FLAGS = {
@@ -59,7 +62,7 @@ function parseOwner(spec: string): { uid: number; gid: number } {
 }
 
 /** A dump archive (dump or read-only method) into a running server, then the way to replicate. */
-async function loadIntoServer(archive: string, values: Parameters<typeof targetFrom>[0] & { apply?: boolean }, reporter: Reporter): Promise<number> {
+async function loadIntoServer(archive: ArchiveRef, values: Parameters<typeof targetFrom>[0] & { apply?: boolean }, reporter: Reporter): Promise<number> {
   const { connection } = await targetFrom(values);
   const { manifest } = await loadDumpArchive({ archive, into: connection, onEvent: (e) => reporter.event(e) });
   const replicationPassword = process.env.QUIESCE_REPLICATION_PASSWORD ?? null;
@@ -70,7 +73,7 @@ async function loadIntoServer(archive: string, values: Parameters<typeof targetF
     await startReplicaOfSource(connection, replicaOfSourceSql(manifest, replicationPassword)!, replicationPassword);
   }
   reporter.result(
-    { command: 'restore', archive, method: manifest.method, loadedInto: describeTarget(connection), replicaOf: statement, applied: !!values.apply },
+    { command: 'restore', archive: archive.url, method: manifest.method, loadedInto: describeTarget(connection), replicaOf: statement, applied: !!values.apply },
     [
       `Loaded the ${manifest.method} backup (${formatBytes(manifest.totalBytes)} of SQL) into ${describeTarget(connection)}.`,
       ...(statement
@@ -99,12 +102,13 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
       'start-command': { type: 'string' },
       'start-timeout': { type: 'string' },
       into: { type: 'boolean' },
+      ...ARCHIVE_READ_OPTIONS,
     },
     allowPositionals: true,
     strict: true,
   });
-  const archive = positionals[0];
-  if (!archive) throw new UsageError('Name the archive: quiesce restore ARCHIVE.');
+  if (!positionals[0]) throw new UsageError('Name the archive: quiesce restore ARCHIVE.');
+  const archive = await archiveArg(positionals[0], values);
   if (values.into) return loadIntoServer(archive, values, reporter);
   const remap: Record<string, string> = {};
   for (const [flag, kind] of Object.entries(KIND_FLAGS)) {
@@ -150,7 +154,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
 
   const datadir = result.components.find((c) => c.kind === 'datadir');
   reporter.result(
-    { command: 'restore', archive, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
+    { command: 'restore', archive: archive.url, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
     [
       `Restored ${result.filesWritten} files (${formatBytes(result.bytesWritten)}):`,
       ...result.components.map((c) => `  ${c.name.padEnd(12)} → ${c.target}${c.target !== c.originalPath ? `  (was ${c.originalPath})` : ''}`),

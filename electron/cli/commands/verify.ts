@@ -1,11 +1,13 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { formatOfPath } from '../../core/archive/compression.js';
 import { QuiesceError } from '../../core/errors.js';
+import { listArchives } from '../../core/archive/catalog.js';
+import { archiveTarget } from '../../core/backup/archive-target.js';
+import { s3AccessOf } from '../../core/profiles/profile-destination.js';
+import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
 import { parseArgs } from 'node:util';
 import { verifyArchive } from '../../core/archive/verify-archive.js';
 import { HistoryStore } from '../../core/jobs/history.js';
-import { restoreTest, verifiedFileOf, type RestoreTestResult } from '../../core/restore/restore-test.js';
+import { readProof, restoreTest, type RestoreTestResult } from '../../core/restore/restore-test.js';
 import { UsageError, profileStore } from '../options.js';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
@@ -13,11 +15,13 @@ import { CANCEL_RESTORE_TEST, type Interrupts } from '../interrupts.js';
 
 export const VERIFY_HELP = `quiesce verify ARCHIVE — check every file against the archive's MANIFEST.json
 
+ARCHIVE is a path or an s3:// URL.
   --profile NAME   instead of ARCHIVE: the newest archive in that profile's destination
   --restore-test   also restore it into a scratch folder, start a throw-away server on it,
                    CHECK TABLE every table and read the replication position back;
                    the result is written to ARCHIVE.verified.json
   --scratch DIR    where the restore test unpacks (default: the system temp folder)
+${ARCHIVE_READ_HELP}
   --json           JSON lines on stdout`;
 
 function provenLines(r: RestoreTestResult): string[] {
@@ -29,40 +33,44 @@ function provenLines(r: RestoreTestResult): string[] {
   ];
 }
 
-/** The newest archive in a profile's destination. */
+/** The newest archive in a profile's destination (its own folder, in a bucket). */
 async function newestArchive(name: string): Promise<string> {
-  const profile = await profileStore().get(name);
+  const store = profileStore();
+  const profile = await store.get(name);
   if (!profile.destination) throw new UsageError(`Profile '${name}' has no destination; name the archive.`);
-  const names = (await readdir(profile.destination)).filter((n) => n.startsWith('quiesce-') && formatOfPath(n) !== null);
-  const dated = await Promise.all(names.map(async (n) => ({ file: path.join(profile.destination!, n), at: (await stat(path.join(profile.destination!, n))).mtimeMs })));
-  const newest = dated.sort((a, b) => b.at - a.at)[0];
+  const target = archiveTarget(profile.destination, { access: await s3AccessOf(profile, store), profile: profile.name });
+  const { archives } = await listArchives(target.storage, target.folder);
+  // a local destination may hold other folders: only its own archives count
+  const newest = archives.filter((a) => target.folder.kind === 's3' || path.dirname(a.url) === target.workDir).at(-1);
   if (!newest) throw new QuiesceError('archive-missing', `There is no archive in ${profile.destination} yet.`, `Run quiesce backup --profile ${name}.`);
-  return newest.file;
+  return newest.url;
 }
 
 export async function verifyCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' }, profile: { type: 'string' } },
+    options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' }, profile: { type: 'string' }, ...ARCHIVE_READ_OPTIONS },
     allowPositionals: true,
     strict: true,
   });
-  const file = positionals[0] ?? (values.profile ? await newestArchive(values.profile) : undefined);
-  if (!file) throw new UsageError('Name the archive: quiesce verify ARCHIVE (or --profile NAME for its newest).');
+  const named = positionals[0] ?? (values.profile ? await newestArchive(values.profile) : undefined);
+  if (!named) throw new UsageError('Name the archive: quiesce verify ARCHIVE (or --profile NAME for its newest).');
+  const archive = await archiveArg(named, values);
+  const file = archive.url;
   reporter.event({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
-  const result = await verifyArchive(file, (e) => reporter.event(e));
+  const result = await verifyArchive(archive, (e) => reporter.event(e));
   const first = result.problems[0];
   const lines = result.ok
     ? [`OK: ${result.filesChecked} files, ${formatBytes(result.bytesChecked)}, every SHA-256 matches the manifest.`]
     : [`FAILED: ${result.problems.length} problem(s); first: ${first!.path} (${first!.problem}).`];
   let proven: RestoreTestResult | null = null;
   if (values['restore-test'] && result.ok) {
-    proven = await interrupts.protect((signal) => restoreTest(file, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
+    proven = await interrupts.protect((signal) => restoreTest(archive, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
     lines.push(...provenLines(proven));
     // kept with the run that wrote the archive: the dashboard's proven restore point
-    await new HistoryStore().noteProof(path.resolve(file), proven).catch(() => undefined);
+    await new HistoryStore().noteProof(file, proven).catch(() => undefined);
   } else if (!values['restore-test']) {
-    const earlier = await readFile(verifiedFileOf(file), 'utf8').then((t) => JSON.parse(t) as RestoreTestResult, () => null);
+    const earlier = await readProof(archive);
     if (earlier) lines.push(`Last restore test: ${earlier.proven ? 'proven' : 'NOT proven'} on ${earlier.testedAt}.`);
   }
   const { entries: _entries, manifest: _manifest, ...summary } = result;

@@ -1,7 +1,7 @@
-import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { MANIFEST_NAME, type ArchiveFormat, type Manifest } from '../../shared/manifest.js';
-import { createDecompressor, formatOfPath } from './compression.js';
+import type { ArchiveRef } from './archive-ref.js';
+import { createDecompressor } from './compression.js';
 import { BLOCK, decodeHeader } from './tar-header.js';
 
 /** How far from the end to look: a manifest of a few hundred thousand files. */
@@ -21,20 +21,11 @@ const MAGIC = { 'tar.zst': Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'tar.gz': Buff
  * on its own and tar headers sit at multiples of 512. Frame starts are found from the last
  * one backwards, until the decompressed tail holds the manifest whole.
  */
-export async function peekManifest(file: string): Promise<Manifest | null> {
-  const format = formatOfPath(file);
-  if (!format) return null;
-  const handle = await open(file, 'r').catch(() => null);
-  if (!handle) return null;
-  let tail: Buffer;
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, TAIL_BYTES);
-    tail = Buffer.alloc(length);
-    await handle.read(tail, 0, length, size - length);
-  } finally {
-    await handle.close();
-  }
+export async function peekManifest(ref: ArchiveRef): Promise<Manifest | null> {
+  const { format } = ref;
+  if (ref.encrypted) return null; // the frames are inside the encryption: the full read decides
+  const tail = await readTail(ref).catch(() => null);
+  if (!tail) return null;
   for (let at = tail.lastIndexOf(MAGIC[format]); at !== -1; at = at === 0 ? -1 : tail.lastIndexOf(MAGIC[format], at - 1)) {
     const plain = await decompress(tail.subarray(at), format);
     if (plain === 'too-big') return null; // further back only decompresses to more
@@ -43,6 +34,15 @@ export async function peekManifest(file: string): Promise<Manifest | null> {
     if (found !== undefined) return found;
   }
   return null;
+}
+
+/** The last TAIL_BYTES of the archive: a ranged read, from a file or an S3 object. */
+async function readTail(ref: ArchiveRef): Promise<Buffer> {
+  const size = await ref.storage.size(ref.location);
+  const start = Math.max(0, size - TAIL_BYTES);
+  const parts: Buffer[] = [];
+  for await (const chunk of await ref.storage.open(ref.location, start)) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
 }
 
 async function decompress(compressed: Buffer, format: ArchiveFormat): Promise<Buffer | null | 'too-big'> {

@@ -1,7 +1,8 @@
-import { createReadStream } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
+import { createDecryptStream } from '../crypto/age-stream.js';
 import { QuiesceError } from '../errors.js';
-import { createDecompressor, formatOfPath } from './compression.js';
+import { assertUnlockable, type ArchiveRef } from './archive-ref.js';
+import { createDecompressor } from './compression.js';
 import { BLOCK, decodeHeader, paddingFor, parsePax, type TarEntryType } from './tar-header.js';
 
 export interface TarEntry {
@@ -149,15 +150,25 @@ async function* entriesOf(reader: ByteReader): AsyncGenerator<TarEntry> {
   }
 }
 
-/** The decompressed tar stream of an archive file; `onRead` counts the compressed bytes read. */
-export function openArchive(file: string, onRead?: (bytes: number) => void): Readable {
-  const format = formatOfPath(file);
-  if (!format) throw new QuiesceError('archive-unknown', `${file} is not a Quiesce archive (.tar.zst or .tar.gz).`);
-  const input = createReadStream(file, { highWaterMark: 1 << 20 });
-  if (onRead) input.on('data', (chunk) => onRead(chunk.length));
-  const decompressor = createDecompressor(format);
-  input.on('error', (error) => decompressor.destroy(error));
-  // a reader that stops early destroys the decompressor: the file goes with it (pipe would keep it open)
-  decompressor.once('close', () => input.destroy());
-  return input.pipe(decompressor);
+/**
+ * The decompressed tar stream of an archive, wherever it is (a file, an S3 object) and
+ * decrypted on the way when it is an age file; `onRead` counts the stored bytes read.
+ */
+export function openArchive(ref: ArchiveRef, onRead?: (bytes: number) => void): Readable {
+  assertUnlockable(ref);
+  const decompressor = createDecompressor(ref.format);
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      onRead?.(chunk.length);
+      done(null, chunk);
+    },
+  });
+  const decrypt = ref.encrypted ? [createDecryptStream(ref.unlock!)] : [];
+  const out = new PassThrough({ readableHighWaterMark: 1 << 20 });
+  ref.storage.open(ref.location).then(
+    // a reader that stops early destroys `out`: the pipeline then closes the file or the download
+    (raw) => pipeline(raw, count, ...decrypt, decompressor, out, () => undefined),
+    (error: unknown) => out.destroy(error as Error),
+  );
+  return out;
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
 import { MANIFEST_NAME, type Manifest } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { openArchive, readTar, type EntryShape } from './read-archive.js';
+import { assertUnlockable, type ArchiveRef } from './archive-ref.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 
 export interface VerifyProblem {
@@ -24,20 +24,17 @@ export interface VerifyResult {
  * Reads the archive once, streaming, hashing every file; then compares against MANIFEST.json
  * (the last entry): every file present, of the right size and SHA-256, nothing extra.
  */
-export async function verifyArchive(file: string, onEvent?: EventSink, signal?: AbortSignal): Promise<VerifyResult> {
-  const compressedTotal = await stat(file).then(
-    (st) => st.size,
-    () => {
-      throw new QuiesceError('archive-missing', `There is no archive at ${file}.`, 'Check the path.');
-    },
-  );
+export async function verifyArchive(ref: ArchiveRef, onEvent?: EventSink, signal?: AbortSignal): Promise<VerifyResult> {
+  assertUnlockable(ref);
+  const file = ref.url;
+  const compressedTotal = await ref.storage.size(ref.location);
   // progress in archive bytes read: the only total known before the manifest, which comes last
   const meter = onEvent ? new ProgressMeter('verify', compressedTotal, 0, onEvent) : null;
   const seen = new Map<string, { size: number; sha256: string }>();
   const entries: EntryShape[] = [];
   let manifest: Manifest | null = null;
   try {
-    for await (const entry of readTar(openArchive(file, meter ? (n) => meter.addBytes(n) : undefined))) {
+    for await (const entry of readTar(openArchive(ref, meter ? (n) => meter.addBytes(n) : undefined))) {
       if (signal?.aborted) throw new QuiesceError('cancelled', 'Cancelled while the archive was read; nothing was written.');
       entries.push({ name: entry.name, type: entry.type, linkTarget: entry.linkTarget });
       if (entry.type !== 'file') continue;

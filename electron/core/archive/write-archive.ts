@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ArchivedFile, Manifest } from '../../shared/manifest.js';
@@ -9,6 +7,11 @@ import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { QuiesceError, errnoCode } from '../errors.js';
 import type { InventoryEntry } from '../backup/inventory.js';
 import { createCompressor } from './compression.js';
+import type { EncryptTo } from '../crypto/age-header.js';
+import { createEncryptStream } from '../crypto/age-stream.js';
+import { baseNameOf, locationUrl, type Location } from '../storage/location.js';
+import type { Storage } from '../storage/storage.js';
+import { catalogEntryOf, writeCatalogEntry } from './catalog.js';
 import type { ArchiveFormat } from '../../shared/manifest.js';
 import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-header.js';
 
@@ -18,8 +21,15 @@ export interface ArchiveProgress {
 }
 
 export interface WriteArchiveOptions {
-  /** final path; the archive is written to `<target>.partial` and renamed when complete */
-  target: string;
+  /** where it goes: nothing is visible there until it is complete (see storage.ts) */
+  target: Location;
+  storage: Storage;
+  /** the data's size, when known: sizes the upload's parts */
+  expectedBytes?: number;
+  /** an age file around the compressed tar, when set */
+  encryption?: EncryptTo | null;
+  /** the saved profile it was made for, in the catalogue entry */
+  profile?: string | null;
   format: ArchiveFormat;
   entries: InventoryEntry[];
   /** where to read an entry's bytes from: the live file or its staged copy */
@@ -31,7 +41,9 @@ export interface WriteArchiveOptions {
 }
 
 export interface ArchiveResult {
+  /** a local path or an s3:// URL */
   path: string;
+  encrypted: boolean;
   bytes: number;
   sha256: string;
   manifest: Manifest;
@@ -41,13 +53,16 @@ export interface ArchiveResult {
 const READ_BYTES = 1 << 20;
 
 /**
- * One pass: read → SHA-256 → tar → compress (parallel blocks on libuv's thread pool) → SHA-256 of
- * the archive → disk. Memory is one reused read buffer plus the compressor's pooled blocks,
- * whatever the datadir's size.
+ * One pass: read → SHA-256 → tar → compress (parallel blocks on libuv's thread pool) → encrypt
+ * (age, when asked) → SHA-256 of the archive → a file or an upload. Memory is one reused read
+ * buffer plus the compressor's pooled blocks (and an upload's parts), whatever the datadir's
+ * size. Then the catalogue entry beside it: an archive with one is complete.
  */
 export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResult> {
-  const partial = `${o.target}.partial`;
-  const out = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
+  const where = locationUrl(o.target);
+  const encrypt = o.encryption ? [await createEncryptStream(o.encryption)] : [];
+  const sink = o.storage.create(o.target, o.expectedBytes);
+  const out = sink.stream;
   const compressor = createCompressor(o.format);
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
@@ -58,7 +73,7 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
       done(null, chunk);
     },
   });
-  const flowing = pipeline(compressor, tap, out, { signal: o.signal });
+  const flowing = pipeline([compressor, ...encrypt, tap, out], { signal: o.signal });
   flowing.catch(() => undefined); // observed below; keeps an early failure from being "unhandled"
 
   /** Resolves once the compressor has taken `chunk` in (copied it), so its buffer can be reused. */
@@ -108,34 +123,20 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
     await write(END_OF_ARCHIVE);
     compressor.end();
     await flowing;
-    await syncFile(partial);
-    await rename(partial, o.target);
-    await syncDirectory(path.dirname(o.target));
-    return { path: o.target, bytes: archiveBytes, sha256: archiveHash.digest('hex'), manifest };
+    await sink.commit();
+    const result = { path: where, encrypted: encrypt.length > 0, bytes: archiveBytes, sha256: archiveHash.digest('hex'), manifest };
+    try {
+      await writeCatalogEntry(o.storage, o.target, catalogEntryOf(result, baseNameOf(o.target), o.profile ?? null));
+    } catch (error) {
+      await o.storage.remove(o.target).catch(() => undefined); // no entry, no archive: nothing that looks finished and is not listed
+      throw error;
+    }
+    return result;
   } catch (error) {
     compressor.destroy();
     await flowing.catch(() => undefined);
-    await unlink(partial).catch(() => undefined);
-    throw explainWriteError(error, `writing ${path.basename(o.target)}`, 'the partial archive was removed');
-  }
-}
-
-async function syncFile(file: string): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    await sink.abort();
+    throw explainWriteError(error, `writing ${baseNameOf(o.target)}`, 'the partial archive was removed');
   }
 }
 

@@ -29,6 +29,8 @@ import { stopCommand, type ServerControlSpec } from '../server/control-spec.js';
 import { BringBack, BringBackFailed } from './bring-back.js';
 import { readPidFile } from '../server/process-info.js';
 import { canStageAt, checkDestination } from './destination.js';
+import { archiveLocationIn, archiveTarget, partialFileOf, probeTarget, type ArchiveTarget, type DestinationOptions } from './archive-target.js';
+import type { Location } from '../storage/location.js';
 import { archiveFileName } from './archive-name.js';
 import { inspectReplica, skippedPaths, throwIfBlocked, type InspectReport } from './inspect.js';
 import { takeInventory, type Inventory, type InventoryEntry } from './inventory.js';
@@ -56,6 +58,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = { stopMs: 300_000, startMs: 300_000, t
 export interface ColdBackupOptions {
   connection: ConnectionOptions;
   destination: string;
+  destinationOptions?: DestinationOptions;
   format?: ArchiveFormat;
   control?: ServerControlChoice;
   stateDir?: string;
@@ -133,7 +136,8 @@ interface Prepared {
   pid: number;
   /** the folder for the copy ahead, or null when the archive is written while the server is down */
   stagingDir: string | null;
-  target: string;
+  target: Location;
+  archiveTo: ArchiveTarget;
   before: ThreadsBefore[];
   journal: Journal;
 }
@@ -199,7 +203,7 @@ async function whileDown(run: ColdRun, p: Prepared, up: StillUp): Promise<Down> 
     journal: p.journal,
     timeouts,
     emit,
-    cleanUp: () => removeLeftovers(p.stagingDir, `${p.target}.partial`),
+    cleanUp: () => removeLeftovers(p.stagingDir, partialFileOf(p.target)),
   });
   const session = up.session;
   try {
@@ -236,7 +240,7 @@ async function whileDown(run: ColdRun, p: Prepared, up: StillUp): Promise<Down> 
     await enter(run, p.journal, 'archive');
     const meter = new ProgressMeter('archive', inventory.totalBytes, inventory.fileCount, emit);
     const manifest = manifestFor(run, p.report, coordinates, inventory, back.downAt!, null);
-    const archive = await writeArchive({ target: p.target, format: run.format, entries: inventory.entries, readPath: (e) => e.absPath, manifest, progress: meter, signal: o.signal });
+    const archive = await writeArchive({ ...archiveSinkOf(p, inventory.totalBytes), format: run.format, entries: inventory.entries, readPath: (e) => e.absPath, manifest, progress: meter, signal: o.signal });
     meter.finish();
     return { coordinates, inventory, archive, back };
   } finally {
@@ -254,7 +258,7 @@ async function reportDownFailure(run: ColdRun, p: Prepared, error: unknown): Pro
     return new QuiesceError('backup-failed', `${what(failure)} Then bringing the replica back failed too: ${what(both.bringBack.failure)}`, 'When the cause is fixed, run `quiesce recover`: it starts the server the way it was run and puts replication back as found.', { cause: failure });
   }
   if (error instanceof BringBackFailed) return error.failure;
-  await removeLeftovers(p.stagingDir, `${p.target}.partial`);
+  await removeLeftovers(p.stagingDir, partialFileOf(p.target));
   await p.journal.end();
   return run.o.signal?.aborted ? cancelled() : error;
 }
@@ -276,7 +280,7 @@ async function archiveAfterwards(run: ColdRun, p: Prepared, down: Down): Promise
       await enter(run, p.journal, 'archive');
       const meter = new ProgressMeter('archive', down.inventory.totalBytes, down.inventory.fileCount, run.emit);
       archive = await writeArchive({
-        target: p.target,
+        ...archiveSinkOf(p, down.inventory.totalBytes),
         format: run.format,
         entries: down.inventory.entries,
         readPath: (e) => stagedPath(p.stagingDir!, e),
@@ -290,9 +294,14 @@ async function archiveAfterwards(run: ColdRun, p: Prepared, down: Down): Promise
   } catch (error) {
     throw run.o.signal?.aborted ? cancelled() : error;
   } finally {
-    await removeLeftovers(p.stagingDir, archive ? null : `${p.target}.partial`);
+    await removeLeftovers(p.stagingDir, archive ? null : partialFileOf(p.target));
     await p.journal.end();
   }
+}
+
+/** Where the archive goes and how: the same for the archive written while down and the one written afterwards. */
+function archiveSinkOf(p: Prepared, expectedBytes: number) {
+  return { target: p.target, storage: p.archiveTo.storage, encryption: p.archiveTo.encryption, profile: p.archiveTo.profile, expectedBytes };
 }
 
 /** MANIFEST.json, made when the archive's last file is written (the file list comes from the writer). */
@@ -418,12 +427,14 @@ async function preflight(run: ColdRun): Promise<Prepared> {
     const shutdownPrivilege = stopCommand(control) === null ? await checkPrivileges(session, flavor, [SHUTDOWN_NEED]) : null;
     if (shutdownPrivilege) emit({ type: 'warning', message: shutdownPrivilege });
     for (const p of report.problems) emit({ type: 'warning', message: p.message });
-    const destination = await checkDestination(o.destination, report.plans, report.estimate.totalBytes);
+    const archiveTo = archiveTarget(o.destination, o.destinationOptions);
+    await probeTarget(archiveTo);
+    const destination = await checkDestination(archiveTo.workDir, report.plans, report.estimate.totalBytes);
     const staged = o.staging !== 'never' && (await canStageAt(destination, report.estimate.entries, report.estimate.totalBytes));
     if (!staged && o.staging !== 'never') {
       emit({ type: 'warning', message: `Not enough room at ${destination.dir} for a staging copy (${formatBytes(report.estimate.totalBytes)} of data, ${formatBytes(destination.freeBytes)} free): the archive is written while the server is down, so the downtime is longer — and should it not compress below ${formatBytes(destination.freeBytes)}, the backup fails and the replica is brought back.` });
     }
-    const target = path.join(destination.dir, archiveFileName(report.server.serverId, run.startedAt, run.format, 'cold'));
+    const target = archiveLocationIn(archiveTo, archiveFileName(report.server.serverId, run.startedAt, run.format, 'cold'));
     const before = threadsOf(report.channels);
     const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {
       connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
@@ -433,11 +444,11 @@ async function preflight(run: ColdRun): Promise<Prepared> {
       errorLog: report.files.logError,
       replicationBefore: before,
       serverStopped: false,
-      partialArchive: `${target}.partial`,
+      partialArchive: partialFileOf(target),
       stagingDir: null,
     });
     const stagingDir = staged ? path.join(destination.dir, `.quiesce-staging-${journal.record.jobId}`) : null;
-    return { session, report, control, pid, stagingDir, target, before, journal };
+    return { session, report, control, pid, stagingDir, target, archiveTo, before, journal };
   } catch (error) {
     await session.end().catch(() => undefined);
     throw error;

@@ -10,6 +10,8 @@ import type { ConnectionOptions } from '../mysql/connection.js';
 import { changeSourceToPositionSql, type ServerFlavor } from '../mysql/flavor.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 import { TOOL_VERSION } from '../version.js';
+import type { Location } from '../storage/location.js';
+import type { ArchiveTarget } from './archive-target.js';
 
 export const DUMP_FILE = 'all-databases.sql';
 
@@ -38,7 +40,8 @@ export async function spoolDump(o: { connection: ConnectionOptions; stagingDir: 
 /** Step 2: the spooled dump into a compressed, checksummed archive with the usual manifest. */
 export async function archiveDump(o: {
   file: string;
-  target: string;
+  target: Location;
+  archiveTo: ArchiveTarget;
   format: ArchiveFormat;
   method: BackupMethod;
   server: ServerIdentity;
@@ -54,6 +57,10 @@ export async function archiveDump(o: {
   try {
     return await writeArchive({
       target: o.target,
+      storage: o.archiveTo.storage,
+      encryption: o.archiveTo.encryption,
+      profile: o.archiveTo.profile,
+      expectedBytes: st.size,
       format: o.format,
       entries: [entry],
       readPath: (e) => e.absPath,

@@ -15,11 +15,13 @@ import type { ChannelOutcome } from '../../shared/replication-outcome.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { archiveFileName } from './archive-name.js';
 import { checkDestination } from './destination.js';
+import { archiveLocationIn, archiveTarget, partialFileOf, probeTarget, type DestinationOptions } from './archive-target.js';
 import { archiveDump, dumpHeader, spoolDump } from './dump-archive.js';
 
 export interface DumpBackupOptions {
   connection: ConnectionOptions;
   destination: string;
+  destinationOptions?: DestinationOptions;
   format?: ArchiveFormat;
   stateDir?: string;
   onEvent?: EventSink;
@@ -46,7 +48,9 @@ export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: Ar
     if (channels.length === 0) {
       throw new QuiesceError('preflight', 'This server is not a replica: the dump method stops a replica\'s SQL thread. Nothing was changed.', 'Use --method readonly for a source.');
     }
-    const destination = await checkDestination(o.destination, [], 0);
+    const archiveTo = archiveTarget(o.destination, o.destinationOptions);
+    await probeTarget(archiveTo);
+    const destination = await checkDestination(archiveTo.workDir, [], 0);
     const before = threadsOf(channels);
     const journal = await Journal.begin(o.stateDir ?? defaultStateDir(), {
       connection: { socket: o.connection.socket, host: o.connection.host, port: o.connection.port, user: o.connection.user },
@@ -59,8 +63,8 @@ export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: Ar
       stagingDir: null,
     });
     const stagingDir = path.join(destination.dir, `.quiesce-staging-${journal.record.jobId}`);
-    const target = path.join(destination.dir, archiveFileName(Number(vars.get('server_id') ?? 0) || null, startedAt, format, 'dump'));
-    await journal.update({ stagingDir, partialArchive: `${target}.partial` });
+    const target = archiveLocationIn(archiveTo, archiveFileName(Number(vars.get('server_id') ?? 0) || null, startedAt, format, 'dump'));
+    await journal.update({ stagingDir, partialArchive: partialFileOf(target) });
     let file: string | null = null;
     let stoppedAt = 0;
     let sqlStoppedMs = 0;
@@ -91,7 +95,7 @@ export async function runDumpBackup(o: DumpBackupOptions): Promise<{ archive: Ar
     await journal.step('archive');
     try {
       if (failure) throw failure;
-      const archive = await archiveDump({ file: file!, target, format, method: 'dump', server: { product: flavor.product, version: flavor.version, serverId: Number(vars.get('server_id') ?? 0) || null, serverUuid: vars.get('server_uuid') || null }, replication: replication!, startedAt, emit, signal: o.signal });
+      const archive = await archiveDump({ file: file!, target, archiveTo, format, method: 'dump', server: { product: flavor.product, version: flavor.version, serverId: Number(vars.get('server_id') ?? 0) || null, serverUuid: vars.get('server_uuid') || null }, replication: replication!, startedAt, emit, signal: o.signal });
       return { archive, sqlStoppedMs, replication: after };
     } finally {
       await rm(stagingDir, { recursive: true, force: true });

@@ -15,11 +15,13 @@ import { recordCoordinates } from '../mysql/replication-control.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { archiveFileName } from './archive-name.js';
 import { checkDestination } from './destination.js';
+import { archiveLocationIn, archiveTarget, partialFileOf, probeTarget, type DestinationOptions } from './archive-target.js';
 import { archiveDump, dumpHeader, spoolDump } from './dump-archive.js';
 
 export interface ReadOnlyBackupOptions {
   connection: ConnectionOptions;
   destination: string;
+  destinationOptions?: DestinationOptions;
   format?: ArchiveFormat;
   stateDir?: string;
   /** how long to wait for FLUSH TABLES WITH READ LOCK (long-running queries hold it up) */
@@ -38,7 +40,9 @@ export async function runReadOnlyBackup(o: ReadOnlyBackupOptions): Promise<{ arc
   const format = o.format ?? 'tar.zst';
   assertFormatAvailable(format);
   const startedAt = new Date();
-  const destination = await checkDestination(o.destination, [], 0);
+  const archiveTo = archiveTarget(o.destination, o.destinationOptions);
+    await probeTarget(archiveTo);
+    const destination = await checkDestination(archiveTo.workDir, [], 0);
   const lockWaitSeconds = Math.max(1, Math.round(o.lockWaitSeconds ?? 60));
   // FLUSH TABLES WITH READ LOCK may wait up to --lock-wait: its own, clearer limit comes first
   const lock = await openSession(o.connection, { queryTimeoutMs: Math.max(DEFAULT_QUERY_LIMIT_MS, (lockWaitSeconds + 10) * 1000) });
@@ -62,8 +66,8 @@ export async function runReadOnlyBackup(o: ReadOnlyBackupOptions): Promise<{ arc
     });
     const stagingDir = path.join(destination.dir, `.quiesce-staging-${journal.record.jobId}`);
     const serverId = Number(vars.get('server_id') ?? 0) || null;
-    const target = path.join(destination.dir, archiveFileName(serverId, startedAt, format, 'readonly'));
-    await journal.update({ stagingDir, partialArchive: `${target}.partial` });
+    const target = archiveLocationIn(archiveTo, archiveFileName(serverId, startedAt, format, 'readonly'));
+    await journal.update({ stagingDir, partialArchive: partialFileOf(target) });
     let file: string | null = null;
     let coordinates: ReplicationCoordinates | null = null;
     let failure: unknown = null;
@@ -94,7 +98,7 @@ export async function runReadOnlyBackup(o: ReadOnlyBackupOptions): Promise<{ arc
     await journal.step('archive', { readOnlyBefore: undefined });
     try {
       if (failure) throw failure;
-      const archive = await archiveDump({ file: file!, target, format, method: 'readonly', server: { product: flavor.product, version: flavor.version, serverId, serverUuid: vars.get('server_uuid') || null }, replication: coordinates!, startedAt, emit, signal: o.signal });
+      const archive = await archiveDump({ file: file!, target, archiveTo, format, method: 'readonly', server: { product: flavor.product, version: flavor.version, serverId, serverUuid: vars.get('server_uuid') || null }, replication: coordinates!, startedAt, emit, signal: o.signal });
       return { archive, readOnlyMs };
     } finally {
       await rm(stagingDir, { recursive: true, force: true });

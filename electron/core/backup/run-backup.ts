@@ -13,12 +13,16 @@ import type { ServerControlChoice } from '../../shared/profile.js';
 import { cancelled, runColdBackup, type Timeouts } from './cold-backup.js';
 import { runDumpBackup } from './dump-backup.js';
 import { runReadOnlyBackup } from './readonly-backup.js';
+import type { DestinationOptions } from './archive-target.js';
 
 /** Everything a backup of any method needs; the CLI, the worker and the app build one of these. */
 export interface BackupRequest {
   method: BackupMethod;
   connection: ConnectionOptions;
+  /** a folder, or s3://BUCKET/PREFIX */
   destination: string;
+  /** S3 access, encryption, local staging folder, profile name */
+  destinationOptions?: DestinationOptions;
   format: ArchiveFormat;
   /** cold: how the server is run, when not detected */
   control?: ServerControlChoice;
@@ -73,7 +77,7 @@ export async function runBackup(request: BackupRequest, hooks: BackupHooks = {})
   const lock = await lockServer(await serverIdentity(request.connection), describeTarget(request.connection));
   const started = Date.now();
   try {
-    const common = { connection: request.connection, destination: request.destination, format: request.format, stateDir, onEvent: emit, signal: hooks.signal };
+    const common = { connection: request.connection, destination: request.destination, destinationOptions: request.destinationOptions, format: request.format, stateDir, onEvent: emit, signal: hooks.signal };
     switch (request.method) {
       case 'cold': {
         const r = await runColdBackup({ ...common, control: request.control, staging: request.staging, timeouts: request.timeouts });

@@ -58,7 +58,7 @@ function unb64(s: string): Buffer | null {
 
 function stanzaText(s: Stanza): string {
   const body = b64(s.body);
-  const lines = body.match(/.{1,64}/g) ?? [];
+  const lines: string[] = [...(body.match(/.{1,64}/g) ?? [])];
   if (body.length % 64 === 0) lines.push(''); // the body ends with a line shorter than 64 columns
   return `-> ${[s.type, ...s.args].join(' ')}\n${lines.join('\n')}\n`;
 }

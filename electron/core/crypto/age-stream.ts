@@ -68,7 +68,7 @@ const tampered = (at: string) =>
 export function createDecryptStream(using: DecryptWith): Transform {
   let headerBytes: Buffer | null = Buffer.alloc(0);
   let key: Buffer | null = null;
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let counter = 0;
   const openChunk = (sealed: Buffer, last: boolean) => {
     const d = createDecipheriv('chacha20-poly1305', key!, chunkNonce(counter, last), { authTagLength: TAG });

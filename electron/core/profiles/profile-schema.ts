@@ -4,7 +4,8 @@ import { PROFILE_FILE_VERSION } from '../../shared/profile.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../../shared/manifest.js';
 import { EVERY_HOURS, WEEKDAYS, type ProfileSchedule } from '../../shared/schedule.js';
 
-const absolute = z.string().min(1).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'must be an absolute path');
+const absolutePath = (p: string) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
+const absolute = z.string().min(1).refine(absolutePath, 'must be an absolute path');
 
 /** How the server is stopped and started: one shape from the profile file to the worker. */
 export const serverControlChoiceSchema = z.discriminatedUnion('kind', [
@@ -13,6 +14,10 @@ export const serverControlChoiceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('launchd'), label: z.string().min(1).max(200), plist: absolute, domain: z.string().regex(/^(system|gui\/\d+|user\/\d+)$/) }).strict(),
   z.object({ kind: z.literal('commands'), start: z.string().min(1).max(2000), stop: z.string().min(1).max(2000).nullable() }).strict(),
 ]) satisfies z.ZodType<ServerControlChoice>;
+
+/** a folder, or s3://BUCKET/PREFIX */
+const destination = z.string().min(1).max(1024).refine((d) => /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(d) || absolutePath(d), 'an absolute folder or s3://BUCKET/PREFIX');
+const ageRecipient = z.string().regex(/^age1[02-9ac-hj-np-z]{58}$/, 'an age recipient (age1…)');
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day, HH:MM (24-hour)');
 const keep = z.number().int().min(1).max(10_000).optional();
@@ -43,7 +48,14 @@ export const profileSchema = z
       .strict()
       .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed'),
     control: serverControlChoiceSchema,
-    destination: absolute.nullable(),
+    destination: destination.nullable(),
+    objectStore: z
+      .object({ endpoint: z.url({ protocol: /^https?$/ }).max(1024).optional(), region: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(), accessKeyId: z.string().min(1).max(256).regex(/^[\x21-\x7e]+$/).optional() })
+      .strict()
+      .optional(),
+    encryption: z
+      .discriminatedUnion('kind', [z.object({ kind: z.literal('recipients'), recipients: z.array(ageRecipient).min(1).max(32) }).strict(), z.object({ kind: z.literal('passphrase') }).strict()])
+      .optional(),
     format: z.enum(ARCHIVE_FORMATS),
     password: z.enum(['keychain', 'ask']),
     schedule: scheduleSchema.optional(),

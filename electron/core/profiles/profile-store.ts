@@ -17,6 +17,11 @@ export function defaultConfigDir(): string {
 
 const secretAccount = (name: string) => `profile:${name}`;
 
+/** The other secrets a profile may keep in the keychain, beside its login's password. */
+export type ProfileSecret = 's3-secret-key' | 'archive-passphrase';
+const PROFILE_SECRETS: ProfileSecret[] = ['s3-secret-key', 'archive-passphrase'];
+const otherAccount = (name: string, kind: ProfileSecret) => `profile:${name}:${kind}`;
+
 /**
  * Profiles in `profiles.json`, passwords in the keychain. A file that cannot be read or does
  * not match the schema is reported, naming the file, and never overwritten.
@@ -87,6 +92,16 @@ export class ProfileStore {
     if (!profiles.some((p) => p.name === name)) throw new QuiesceError('no-profile', `There is no profile '${name}'.`);
     await this.write(profiles.filter((p) => p.name !== name));
     await this.secrets.delete(secretAccount(name)).catch(() => undefined);
+    for (const kind of PROFILE_SECRETS) await this.secrets.delete(otherAccount(name, kind)).catch(() => undefined);
+  }
+
+  /** The object store's secret key or the archives' passphrase, from the keychain; null when none is stored. */
+  async secret(name: string, kind: ProfileSecret): Promise<string | null> {
+    return this.secrets.get(otherAccount(name, kind));
+  }
+
+  async setSecret(name: string, kind: ProfileSecret, value: string): Promise<void> {
+    await this.secrets.set(otherAccount(name, kind), value);
   }
 
   /** The stored password of a keychain profile; null for an "ask" profile or when none is stored. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import type { Manifest } from '../../shared/manifest.js';
 import { openArchive, readTar } from '../archive/read-archive.js';
+import type { ArchiveRef } from '../archive/archive-ref.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
 import { clientOptionFile } from '../mysql/client-options.js';
 import { findProgram } from '../find-program.js';
@@ -23,7 +24,7 @@ async function findClient(): Promise<string> {
  * A dump archive (dump or read-only method) into a running server: checked against its
  * manifest first, then fed to the mysql/mariadb client (login in a 0600 option file).
  */
-export async function loadDumpArchive(o: { archive: string; into: ConnectionOptions; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal }): Promise<{ manifest: Manifest; header: string }> {
+export async function loadDumpArchive(o: { archive: ArchiveRef; into: ConnectionOptions; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal }): Promise<{ manifest: Manifest; header: string }> {
   const emit = o.onEvent ?? (() => undefined);
   if (!o.verified) emit({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
   const verified = o.verified ?? (await verifyArchive(o.archive, emit, o.signal));

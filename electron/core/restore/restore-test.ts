@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -13,6 +13,7 @@ import { restoreArchive } from './restore.js';
 import { loadDumpArchive, positionInDumpHeader } from './load-dump.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
 import { QuiesceError } from '../errors.js';
+import { sidecarOf, type ArchiveRef } from '../archive/archive-ref.js';
 
 /** What `verify --restore-test` proved; written beside the archive as ARCHIVE.verified.json. */
 export interface RestoreTestResult {
@@ -32,8 +33,15 @@ export interface RestoreTestResult {
   problems: string[];
 }
 
-export function verifiedFileOf(archive: string): string {
-  return `${archive}.verified.json`;
+/** The proof written beside an archive (a file, or an object beside it in the bucket); null when there is none or it is unreadable. */
+export async function readProof(archive: ArchiveRef): Promise<RestoreTestResult | null> {
+  const bytes = await archive.storage.readSmall(sidecarOf(archive, '.verified.json')).catch(() => null);
+  if (!bytes) return null;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as RestoreTestResult;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -44,7 +52,7 @@ export function verifiedFileOf(archive: string): string {
  * back from the dump's own header. Then CHECK TABLE on every table, the server stopped, the
  * scratch folder deleted — also when interrupted (`signal`).
  */
-export async function restoreTest(archive: string, o: { scratchParent?: string; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal } = {}): Promise<RestoreTestResult> {
+export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: string; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal } = {}): Promise<RestoreTestResult> {
   const started = Date.now();
   const binaries = await findServerBinaries();
   const verified = o.verified ?? (await verifyArchive(archive, o.onEvent, o.signal));
@@ -112,7 +120,7 @@ export async function restoreTest(archive: string, o: { scratchParent?: string; 
       if (!match) problems.push(`The restored replication position is ${found}; the manifest says ${expected}.`);
       if (checked === 0) problems.push('The archive holds no tables: nothing was checked.');
       const result: RestoreTestResult = {
-        archive: path.resolve(archive),
+        archive: archive.url,
         proven: failures.length === 0 && match && checked > 0,
         testedAt: new Date().toISOString(),
         durationMs: Date.now() - started,
@@ -125,7 +133,7 @@ export async function restoreTest(archive: string, o: { scratchParent?: string; 
         coordinates: { expected, found, match },
         problems,
       };
-      await writeFile(verifiedFileOf(archive), `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
+      await archive.storage.writeSmall(sidecarOf(archive, '.verified.json'), Buffer.from(`${JSON.stringify(result, null, 2)}\n`));
       return result;
     } finally {
       await session.end().catch(() => undefined);

@@ -6,6 +6,7 @@ import type { ArchivedComponent, Manifest } from '../../shared/manifest.js';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { openArchive, readTar } from '../archive/read-archive.js';
+import type { ArchiveRef } from '../archive/archive-ref.js';
 import { peekManifest } from '../archive/peek-manifest.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
 import { explainWriteError } from '../archive/write-archive.js';
@@ -17,7 +18,7 @@ import { unsafeComponentLink, unsafeEntry } from './entry-safety.js';
 import { pointMasterInfoAt, rewriteDirectories } from './metadata-files.js';
 
 export interface RestoreOptions {
-  archive: string;
+  archive: ArchiveRef;
   /** component name (or kind: datadir, relaylog, loadtmp, …) → the directory to restore it into;
    *  a function is given the manifest once the archive has been read */
   remap?: Record<string, string> | ((manifest: Manifest) => Record<string, string>);

@@ -9,6 +9,8 @@ import type { BackupRequest } from '../backup/run-backup.js';
 import { endFailed, recordedBackup } from '../jobs/recorded-backup.js';
 import type { ProfileStore } from '../profiles/profile-store.js';
 import { restoreTest } from '../restore/restore-test.js';
+import { archiveRef } from '../archive/archive-ref.js';
+import { archivePassphraseOf, destinationOptionsOf, s3AccessOf } from '../profiles/profile-destination.js';
 import { recoverAbandonedJobs } from '../jobs/recover.js';
 import { pruneArchives, type PruneResult } from './prune.js';
 import { hasRules } from './retention.js';
@@ -107,14 +109,14 @@ async function backUpScheduled(o: RunDueOptions, profile: Profile, schedule: Pro
   }
   const problems: string[] = [];
   if (provingIsDue(schedule, earlier) && !o.signal?.aborted) {
-    const proof = await prove(run, o, onEvent);
+    const proof = await prove(run, profile, o, onEvent);
     if (proof) problems.push(proof);
   }
   let pruned: PruneResult | null = null;
   // a cancel (SIGTERM from the OS stopping the timer's unit) deletes nothing
   if (hasRules(schedule.retention) && !o.signal?.aborted) {
     try {
-      pruned = await pruneArchives(o.history, profile.name, schedule.retention, { dryRun: false, clock: o.clock });
+      pruned = await pruneArchives(o.history, profile.name, schedule.retention, { dryRun: false, clock: o.clock, access: await s3AccessOf(profile, o.profiles) });
       run.line(`Retention (${pruned.kept.length} kept): ${pruned.removed.length ? `deleted ${pruned.removed.map((r) => r.path).join(', ')}` : 'nothing to delete'}.`);
     } catch (error) {
       problems.push(`Retention failed: ${describeError(error)}`);
@@ -138,6 +140,7 @@ async function requestFor(o: RunDueOptions, profile: Profile, schedule: ProfileS
     method: schedule.method,
     connection: { ...profile.connection, password },
     destination: profile.destination,
+    destinationOptions: await destinationOptionsOf(profile, o.profiles),
     format: profile.format,
     control: profile.control,
     staging: 'auto',
@@ -157,10 +160,15 @@ export function provingIsDue(schedule: ProfileSchedule, earlier: RunRecord[]): b
 }
 
 /** A restore test of the run's archive, its result kept in the run's record; returns the problem, if any. */
-async function prove(run: RunLog, o: RunDueOptions, onEvent: (e: BackupEvent) => void): Promise<string | null> {
+async function prove(run: RunLog, profile: Profile, o: RunDueOptions, onEvent: (e: BackupEvent) => void): Promise<string | null> {
   const started = o.clock();
   try {
-    const r = await restoreTest(run.record.archive!.path, { onEvent, signal: o.signal });
+    if (profile.encryption?.kind === 'recipients') {
+      throw new QuiesceError('needs-identity', 'the archives are encrypted to age recipients, and Quiesce keeps no private key to open them unattended.', 'Prove them by hand: quiesce verify --restore-test ARCHIVE --identity KEY.');
+    }
+    const passphrase = await archivePassphraseOf(profile, o.profiles);
+    const ref = archiveRef(run.record.archive!.path, { access: await s3AccessOf(profile, o.profiles), unlock: passphrase ? { passphrase } : null });
+    const r = await restoreTest(ref, { onEvent, signal: o.signal });
     run.record.restoreTest = proofOf(r, started.toISOString());
     run.line(r.proven ? `Proven: restored and started in ${(r.durationMs / 1000).toFixed(1)} s, ${r.tablesChecked} tables checked.` : `! Restore test FAILED: ${r.problems.join('; ')}`);
     return r.proven ? null : `the restore test failed (${r.problems.join('; ')}).`;
