@@ -4,7 +4,9 @@ import { canStageAt, checkDestination } from '../core/backup/destination.js';
 import { verifyArchive } from '../core/archive/verify-archive.js';
 import { readProof, restoreTest } from '../core/restore/restore-test.js';
 import { archiveRef } from '../core/archive/archive-ref.js';
-import { s3AccessOf } from '../core/profiles/profile-destination.js';
+import { archivePassphraseOf, s3AccessOf } from '../core/profiles/profile-destination.js';
+import { archiveTarget, probeTarget } from '../core/backup/archive-target.js';
+import type { ArchiveJobOptions } from '../shared/worker-protocol.js';
 import { inspectReplica, throwIfBlocked, type InspectReport } from '../core/backup/inspect.js';
 import { QuiesceError, describeError } from '../core/errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../core/mysql/connection.js';
@@ -26,12 +28,17 @@ export interface DesktopShell {
   chooseFolder(current?: string): Promise<string | null>;
 }
 
-/** Is the destination usable for this report's files: room, writable, not inside what is archived. */
-async function destinationCheck(report: InspectReport, destination: string | null | undefined): Promise<Pick<InspectView, 'destination' | 'destinationProblem'>> {
+/**
+ * Is the destination usable for this report's files: room, writable, not inside what is
+ * archived. A bucket: can this key write there, and is there room to stage locally on the way.
+ */
+async function destinationCheck(report: InspectReport, destination: string | null | undefined, profile: Profile, profiles: ProfileStore): Promise<Pick<InspectView, 'destination' | 'destinationProblem'>> {
   if (!destination) return { destination: null, destinationProblem: 'No destination chosen yet.' };
   try {
-    const d = await checkDestination(destination, report.plans, report.estimate.totalBytes);
-    return { destination: { path: d.dir, freeBytes: d.freeBytes, canStage: await canStageAt(d, report.estimate.entries, report.estimate.totalBytes) }, destinationProblem: null };
+    const target = archiveTarget(destination, { access: await s3AccessOf(profile, profiles), profile: profile.name });
+    await probeTarget(target);
+    const d = await checkDestination(target.workDir, report.plans, report.estimate.totalBytes);
+    return { destination: { path: destination, freeBytes: d.freeBytes, canStage: await canStageAt(d, report.estimate.entries, report.estimate.totalBytes) }, destinationProblem: null };
   } catch (error) {
     return { destination: null, destinationProblem: describeError(error) };
   }
@@ -77,9 +84,11 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       }
       return views;
     },
-    'profiles:save': async ({ profile, password, replace }) => {
+    'profiles:save': async ({ profile, password, replace, s3SecretKey, archivePassphrase }) => {
       inspected.forget(profile.name);
       const saved = await o.profiles.save(profile, password, replace);
+      if (s3SecretKey) await o.profiles.setSecret(saved.name, 's3-secret-key', s3SecretKey);
+      if (archivePassphrase) await o.profiles.setSecret(saved.name, 'archive-passphrase', archivePassphrase);
       return { ...saved, hasPassword: saved.password === 'keychain' && (password !== null || (await o.profiles.password(saved).catch(() => null)) !== null) };
     },
     'profiles:remove': async ({ name }) => {
@@ -120,13 +129,14 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
         }),
         totalBytes: r.estimate.totalBytes,
         problems: r.problems,
-        ...(await destinationCheck(r, destination ?? target.profile.destination)),
+        ...(await destinationCheck(r, destination ?? target.profile.destination, target.profile, o.profiles)),
         needsElevation: r.elevation,
       };
     },
     'backup:check-destination': async ({ name, password, destination }) => {
-      const report = inspected.get(name) ?? (await inspectNow(name, await connectionFor(name, password)));
-      return destinationCheck(report, destination);
+      const target = await connectionFor(name, password);
+      const report = inspected.get(name) ?? (await inspectNow(name, target));
+      return destinationCheck(report, destination, target.profile, o.profiles);
     },
     'backup:start': async ({ name, password, destination, format, method = 'cold' }) => {
       const { profile, connection } = await connectionFor(name, password);
@@ -137,7 +147,7 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
       const report = inspected.get(name) ?? (await inspectNow(name, { profile, connection }));
       throwIfBlocked(report, method);
       const elevation = method === 'cold' ? report.elevation : null;
-      const job = { method, connection, destination: dest, format: format ?? profile.format, control: profile.control, staging: 'auto' as const };
+      const job = { method, connection, destination: dest, archive: await archiveJobOptions(profile, o.profiles), format: format ?? profile.format, control: profile.control, staging: 'auto' as const };
       const jobId = await o.jobs.start(name, job, elevation);
       inspected.forget(name); // the next backup looks again
       return { jobId };
@@ -192,4 +202,18 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
     'shell:choose-folder': async ({ current }) => o.shell.chooseFolder(current),
     'shell:open-external': async ({ url }) => o.shell.openExternal(url),
   };
+}
+
+/** What the worker needs to send the archive where the profile says, secrets from the keychain (never from the renderer). */
+async function archiveJobOptions(profile: Profile, profiles: ProfileStore): Promise<ArchiveJobOptions> {
+  const access = await s3AccessOf(profile, profiles);
+  const e = profile.encryption;
+  let encryption: ArchiveJobOptions['encryption'];
+  if (e?.kind === 'recipients') encryption = { recipients: e.recipients };
+  if (e?.kind === 'passphrase') {
+    const passphrase = await archivePassphraseOf(profile, profiles);
+    if (!passphrase) throw new QuiesceError('no-passphrase', `Profile “${profile.name}” encrypts with a passphrase, but none is in the keychain.`, 'Edit the profile and enter it again.');
+    encryption = { passphrase };
+  }
+  return { profile: profile.name, objectStore: access.settings, ...(access.secretAccessKey ? { s3SecretKey: access.secretAccessKey } : {}), ...(encryption ? { encryption } : {}) };
 }

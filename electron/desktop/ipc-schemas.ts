@@ -7,16 +7,18 @@ import { profileSchema, scheduleSchema } from '../core/profiles/profile-schema.j
 const name = z.string().min(1).max(64);
 const password = z.string().max(1024);
 const absolute = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p), 'must be an absolute path');
+/** where archives go: a folder, or a bucket */
+const destination = z.union([absolute, z.string().max(1024).regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\0]*)?$/, 'an absolute folder or s3://BUCKET/PREFIX')]);
 
 /** The run-time check of every request the renderer may send (a compromised renderer included). */
 export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
   'profiles:list': z.undefined(),
-  'profiles:save': z.object({ profile: profileSchema, password: password.nullable(), replace: z.boolean() }).strict(),
+  'profiles:save': z.object({ profile: profileSchema, password: password.nullable(), replace: z.boolean(), s3SecretKey: password.nullable().optional(), archivePassphrase: password.nullable().optional() }).strict(),
   'profiles:remove': z.object({ name }).strict(),
   'profiles:test': z.object({ name, password: password.optional() }).strict(),
-  'backup:inspect': z.object({ name, password: password.optional(), destination: absolute.optional() }).strict(),
-  'backup:check-destination': z.object({ name, password: password.optional(), destination: absolute }).strict(),
-  'backup:start': z.object({ name, password: password.optional(), destination: absolute.optional(), format: z.enum(ARCHIVE_FORMATS).optional(), method: z.enum(BACKUP_METHODS).optional() }).strict(),
+  'backup:inspect': z.object({ name, password: password.optional(), destination: destination.optional() }).strict(),
+  'backup:check-destination': z.object({ name, password: password.optional(), destination }).strict(),
+  'backup:start': z.object({ name, password: password.optional(), destination: destination.optional(), format: z.enum(ARCHIVE_FORMATS).optional(), method: z.enum(BACKUP_METHODS).optional() }).strict(),
   'backup:cancel': z.object({ jobId: z.string().uuid() }).strict(),
   'jobs:list': z.undefined(),
   'jobs:log': z.object({ jobId: z.string().uuid() }).strict(),

@@ -77,7 +77,8 @@ export interface TimerView {
 
 export interface IpcRequests {
   'profiles:list': { request: void; response: ProfileView[] };
-  'profiles:save': { request: { profile: Profile; password: string | null; replace: boolean }; response: ProfileView };
+  /** s3SecretKey, archivePassphrase: go to the keychain with the profile (null: leave as stored) */
+  'profiles:save': { request: { profile: Profile; password: string | null; replace: boolean; s3SecretKey?: string | null; archivePassphrase?: string | null }; response: ProfileView };
   'profiles:remove': { request: { name: string }; response: void };
   'profiles:test': { request: { name: string; password?: string }; response: ConnectionTest };
   'backup:inspect': { request: { name: string; password?: string; destination?: string }; response: InspectView };

@@ -4,14 +4,17 @@
  */
 import type { BackupEvent } from './backup-events.js';
 import type { ArchiveFormat, BackupMethod } from './manifest.js';
-import type { ServerControlChoice } from './profile.js';
+import type { ObjectStoreSettings, ServerControlChoice } from './profile.js';
 import type { ChannelOutcome } from './replication-outcome.js';
 
 /** What a backup job needs; the worker checks every field again before acting. */
 export interface BackupJobRequest {
   method: BackupMethod;
   connection: { socket?: string; host?: string; port?: number; user: string; password?: string };
+  /** a folder, or s3://BUCKET/PREFIX */
   destination: string;
+  /** how the archive leaves: the bucket's settings and key, its encryption (secrets travel as the password does) */
+  archive?: ArchiveJobOptions;
   format: ArchiveFormat;
   control: ServerControlChoice;
   staging: 'auto' | 'never';
@@ -19,6 +22,13 @@ export interface BackupJobRequest {
   timeouts?: { stopMs?: number; startMs?: number; tempTablesMs?: number; replicationMs?: number; queryMs?: number; flushMs?: number };
   /** readonly: how long to wait for FLUSH TABLES WITH READ LOCK */
   lockWaitSeconds?: number;
+}
+
+export interface ArchiveJobOptions {
+  profile: string | null;
+  objectStore?: ObjectStoreSettings;
+  s3SecretKey?: string;
+  encryption?: { recipients: string[] } | { passphrase: string };
 }
 
 export type ClientMessage =

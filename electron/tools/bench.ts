@@ -12,6 +12,7 @@ import { createSampleSchema } from '../core/sandbox/sample-data.js';
 import { currentPid, startThrowawayServer } from '../core/sandbox/throwaway-server.js';
 import { replicaThreads, startHeavyWriter, startSampleWriter, waitForCatchUp, waitForThreadsRunning } from '../core/sandbox/replication-wait.js';
 import { waitForProcessExit } from '../core/server/process-watch.js';
+import { startS3Server, type S3Server } from './local-s3.js';
 
 /**
  * `npm run bench`: replica downtime and time to a compressed archive, side by side on the same
@@ -234,16 +235,18 @@ const mariabackup: Procedure = async (pair, out, round, prober) => {
   };
 };
 
-const quiesce: Procedure = async (pair, out, round, prober) => {
+/** Quiesce's cold backup into a local folder, or (`to`) elsewhere: an age file, a bucket. */
+const quiesceTo = (label: string, to?: (out: string, round: number) => Promise<{ args: string[]; env?: NodeJS.ProcessEnv }>): Procedure => async (pair, out, round, prober) => {
   const dest = path.join(out, `quiesce-${round}`);
   await mkdir(dest);
+  const elsewhere = to ? await to(out, round) : { args: ['--dest', dest] };
   const t0 = performance.now();
   const stepAt = new Map<string, number>();
   let mended: string | undefined;
   const perSecond = new Map<number, number>();
   prober.start();
-  const run = await timed(process.execPath, [CLI, 'backup', '--socket', pair.replica.socket, '--user', pair.backupUser.user, '--dest', dest, '--state-dir', path.join(out, 'state'), '--json'], {
-    env: { ...process.env, QUIESCE_PASSWORD: pair.backupUser.password },
+  const run = await timed(process.execPath, [CLI, 'backup', '--socket', pair.replica.socket, '--user', pair.backupUser.user, ...elsewhere.args, '--state-dir', path.join(out, 'state'), '--json'], {
+    env: { ...process.env, ...elsewhere.env, QUIESCE_PASSWORD: pair.backupUser.password },
     onLine: (line) => {
       if (line.includes('"type":"step"')) stepAt.set((JSON.parse(line) as { step: string }).step, performance.now());
       if (line.includes('While the server was down')) mended = (JSON.parse(line) as { message: string }).message;
@@ -263,7 +266,7 @@ const quiesce: Procedure = async (pair, out, round, prober) => {
     return i >= 0 && i + 1 < seen.length ? seen[i + 1]![1] - seen[i]![1] : undefined;
   };
   return {
-    procedure: 'Quiesce cold',
+    procedure: label,
     round,
     downtimeMs: await prober.stop(),
     // it replicates while copying ahead: paused from stopping replication until it runs again
@@ -359,12 +362,34 @@ const WARM_UP_MS = 10_000;
 /** The replica the benchmark measures: a buffer pool and redo log a busy replica would have. */
 const REPLICA_OPTIONS = ['innodb_buffer_pool_size=512M', 'innodb_log_file_size=256M'];
 
+const quiesce = quiesceTo('Quiesce cold');
+
+/** An age file: encrypted to a key made for the bench. */
+const quiesceAge = quiesceTo('Quiesce cold, age-encrypted', async (out, round) => {
+  const dest = path.join(out, `quiesce-${round}`);
+  const key = path.join(out, 'bench-age-key.txt');
+  if (!(await stat(key).then(() => true, () => false))) await timed('age-keygen', ['-o', key]);
+  const recipient = (await timed('age-keygen', ['-y', key])).stdout.trim();
+  return { args: ['--dest', dest, '--encrypt-to', recipient] };
+});
+
+/** Into an S3-protocol server on loopback (s3rver), staging in the bench's folder. */
+let benchS3: Promise<S3Server> | null = null;
+const quiesceS3 = quiesceTo('Quiesce cold → S3 (s3rver)', async (out, round) => {
+  benchS3 ??= startS3Server('quiesce-bench');
+  const s3 = await benchS3;
+  const staging = path.join(out, `quiesce-${round}`);
+  return { args: ['--dest', `s3://${s3.bucket}/round-${round}`, '--staging-dir', staging], env: s3.env };
+});
+
 const PROCEDURES: Record<string, Procedure> = {
   restart: plainRestart,
   'tar-cf': manual(false),
   'tar-czf': manual(true),
   mariabackup,
   quiesce,
+  'quiesce-age': quiesceAge,
+  'quiesce-s3': quiesceS3,
 };
 
 interface SizeResult {
@@ -504,7 +529,7 @@ async function main(): Promise<void> {
       'size-mb': { type: 'string', default: '1024' },
       rounds: { type: 'string', default: '3' },
       writer: { type: 'string', default: 'light' },
-      only: { type: 'string', default: Object.keys(PROCEDURES).join(',') },
+      only: { type: 'string', default: 'restart,tar-cf,tar-czf,mariabackup,quiesce' },
       json: { type: 'boolean' },
       out: { type: 'string' },
       'cold-cache': { type: 'boolean' },
@@ -523,8 +548,12 @@ async function main(): Promise<void> {
   await mkdir(out, { recursive: true });
   const say = (line: string) => (values.json ? undefined : process.stderr.write(`${line}\n`));
   const results: SizeResult[] = [];
-  for (const sizeMb of sizes) {
-    results.push(await benchOneSize(sizeMb, { rounds, writer, coldCache: values['cold-cache'] ?? false, only, out, on: values.on ? path.resolve(values.on) : undefined, say }));
+  try {
+    for (const sizeMb of sizes) {
+      results.push(await benchOneSize(sizeMb, { rounds, writer, coldCache: values['cold-cache'] ?? false, only, out, on: values.on ? path.resolve(values.on) : undefined, say }));
+    }
+  } finally {
+    if (benchS3) await (await benchS3).stop();
   }
   const settings = { sizes, rounds, writer, coldCache: values['cold-cache'] ?? false, on: values.on ?? null, replicaOptions: REPLICA_OPTIONS, machine: { cpus: os.availableParallelism(), memory: os.totalmem() } };
   await writeFile(path.join(out, 'chart.svg'), chart(results.at(-1)!.summary));

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseJson, type Parsed } from '../core/parse-json.js';
 import type { BackupJobRequest, ClientMessage } from '../shared/worker-protocol.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
-import { serverControlChoiceSchema } from '../core/profiles/profile-schema.js';
+import { profileSchema, serverControlChoiceSchema } from '../core/profiles/profile-schema.js';
 
 /**
  * The worker may run elevated: it trusts nothing it is sent. Every field is checked again
@@ -26,7 +26,16 @@ export const jobRequestSchema = z
       })
       .strict()
       .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed'),
-    destination: absolute,
+    destination: z.union([absolute, z.string().max(1024).regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\0]*)?$/)]),
+    archive: z
+      .object({
+        profile: z.string().min(1).max(64).nullable(),
+        objectStore: profileSchema.shape.objectStore,
+        s3SecretKey: z.string().min(1).max(1024).optional(),
+        encryption: z.union([z.object({ recipients: z.array(z.string().regex(/^age1[02-9ac-hj-np-z]{58}$/)).min(1).max(32) }).strict(), z.object({ passphrase: z.string().min(1).max(1024) }).strict()]).optional(),
+      })
+      .strict()
+      .optional(),
     format: z.enum(ARCHIVE_FORMATS),
     control: serverControlChoiceSchema,
     staging: z.enum(['auto', 'never']),

@@ -3,6 +3,9 @@ import { appendFile, chown, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { BackupEvent } from '../shared/backup-events.js';
 import type { BackupJobRequest, JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
+import type { DestinationOptions } from '../core/backup/archive-target.js';
+import { parseRecipient } from '../core/crypto/age-keys.js';
+import { CATALOG_SUFFIX } from '../core/archive/catalog.js';
 import { runBackup } from '../core/backup/run-backup.js';
 import { describeError, QuiesceError } from '../core/errors.js';
 import { workerFiles } from '../core/jobs/worker-files.js';
@@ -159,7 +162,7 @@ export class JobServer {
     try {
       const result = await this.runMethod(job);
       // an elevated worker's archive belongs to the user who asked (0600: else unreadable to them)
-      await this.handOver(result.archive);
+      await this.handOver(result.archive, `${result.archive}${CATALOG_SUFFIX}`); // an upload is nobody's file: chown fails quietly
       this.setState({ phase: 'succeeded', result });
     } catch (error) {
       this.setState({ phase: 'failed', error: { code: error instanceof QuiesceError ? error.code : 'internal', message: describeError(error) } });
@@ -172,7 +175,7 @@ export class JobServer {
 
   private async runMethod(job: BackupJobRequest): Promise<JobSummary> {
     const outcome = await runBackup(
-      { method: job.method, connection: job.connection, destination: job.destination, format: job.format, control: job.control, staging: job.staging, timeouts: job.timeouts, lockWaitSeconds: job.lockWaitSeconds, stateDir: this.o.stateDir },
+      { method: job.method, connection: job.connection, destination: job.destination, destinationOptions: destinationOptionsOfJob(job), format: job.format, control: job.control, staging: job.staging, timeouts: job.timeouts, lockWaitSeconds: job.lockWaitSeconds, stateDir: this.o.stateDir },
       { signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e) },
     );
     const m = outcome.archive.manifest;
@@ -200,4 +203,12 @@ export class JobServer {
     await rm(this.files.record, { force: true }).catch(() => undefined);
     this.finished();
   }
+}
+
+/** The wire form of the archive's options, as the engine takes them (recipients parsed again here). */
+function destinationOptionsOfJob(job: BackupJobRequest): DestinationOptions {
+  const a = job.archive;
+  if (!a) return {};
+  const encryption = !a.encryption ? null : 'passphrase' in a.encryption ? { passphrase: a.encryption.passphrase } : { recipients: a.encryption.recipients.map(parseRecipient) };
+  return { profile: a.profile, access: { settings: a.objectStore ?? {}, secretAccessKey: a.s3SecretKey ?? null }, encryption };
 }

@@ -1,4 +1,4 @@
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BackupEvent } from '../../electron/shared/backup-events.js';
@@ -80,7 +80,10 @@ describe('cold backup of a replica while its source writes', () => {
 
     // owner-only, renamed into place, nothing left behind
     expect((await stat(result.archive.path)).mode & 0o777).toBe(0o600);
-    expect(await readdir(f.dest)).toEqual([path.basename(result.archive.path)]);
+    // the archive and its catalogue entry (what `quiesce list` reads), both owner-only
+    expect((await readdir(f.dest)).sort()).toEqual([path.basename(result.archive.path), `${path.basename(result.archive.path)}.catalog.json`]);
+    expect((await stat(`${result.archive.path}.catalog.json`)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(`${result.archive.path}.catalog.json`, 'utf8'))).toMatchObject({ method: 'cold', bytes: result.archive.bytes, sha256: result.archive.sha256, encrypted: false });
     expect(await readdir(path.join(f.stateDir, 'jobs'))).toEqual([]);
 
     expect(result.staged).toBe(true);

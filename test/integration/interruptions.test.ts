@@ -314,7 +314,7 @@ describe('starved: a frozen server and a missing privilege end plainly, before h
       expect(run.lines.some((l) => l.type === 'warning' && String(l.message).startsWith(`${signal}: cancelling — the throw-away server is stopped`))).toBe(true);
       expect(await readdir(scratch)).toEqual([]);
       expect(await scratchServers(scratch)).toEqual([]);
-      expect(await readdir(path.dirname(archivePath))).toEqual([path.basename(archivePath)]); // no .verified.json claims anything
+      expect((await readdir(path.dirname(archivePath))).sort()).toEqual([path.basename(archivePath), `${path.basename(archivePath)}.catalog.json`]); // no .verified.json claims anything
     }
 
     async function backupFor(method: string): Promise<string> {

@@ -87,16 +87,28 @@ describe('method recommendation', () => {
 });
 
 describe('profile form validation', () => {
-  const good = { name: 'db2', via: 'socket' as const, socket: '/run/mysqld/mysqld.sock', host: '', port: '3306', user: 'backup', destination: '/backups', password: 'x', passwordMode: 'keychain' as const, isNew: true };
+  const good = { name: 'db2', via: 'socket' as const, socket: '/run/mysqld/mysqld.sock', host: '', port: '3306', user: 'backup', destination: '/backups', s3Endpoint: '', s3AccessKey: '', s3SecretKey: '', hadS3Secret: false, recipients: '', password: 'x', passwordMode: 'keychain' as const, isNew: true };
   it('accepts a complete profile and names each missing piece', () => {
     expect(profileProblems(good)).toEqual([]);
     expect(profileProblems({ ...good, socket: 'mysqld.sock', user: '', destination: 'backups', password: '' })).toEqual([
       'The socket is an absolute path, like /run/mysqld/mysqld.sock.',
       'Give the user Quiesce logs in as.',
-      'The destination is an absolute path, like /backups/db2.',
+      'The destination is an absolute path, like /backups/db2, or a bucket, like s3://backups/mysql.',
       'Type the password (it goes to the OS keychain), or choose “Ask each time”.',
     ]);
     expect(profileProblems({ ...good, via: 'tcp', host: 'db', port: '70000' })).toEqual(['The port is a number from 1 to 65535.']);
+  });
+  it('takes a bucket with its endpoint and key, and age recipients; a key without its secret and a typo are named', () => {
+    const recipient = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+    expect(profileProblems({ ...good, destination: 's3://backups/mysql', s3Endpoint: 'http://minio.lan:9000', s3AccessKey: 'AK', s3SecretKey: 'SK', recipients: `${recipient}\n` })).toEqual([]);
+    expect(profileProblems({ ...good, destination: 's3://Backups', s3Endpoint: 'minio.lan', s3AccessKey: 'AK', recipients: 'age1oops' })).toEqual([
+      'The destination is an absolute path, like /backups/db2, or a bucket, like s3://backups/mysql.',
+      'The object store endpoint is a URL, like http://minio.lan:9000.',
+      'Type the secret key that goes with the access key (it goes to the OS keychain).',
+      '“age1oops” is not an age recipient (age1…, as age-keygen -y prints it).',
+    ]);
+    // editing: the stored secret stays unless a new one is typed
+    expect(profileProblems({ ...good, isNew: false, destination: 's3://backups/x', s3AccessKey: 'AK', hadS3Secret: true })).toEqual([]);
   });
 });
 
@@ -159,7 +171,7 @@ describe('the wizard', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
     await screen.findByText(/What will be archived/);
     await fireEvent.click(screen.getByRole('button', { name: 'Next' }));
-    const field = screen.getByLabelText('Destination folder');
+    const field = screen.getByLabelText('Destination: a folder, or s3://BUCKET/PREFIX');
     await fireEvent.input(field, { target: { value: '/readonly' } });
     await fireEvent.change(field);
     expect(await screen.findByRole('alert')).toHaveProperty('textContent', 'This user cannot write to /readonly.');

@@ -50,6 +50,17 @@ describe('the IPC door', () => {
     }
   });
 
+  it('takes a bucket as a destination and a profile\'s secrets for the keychain; refuses what is neither a folder nor a bucket', async () => {
+    const dispatch = createDispatcher(handlers());
+    const recipient = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+    const inBucket = { ...profile, destination: 's3://backups/mysql', objectStore: { endpoint: 'http://minio.lan:9000', accessKeyId: 'AK' }, encryption: { kind: 'recipients', recipients: [recipient] } };
+    expect((await dispatch('profiles:save', { profile: inBucket, password: null, replace: true, s3SecretKey: 'SK' }, true)).ok).toBe(true);
+    expect((await dispatch('backup:start', { name: 'prod', destination: 's3://backups/mysql' }, true)).ok).toBe(true);
+    for (const destination of ['s3://Backups', 's3://a', 'http://x/y', 'ftp://host/dir']) expect((await dispatch('backup:start', { name: 'prod', destination }, true)).ok, destination).toBe(false);
+    expect((await dispatch('profiles:save', { profile: { ...inBucket, objectStore: { endpoint: 'file:///etc' } }, password: null, replace: true }, true)).ok).toBe(false);
+    expect((await dispatch('profiles:save', { profile: { ...inBucket, objectStore: { secretAccessKey: 'in the file?' } }, password: null, replace: true }, true)).ok).toBe(false);
+  });
+
   it('refuses unknown channels and senders other than our window', async () => {
     const h = handlers();
     const refusals: string[] = [];

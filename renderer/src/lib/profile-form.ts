@@ -7,6 +7,11 @@ export function profileProblems(f: {
   port: string;
   user: string;
   destination: string;
+  s3Endpoint: string;
+  s3AccessKey: string;
+  s3SecretKey: string;
+  hadS3Secret: boolean;
+  recipients: string;
   password: string;
   passwordMode: 'keychain' | 'ask';
   isNew: boolean;
@@ -17,7 +22,21 @@ export function profileProblems(f: {
   if (f.via === 'tcp' && f.host.trim() === '') problems.push('Give the host.');
   if (f.via === 'tcp' && !(/^\d+$/.test(f.port) && Number(f.port) >= 1 && Number(f.port) <= 65535)) problems.push('The port is a number from 1 to 65535.');
   if (f.user.trim() === '') problems.push('Give the user Quiesce logs in as.');
-  if (f.destination !== '' && !f.destination.startsWith('/')) problems.push('The destination is an absolute path, like /backups/db2.');
+  if (f.destination !== '' && !isDestination(f.destination)) problems.push('The destination is an absolute path, like /backups/db2, or a bucket, like s3://backups/mysql.');
+  if (f.s3Endpoint !== '' && !/^https?:\/\/[^\s/]+/.test(f.s3Endpoint)) problems.push('The object store endpoint is a URL, like http://minio.lan:9000.');
+  if (f.s3AccessKey !== '' && f.s3SecretKey === '' && !f.hadS3Secret) problems.push('Type the secret key that goes with the access key (it goes to the OS keychain).');
+  for (const r of recipientsOf(f.recipients)) if (!AGE_RECIPIENT.test(r)) problems.push(`“${r}” is not an age recipient (age1…, as age-keygen -y prints it).`);
   if (f.isNew && f.passwordMode === 'keychain' && f.password === '') problems.push('Type the password (it goes to the OS keychain), or choose “Ask each time”.');
   return problems;
+}
+
+const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+
+export function isDestination(text: string): boolean {
+  return text.startsWith('/') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(text);
+}
+
+/** One age recipient per line (or separated by spaces or commas). */
+export function recipientsOf(text: string): string[] {
+  return text.split(/[\s,]+/).filter((r) => r !== '');
 }

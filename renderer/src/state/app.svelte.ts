@@ -1,4 +1,5 @@
 import type { BackupEvent, BackupStep, ProgressSnapshot } from '../../../electron/shared/backup-events.js';
+import { isDestination } from '../lib/profile-form.js';
 import { BACKUP_STEPS, STEP_LABELS } from '../../../electron/shared/backup-events.js';
 import type { DashboardEntry, InspectView, ProfileView, VerifyView } from '../../../electron/shared/ipc-contract.js';
 import type { RunRecord } from '../../../electron/shared/history.js';
@@ -95,7 +96,7 @@ export class WizardState {
       case 'inspect':
         return this.inspect !== null && !this.inspecting && this.blocking.length === 0 && recommendMethods(this.inspect).some((c) => c.available);
       case 'method':
-        return this.methodAvailable && this.destination.startsWith('/') && this.inspect?.destinationProblem === null && !this.inspecting && !this.checkingDestination;
+        return this.methodAvailable && isDestination(this.destination) && this.inspect?.destinationProblem === null && !this.inspecting && !this.checkingDestination;
       default:
         return false;
     }
@@ -135,8 +136,8 @@ export class WizardState {
   /** The destination against the inspection already made: the datadir is not walked again. */
   async checkDestination(): Promise<void> {
     if (!this.profile || !this.inspect) return;
-    if (!this.destination.startsWith('/')) {
-      this.inspect = { ...this.inspect, destination: null, destinationProblem: 'The destination must be an absolute path (starting with /).' };
+    if (!isDestination(this.destination)) {
+      this.inspect = { ...this.inspect, destination: null, destinationProblem: 'The destination is an absolute path (starting with /), or a bucket: s3://BUCKET/PREFIX.' };
       return;
     }
     this.checkingDestination = true;
