@@ -146,6 +146,36 @@ describe('object storage, encryption and the fleet catalogue', () => {
     expect(await threadsRunning(f.pair)).toEqual(before);
   });
 
+  it('credentials from a shared credentials file and AWS_PROFILE, the AWS way', async () => {
+    const aws = await tempDir('aws');
+    await writeFile(path.join(aws, 'credentials'), '[fleet]\naws_access_key_id = S3RVER\naws_secret_access_key = S3RVER\n');
+    await writeFile(path.join(aws, 'config'), `[profile fleet]\nregion = us-east-1\nendpoint_url = ${s3.endpoint}\n`);
+    const e = await env({ AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_REGION: undefined, AWS_SHARED_CREDENTIALS_FILE: path.join(aws, 'credentials'), AWS_CONFIG_FILE: path.join(aws, 'config'), AWS_PROFILE: 'fleet' });
+    const list = await runCli(['list', `s3://${s3.bucket}/fleet`, '--json'], e);
+    expect(list.stderr).toBe('');
+    expect((list.lines.at(-1)!.archives as unknown[]).length).toBeGreaterThan(0);
+    const none = await runCli(['list', `s3://${s3.bucket}/fleet`], { ...e, AWS_PROFILE: 'no-such-profile', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/credentials|profile/i);
+  });
+
+  it('a local folder too: an encrypted dump, listed, verified with the key, refused with the wrong one', async () => {
+    const e = await env();
+    const dest = await tempDir('local-dest');
+    const b = await runCli(['backup', ...login(), '--method', 'dump', '--dest', dest, '--encrypt-to', recipient, '--json'], e);
+    expect(b.code).toBe(0);
+    const archive = String(b.lines.at(-1)!.archive);
+    expect(archive).toMatch(/-dump\.tar\.zst\.age$/);
+    const list = await runCli(['list', dest, '--json'], e);
+    expect(list.lines.at(-1)).toMatchObject({ archives: [{ url: archive, encrypted: true, proven: null, entry: { method: 'dump' } }] });
+    expect((await runCli(['verify', archive, '--identity', keyFile], e)).code).toBe(0);
+    const other = path.join(await tempDir('age'), 'other.txt');
+    execFileSync('age-keygen', ['-o', other], { stdio: 'ignore' });
+    const wrong = await runCli(['verify', archive, '--identity', other], e);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/None of the given age keys opens this archive/);
+  });
+
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     it(`${signal} while the archive uploads: no object appears; the replica is running`, async () => {
       const e = await env();
