@@ -1,5 +1,4 @@
 import type { BackupMethod, Manifest } from '../../shared/manifest.js';
-import { QuiesceError } from '../errors.js';
 import { baseNameOf, locationUrl, withSuffix, type Location } from '../storage/location.js';
 import type { Storage } from '../storage/storage.js';
 import { archiveKindOf } from './archive-ref.js';
@@ -121,11 +120,5 @@ function parseProof(bytes: Buffer | null): boolean | null {
     return (JSON.parse(bytes.toString('utf8')) as { proven?: unknown }).proven === true;
   } catch {
     return null;
-  }
-}
-
-export function assertListable(under: Location, listing: ArchiveListing): void {
-  if (listing.archives.length === 0 && listing.problems.length === 0 && under.kind === 'local') {
-    throw new QuiesceError('nothing-listed', `No Quiesce archive under ${locationUrl(under)}.`, 'Check the folder.');
   }
 }

@@ -143,9 +143,3 @@ export class ZstdFrameDecompressor extends Transform {
     this.pending = this.pending.subarray(offset);
   }
 }
-
-export function formatOfPath(file: string): ArchiveFormat | null {
-  if (file.endsWith('.tar.zst')) return 'tar.zst';
-  if (file.endsWith('.tar.gz') || file.endsWith('.tgz')) return 'tar.gz';
-  return null;
-}

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { EncryptTo } from '../crypto/age-header.js';
 import { ENCRYPTED_SUFFIX } from '../archive/archive-ref.js';
-import { childOf, locationUrl, parseLocation, safeSegment, type Location } from '../storage/location.js';
+import { childOf, parseLocation, safeSegment, type Location } from '../storage/location.js';
 import type { S3Access } from '../storage/s3-access.js';
 import { storageFor } from '../storage/storage-for.js';
 import type { Storage } from '../storage/storage.js';
@@ -60,4 +60,3 @@ export async function probeTarget(t: ArchiveTarget): Promise<void> {
   await t.storage.remove(probe);
 }
 
-export const targetUrl = (t: ArchiveTarget) => locationUrl(t.folder);
