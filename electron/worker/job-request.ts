@@ -26,7 +26,11 @@ export const jobRequestSchema = z
       })
       .strict()
       .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed'),
-    destination: z.union([absolute, z.string().max(1024).regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\0]*)?$/)]),
+    destination: z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((d) => /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\0]*)?$/.test(d) || (path.isAbsolute(d) && !d.split(/[\\/]/).includes('..')), 'must be an absolute path without .., or s3://BUCKET/PREFIX'),
     archive: z
       .object({
         profile: z.string().min(1).max(64).nullable(),

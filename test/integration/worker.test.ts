@@ -129,7 +129,7 @@ describe('the privileged worker: one job, start to end, whoever is connected', (
     const badJob = JSON.stringify({ v: 1, type: 'start', job: { ...job(), destination: 'relative/dir' } });
     const answer = await rawExchange(attachment.socket, [hello(attachment.token), badJob]);
     expect(JSON.parse(answer[0]!).type).toBe('welcome');
-    expect(JSON.parse(answer[1]!)).toEqual({ v: 1, type: 'refused', reason: 'invalid message: job.destination: must be an absolute path without ..' });
+    expect(JSON.parse(answer[1]!)).toEqual({ v: 1, type: 'refused', reason: 'invalid message: job.destination: must be an absolute path without .., or s3://BUCKET/PREFIX' });
     const badLimit = JSON.stringify({ v: 1, type: 'start', job: { ...job(), timeouts: { stopMs: 5 } } });
     expect(JSON.parse((await rawExchange(attachment.socket, [hello(attachment.token), badLimit]))[1]!).reason).toMatch(/^invalid message: job\.timeouts\.stopMs: /);
     // still idle: nothing was started
