@@ -2,13 +2,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { IpcChannel } from '../shared/ipc-contract.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
-import { profileSchema, scheduleSchema } from '../core/profiles/profile-schema.js';
+import { S3_DESTINATION, profileSchema, scheduleSchema } from '../core/profiles/profile-schema.js';
 
 const name = z.string().min(1).max(64);
 const password = z.string().max(1024);
 const absolute = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p), 'must be an absolute path');
 /** where archives go: a folder, or a bucket */
-const destination = z.union([absolute, z.string().max(1024).regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\0]*)?$/, 'an absolute folder or s3://BUCKET/PREFIX')]);
+const destination = z.string().min(1).max(4096).refine((d) => S3_DESTINATION.test(d) || path.isAbsolute(d), 'an absolute folder or s3://BUCKET/PREFIX');
 
 /** The run-time check of every request the renderer may send (a compromised renderer included). */
 export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {

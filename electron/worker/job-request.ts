@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseJson, type Parsed } from '../core/parse-json.js';
 import type { BackupJobRequest, ClientMessage } from '../shared/worker-protocol.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
-import { profileSchema, serverControlChoiceSchema } from '../core/profiles/profile-schema.js';
+import { S3_DESTINATION, ageRecipient, profileSchema, serverControlChoiceSchema } from '../core/profiles/profile-schema.js';
 
 /**
  * The worker may run elevated: it trusts nothing it is sent. Every field is checked again
@@ -30,13 +30,13 @@ export const jobRequestSchema = z
       .string()
       .min(1)
       .max(4096)
-      .refine((d) => /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\0]*)?$/.test(d) || (path.isAbsolute(d) && !d.split(/[\\/]/).includes('..')), 'must be an absolute path without .., or s3://BUCKET/PREFIX'),
+      .refine((d) => S3_DESTINATION.test(d) || (path.isAbsolute(d) && !d.split(/[\\/]/).includes('..')), 'must be an absolute path without .., or s3://BUCKET/PREFIX'),
     archive: z
       .object({
         profile: z.string().min(1).max(64).nullable(),
         objectStore: profileSchema.shape.objectStore,
         s3SecretKey: z.string().min(1).max(1024).optional(),
-        encryption: z.union([z.object({ recipients: z.array(z.string().regex(/^age1[02-9ac-hj-np-z]{58}$/)).min(1).max(32) }).strict(), z.object({ passphrase: z.string().min(1).max(1024) }).strict()]).optional(),
+        encryption: z.union([z.object({ recipients: z.array(ageRecipient).min(1).max(32) }).strict(), z.object({ passphrase: z.string().min(1).max(1024) }).strict()]).optional(),
       })
       .strict()
       .optional(),

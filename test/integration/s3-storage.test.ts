@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +55,22 @@ describe('S3 storage (s3rver on loopback)', () => {
     await sink.abort(); // twice is harmless
     expect(await s3.keys('aborted/')).toEqual([]);
     await expect(sink.commit()).rejects.toThrow();
+  });
+
+  it('a store that accepts connections and then says nothing ends the write in words, not a hang', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((s) => sockets.push(s)); // reads nothing, answers nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const frozen = new S3Storage({ settings: { endpoint: `http://127.0.0.1:${port}`, accessKeyId: 'S3RVER' }, secretAccessKey: 'S3RVER', silenceMs: 500 });
+      const started = Date.now();
+      await expect(frozen.writeSmall(at('probe'), Buffer.from('x'))).rejects.toThrow(/stopped answering/);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
   });
 
   it('parts grow with the archive so that 10,000 of them hold it', () => {

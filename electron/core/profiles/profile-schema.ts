@@ -16,8 +16,10 @@ export const serverControlChoiceSchema = z.discriminatedUnion('kind', [
 ]) satisfies z.ZodType<ServerControlChoice>;
 
 /** a folder, or s3://BUCKET/PREFIX */
-const destination = z.string().min(1).max(1024).refine((d) => /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(d) || absolutePath(d), 'an absolute folder or s3://BUCKET/PREFIX');
-const ageRecipient = z.string().regex(/^age1[02-9ac-hj-np-z]{58}$/, 'an age recipient (age1…)');
+/** s3://BUCKET[/PREFIX], with a bucket name as S3 allows it; one spelling for profiles, IPC and the worker */
+export const S3_DESTINATION = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\0]*)?$/;
+const destination = z.string().min(1).max(1024).refine((d) => S3_DESTINATION.test(d) || absolutePath(d), 'an absolute folder or s3://BUCKET/PREFIX');
+export const ageRecipient = z.string().regex(/^age1[02-9ac-hj-np-z]{58}$/, 'an age recipient (age1…)');
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day, HH:MM (24-hour)');
 const keep = z.number().int().min(1).max(10_000).optional();

@@ -6,7 +6,12 @@ import { QuiesceError, errnoCode } from '../errors.js';
 export interface S3Access {
   settings: ObjectStoreSettings;
   secretAccessKey: string | null;
+  /** how long a store that stops answering is waited for (default 60 s) */
+  silenceMs?: number;
 }
+
+const CONNECT_MS = 10_000;
+const SILENCE_MS = 60_000;
 
 /** The AWS way by default: the SDK reads AWS_* variables, ~/.aws/config and credentials, AWS_PROFILE. */
 export const AWS_DEFAULTS: S3Access = { settings: {}, secretAccessKey: null };
@@ -25,6 +30,9 @@ export function createS3Client(access: S3Access): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
+    // a store that accepts the connection and then says nothing must not hang a backup (one
+    // without room to stage uploads while the replica is down)
+    requestHandler: { connectionTimeout: Math.min(CONNECT_MS, access.silenceMs ?? CONNECT_MS), socketTimeout: access.silenceMs ?? SILENCE_MS },
   });
 }
 
@@ -54,6 +62,9 @@ export function explainS3Error(error: unknown, doing: string, url: string): Quie
   if (name === 'AccessDenied' || statusOf(error) === 403) return new QuiesceError('s3-denied', `Access denied while ${doing} (${url}).`, 'The key needs s3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject and s3:AbortMultipartUpload on that bucket and prefix.', { cause: error });
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(detail)) {
     return new QuiesceError('s3-no-credentials', `No credentials for the object store while ${doing}.`, 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or save a key with the profile (quiesce profiles add … --s3-access-key).', { cause: error });
+  }
+  if (name === 'TimeoutError' || /timed out|timeout/i.test(detail)) {
+    return new QuiesceError('s3-unreachable', `The object store stopped answering while ${doing}.`, 'Check the endpoint and the store; try again when it answers.', { cause: error });
   }
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'ECONNRESET') {
     return new QuiesceError('s3-unreachable', `The object store could not be reached while ${doing} (${code}).`, 'Check the endpoint (AWS_ENDPOINT_URL or the profile\'s) and the network.', { cause: error });
