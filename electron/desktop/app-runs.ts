@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { JobView } from '../shared/ipc-contract.js';
 import type { RunRecord } from '../shared/history.js';
 import type { BackupMethod } from '../shared/manifest.js';
+import { isBackupResult } from '../shared/worker-protocol.js';
 
 /**
  * A backup the app ran, as the history keeps it (the CLI's and the schedule's runs are recorded
@@ -10,8 +11,8 @@ import type { BackupMethod } from '../shared/manifest.js';
  */
 export function runRecordOfJob(job: JobView, method: BackupMethod, log: string[], finishedAt: Date): RunRecord | null {
   const s = job.state;
-  if (s.phase !== 'succeeded' && s.phase !== 'failed') return null;
-  const r = s.phase === 'succeeded' ? s.result : null;
+  if (job.kind !== 'backup' || (s.phase !== 'succeeded' && s.phase !== 'failed')) return null;
+  const r = s.phase === 'succeeded' && isBackupResult(s.result) ? s.result : null;
   return {
     id: job.jobId,
     profile: job.profile,

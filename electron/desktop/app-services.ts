@@ -1,12 +1,12 @@
 import type { ConnectionTest, InspectView, ProfileView } from '../shared/ipc-contract.js';
 import type { Profile } from '../shared/profile.js';
 import { canStageAt, checkDestination } from '../core/backup/destination.js';
-import { verifyArchive } from '../core/archive/verify-archive.js';
-import { readProof, restoreTest } from '../core/restore/restore-test.js';
+import { readProof } from '../core/restore/restore-test.js';
+import { createRestoreHandlers } from './restore-services.js';
 import { archiveRef } from '../core/archive/archive-ref.js';
 import { archivePassphraseOf, s3AccessOf } from '../core/profiles/profile-destination.js';
 import { archiveTarget, probeTarget } from '../core/backup/archive-target.js';
-import type { ArchiveJobOptions } from '../shared/worker-protocol.js';
+import { isBackupResult, type ArchiveJobOptions } from '../shared/worker-protocol.js';
 import { inspectReplica, throwIfBlocked, type InspectReport } from '../core/backup/inspect.js';
 import { QuiesceError, describeError } from '../core/errors.js';
 import { openSession, readGlobalVariables, type ConnectionOptions } from '../core/mysql/connection.js';
@@ -156,20 +156,14 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
     'jobs:list': async () =>
       Promise.all(
         o.jobs.list().map(async (job) => {
-          if (job.state.phase !== 'succeeded') return job;
+          if (job.state.phase !== 'succeeded' || !isBackupResult(job.state.result)) return job;
           const profile = await o.profiles.get(job.profile).catch(() => null);
           const proof = await readProof(archiveRef(job.state.result.archive, { access: await s3AccessOf(profile, o.profiles) })).catch(() => null);
           return { ...job, verified: proof ? { proven: proof.proven, testedAt: proof.testedAt } : null };
         }),
       ),
     'jobs:log': async ({ jobId }) => o.jobs.log(jobId),
-    'archive:verify': async ({ path, restoreTest: prove }) => {
-      const archive = archiveRef(path);
-      const v = await verifyArchive(archive);
-      const proof = prove && v.ok ? await restoreTest(archive, { verified: v }) : null;
-      if (proof) await o.history.noteProof(path, proof).catch(() => undefined);
-      return { ok: v.ok && (proof?.proven ?? true), filesChecked: v.filesChecked, bytesChecked: v.bytesChecked, problems: v.problems, restoreTest: proof };
-    },
+    ...createRestoreHandlers({ profiles: o.profiles, history: o.history, jobs: o.jobs, connectionFor }),
     'history:list': async ({ profile }) => {
       const { records, unreadable } = await o.history.read(profile);
       return { runs: records, unreadable };

@@ -3,12 +3,29 @@ import { z } from 'zod';
 import type { IpcChannel } from '../shared/ipc-contract.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
 import { S3_DESTINATION, profileSchema, scheduleSchema } from '../core/profiles/profile-schema.js';
+import { RESTORE_MODES } from '../shared/restore.js';
 
 const name = z.string().min(1).max(64);
 const password = z.string().max(1024);
 const absolute = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p), 'must be an absolute path');
 /** where archives go: a folder, or a bucket */
 const destination = z.string().min(1).max(4096).refine((d) => S3_DESTINATION.test(d) || path.isAbsolute(d), 'an absolute folder or s3://BUCKET/PREFIX');
+
+/** an archive: an absolute path or an s3:// object, with the profile that opens it and an identity file */
+const archiveSelection = {
+  archive: destination,
+  profile: name.optional(),
+  identityFile: absolute.optional(),
+};
+const restoreChoice = z
+  .object({
+    mode: z.enum(RESTORE_MODES),
+    withoutRelayLogs: z.boolean(),
+    cloneRoot: absolute.optional(),
+    serverId: z.number().int().min(1).max(4294967295).optional(),
+    intoProfile: name.optional(),
+  })
+  .strict();
 
 /** The run-time check of every request the renderer may send (a compromised renderer included). */
 export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
@@ -22,7 +39,11 @@ export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
   'backup:cancel': z.object({ jobId: z.string().uuid() }).strict(),
   'jobs:list': z.undefined(),
   'jobs:log': z.object({ jobId: z.string().uuid() }).strict(),
-  'archive:verify': z.object({ path: absolute, restoreTest: z.boolean() }).strict(),
+  'archive:verify': z.object({ ...archiveSelection, restoreTest: z.boolean() }).strict(),
+  'restore:archives': z.object({ profile: name.optional(), location: destination.optional() }).strict(),
+  'restore:open': z.object(archiveSelection).strict(),
+  'restore:plan': z.object({ ...archiveSelection, choice: restoreChoice }).strict(),
+  'restore:start': z.object({ ...archiveSelection, choice: restoreChoice, stopServer: z.boolean().optional() }).strict(),
   'history:list': z.object({ profile: name.optional() }).strict(),
   'dashboard:summary': z.undefined(),
   'schedules:set': z.object({ name, schedule: scheduleSchema.nullable() }).strict(),

@@ -1,8 +1,8 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupEvent } from '../shared/backup-events.js';
-import type { JobView } from '../shared/ipc-contract.js';
-import type { BackupJobRequest, JobState } from '../shared/worker-protocol.js';
+import { JOB_VERBS, type JobKind, type JobView } from '../shared/ipc-contract.js';
+import type { JobRequest, JobState } from '../shared/worker-protocol.js';
 import { QuiesceError } from '../core/errors.js';
 import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from './worker-client.js';
 import { workerFiles } from '../core/jobs/worker-files.js';
@@ -29,7 +29,23 @@ export interface JobRegistryOptions {
 interface Tracked {
   view: JobView;
   connection: WorkerConnection | null;
+  /** a backup's method (recorded in the history); archive jobs: 'cold', unused */
   method: BackupMethod;
+  /** an archive job's archive, for the proof a restore test leaves in the history */
+  archive: string | null;
+}
+
+/** What a job request asks for: a backup, or a job on an archive. */
+export const kindOfJob = (job: JobRequest): JobKind => ('kind' in job ? job.kind : 'backup');
+
+/** The record a job leaves for a restarted main process (older records: a backup). */
+interface SavedJob extends Partial<WorkerAttachment> {
+  jobId: string;
+  profile: string;
+  startedAt: string;
+  method?: BackupMethod;
+  kind?: JobKind;
+  archive?: string | null;
 }
 
 /** The main process's view of jobs: each in its own worker, reattached after a restart. */
@@ -45,14 +61,25 @@ export class JobRegistry {
   }
 
   private async forgetToken(view: JobView): Promise<void> {
-    const method = this.jobs.get(view.jobId)?.method ?? 'cold';
-    await writeFile(this.recordFile(view.jobId), JSON.stringify({ jobId: view.jobId, profile: view.profile, startedAt: view.startedAt, method, stateDir: this.o.stateDir }), { mode: 0o600 });
-    await this.recordRun(view, method);
+    const tracked = this.jobs.get(view.jobId);
+    const method = tracked?.method ?? 'cold';
+    const saved: SavedJob = { jobId: view.jobId, profile: view.profile, startedAt: view.startedAt, method, kind: view.kind, archive: tracked?.archive ?? null };
+    await writeFile(this.recordFile(view.jobId), JSON.stringify({ ...saved, stateDir: this.o.stateDir }), { mode: 0o600 });
+    await this.recordRun(view, method, tracked?.archive ?? null);
   }
 
-  /** The ended job into the history, its log with it; a history that cannot be written must not break the app. */
-  private async recordRun(view: JobView, method: BackupMethod): Promise<void> {
+  /**
+   * The ended job into the history, its log with it: a backup as a run, a restore test as the
+   * proof of the run that made the archive. A history that cannot be written must not break the app.
+   */
+  private async recordRun(view: JobView, method: BackupMethod, archive: string | null): Promise<void> {
     if (!this.o.history) return;
+    const s = view.state;
+    if (view.kind === 'verify' && archive && s.phase === 'succeeded' && 'kind' in s.result && s.result.kind === 'verify' && s.result.verify.restoreTest) {
+      const t = s.result.verify.restoreTest;
+      await this.o.history.noteProof(archive, { proven: t.proven, testedAt: t.testedAt, durationMs: t.durationMs, problems: t.problems }).catch(() => undefined);
+      return;
+    }
     const log = await this.log(view.jobId).catch(() => []);
     const record = runRecordOfJob(view, method, log, new Date());
     if (record) await this.o.history.update(record).catch(() => undefined);
@@ -63,10 +90,12 @@ export class JobRegistry {
   }
 
   /** `elevation`: why this job needs administrator rights (then the platform's prompt asks), or null */
-  async start(profile: string, job: BackupJobRequest, elevation: string | null = null): Promise<string> {
-    if (this.list().some((j) => j.profile === profile && (j.state.phase === 'running' || j.state.phase === 'idle'))) {
-      throw new QuiesceError('busy', `A backup of “${profile}” is already running.`);
-    }
+  async start(profile: string, job: JobRequest, elevation: string | null = null): Promise<string> {
+    const busy = this.list().find((j) => j.profile === profile && (j.state.phase === 'running' || j.state.phase === 'idle'));
+    if (busy) throw new QuiesceError('busy', `${JOB_VERBS[busy.kind].noun} of “${profile}” is already running: wait for it to end.`);
+    const kind = kindOfJob(job);
+    const method = 'method' in job ? job.method : 'cold';
+    const archive = 'archive' in job && typeof job.archive === 'object' && 'url' in job.archive ? job.archive.url : null;
     const launch = this.o.elevatedLaunch ?? ((initFile: string) => elevatedLaunch(process.platform, this.o.execPath, this.o.workerScript, initFile));
     const attachment = await spawnWorker({
       execPath: this.o.execPath,
@@ -76,8 +105,10 @@ export class JobRegistry {
       elevate: elevation ? launch : undefined,
     });
     // how to find it again after a restart of the main process; owner-only (the token is a key)
-    await writeFile(this.recordFile(attachment.jobId), JSON.stringify({ ...attachment, profile, method: job.method, startedAt: new Date().toISOString() }), { mode: 0o600 });
-    const tracked = await this.attach(attachment, profile, new Date().toISOString(), job.method);
+    const startedAt = new Date().toISOString();
+    const saved: SavedJob = { ...attachment, profile, method, kind, archive, startedAt };
+    await writeFile(this.recordFile(attachment.jobId), JSON.stringify(saved), { mode: 0o600 });
+    const tracked = await this.attach(attachment, { profile, startedAt, method, kind, archive });
     tracked.connection!.start(job);
     return attachment.jobId;
   }
@@ -105,12 +136,12 @@ export class JobRegistry {
   async reattachAll(): Promise<void> {
     const dir = workerFiles(this.o.stateDir, 'x').dir;
     for (const name of (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.job.json'))) {
-      const saved = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as Partial<WorkerAttachment> & { jobId: string; profile: string; startedAt: string; method?: BackupMethod };
-      const method = saved.method ?? 'cold';
+      const saved = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as SavedJob;
+      const about = { profile: saved.profile, startedAt: saved.startedAt, method: saved.method ?? 'cold', kind: saved.kind ?? 'backup', archive: saved.archive ?? null } as const;
       if (this.jobs.has(saved.jobId)) continue;
       if (saved.token && saved.socket) {
         try {
-          await this.attach({ jobId: saved.jobId, socket: saved.socket, token: saved.token, stateDir: this.o.stateDir }, saved.profile, saved.startedAt, method);
+          await this.attach({ jobId: saved.jobId, socket: saved.socket, token: saved.token, stateDir: this.o.stateDir }, about);
           continue;
         } catch {
           // the worker has gone: its result file tells how it ended
@@ -118,17 +149,18 @@ export class JobRegistry {
       }
       const state: JobState = (await readFinishedState({ stateDir: this.o.stateDir, jobId: saved.jobId })) ?? {
         phase: 'failed',
-        error: { code: 'worker-gone', message: 'The backup worker ended without a result; run `quiesce recover` if the replica is not running.' },
+        error: { code: 'worker-gone', message: 'The worker ended without a result; run `quiesce recover` if the replica is not running.' },
       };
-      const view: JobView = { jobId: saved.jobId, profile: saved.profile, startedAt: saved.startedAt, state, lastProgress: null };
-      this.jobs.set(saved.jobId, { view, connection: null, method });
+      const view: JobView = { jobId: saved.jobId, kind: about.kind, profile: saved.profile, startedAt: saved.startedAt, state, lastProgress: null };
+      this.jobs.set(saved.jobId, { view, connection: null, method: about.method, archive: about.archive });
       if (saved.token) await this.forgetToken(view);
     }
   }
 
-  private async attach(attachment: WorkerAttachment, profile: string, startedAt: string, method: BackupMethod): Promise<Tracked> {
+  private async attach(attachment: WorkerAttachment, about: { profile: string; startedAt: string; method: BackupMethod; kind: JobKind; archive: string | null }): Promise<Tracked> {
     const connection = await WorkerConnection.connect(attachment);
-    const tracked: Tracked = { view: { jobId: attachment.jobId, profile, startedAt, state: connection.state, lastProgress: null }, connection, method };
+    const view: JobView = { jobId: attachment.jobId, kind: about.kind, profile: about.profile, startedAt: about.startedAt, state: connection.state, lastProgress: null };
+    const tracked: Tracked = { view, connection, method: about.method, archive: about.archive };
     for (const e of connection.replay) if (e.type === 'progress') tracked.view.lastProgress = e;
     this.jobs.set(attachment.jobId, tracked);
     if (connection.state.phase === 'succeeded' || connection.state.phase === 'failed') {

@@ -1,4 +1,5 @@
-import type { DashboardEntry, JobView } from '../shared/ipc-contract.js';
+import { JOB_VERBS, type DashboardEntry, type JobView } from '../shared/ipc-contract.js';
+import { isBackupResult } from '../shared/worker-protocol.js';
 import type { RunRecord } from '../shared/history.js';
 
 /** What the tray shows, from state alone: the Electron side only renders it. */
@@ -30,7 +31,7 @@ export function failingProfiles(jobs: JobView[], runs: RunRecord[]): string[] {
     if (!seen || at > seen.at) latest.set(profile, { at, failed });
   };
   for (const r of runs) if (r.profile && (r.outcome === 'succeeded' || r.outcome === 'failed')) consider(r.profile, r.startedAt, r.outcome === 'failed');
-  for (const j of jobs) {
+  for (const j of jobs.filter((x) => x.kind === 'backup')) {
     if (j.state.phase === 'succeeded') consider(j.profile, j.startedAt, false);
     else if (j.state.phase === 'failed' && j.state.error.code !== 'cancelled') consider(j.profile, j.startedAt, true);
   }
@@ -50,7 +51,7 @@ export function trayTooltip(jobs: JobView[], runs: RunRecord[] = [], entries: Da
       .map((j) => {
         const p = j.lastProgress;
         const pct = p && p.bytesTotal > 0 ? ` ${Math.floor((100 * p.bytesDone) / p.bytesTotal)}%` : '';
-        return `Quiesce — backing up ${j.profile}: ${j.state.phase === 'running' && j.state.step ? j.state.step : 'starting'}${pct}`;
+        return `Quiesce — ${JOB_VERBS[j.kind].running} ${j.profile}: ${j.state.phase === 'running' && j.state.step ? j.state.step : 'starting'}${pct}`;
       })
       .join('\n');
   }
@@ -109,13 +110,19 @@ export interface NotificationText {
 }
 
 export function jobNotification(job: JobView): NotificationText | null {
-  if (job.state.phase === 'succeeded') {
+  const noun = JOB_VERBS[job.kind].noun;
+  if (job.state.phase === 'succeeded' && !isBackupResult(job.state.result)) {
+    const r = job.state.result;
+    const body = r.kind === 'verify' ? (r.verify.ok ? `${r.verify.filesChecked} files match the manifest${r.verify.restoreTest ? ', restore test PROVEN' : ''}` : 'The archive FAILED verification.') : r.kind === 'restore' ? `${r.restore.filesWritten} files restored` : `loaded into ${r.load.into}`;
+    return { title: `${noun} of “${job.profile}” finished`, body };
+  }
+  if (job.state.phase === 'succeeded' && isBackupResult(job.state.result)) {
     const r = job.state.result;
     const held = { cold: 'replica down', dump: 'SQL thread paused', readonly: 'writes refused' }[r.method];
     return { title: `Backup of “${job.profile}” finished`, body: `${r.archive} — ${(r.archiveBytes / 1048576).toFixed(1)} MiB, ${held} ${(r.heldMs / 1000).toFixed(1)} s` };
   }
   if (job.state.phase === 'failed') {
-    return { title: `Backup of “${job.profile}” failed`, body: job.state.error.message };
+    return { title: `${noun} of “${job.profile}” failed`, body: job.state.error.message };
   }
   return null;
 }

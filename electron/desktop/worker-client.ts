@@ -5,7 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import net from 'node:net';
 import type { BackupEvent } from '../shared/backup-events.js';
-import type { BackupJobRequest, ClientMessage, JobState } from '../shared/worker-protocol.js';
+import type { JobRequest, ClientMessage, JobState } from '../shared/worker-protocol.js';
 import { QuiesceError } from '../core/errors.js';
 import { workerFiles } from '../core/jobs/worker-files.js';
 import { parseJobState, parseWorkerMessage } from './worker-messages.js';
@@ -159,7 +159,7 @@ export class WorkerConnection extends EventEmitter<{ event: [BackupEvent]; state
     this.socket.write(`${JSON.stringify(message)}\n`);
   }
 
-  start(job: BackupJobRequest): void {
+  start(job: JobRequest): void {
     this.send({ v: 1, type: 'start', job });
   }
 

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { parseJson, type Parsed } from '../core/parse-json.js';
 import { BACKUP_STEPS, type BackupEvent } from '../shared/backup-events.js';
 import { BACKUP_METHODS } from '../shared/manifest.js';
-import type { JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
+import type { ArchiveJobResult, JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
+import { RESTORE_MODES, type ManifestView } from '../shared/restore.js';
 
 /**
  * What the worker sends, checked on arrival like the worker checks what it is sent
@@ -52,10 +53,78 @@ const jobSummarySchema = z
   })
   .strict() satisfies z.ZodType<JobSummary>;
 
+const lines = z.array(text).max(1000);
+const statements = z.object({ byPosition: lines, byGtid: lines }).strict();
+
+const manifestViewSchema = z
+  .object({
+    method: z.enum(BACKUP_METHODS),
+    host: text,
+    server: z.object({ product: z.enum(['mysql', 'mariadb']), version: text, serverId: count.nullable() }).strict(),
+    startedAt: text,
+    finishedAt: text,
+    toolVersion: text,
+    coordinates: z.object({ sourceHost: text.nullable(), sourcePort: count.nullable(), sourceLogFile: text.nullable(), sourceLogPos: count.nullable(), gtid: text.nullable() }).strict(),
+    components: z.array(z.object({ name: text, kind: text, originalPath: text, files: count, bytes: count }).strict()).max(10_000),
+    totalBytes: count,
+    files: count,
+    hasRelayLogs: z.boolean(),
+  })
+  .strict() as unknown as z.ZodType<ManifestView>;
+
+const archiveJobResultSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('verify'),
+      verify: z
+        .object({
+          ok: z.boolean(),
+          filesChecked: count,
+          bytesChecked: count,
+          problems: z.array(z.object({ path: text, problem: text }).strict()).max(1000),
+          restoreTest: z
+            .object({
+              proven: z.boolean(),
+              testedAt: text,
+              durationMs: count,
+              tablesChecked: count,
+              tableProblems: z.array(z.object({ table: text, message: text }).strict()).max(1000),
+              coordinates: z.object({ expected: text, found: text, match: z.boolean() }).strict(),
+              problems: lines,
+            })
+            .strict()
+            .nullable(),
+          manifest: manifestViewSchema.nullable(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('restore'),
+      restore: z
+        .object({
+          mode: z.enum(RESTORE_MODES),
+          components: z.array(z.object({ name: text, target: text, originalPath: text }).strict()).max(10_000),
+          movedAside: z.array(z.object({ from: text, to: text }).strict()).max(1_000_000),
+          filesWritten: count,
+          bytesWritten: count,
+          withoutRelayLogs: z.boolean(),
+          notes: lines,
+          nextSteps: lines,
+          statements,
+          restarted: text.nullable(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('load'), load: z.object({ into: text, method: z.enum(BACKUP_METHODS), bytes: count, replicaOf: text.nullable() }).strict() }).strict(),
+]) satisfies z.ZodType<ArchiveJobResult>;
+
 export const jobStateSchema = z.discriminatedUnion('phase', [
   z.object({ phase: z.literal('idle') }).strict(),
   z.object({ phase: z.literal('running'), step: text.nullable() }).strict(),
-  z.object({ phase: z.literal('succeeded'), result: jobSummarySchema }).strict(),
+  z.object({ phase: z.literal('succeeded'), result: z.union([jobSummarySchema, archiveJobResultSchema]) }).strict(),
   z.object({ phase: z.literal('failed'), error: z.object({ code: z.string().max(100), message: text }).strict() }).strict(),
 ]) satisfies z.ZodType<JobState>;
 

@@ -9,6 +9,9 @@ import type { ArchiveFormat, BackupMethod } from './manifest.js';
 import type { JobState } from './worker-protocol.js';
 import type { RunRecord } from './history.js';
 import type { ProfileSchedule, ScheduleWhen } from './schedule.js';
+import type { ArchiveChoiceView, ArchiveSelection, ArchiveView, RestoreChoice, RestorePlanView, VerifyView } from './restore.js';
+
+export type { VerifyView };
 
 export interface ProfileView extends Profile {
   /** a password is stored in the keychain for it (the password itself is never sent) */
@@ -35,8 +38,20 @@ export interface InspectView {
   needsElevation: string | null;
 }
 
+/** What a worker does: a backup, or a job on an archive. */
+export type JobKind = 'backup' | 'verify' | 'restore' | 'load';
+
+export const JOB_VERBS: Record<JobKind, { running: string; noun: string }> = {
+  backup: { running: 'backing up', noun: 'Backup' },
+  verify: { running: 'verifying', noun: 'Verification' },
+  restore: { running: 'restoring', noun: 'Restore' },
+  load: { running: 'loading a dump for', noun: 'Load' },
+};
+
 export interface JobView {
   jobId: string;
+  kind: JobKind;
+  /** the profile it is for; an archive job without one: the archive's name */
   profile: string;
   startedAt: string;
   state: JobState;
@@ -45,13 +60,6 @@ export interface JobView {
   verified?: { proven: boolean; testedAt: string } | null;
 }
 
-export interface VerifyView {
-  ok: boolean;
-  filesChecked: number;
-  bytesChecked: number;
-  problems: { path: string; problem: string }[];
-  restoreTest: null | { proven: boolean; durationMs: number; tablesChecked: number; tableProblems: { table: string; message: string }[]; coordinates: { expected: string; found: string; match: boolean }; problems: string[] };
-}
 
 /** One replica on the dashboard. */
 export interface DashboardEntry {
@@ -88,7 +96,14 @@ export interface IpcRequests {
   'backup:cancel': { request: { jobId: string }; response: void };
   'jobs:list': { request: void; response: JobView[] };
   'jobs:log': { request: { jobId: string }; response: string[] };
-  'archive:verify': { request: { path: string; restoreTest: boolean }; response: VerifyView };
+  /** verify (and prove) in a worker: the outcome arrives as the job's state */
+  'archive:verify': { request: ArchiveSelection & { restoreTest: boolean }; response: { jobId: string } };
+  /** a profile's archives from its history, or those listed in a folder or bucket (read with the profile's key) */
+  'restore:archives': { request: { profile?: string; location?: string }; response: { archives: ArchiveChoiceView[]; problems: string[] } };
+  'restore:open': { request: ArchiveSelection; response: ArchiveView };
+  'restore:plan': { request: ArchiveSelection & { choice: RestoreChoice }; response: RestorePlanView };
+  /** stopServer: in place, stop the server that runs on the datadir first (the way it is run) and start it again after */
+  'restore:start': { request: ArchiveSelection & { choice: RestoreChoice; stopServer?: boolean }; response: { jobId: string } };
   'history:list': { request: { profile?: string }; response: { runs: RunRecord[]; unreadable: string[] } };
   'dashboard:summary': { request: void; response: DashboardEntry[] };
   /** null removes the schedule; an installed OS timer follows */
@@ -135,6 +150,10 @@ export const IPC_CHANNELS = [
   'jobs:list',
   'jobs:log',
   'archive:verify',
+  'restore:archives',
+  'restore:open',
+  'restore:plan',
+  'restore:start',
   'history:list',
   'dashboard:summary',
   'schedules:set',
@@ -159,7 +178,11 @@ export interface QuiesceApi {
   cancelBackup(jobId: string): Promise<IpcResult<void>>;
   listJobs(): Promise<IpcResult<JobView[]>>;
   jobLog(jobId: string): Promise<IpcResult<string[]>>;
-  verifyArchive(path: string, restoreTest: boolean): Promise<IpcResult<VerifyView>>;
+  verifyArchive(request: IpcRequests['archive:verify']['request']): Promise<IpcResult<{ jobId: string }>>;
+  listArchives(request: IpcRequests['restore:archives']['request']): Promise<IpcResult<IpcRequests['restore:archives']['response']>>;
+  openArchive(request: ArchiveSelection): Promise<IpcResult<ArchiveView>>;
+  planRestore(request: IpcRequests['restore:plan']['request']): Promise<IpcResult<RestorePlanView>>;
+  startRestore(request: IpcRequests['restore:start']['request']): Promise<IpcResult<{ jobId: string }>>;
   listHistory(profile?: string): Promise<IpcResult<IpcRequests['history:list']['response']>>;
   dashboard(): Promise<IpcResult<DashboardEntry[]>>;
   setSchedule(name: string, schedule: ProfileSchedule | null): Promise<IpcResult<IpcRequests['schedules:set']['response']>>;

@@ -6,6 +6,7 @@ import type { BackupEvent } from './backup-events.js';
 import type { ArchiveFormat, BackupMethod } from './manifest.js';
 import type { ObjectStoreSettings, ServerControlChoice } from './profile.js';
 import type { ChannelOutcome } from './replication-outcome.js';
+import type { LoadView, RestoreMode, RestoreView, VerifyView } from './restore.js';
 
 /** What a backup job needs; the worker checks every field again before acting. */
 export interface BackupJobRequest {
@@ -31,9 +32,45 @@ export interface ArchiveJobOptions {
   encryption?: { recipients: string[] } | { passphrase: string };
 }
 
+/** An archive as the worker reads it: where, with the bucket's key and what decrypts it (secrets travel as the password does). */
+export interface ArchiveSource {
+  url: string;
+  objectStore?: ObjectStoreSettings;
+  s3SecretKey?: string;
+  /** the text of an age identity file (read by the app as the user, never by path), or a passphrase */
+  unlock?: { identities: string } | { passphrase: string };
+}
+
+type Connection = BackupJobRequest['connection'];
+
+/** A job on an archive: verify it (and prove it restores), restore its files, or load its dump. */
+export type ArchiveJobRequest =
+  | { kind: 'verify'; archive: ArchiveSource; restoreTest: boolean }
+  | {
+      kind: 'restore';
+      archive: ArchiveSource;
+      mode: Exclude<RestoreMode, 'load'>;
+      /** component name → folder (a clone: every component) */
+      remap: Record<string, string>;
+      withoutRelayLogs: boolean;
+      newReplica: { serverId: number } | null;
+      /** in place: stop this server first (the way it is run), start it again after */
+      server: { connection: Connection; control: ServerControlChoice } | null;
+    }
+  | { kind: 'load'; archive: ArchiveSource; into: Connection };
+
+export type JobRequest = BackupJobRequest | ArchiveJobRequest;
+
+export type ArchiveJobResult = { kind: 'verify'; verify: VerifyView } | { kind: 'restore'; restore: RestoreView } | { kind: 'load'; load: LoadView };
+
+export type JobResult = JobSummary | ArchiveJobResult;
+
+/** A backup's summary, not an archive job's outcome. */
+export const isBackupResult = (r: JobResult): r is JobSummary => !('kind' in r);
+
 export type ClientMessage =
   | { v: 1; type: 'hello'; token: string }
-  | { v: 1; type: 'start'; job: BackupJobRequest }
+  | { v: 1; type: 'start'; job: JobRequest }
   | { v: 1; type: 'cancel' }
   | { v: 1; type: 'bye' };
 
@@ -57,7 +94,7 @@ export interface JobSummary {
 export type JobState =
   | { phase: 'idle' }
   | { phase: 'running'; step: string | null }
-  | { phase: 'succeeded'; result: JobSummary }
+  | { phase: 'succeeded'; result: JobResult }
   | { phase: 'failed'; error: { code: string; message: string } };
 
 export type WorkerMessage =

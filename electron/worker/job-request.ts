@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseJson, type Parsed } from '../core/parse-json.js';
-import type { BackupJobRequest, ClientMessage } from '../shared/worker-protocol.js';
+import type { ArchiveJobRequest, BackupJobRequest, ClientMessage, JobRequest } from '../shared/worker-protocol.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
 import { S3_DESTINATION, ageRecipient, profileSchema, serverControlChoiceSchema } from '../core/profiles/profile-schema.js';
 
@@ -13,19 +13,21 @@ const absolute = z.string().min(1).max(4096).refine((p) => path.isAbsolute(p) &&
 /** a time limit: at least a second, at most a day */
 const limitMs = z.number().int().min(1000).max(86_400_000);
 
+const connectionSchema = z
+  .object({
+    socket: absolute.optional(),
+    host: z.string().min(1).max(255).regex(/^[\w.:-]+$/).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    user: z.string().min(1).max(80),
+    password: z.string().max(1024).optional(),
+  })
+  .strict()
+  .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed');
+
 export const jobRequestSchema = z
   .object({
     method: z.enum(BACKUP_METHODS),
-    connection: z
-      .object({
-        socket: absolute.optional(),
-        host: z.string().min(1).max(255).regex(/^[\w.:-]+$/).optional(),
-        port: z.number().int().min(1).max(65535).optional(),
-        user: z.string().min(1).max(80),
-        password: z.string().max(1024).optional(),
-      })
-      .strict()
-      .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed'),
+    connection: connectionSchema,
     destination: z
       .string()
       .min(1)
@@ -51,9 +53,55 @@ export const jobRequestSchema = z
   })
   .strict() satisfies z.ZodType<BackupJobRequest>;
 
+/** An archive to read: a local absolute path (no ..) or an s3:// object; its secrets bounded. */
+const archiveSourceSchema = z
+  .object({
+    url: z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((d) => S3_DESTINATION.test(d) || (path.isAbsolute(d) && !d.split(/[\\/]/).includes('..')), 'must be an absolute path without .., or s3://BUCKET/KEY'),
+    objectStore: profileSchema.shape.objectStore,
+    s3SecretKey: z.string().min(1).max(1024).optional(),
+    unlock: z.union([z.object({ identities: z.string().min(1).max(64 * 1024) }).strict(), z.object({ passphrase: z.string().min(1).max(1024) }).strict()]).optional(),
+  })
+  .strict();
+
+/** Restore targets: absolute folders without .., named by component (the engine checks the names against the manifest). */
+const remapSchema = z.record(z.string().min(1).max(64).regex(/^[\w.-]+$/), absolute).refine((r) => Object.keys(r).length <= 256, 'too many components');
+
+export const archiveJobSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('verify'), archive: archiveSourceSchema, restoreTest: z.boolean() }).strict(),
+  z
+    .object({
+      kind: z.literal('restore'),
+      archive: archiveSourceSchema,
+      mode: z.enum(['in-place', 'clone']),
+      remap: remapSchema,
+      withoutRelayLogs: z.boolean(),
+      newReplica: z.object({ serverId: z.number().int().min(1).max(4294967295) }).strict().nullable(),
+      server: z.object({ connection: connectionSchema, control: serverControlChoiceSchema }).strict().nullable(),
+    })
+    .strict()
+    .refine((j) => j.mode === 'in-place' || (j.newReplica !== null && j.server === null && Object.keys(j.remap).length > 0), 'a clone goes to new folders with its own server_id, and stops no server'),
+  z.object({ kind: z.literal('load'), archive: archiveSourceSchema, into: connectionSchema }).strict(),
+]) satisfies z.ZodType<ArchiveJobRequest>;
+
+/**
+ * A backup, or a job on an archive (which names its `kind`): checked against the one schema it
+ * claims to be, so a refusal names the field that is wrong, not "Invalid input".
+ */
+const anyJobSchema = z.unknown().transform((value, ctx): JobRequest => {
+  const schema = typeof value === 'object' && value !== null && 'kind' in value ? archiveJobSchema : jobRequestSchema;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  return z.NEVER;
+});
+
 export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ v: z.literal(1), type: z.literal('hello'), token: z.string().min(16).max(256) }).strict(),
-  z.object({ v: z.literal(1), type: z.literal('start'), job: jobRequestSchema }).strict(),
+  z.object({ v: z.literal(1), type: z.literal('start'), job: anyJobSchema }).strict(),
   z.object({ v: z.literal(1), type: z.literal('cancel') }).strict(),
   z.object({ v: z.literal(1), type: z.literal('bye') }).strict(),
 ]) satisfies z.ZodType<ClientMessage>;

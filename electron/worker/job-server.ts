@@ -2,7 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { appendFile, chown, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { BackupEvent } from '../shared/backup-events.js';
-import type { BackupJobRequest, JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
+import type { BackupJobRequest, JobRequest, JobResult, JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
+import { runArchiveJob } from './archive-job.js';
 import type { DestinationOptions } from '../core/backup/archive-target.js';
 import { parseRecipient } from '../core/crypto/age-keys.js';
 import { CATALOG_SUFFIX } from '../core/archive/catalog.js';
@@ -156,13 +157,19 @@ export class JobServer {
     this.broadcast({ v: 1, type: 'state', state });
   }
 
-  private async run(job: BackupJobRequest): Promise<void> {
+  private async run(job: JobRequest): Promise<void> {
     clearTimeout(this.idleTimer);
     this.setState({ phase: 'running', step: null });
     try {
-      const result = await this.runMethod(job);
-      // an elevated worker's archive belongs to the user who asked (0600: else unreadable to them)
-      await this.handOver(result.archive, `${result.archive}${CATALOG_SUFFIX}`); // an upload is nobody's file: chown fails quietly
+      let result: JobResult;
+      if ('kind' in job) {
+        result = await runArchiveJob(job, { signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e) });
+      } else {
+        const summary = await this.runMethod(job);
+        // an elevated worker's archive belongs to the user who asked (0600: else unreadable to them)
+        await this.handOver(summary.archive, `${summary.archive}${CATALOG_SUFFIX}`); // an upload is nobody's file: chown fails quietly
+        result = summary;
+      }
       this.setState({ phase: 'succeeded', result });
     } catch (error) {
       this.setState({ phase: 'failed', error: { code: error instanceof QuiesceError ? error.code : 'internal', message: describeError(error) } });

@@ -5,7 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BackupEvent } from '../../electron/shared/backup-events.js';
-import type { BackupJobRequest } from '../../electron/shared/worker-protocol.js';
+import { isBackupResult, type BackupJobRequest } from '../../electron/shared/worker-protocol.js';
 import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from '../../electron/desktop/worker-client.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { canConnect } from '../../electron/core/mysql/connection.js';
@@ -40,7 +40,7 @@ describe('the privileged worker: one job, start to end, whoever is connected', (
     const state = await connection.finished();
     connection.close();
     expect(state.phase).toBe('succeeded');
-    if (state.phase !== 'succeeded') return;
+    if (state.phase !== 'succeeded' || !isBackupResult(state.result)) throw new Error('not a backup result');
     expect((await verifyArchive(archiveRef(state.result.archive))).ok).toBe(true);
     expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual(['pre-copy', 'stop-replication', 'record-coordinates', 'flush', 're-copy', 'shutdown', 'copy', 'start-server', 'start-replication', 'archive']);
     // its log has the steps and no secret

@@ -19,7 +19,11 @@ const PAYLOADS: Record<IpcChannel, { bad: unknown; good: unknown }> = {
   'backup:cancel': { bad: { jobId: 'not-a-uuid' }, good: { jobId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' } },
   'jobs:list': { bad: 'anything', good: undefined },
   'jobs:log': { bad: { jobId: '../../etc' }, good: { jobId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' } },
-  'archive:verify': { bad: { path: '/a.tar.zst', restoreTest: 'yes' }, good: { path: '/a.tar.zst', restoreTest: false } },
+  'archive:verify': { bad: { archive: '/a.tar.zst', restoreTest: 'yes' }, good: { archive: 's3://backups/db2/quiesce-x.tar.zst.age', profile: 'prod', identityFile: '/home/dba/key.txt', restoreTest: false } },
+  'restore:archives': { bad: { location: 'relative/dir' }, good: { profile: 'prod', location: 's3://backups/mysql' } },
+  'restore:open': { bad: { archive: '/a.tar.zst', identityFile: 'key.txt' }, good: { archive: '/a.tar.zst' } },
+  'restore:plan': { bad: { archive: '/a.tar.zst', choice: { mode: 'clone', withoutRelayLogs: false, cloneRoot: '../x' } }, good: { archive: '/a.tar.zst', choice: { mode: 'clone', withoutRelayLogs: false, cloneRoot: '/srv/clone', serverId: 7 } } },
+  'restore:start': { bad: { archive: '/a.tar.zst', choice: { mode: 'overwrite', withoutRelayLogs: false } }, good: { archive: '/a.tar.zst', profile: 'prod', choice: { mode: 'in-place', withoutRelayLogs: true }, stopServer: true } },
   'history:list': { bad: { profile: '' }, good: {} },
   'dashboard:summary': { bad: { all: true }, good: undefined },
   'schedules:set': { bad: { name: 'prod', schedule: { when: { kind: 'daily', at: '3am' }, method: 'cold', retention: null, proveEvery: 0 } }, good: { name: 'prod', schedule: null } },
@@ -80,7 +84,7 @@ describe('the IPC door', () => {
 });
 
 describe('tray and notifications', () => {
-  const job = (over: Partial<JobView>): JobView => ({ jobId: 'a', profile: 'prod', startedAt: '2026-11-22T03:00:00Z', state: { phase: 'running', step: 'copy' }, lastProgress: null, ...over });
+  const job = (over: Partial<JobView>): JobView => ({ jobId: 'a', kind: 'backup', profile: 'prod', startedAt: '2026-11-22T03:00:00Z', state: { phase: 'running', step: 'copy' }, lastProgress: null, ...over });
   const views = [{ ...profile, hasPassword: true }, { ...profile, name: 'analytics', hasPassword: false }] as never;
 
   it('shows running, then the outcome of the latest job', () => {

@@ -20,3 +20,33 @@ describe('the worker checks a job\'s destination and archive options again', () 
     expect(start({ ...job, archive: { profile: 'db2', identityFile: '/root/key.txt' } }).ok).toBe(false);
   });
 });
+
+describe('the worker checks a job on an archive again', () => {
+  const archive = { url: '/backups/quiesce-db2-20261123T030000Z.tar.zst' };
+  const restore = { kind: 'restore', archive, mode: 'clone', remap: { datadir: '/srv/clone/datadir' }, withoutRelayLogs: false, newReplica: { serverId: 7 }, server: null };
+
+  it('takes verify, a clone, an in-place restore that stops the server first, and a load, each with its secrets', () => {
+    expect(start({ kind: 'verify', archive: { url: 's3://backups/db2/x.tar.zst.age', s3SecretKey: 'SK', unlock: { identities: 'AGE-SECRET-KEY-1…' } }, restoreTest: true }).ok).toBe(true);
+    expect(start(restore).ok).toBe(true);
+    expect(start({ ...restore, mode: 'in-place', remap: {}, newReplica: null, server: { connection: job.connection, control: { kind: 'auto' } } }).ok).toBe(true);
+    expect(start({ kind: 'load', archive, into: job.connection }).ok).toBe(true);
+  });
+
+  it('refuses relative or .. paths, a clone that would stop a server or keep the server_id, unknown kinds and fields, naming the field', () => {
+    const refused = (j: object) => {
+      const r = start(j);
+      return r.ok ? 'accepted' : r.reason;
+    };
+    expect(refused({ ...restore, remap: { datadir: 'clone/datadir' } })).toMatch(/remap\.datadir/);
+    expect(refused({ ...restore, remap: { datadir: '/srv/../etc' } })).toMatch(/without \.\./);
+    expect(refused({ ...restore, remap: { '../x': '/srv/x' } })).toMatch(/remap/);
+    expect(refused({ ...restore, newReplica: null })).toMatch(/own server_id/);
+    expect(refused({ ...restore, server: { connection: job.connection, control: { kind: 'auto' } } })).toMatch(/stops no server/);
+    expect(refused({ kind: 'verify', archive: { url: 'relative.tar.zst' }, restoreTest: false })).toMatch(/archive\.url/);
+    expect(refused({ kind: 'verify', archive: { ...archive, unlock: { identityFile: '/etc/shadow' } }, restoreTest: false })).toMatch(/archive\.unlock/);
+    expect(refused({ kind: 'format-disk', archive })).toMatch(/kind/);
+    expect(refused({ kind: 'verify', archive, restoreTest: false, extra: 1 })).toMatch(/extra|Unrecognized/i);
+    // a backup is still told apart: its bad destination named plainly
+    expect(refused({ ...job, destination: 'backups' })).toMatch(/destination: must be an absolute path/);
+  });
+});

@@ -101,7 +101,7 @@ export class HistoryStore {
   }
 
   /** A restore test made later (`verify --restore-test`, the app's "verify now"): kept with the run that wrote the archive. */
-  async noteProof(archive: string, result: RestoreTestResult): Promise<void> {
+  async noteProof(archive: string, result: ProofFacts): Promise<void> {
     const { records } = await this.read();
     const run = records.find((r) => r.archive?.path === archive);
     if (run) await this.write({ ...run, restoreTest: proofOf(result) });
@@ -134,7 +134,10 @@ export class HistoryStore {
 }
 
 /** What the history keeps of a restore test. */
-export function proofOf(result: RestoreTestResult, testedAt = result.testedAt): NonNullable<RunRecord['restoreTest']> {
+/** What a run record keeps of a restore test. */
+export type ProofFacts = Pick<RestoreTestResult, 'proven' | 'testedAt' | 'durationMs' | 'problems'>;
+
+export function proofOf(result: ProofFacts, testedAt = result.testedAt): NonNullable<RunRecord['restoreTest']> {
   return { proven: result.proven, testedAt, durationMs: result.durationMs, problems: result.problems };
 }
 

@@ -54,7 +54,7 @@ export interface RestoreResult {
 
 const stampNow = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
-function isRelayLogFile(name: string, manifest: Manifest): boolean {
+export function isRelayLogFile(name: string, manifest: Manifest): boolean {
   const base = manifest.settings.relayLogBasename;
   const index = manifest.settings.relayLogIndex;
   return !!base && (name === index || (name.startsWith(base) && /^[.-]/.test(name.slice(base.length))));
@@ -97,6 +97,11 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
   } catch (error) {
     throw explainWriteError(error, 'restoring the files', 'what the restore had written was removed and what it had moved aside is back in its place');
   }
+}
+
+/** Does the archive hold relay logs to resume from (not only their index)? */
+export function archiveHasRelayLogs(manifest: Manifest): boolean {
+  return manifest.files.some((f) => isRelayLogFile(path.posix.basename(f.path), manifest) && !f.path.endsWith('.index'));
 }
 
 /** What a restore will do, decided before anything is touched. */
@@ -161,7 +166,7 @@ async function readVerifiedManifest(o: RestoreOptions, emit: EventSink): Promise
 async function planRestore(manifest: Manifest, o: RestoreOptions): Promise<RestorePlan> {
   const components = planTargets(manifest, o);
   const datadir = components.find((c) => c.kind === 'datadir');
-  const hasRelayLogs = manifest.files.some((f) => isRelayLogFile(path.posix.basename(f.path), manifest) && !f.path.endsWith('.index'));
+  const hasRelayLogs = archiveHasRelayLogs(manifest);
   const withoutRelayLogs = o.withoutRelayLogs === true || !hasRelayLogs;
   const notes: string[] = [];
   if (!hasRelayLogs && !o.withoutRelayLogs) notes.push('The archive holds no relay logs: replication resumes from the executed source position.');
@@ -169,9 +174,10 @@ async function planRestore(manifest: Manifest, o: RestoreOptions): Promise<Resto
   for (const c of components) {
     if (!path.isAbsolute(c.target)) throw new QuiesceError('bad-remap', `The target for ${c.name} must be an absolute path.`);
   }
-  if (datadir) await refuseRunningServer(datadir.target, datadir.target === datadir.originalPath && manifest.settings.pidFile ? [manifest.settings.pidFile] : []);
+  if (datadir) await refuseRunningServer(datadir.target, pidFilesFor(datadir, manifest));
 
-  await checkRoom(components, manifest);
+  const short = await roomShortfall(components, manifest);
+  if (short) throw new QuiesceError('destination-full', short, 'Free some space, or restore elsewhere (--datadir …).');
   const owner = o.owner ?? (datadir ? await ownerOf(datadir.target) : null);
   if (!owner && process.getuid?.() === 0) notes.push('Restored files belong to root; give them to the server\'s user (e.g. chown -R mysql:mysql) or pass --owner.');
   const skipEntry = (component: RestoredComponent, rel: string) =>
@@ -362,7 +368,12 @@ async function refuseRunningServerEarly(o: RestoreOptions): Promise<void> {
     if (error instanceof QuiesceError) throw error; // a --map naming no component: said now, not in an hour
     return; // a manifest too odd to plan from: the full read will say what is wrong
   }
-  if (datadir) await refuseRunningServer(datadir.target, datadir.target === datadir.originalPath && peeked?.settings?.pidFile ? [peeked.settings.pidFile] : []);
+  if (datadir && peeked) await refuseRunningServer(datadir.target, pidFilesFor(datadir, peeked));
+}
+
+/** The server's own pid file tells whether it runs, when the datadir goes back where it was. */
+export function pidFilesFor(datadir: RestoredComponent, manifest: Manifest): string[] {
+  return datadir.target === datadir.originalPath && manifest.settings?.pidFile ? [manifest.settings.pidFile] : [];
 }
 
 async function refuseRunningServer(datadir: string, pidFiles: string[]): Promise<void> {
@@ -375,26 +386,31 @@ function throwIfCancelled(signal: AbortSignal | undefined): void {
 }
 
 /** The datadir and a linked database folder are moved aside whole; other components file by file. */
-function isWholeFolder(c: ArchivedComponent): boolean {
+export function isWholeFolder(c: ArchivedComponent): boolean {
   return c.kind === 'datadir' || (c.links ?? []).some((l) => l.to === '');
 }
 
-/** Every target filesystem must hold what goes there, before anything is moved or written. */
-async function checkRoom(components: RestoredComponent[], manifest: Manifest): Promise<void> {
+/** Every target filesystem must hold what goes there: what is short, in words, or null. */
+export async function roomShortfall(components: RestoredComponent[], manifest: Manifest): Promise<string | null> {
   const need = new Map<string, { bytes: number; free: number }>();
   for (const c of components) {
     const bytes = manifest.files.filter((f) => f.path.startsWith(`${c.name}/`)).reduce((sum, f) => sum + f.size, 0);
-    let probe = c.target;
-    while (!(await stat(probe).then(() => true, () => false))) probe = path.dirname(probe);
+    const probe = await nearestExisting(c.target);
     const fs = await statfs(probe);
     const key = String((await stat(probe)).dev);
     const entry = need.get(key) ?? { bytes: 0, free: fs.bavail * fs.bsize };
     entry.bytes += bytes;
     need.set(key, entry);
-    if (entry.bytes > entry.free) {
-      throw new QuiesceError('destination-full', `There is not enough room for ${c.name} at ${c.target}: ${Math.ceil(entry.bytes / 1048576)} MiB needed, ${Math.floor(entry.free / 1048576)} MiB free.`, 'Free some space, or restore elsewhere (--datadir …).');
-    }
+    if (entry.bytes > entry.free) return `There is not enough room for ${c.name} at ${c.target}: ${Math.ceil(entry.bytes / 1048576)} MiB needed, ${Math.floor(entry.free / 1048576)} MiB free.`;
   }
+  return null;
+}
+
+/** The path itself, or the closest folder above it that exists. */
+export async function nearestExisting(target: string): Promise<string> {
+  let probe = target;
+  while (!(await stat(probe).then(() => true, () => false))) probe = path.dirname(probe);
+  return probe;
 }
 
 /** A restore that fails half-way takes back what it wrote and puts back what it moved aside. */

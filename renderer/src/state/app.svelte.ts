@@ -3,7 +3,7 @@ import { isDestination } from '../lib/profile-form.js';
 import { BACKUP_STEPS, STEP_LABELS } from '../../../electron/shared/backup-events.js';
 import type { DashboardEntry, InspectView, ProfileView, VerifyView } from '../../../electron/shared/ipc-contract.js';
 import type { RunRecord } from '../../../electron/shared/history.js';
-import type { JobState } from '../../../electron/shared/worker-protocol.js';
+import { isBackupResult, type JobState } from '../../../electron/shared/worker-protocol.js';
 import type { ArchiveFormat } from '../../../electron/shared/manifest.js';
 import { call, quiesce } from '../lib/api.js';
 import { recommendMethods, recommendedMethod, type Method } from '../lib/recommend.js';
@@ -83,6 +83,8 @@ export class WizardState {
   log = $state<string[]>([]);
   jobState = $state<JobState | null>(null);
   verify = $state<VerifyView | null>(null);
+  /** the worker verifying the archive just made: its outcome arrives as its state */
+  verifyJobId = $state<string | null>(null);
   verifying = $state(false);
   verifyError = $state<string | null>(null);
 
@@ -203,6 +205,7 @@ export class WizardState {
   }
 
   async onState(jobId: string, state: JobState): Promise<void> {
+    if (jobId === this.verifyJobId) return this.onVerified(state);
     if (jobId !== this.jobId) return;
     this.jobState = state;
     if (state.phase === 'succeeded' || state.phase === 'failed') {
@@ -219,16 +222,24 @@ export class WizardState {
   }
 
   async runVerify(restoreTest: boolean): Promise<void> {
-    if (this.jobState?.phase !== 'succeeded') return;
+    if (this.jobState?.phase !== 'succeeded' || !isBackupResult(this.jobState.result)) return;
     this.verifying = true;
     this.verifyError = null;
     try {
-      this.verify = await call(quiesce().verifyArchive(this.jobState.result.archive, restoreTest));
+      const { jobId } = await call(quiesce().verifyArchive({ archive: this.jobState.result.archive, profile: this.profile ?? undefined, restoreTest }));
+      this.verifyJobId = jobId;
     } catch (error) {
       this.verifyError = (error as Error).message;
-    } finally {
       this.verifying = false;
     }
+  }
+
+  private onVerified(state: JobState): void {
+    if (state.phase === 'succeeded' && 'kind' in state.result && state.result.kind === 'verify') this.verify = state.result.verify;
+    else if (state.phase === 'failed') this.verifyError = state.error.message;
+    else return;
+    this.verifying = false;
+    this.verifyJobId = null;
   }
 
   restart(): void {

@@ -1,0 +1,105 @@
+import { access, constants, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Manifest } from '../../shared/manifest.js';
+import type { ManifestView, RestoreChoice, RestorePlanView } from '../../shared/restore.js';
+import { describeError } from '../errors.js';
+import { serverUsingDatadir } from '../server/datadir-in-use.js';
+import { archiveHasRelayLogs, isWholeFolder, nearestExisting, pidFilesFor, planTargets, roomShortfall } from './restore.js';
+import { resumeStatements } from './resume-kit.js';
+
+/** The manifest as the Restore screen shows it. */
+export function manifestView(m: Manifest): ManifestView {
+  const channel = m.replication.channels[0];
+  const r = m.replication;
+  return {
+    method: m.method,
+    host: m.host,
+    server: { product: m.server.product, version: m.server.version, serverId: m.server.serverId },
+    startedAt: m.startedAt,
+    finishedAt: m.finishedAt,
+    toolVersion: m.tool.version,
+    coordinates: { sourceHost: channel?.sourceHost ?? null, sourcePort: channel?.sourcePort ?? null, sourceLogFile: r.sourceLogFile, sourceLogPos: r.sourceLogPos, gtid: r.gtidSlavePos ?? r.gtidExecuted ?? r.gtidBinlogPos },
+    components: m.components.map((c) => {
+      const files = m.files.filter((f) => f.path.startsWith(`${c.name}/`));
+      return { name: c.name, kind: c.kind, originalPath: c.originalPath, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0) };
+    }),
+    totalBytes: m.totalBytes,
+    files: m.files.length,
+    hasRelayLogs: archiveHasRelayLogs(m),
+  };
+}
+
+/**
+ * Where each component goes for a choice: its original path in place; ROOT/NAME for a clone
+ * (every component, the option files too, so nothing of the original server is touched).
+ */
+export function remapFor(manifest: Manifest, choice: Pick<RestoreChoice, 'mode' | 'cloneRoot'>): Record<string, string> {
+  if (choice.mode !== 'clone') return {};
+  if (!choice.cloneRoot || !path.isAbsolute(choice.cloneRoot)) return {};
+  return Object.fromEntries(manifest.components.map((c) => [c.name, path.join(choice.cloneRoot!, c.name)]));
+}
+
+/** A clone needs its own server_id; in place keeps the original's. */
+export function newReplicaFor(choice: Pick<RestoreChoice, 'mode' | 'serverId'>): { serverId: number } | undefined {
+  return choice.mode === 'clone' && choice.serverId ? { serverId: choice.serverId } : undefined;
+}
+
+/**
+ * What a restore of files will do, before anything is written: each target and what is there
+ * now, a server still running on the datadir, room, who may write there, the statements that
+ * resume replication. Every check that fails is a problem in words, not an exception.
+ */
+export async function previewRestore(manifest: Manifest, choice: RestoreChoice): Promise<RestorePlanView> {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  if (manifest.method !== 'cold') problems.push(`This is a ${manifest.method} backup: it holds SQL, not files. Load it into a running server instead.`);
+  if (choice.mode === 'clone') {
+    if (!choice.cloneRoot || !path.isAbsolute(choice.cloneRoot)) problems.push('Choose the folder the clone goes into (an absolute path).');
+    if (!choice.serverId) problems.push('Give the clone a server_id different from every other server.');
+    else if (choice.serverId === manifest.server.serverId) problems.push(`server_id ${choice.serverId} is the original replica's: choose another.`);
+  }
+  const components = planTargets(manifest, { remap: remapFor(manifest, choice) });
+  const hasRelayLogs = archiveHasRelayLogs(manifest);
+  const withoutRelayLogs = choice.withoutRelayLogs || !hasRelayLogs;
+  if (!hasRelayLogs) notes.push('The archive holds no relay logs: replication resumes from the executed source position.');
+  if (choice.mode === 'clone') notes.push(`auto.cnf is dropped (a new server_uuid is made at start); the clone runs with server_id ${choice.serverId ?? '?'}.`);
+
+  const targets: RestorePlanView['targets'] = [];
+  let writeProblem: string | null = null;
+  for (const c of components) {
+    const files = manifest.files.filter((f) => f.path.startsWith(`${c.name}/`));
+    const skipped = withoutRelayLogs && c.kind === 'relaylog';
+    const present = await readdir(c.target).then((n) => n.length, () => -1);
+    const existing = skipped || present < 0 ? 'none' : present === 0 ? 'empty' : isWholeFolder(c) ? 'moved-aside' : 'files-moved-aside';
+    targets.push({ name: c.name, kind: c.kind, from: c.originalPath, to: c.target, bytes: skipped ? 0 : files.reduce((s, f) => s + f.size, 0), files: skipped ? 0 : files.length, existing });
+    writeProblem ??= await unwritable(c.target);
+  }
+
+  const datadir = components.find((c) => c.kind === 'datadir');
+  const pid = datadir ? await serverUsingDatadir(datadir.target, pidFilesFor(datadir, manifest)).catch(() => null) : null;
+  if (pid) problems.push(`A server (pid ${pid}) is running on ${datadir!.target}: it must be stopped before its files are replaced.`);
+  const short = await roomShortfall(components, manifest).catch((e: unknown) => `The targets could not be measured: ${describeError(e)}`);
+  if (short) problems.push(short);
+
+  return {
+    mode: choice.mode,
+    targets,
+    withoutRelayLogs,
+    serverRunning: pid ? { pid } : null,
+    problems,
+    notes,
+    statements: resumeStatements(manifest),
+    source: null,
+    needsElevation: writeProblem,
+    into: null,
+  };
+}
+
+/** Why this user cannot write at a target (then the worker runs elevated), or null. */
+async function unwritable(target: string): Promise<string | null> {
+  const at = await nearestExisting(target);
+  return access(at, constants.W_OK).then(
+    () => null,
+    () => `Writing to ${at} needs administrator rights.`,
+  );
+}

@@ -1,0 +1,178 @@
+import { readFile } from 'node:fs/promises';
+import type { ArchiveChoiceView, ArchiveSelection, ArchiveView, RestoreChoice, RestorePlanView } from '../shared/restore.js';
+import type { ArchiveJobRequest, ArchiveSource } from '../shared/worker-protocol.js';
+import type { Manifest } from '../shared/manifest.js';
+import type { Profile } from '../shared/profile.js';
+import { archiveRef, type ArchiveRef } from '../core/archive/archive-ref.js';
+import { listArchives } from '../core/archive/catalog.js';
+import { peekManifest } from '../core/archive/peek-manifest.js';
+import { verifyArchive } from '../core/archive/verify-archive.js';
+import { parseIdentities } from '../core/crypto/age-keys.js';
+import { QuiesceError } from '../core/errors.js';
+import type { HistoryStore } from '../core/jobs/history.js';
+import { describeTarget, type ConnectionOptions } from '../core/mysql/connection.js';
+import { archivePassphraseOf, s3AccessOf } from '../core/profiles/profile-destination.js';
+import type { ProfileStore } from '../core/profiles/profile-store.js';
+import { readProof } from '../core/restore/restore-test.js';
+import { manifestView, newReplicaFor, previewRestore, remapFor } from '../core/restore/restore-preview.js';
+import { checkSourceBinlog } from '../core/restore/resume-kit.js';
+import { replicaOfSourceSql } from '../core/restore/load-dump.js';
+import { parseLocation } from '../core/storage/location.js';
+import { storageFor } from '../core/storage/storage-for.js';
+import type { IpcHandlers } from './ipc-dispatch.js';
+import type { JobRegistry } from './job-registry.js';
+
+export interface RestoreServicesOptions {
+  profiles: ProfileStore;
+  history: HistoryStore;
+  jobs: JobRegistry;
+  /** a profile's login (the keychain's password, or the one typed for a profile that asks) */
+  connectionFor(name: string, password?: string): Promise<{ profile: Profile; connection: ConnectionOptions }>;
+}
+
+type RestoreHandlers = Pick<IpcHandlers, 'restore:archives' | 'restore:open' | 'restore:plan' | 'restore:start' | 'archive:verify'>;
+
+/** An opened archive: how the main process reads it, and how the worker will (secrets travel in the job, never in a reply). */
+interface Opened {
+  ref: ArchiveRef;
+  source: ArchiveSource;
+  profile: Profile | null;
+}
+
+/**
+ * The Restore flow's handlers: choose an archive, read its manifest, plan, then verify,
+ * restore or load in a worker (elevated when the targets need it). Every check that can be
+ * made before anything is written is made here, and made again by the engine in the worker.
+ */
+export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandlers {
+  /** encrypted archives are read in full once to learn their manifest; kept for the plan that follows */
+  const manifests = new Map<string, Manifest>();
+
+  const open = async (sel: ArchiveSelection): Promise<Opened> => {
+    const profile = sel.profile ? await o.profiles.get(sel.profile) : null;
+    const access = await s3AccessOf(profile, o.profiles);
+    let unlock: ArchiveSource['unlock'];
+    if (sel.identityFile) {
+      // read here, as the user, never by the (possibly elevated) worker
+      const identities = await readFile(sel.identityFile, 'utf8').catch((error: unknown) => {
+        throw new QuiesceError('no-identity-file', `The identity file ${sel.identityFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Choose the file age-keygen wrote.');
+      });
+      parseIdentities(identities, sel.identityFile);
+      unlock = { identities };
+    } else {
+      const passphrase = await archivePassphraseOf(profile, o.profiles);
+      if (passphrase) unlock = { passphrase };
+    }
+    const decrypt = !unlock ? null : 'passphrase' in unlock ? { passphrase: unlock.passphrase } : { identities: parseIdentities(unlock.identities, sel.identityFile!) };
+    const ref = archiveRef(sel.archive, { access, unlock: decrypt });
+    const source: ArchiveSource = { url: ref.url, ...(access.settings && Object.keys(access.settings).length > 0 ? { objectStore: access.settings } : {}), ...(access.secretAccessKey ? { s3SecretKey: access.secretAccessKey } : {}), ...(unlock ? { unlock } : {}) };
+    return { ref, source, profile };
+  };
+
+  /** An archive about to be read in full: an encrypted one needs what opens it, said before anything is read. */
+  const openUnlocked = async (sel: ArchiveSelection): Promise<Opened> => {
+    const opened = await open(sel);
+    if (opened.ref.encrypted && !opened.ref.unlock) throw new QuiesceError('needs-identity', `${opened.ref.url} is encrypted (age).`, 'Choose its age identity file, or open it from the profile whose passphrase is in the keychain.');
+    return opened;
+  };
+
+  /** The manifest without a full read where the archive allows (its tail); an encrypted one is read once. */
+  const manifestOf = async (ref: ArchiveRef): Promise<Manifest> => {
+    const peeked = await peekManifest(ref);
+    if (peeked) return peeked;
+    const known = manifests.get(ref.url);
+    if (known) return known;
+    const verified = await verifyArchive(ref);
+    if (!verified.manifest) throw new QuiesceError('archive-damaged', `${ref.url} holds no readable manifest.`, 'Choose another archive.');
+    manifests.set(ref.url, verified.manifest);
+    return verified.manifest;
+  };
+
+  const planOf = async (opened: Opened, choice: RestoreChoice, manifest: Manifest): Promise<RestorePlanView> => {
+    if (choice.mode === 'load') {
+      if (manifest.method === 'cold') throw new QuiesceError('not-a-dump', 'This is a cold backup of files: restore it in place or as a clone; only a dump is loaded into a running server.');
+      if (!choice.intoProfile) throw new QuiesceError('no-target', 'Choose the profile of the server the dump is loaded into.');
+      const { connection } = await o.connectionFor(choice.intoProfile);
+      const replicaOf = replicaOfSourceSql(manifest, null);
+      return {
+        mode: 'load',
+        targets: [],
+        withoutRelayLogs: true,
+        serverRunning: null,
+        problems: [],
+        notes: [`${manifest.totalBytes} bytes of SQL are loaded into ${describeTarget(connection)}; the tables it holds are replaced.`],
+        statements: { byPosition: replicaOf ? [`${replicaOf}`] : [], byGtid: [] },
+        source: opened.profile ? await checkSourceBinlog(manifest, connection) : null,
+        needsElevation: null,
+        into: describeTarget(connection),
+      };
+    }
+    const plan = await previewRestore(manifest, choice);
+    const login = opened.profile ? await o.connectionFor(opened.profile.name).then((t) => t.connection, () => null) : null;
+    return { ...plan, source: login ? await checkSourceBinlog(manifest, login) : null };
+  };
+
+  return {
+    'restore:archives': async ({ profile, location }) => {
+      if (location) {
+        const owner = profile ? await o.profiles.get(profile) : null;
+        const at = parseLocation(location);
+        const listing = await listArchives(storageFor(at, await s3AccessOf(owner, o.profiles)), at);
+        const archives: ArchiveChoiceView[] = listing.archives
+          .map((a) => ({ url: a.url, profile: a.entry?.profile ?? null, takenAt: a.entry?.startedAt ?? a.modified, method: a.entry?.method ?? null, bytes: a.bytes, encrypted: a.encrypted, proven: a.proven }))
+          .reverse();
+        return { archives, problems: listing.problems };
+      }
+      const { records } = await o.history.read(profile);
+      const archives: ArchiveChoiceView[] = records
+        .filter((r) => r.outcome === 'succeeded' && r.archive && !r.prunedAt)
+        .map((r) => ({ url: r.archive!.path, profile: r.profile, takenAt: r.startedAt, method: r.method, bytes: r.archive!.bytes, encrypted: r.archive!.path.endsWith('.age'), proven: r.restoreTest ? r.restoreTest.proven : null }))
+        .sort((a, b) => (b.takenAt ?? '').localeCompare(a.takenAt ?? ''));
+      return { archives, problems: [] };
+    },
+    'restore:open': async (sel): Promise<ArchiveView> => {
+      const { ref } = await open(sel);
+      const size = await ref.storage.size(ref.location);
+      const manifest = (await peekManifest(ref)) ?? manifests.get(ref.url) ?? null;
+      const proof = await readProof(ref);
+      return {
+        url: ref.url,
+        encrypted: ref.encrypted,
+        bytes: size,
+        manifest: manifest ? manifestView(manifest) : null,
+        proof: proof && { proven: proof.proven, testedAt: proof.testedAt, tablesChecked: proof.tablesChecked, problems: proof.problems.slice(0, 20) },
+      };
+    },
+    'restore:plan': async ({ choice, ...sel }) => {
+      const opened = await openUnlocked(sel);
+      return planOf(opened, choice, await manifestOf(opened.ref));
+    },
+    'restore:start': async ({ choice, stopServer, ...sel }) => {
+      const opened = await openUnlocked(sel);
+      const manifest = await manifestOf(opened.ref);
+      const plan = await planOf(opened, choice, manifest);
+      const label = opened.profile?.name ?? opened.ref.url.split('/').pop()!;
+      let job: ArchiveJobRequest;
+      if (choice.mode === 'load') {
+        job = { kind: 'load', archive: opened.source, into: (await o.connectionFor(choice.intoProfile!)).connection };
+        return { jobId: await o.jobs.start(label, job) };
+      }
+      // what only the stop can mend is left to it; everything else stops the restore here, in words
+      const blocking = plan.problems.filter((p) => !(stopServer && plan.serverRunning && p.startsWith('A server (pid')));
+      if (blocking.length > 0) throw new QuiesceError('restore-blocked', blocking[0]!, blocking.length > 1 ? `And: ${blocking.slice(1).join(' ')}` : undefined);
+      let server: Extract<ArchiveJobRequest, { kind: 'restore' }>['server'] = null;
+      if (plan.serverRunning && choice.mode === 'in-place') {
+        if (!opened.profile) throw new QuiesceError('server-running', `A server (pid ${plan.serverRunning.pid}) is running on the datadir.`, 'Stop it first, or open the archive from its profile so Quiesce can stop it the way it is run.');
+        const { profile, connection } = await o.connectionFor(opened.profile.name);
+        server = { connection, control: profile.control };
+      }
+      job = { kind: 'restore', archive: opened.source, mode: choice.mode, remap: remapFor(manifest, choice), withoutRelayLogs: choice.withoutRelayLogs, newReplica: newReplicaFor(choice) ?? null, server };
+      return { jobId: await o.jobs.start(label, job, plan.needsElevation) };
+    },
+    'archive:verify': async ({ restoreTest, ...sel }) => {
+      const opened = await openUnlocked(sel);
+      const label = opened.profile?.name ?? opened.ref.url.split('/').pop()!;
+      return { jobId: await o.jobs.start(label, { kind: 'verify', archive: opened.source, restoreTest }) };
+    },
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * What the app's Restore flow sends and shows: the ways to put an archive back, and the views
+ * of an archive, its verification, the plan and the outcome. Types only; the main process and
+ * the worker validate them at run time.
+ */
+import type { BackupMethod, ComponentKind } from './manifest.js';
+
+/** In place (the server must be down); as a clone in new folders; or a dump loaded into a running server. */
+export const RESTORE_MODES = ['in-place', 'clone', 'load'] as const;
+export type RestoreMode = (typeof RESTORE_MODES)[number];
+
+/** What the DBA chose on the options screen. */
+export interface RestoreChoice {
+  mode: RestoreMode;
+  /** resume from the executed source position instead of the archived relay logs */
+  withoutRelayLogs: boolean;
+  /** clone: the folder every component goes under (ROOT/datadir, ROOT/relaylog, …) */
+  cloneRoot?: string;
+  /** clone: its server_id, different from every other server */
+  serverId?: number;
+  /** load: the profile of the running server the dump goes into */
+  intoProfile?: string;
+}
+
+/** An archive as the app names it: a path or s3:// URL, the profile whose keychain opens it, an age identity file. */
+export interface ArchiveSelection {
+  archive: string;
+  profile?: string;
+  identityFile?: string;
+}
+
+/** The manifest, as the app shows it before anything else is done. */
+export interface ManifestView {
+  method: BackupMethod;
+  host: string;
+  server: { product: 'mysql' | 'mariadb'; version: string; serverId: number | null };
+  startedAt: string;
+  finishedAt: string;
+  toolVersion: string;
+  coordinates: { sourceHost: string | null; sourcePort: number | null; sourceLogFile: string | null; sourceLogPos: number | null; gtid: string | null };
+  components: { name: string; kind: ComponentKind; originalPath: string; files: number; bytes: number }[];
+  totalBytes: number;
+  files: number;
+  hasRelayLogs: boolean;
+}
+
+export interface ArchiveView {
+  url: string;
+  encrypted: boolean;
+  bytes: number;
+  /** null when it cannot be read without a full pass (an encrypted archive: verify first) */
+  manifest: ManifestView | null;
+  proof: { proven: boolean; testedAt: string; tablesChecked: number; problems: string[] } | null;
+}
+
+/** One archive in the chooser: from a profile's history or a listed folder or bucket. */
+export interface ArchiveChoiceView {
+  url: string;
+  profile: string | null;
+  takenAt: string | null;
+  method: BackupMethod | null;
+  bytes: number | null;
+  encrypted: boolean;
+  proven: boolean | null;
+}
+
+export interface VerifyView {
+  ok: boolean;
+  filesChecked: number;
+  bytesChecked: number;
+  problems: { path: string; problem: string }[];
+  restoreTest: null | { proven: boolean; testedAt: string; durationMs: number; tablesChecked: number; tableProblems: { table: string; message: string }[]; coordinates: { expected: string; found: string; match: boolean }; problems: string[] };
+  /** read from the archive itself during the pass (an encrypted archive shows it only now) */
+  manifest: ManifestView | null;
+}
+
+/** What a restore will do, worked out before anything is written. */
+export interface RestorePlanView {
+  mode: RestoreMode;
+  targets: { name: string; kind: ComponentKind; from: string; to: string; bytes: number; files: number; existing: 'none' | 'empty' | 'moved-aside' | 'files-moved-aside' }[];
+  withoutRelayLogs: boolean;
+  /** a server still running on the target datadir (in place: the app offers to stop it) */
+  serverRunning: { pid: number } | null;
+  /** what stops the restore as it stands, each with what to do */
+  problems: string[];
+  notes: string[];
+  /** the statements that point the restored server at its source */
+  statements: { byPosition: string[]; byGtid: string[] };
+  source: { reachable: boolean; message: string; hasBinlog?: boolean; daysLeft?: number | null } | null;
+  /** why the restore needs administrator rights (the worker then runs elevated), or null */
+  needsElevation: string | null;
+  /** load: the server it goes into */
+  into: string | null;
+}
+
+export interface RestoreView {
+  mode: RestoreMode;
+  components: { name: string; target: string; originalPath: string }[];
+  movedAside: { from: string; to: string }[];
+  filesWritten: number;
+  bytesWritten: number;
+  withoutRelayLogs: boolean;
+  notes: string[];
+  /** what to do next, in order: start the server, resume replication */
+  nextSteps: string[];
+  statements: { byPosition: string[]; byGtid: string[] };
+  /** in place, when the app stopped the server first: started again, and how replication stands */
+  restarted: string | null;
+}
+
+export interface LoadView {
+  into: string;
+  method: BackupMethod;
+  bytes: number;
+  /** the CHANGE MASTER that makes it a replica from where the backup stands (no password) */
+  replicaOf: string | null;
+}
