@@ -13,6 +13,9 @@ import { restoreArchive } from '../core/restore/restore.js';
 import { restoreTest } from '../core/restore/restore-test.js';
 import { resumeStatements } from '../core/restore/resume-kit.js';
 import { shutdownServer, startServer } from '../core/server/lifecycle.js';
+import { writeCloneOptionFile } from '../core/restore/restored-server-options.js';
+import { freeLoopbackPort } from '../core/sandbox/throwaway-server.js';
+import path from 'node:path';
 
 interface Run {
   signal: AbortSignal;
@@ -70,8 +73,9 @@ async function restoreJob(archive: ArchiveRef, job: Extract<ArchiveJobRequest, {
   const restarted = stopped ? await stopped.start().then(() => 'The server was started again on the restored files.', (e: unknown) => `The server did NOT start on the restored files: ${describeError(e)}`) : null;
   const datadir = result.components.find((c) => c.kind === 'datadir');
   const statements = resumeStatements(result.manifest);
+  const cloneFile = job.mode === 'clone' && datadir && job.newReplica ? await writeCloneOptionFile(result.manifest, path.dirname(datadir.target), job.newReplica.serverId, await freeLoopbackPort()) : null;
   const nextSteps = [
-    ...(restarted ? [] : job.mode === 'clone' ? [`Start a server on ${datadir?.target ?? 'the restored datadir'} with server_id=${job.newReplica?.serverId ?? '?'}, its own port and socket, and skip-slave-start.`] : [`Start the server on ${datadir?.target ?? 'the restored datadir'}.`]),
+    ...(restarted ? [] : cloneFile ? [`Start the clone with its own option file (its own server_id, port and socket): mysqld --defaults-file=${shellQuoted(cloneFile)}`] : [`Start the server on ${datadir?.target ?? 'the restored datadir'}.`]),
     result.withoutRelayLogs ? 'Resume replication from the executed position with the statements below.' : 'Replication resumes from the restored relay logs; should they be unusable, run the statements below.',
   ];
   return {
@@ -81,12 +85,16 @@ async function restoreJob(archive: ArchiveRef, job: Extract<ArchiveJobRequest, {
     filesWritten: result.filesWritten,
     bytesWritten: result.bytesWritten,
     withoutRelayLogs: result.withoutRelayLogs,
-    notes: result.notes,
+    // a clone's server_id is in the option file written for it
+    notes: cloneFile ? result.notes.filter((n) => !n.startsWith('Set server_id')) : result.notes,
     nextSteps,
     statements,
     restarted,
   };
 }
+
+/** A path as a shell reads it back, quoted only when it must be. */
+const shellQuoted = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`);
 
 /** Stops the server the way it is run; returns how to start it again. */
 async function stopServerFirst(server: NonNullable<Extract<ArchiveJobRequest, { kind: 'restore' }>['server']>, run: Run): Promise<{ start: () => Promise<void> }> {

@@ -1,5 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import mysql from 'mysql2/promise';
+import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -178,4 +180,105 @@ test('a wrong password and an unwritable destination are said plainly', async ({
   } finally {
     execFileSync('umount', [readOnly]);
   }
+});
+
+test('a DBA restores a backup as a clone from the app: manifest, proof, plan, restore; the clone starts and replicates', async ({ page }) => {
+  const drillDest = path.join(path.dirname(dest), 'drill-backups');
+  const cloneRoot = path.join(path.dirname(dest), 'clone of db2');
+  mkdirSync(drillDest, { recursive: true });
+  await page.goto(bridge.url);
+  await addProfile(page, 'restore drill', pair.backupUser.password, drillDest);
+  // the backup itself through the CLI, with the same profile: the app lists it from the history
+  const backup = spawnSync(process.execPath, [path.resolve('out/cli/quiesce.js'), 'backup', '--profile', 'restore drill', '--json'], { encoding: 'utf8', env: process.env });
+  expect(backup.status, backup.stderr).toBe(0);
+
+  await page.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.getByLabel('Profile').selectOption('restore drill');
+  const row = page.getByRole('table', { name: 'Archives' }).getByRole('row').nth(1);
+  await expect(row).toContainText('cold');
+  await expect(row).toContainText('not yet');
+  await row.getByRole('radio').check();
+  await shot(page, 'restore-1-choose');
+  await page.getByRole('button', { name: 'Open' }).click();
+
+  const manifest = page.getByLabel('Manifest', { exact: true });
+  await expect(manifest).toContainText('MariaDB 10.11');
+  await expect(manifest).toContainText(/server_id \d+/);
+  await expect(manifest).toContainText(/127\.0\.0\.1:\d+/);
+  await expect(page.getByRole('table', { name: 'Components' }).getByRole('cell', { name: 'relaylog' }).first()).toBeVisible();
+  await page.getByRole('button', { name: 'Prove (restore test)' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Restore test PROVEN' })).toBeVisible({ timeout: 120_000 });
+  await shot(page, 'restore-2-proven');
+
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('radio', { name: /As a clone/ }).check();
+  await page.getByLabel('Clone folder').fill(cloneRoot);
+  await page.getByLabel('server_id', { exact: true }).fill('77');
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  const plan = page.getByRole('table', { name: 'Plan' });
+  await expect(plan.getByRole('row', { name: /datadir/ })).toContainText(path.join(cloneRoot, 'datadir'));
+  await expect(page.getByLabel('Statements')).toContainText(/CHANGE MASTER TO MASTER_LOG_FILE='[^']+', MASTER_LOG_POS=\d+/);
+  await expect(page.getByRole('status').filter({ hasText: /The source still has/ })).toBeVisible();
+  await expect(page.getByText(/runs with server_id 77/)).toBeVisible();
+  await shot(page, 'restore-3-plan');
+  await expect(page.getByRole('button', { name: 'Restore now' })).toBeDisabled();
+  await page.getByLabel('I have read the plan').check();
+  await page.getByRole('button', { name: 'Restore now' }).click();
+
+  await expect(page.getByRole('heading', { name: /^Restored \d+ files/ })).toBeVisible({ timeout: 120_000 });
+  const start = page.getByRole('listitem').filter({ hasText: 'mysqld --defaults-file=' });
+  await shot(page, 'restore-4-result');
+  const optionFile = /--defaults-file='(.+)'$/.exec((await start.textContent())!.trim())![1]!;
+  expect(optionFile).toBe(path.join(cloneRoot, 'clone.cnf'));
+
+  // the next step, as the app says it: the clone starts on its own files and replicates from the source
+  const binaries = await findServerBinaries();
+  const clone = spawn(binaries.server, [`--defaults-file=${optionFile}`], { stdio: 'ignore', detached: true });
+  try {
+    const socket = path.join(cloneRoot, 'mysqld.sock');
+    await expect.poll(() => existsSync(socket), { timeout: 60_000 }).toBe(true);
+    const session = await mysql.createConnection({ socketPath: socket, user: 'root' });
+    try {
+      const [[id]] = await session.query<mysql.RowDataPacket[]>('SELECT @@server_id AS id');
+      expect(id!.id).toBe(77);
+      const source = await mysql.createConnection({ socketPath: pair.source.socket, user: 'root' });
+      await source.query("CREATE TABLE IF NOT EXISTS shop.after_restore (note VARCHAR(40)) ENGINE=InnoDB");
+      await source.query("INSERT INTO shop.after_restore VALUES ('written after the backup')");
+      await source.end();
+      await expect
+        .poll(async () => (await session.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_NAME = 'after_restore'"))[0][0]!.n, { timeout: 60_000 })
+        .toBe(1);
+      await expect.poll(async () => (await session.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM shop.after_restore'))[0][0]!.n, { timeout: 60_000 }).toBe(1);
+      const [[status]] = await session.query<mysql.RowDataPacket[]>('SHOW SLAVE STATUS');
+      expect([status!.Slave_IO_Running, status!.Slave_SQL_Running]).toEqual(['Yes', 'Yes']);
+    } finally {
+      await session.end();
+    }
+  } finally {
+    process.kill(clone.pid!, 'SIGTERM');
+    await new Promise((r) => clone.once('exit', r));
+  }
+
+  // the same archive, in place, while the replica runs on its datadir: the plan says so and will not start
+  const archive = readdirSync(drillDest).find((n) => n.endsWith('.tar.zst'))!;
+  await page.getByRole('button', { name: 'Done' }).click();
+  await page.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.getByLabel('Archive', { exact: true }).fill(path.join(drillDest, archive));
+  await page.getByRole('button', { name: 'Open' }).click();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('radio', { name: /In place/ }).check();
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  // the replica is running on the original datadir: the plan says so, and offers to stop it the way it is run
+  await expect(page.getByRole('alert').filter({ hasText: /A server \(pid \d+\) is running on/ })).toBeVisible();
+  await expect(page.getByLabel(/Stop that server first/)).toBeVisible();
+  await page.getByLabel('I have read the plan').check();
+  await expect(page.getByRole('button', { name: 'Restore now' })).toBeDisabled();
+  await shot(page, 'restore-5-refused-running');
+
+  await page.getByRole('button', { name: 'Back', exact: true }).click();
+  await page.getByRole('button', { name: 'Back', exact: true }).click();
+  await page.getByRole('button', { name: 'Back', exact: true }).click();
+  await page.getByLabel('Archive', { exact: true }).fill('/nowhere/quiesce-x.tar.zst.age');
+  await page.getByRole('button', { name: 'Open' }).click();
+  await expect(page.getByRole('alert')).toContainText(/nowhere/);
 });

@@ -73,6 +73,6 @@ describe('the main process services, without Electron', () => {
     expect(again.list()).toMatchObject([{ jobId, profile: 'replica', state: { phase: 'succeeded' } }]);
     // once the job has ended, its record no longer holds the worker's token
     const record = await readFile(path.join(stateDir, 'workers', `${jobId}.job.json`), 'utf8');
-    expect(JSON.parse(record)).toEqual({ jobId, profile: 'replica', startedAt: expect.any(String), method: 'cold', stateDir });
+    expect(JSON.parse(record)).toEqual({ jobId, profile: 'replica', startedAt: expect.any(String), method: 'cold', kind: 'backup', archive: null, stateDir });
   });
 });

@@ -8,6 +8,7 @@ import type { EventSink } from '../progress/progress-meter.js';
 import { parseFlavor } from '../mysql/flavor.js';
 import { normalizeStatusRow } from '../mysql/replica-status.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
+import { restoredServerOptions } from './restored-server-options.js';
 import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../sandbox/throwaway-server.js';
 import { restoreArchive } from './restore.js';
 import { loadDumpArchive, positionInDumpHeader } from './load-dump.js';
@@ -159,26 +160,7 @@ async function restoredPosition(session: mysql.Connection): Promise<string> {
 }
 
 function serverOptions(manifest: Manifest, dirs: (name: string) => string): string[] {
-  const s = manifest.settings;
-  const has = (kind: string) => manifest.components.find((c) => c.kind === kind);
-  const relayHome = has('relaylog') ? dirs(has('relaylog')!.name) : dirs('datadir');
-  return [
-    'skip-slave-start',
-    'event_scheduler=OFF',
-    'skip-grant-tables',
-    'skip-networking',
-    ...(s.innodbPageSize ? [`innodb_page_size=${s.innodbPageSize}`] : []),
-    ...(s.innodbDataFilePath ? [`innodb_data_file_path=${s.innodbDataFilePath}`] : []),
-    ...(s.innodbUndoTablespaces ? [`innodb_undo_tablespaces=${s.innodbUndoTablespaces}`] : []),
-    ...(s.lowerCaseTableNames !== null ? [`lower_case_table_names=${s.lowerCaseTableNames}`] : []),
-    ...(has('innodb-data') ? [`innodb_data_home_dir=${dirs(has('innodb-data')!.name)}`] : []),
-    ...(has('innodb-log') ? [`innodb_log_group_home_dir=${dirs(has('innodb-log')!.name)}`] : []),
-    ...(has('innodb-undo') ? [`innodb_undo_directory=${dirs(has('innodb-undo')!.name)}`] : []),
-    ...(s.relayLogBasename ? [`relay-log=${path.join(relayHome, s.relayLogBasename)}`] : []),
-    ...(s.relayLogIndex ? [`relay-log-index=${path.join(relayHome, s.relayLogIndex)}`] : []),
-    ...(s.relayLogInfoFile ? [`relay-log-info-file=${s.relayLogInfoFile}`] : []),
-    `slave_load_tmpdir=${dirs('loadtmp')}`,
-  ];
+  return ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', ...restoredServerOptions(manifest, dirs)];
 }
 
 async function checkAllTables(session: mysql.Connection, interrupted: () => void): Promise<{ checked: number; failures: { table: string; message: string }[] }> {

@@ -8,7 +8,7 @@ import type { ArchiveFormat } from '../../../electron/shared/manifest.js';
 import { call, quiesce } from '../lib/api.js';
 import { recommendMethods, recommendedMethod, type Method } from '../lib/recommend.js';
 
-export type View = 'dashboard' | 'backup' | 'schedules' | 'profiles' | 'history';
+export type View = 'dashboard' | 'backup' | 'restore' | 'schedules' | 'profiles' | 'history';
 
 /** The steps of the wizard, in order, with what the stepper shows for each. */
 export const WIZARD_STEPS = ['profile', 'inspect', 'method', 'confirm', 'run', 'result'] as const;

@@ -1,0 +1,57 @@
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Manifest } from '../../shared/manifest.js';
+
+/**
+ * The [mysqld] lines that tell a server where a restored copy's files are: InnoDB's folders,
+ * the relay logs and their index, the load folder, and the settings the files were made with.
+ * `dirOf` gives the folder each component was restored into.
+ */
+export function restoredServerOptions(manifest: Manifest, dirOf: (componentName: string) => string): string[] {
+  const s = manifest.settings;
+  const has = (kind: string) => manifest.components.find((c) => c.kind === kind);
+  const datadir = has('datadir');
+  const relayHome = has('relaylog') ? dirOf(has('relaylog')!.name) : datadir ? dirOf(datadir.name) : null;
+  const loadTmp = has('loadtmp');
+  return [
+    ...(s.innodbPageSize ? [`innodb_page_size=${s.innodbPageSize}`] : []),
+    ...(s.innodbDataFilePath ? [`innodb_data_file_path=${s.innodbDataFilePath}`] : []),
+    ...(s.innodbUndoTablespaces ? [`innodb_undo_tablespaces=${s.innodbUndoTablespaces}`] : []),
+    ...(s.lowerCaseTableNames !== null ? [`lower_case_table_names=${s.lowerCaseTableNames}`] : []),
+    ...(has('innodb-data') ? [`innodb_data_home_dir=${dirOf(has('innodb-data')!.name)}`] : []),
+    ...(has('innodb-log') ? [`innodb_log_group_home_dir=${dirOf(has('innodb-log')!.name)}`] : []),
+    ...(has('innodb-undo') ? [`innodb_undo_directory=${dirOf(has('innodb-undo')!.name)}`] : []),
+    ...(relayHome && s.relayLogBasename ? [`relay-log=${path.join(relayHome, s.relayLogBasename)}`] : []),
+    ...(relayHome && s.relayLogIndex ? [`relay-log-index=${path.join(relayHome, s.relayLogIndex)}`] : []),
+    ...(s.relayLogInfoFile ? [`relay-log-info-file=${s.relayLogInfoFile}`] : []),
+    ...(loadTmp ? [`slave_load_tmpdir=${dirOf(loadTmp.name)}`] : []),
+  ];
+}
+
+/**
+ * A clone's own option file, ROOT/clone.cnf: its datadir and files, a new server_id, its own
+ * socket, port, pid file and error log inside ROOT, so it can run beside the original.
+ * Returns the file's path. Nothing is started.
+ */
+export async function writeCloneOptionFile(manifest: Manifest, root: string, serverId: number, port: number): Promise<string> {
+  const file = path.join(root, 'clone.cnf');
+  const datadir = manifest.components.find((c) => c.kind === 'datadir');
+  const lines = [
+    '# Written by Quiesce for a clone restored from a backup; start it with',
+    `#   mysqld --defaults-file=${file}`,
+    '[mysqld]',
+    ...(datadir ? [`datadir=${path.join(root, datadir.name)}`] : []),
+    `server-id=${serverId}`,
+    `socket=${path.join(root, 'mysqld.sock')}`,
+    `port=${port}`,
+    `pid-file=${path.join(root, 'mysqld.pid')}`,
+    `log-error=${path.join(root, 'error.log')}`,
+    // the files belong to whoever restored them: the server runs as that user (chown them to mysql and change this)
+    `user=${os.userInfo().username}`,
+    ...restoredServerOptions(manifest, (name) => path.join(root, name)),
+    '',
+  ];
+  await writeFile(file, lines.join('\n'), { mode: 0o640 });
+  return file;
+}

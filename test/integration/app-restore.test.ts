@@ -1,0 +1,139 @@
+import { execFileSync } from 'node:child_process';
+import { copyFile, open, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { JobView } from '../../electron/shared/ipc-contract.js';
+import type { ArchiveView, RestorePlanView } from '../../electron/shared/restore.js';
+import { createDispatcher } from '../../electron/desktop/ipc-dispatch.js';
+import { createHandlers } from '../../electron/desktop/app-services.js';
+import { JobRegistry } from '../../electron/desktop/job-registry.js';
+import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
+import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
+import { HistoryStore } from '../../electron/core/jobs/history.js';
+import { addRowsAndCatchUp, checksums, seed, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
+import { runCli } from '../helpers/cli.js';
+
+const WORKER = path.resolve('out/worker/worker.js');
+
+/** The app's Restore flow through the real dispatcher and real workers, on a real replica. */
+describe('restore from the app', () => {
+  const f = usePair();
+
+  it('lists, opens, verifies, plans and restores in place: the running replica is stopped the way it is run, restored, started again, and replicates', async () => {
+    const stateDir = await tempDir('app-state');
+    const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
+    const states: JobView[] = [];
+    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: () => undefined, onState: (j) => states.push(j), workerLingerMs: 3000, history: new HistoryStore(stateDir) });
+    const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
+    const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell, history: new HistoryStore(stateDir), cli: { command: [], env: {} } }));
+    const replies: unknown[] = [];
+    const call = async <T>(channel: string, payload: unknown): Promise<T> => {
+      const reply = await dispatch(channel, payload, true);
+      replies.push(reply);
+      if (!reply.ok) throw new Error(reply.error.message);
+      return reply.value as T;
+    };
+    const ended = async (jobId: string) => {
+      await expect.poll(() => states.find((s) => s.jobId === jobId && (s.state.phase === 'succeeded' || s.state.phase === 'failed')), { timeout: 120_000 }).toBeTruthy();
+      return states.find((s) => s.jobId === jobId && (s.state.phase === 'succeeded' || s.state.phase === 'failed'))!.state;
+    };
+
+    await seed(f.pair.source, 2000);
+    await waitForCatchUp(f.pair);
+    const profile = { name: 'replica', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, format: 'tar.zst', password: 'keychain' };
+    await call('profiles:save', { profile, password: f.pair.backupUser.password, replace: false });
+    const backup = await ended((await call<{ jobId: string }>('backup:start', { name: 'replica' })).jobId);
+    expect(backup.phase).toBe('succeeded');
+    const atBackup = await checksums(f.pair.replica);
+
+    // the history record follows the job's end
+    const listed = () => call<{ archives: { url: string; method: string; proven: boolean | null }[] }>('restore:archives', { profile: 'replica' }).then((r) => r.archives);
+    await expect.poll(listed, { timeout: 10_000 }).toMatchObject([{ method: 'cold', proven: null }]);
+    const archives = await listed();
+    const archive = archives[0]!.url;
+    const opened = await call<ArchiveView>('restore:open', { archive, profile: 'replica' });
+    expect(opened).toMatchObject({ encrypted: false, proof: null, manifest: { method: 'cold', server: { product: 'mariadb' }, hasRelayLogs: true } });
+    expect(opened.manifest!.components.map((c) => c.name)).toEqual(['datadir', 'relaylog', 'loadtmp', 'config']);
+
+    // verify in a worker: the outcome as the job's state
+    const verified = await ended((await call<{ jobId: string }>('archive:verify', { archive, profile: 'replica', restoreTest: false })).jobId);
+    expect(verified).toMatchObject({ phase: 'succeeded', result: { kind: 'verify', verify: { ok: true, restoreTest: null, manifest: { method: 'cold' } } } });
+
+    // rows written after the backup: the restore takes the replica back to the backup, replication brings them again
+    await addRowsAndCatchUp(f.pair, 300, 64);
+
+    const plan = await call<RestorePlanView>('restore:plan', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false } });
+    expect(plan.serverRunning?.pid).toBeGreaterThan(0);
+    expect(plan.problems).toEqual([expect.stringMatching(/A server \(pid \d+\) is running on .*: it must be stopped/)]);
+    expect(plan.targets.find((t) => t.kind === 'datadir')).toMatchObject({ to: f.pair.replica.datadir, existing: 'moved-aside' });
+    expect(plan.source).toMatchObject({ reachable: true, hasBinlog: true });
+    expect(plan.statements.byPosition.join(' ')).toMatch(/CHANGE MASTER TO MASTER_LOG_FILE=/);
+    expect(plan.needsElevation).toBeNull();
+
+    // not without asking to stop it
+    await expect(call('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false } })).rejects.toThrow(/A server \(pid \d+\) is running/);
+    expect(states.filter((s) => s.kind === 'restore')).toEqual([]);
+
+    const restored = await ended((await call<{ jobId: string }>('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false }, stopServer: true })).jobId);
+    expect(restored).toMatchObject({ phase: 'succeeded', result: { kind: 'restore', restore: { mode: 'in-place', restarted: 'The server was started again on the restored files.' } } });
+    if (restored.phase !== 'succeeded' || !('kind' in restored.result) || restored.result.kind !== 'restore') throw new Error('not a restore');
+    expect(restored.result.restore.movedAside.map((m) => m.from)).toContain(f.pair.replica.datadir);
+    // it runs on the restored files and replicates: the rows written after the backup come back
+    expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    await waitForCatchUp(f.pair);
+    expect(await checksums(f.pair.replica)).toEqual(await checksums(f.pair.source));
+    expect(await checksums(f.pair.replica)).not.toEqual(atBackup);
+    expect(JSON.stringify(replies)).not.toContain(f.pair.backupUser.password);
+  });
+
+  it('refuses in words: a damaged archive (nothing written), an encrypted one without its key or with another key', async () => {
+    const stateDir = await tempDir('app-state');
+    const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
+    const states: JobView[] = [];
+    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: () => undefined, onState: (j) => states.push(j), workerLingerMs: 3000 });
+    const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
+    const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell, history: new HistoryStore(stateDir), cli: { command: [], env: {} } }));
+    const ended = async (reply: Awaited<ReturnType<typeof dispatch>>) => {
+      if (!reply.ok) throw new Error(reply.error.message);
+      const { jobId } = reply.value as { jobId: string };
+      await expect.poll(() => states.find((s) => s.jobId === jobId && (s.state.phase === 'succeeded' || s.state.phase === 'failed')), { timeout: 120_000 }).toBeTruthy();
+      return states.find((s) => s.jobId === jobId && (s.state.phase === 'succeeded' || s.state.phase === 'failed'))!.state;
+    };
+
+    // a dump, encrypted to a key, made with the CLI while the replica keeps running
+    const keys = await tempDir('keys');
+    execFileSync('age-keygen', ['-o', path.join(keys, 'right.txt')], { stdio: 'ignore' });
+    execFileSync('age-keygen', ['-o', path.join(keys, 'wrong.txt')], { stdio: 'ignore' });
+    const recipient = /public key: (age1\w+)/.exec(execFileSync('age-keygen', ['-y', path.join(keys, 'right.txt')], { encoding: 'utf8' }).replace(/^/, 'public key: '))![1]!;
+    const dest = await tempDir('enc-dest');
+    const run = await runCli(['backup', '--method', 'dump', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', dest, '--encrypt-to', recipient, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password, QUIESCE_STATE_DIR: stateDir });
+    expect(run.code, run.stderr).toBe(0);
+    const encrypted = path.join(dest, (await readdir(dest)).find((n) => n.endsWith('.age'))!);
+
+    const noKey = await dispatch('archive:verify', { archive: encrypted, restoreTest: false }, true);
+    expect(noKey).toMatchObject({ ok: false, error: { code: 'needs-identity', message: expect.stringMatching(/is encrypted \(age\)/) } });
+    expect(await dispatch('restore:open', { archive: encrypted }, true)).toMatchObject({ ok: true, value: { encrypted: true, manifest: null } });
+    expect(await ended(await dispatch('archive:verify', { archive: encrypted, identityFile: path.join(keys, 'wrong.txt'), restoreTest: false }, true))).toMatchObject({ phase: 'failed', error: { message: expect.stringMatching(/identit|key/i) } });
+    const good = await ended(await dispatch('archive:verify', { archive: encrypted, identityFile: path.join(keys, 'right.txt'), restoreTest: false }, true));
+    expect(good).toMatchObject({ phase: 'succeeded', result: { kind: 'verify', verify: { ok: true, manifest: { method: 'dump' } } } });
+    // no reply carried the identity
+    expect(JSON.stringify([noKey, good])).not.toContain('AGE-SECRET-KEY');
+    expect(await dispatch('restore:open', { archive: encrypted, identityFile: path.join(keys, 'missing.txt') }, true)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/cannot be read \(ENOENT\)/) } });
+
+    // a damaged cold archive, restored as a clone: refused by the worker's full read; the clone folder stays empty
+    const cold = await runCli(['backup', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', dest, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password, QUIESCE_STATE_DIR: stateDir });
+    expect(cold.code, cold.stderr).toBe(0);
+    const original = path.join(dest, (await readdir(dest)).find((n) => n.endsWith('.tar.zst') && !n.includes('dump'))!);
+    const damaged = path.join(dest, `quiesce-damaged-${path.basename(original).slice('quiesce-'.length)}`);
+    await copyFile(original, damaged);
+    const handle = await open(damaged, 'r+');
+    const { size } = await handle.stat();
+    await handle.write(Buffer.from([0xff, 0x00, 0xff]), 0, 3, Math.floor(size / 3));
+    await handle.close();
+    const cloneRoot = path.join(await tempDir('clone'), 'clone');
+    const failed = await ended(await dispatch('restore:start', { archive: damaged, choice: { mode: 'clone', withoutRelayLogs: false, cloneRoot, serverId: 91 } }, true));
+    expect(failed).toMatchObject({ phase: 'failed', error: { message: expect.stringMatching(/nothing was restored|damaged|verification|corrupt/i) } });
+    expect(await readdir(cloneRoot).catch(() => [])).toEqual([]);
+    expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+  });
+});
