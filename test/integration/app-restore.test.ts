@@ -3,6 +3,7 @@ import { copyFile, open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobView } from '../../electron/shared/ipc-contract.js';
+import type { BackupEvent } from '../../electron/shared/backup-events.js';
 import type { ArchiveView, RestorePlanView } from '../../electron/shared/restore.js';
 import { createDispatcher } from '../../electron/desktop/ipc-dispatch.js';
 import { createHandlers } from '../../electron/desktop/app-services.js';
@@ -23,7 +24,8 @@ describe('restore from the app', () => {
     const stateDir = await tempDir('app-state');
     const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
     const states: JobView[] = [];
-    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: () => undefined, onState: (j) => states.push(j), workerLingerMs: 3000, history: new HistoryStore(stateDir) });
+    const events: { jobId: string; event: BackupEvent }[] = [];
+    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: (jobId, event) => events.push({ jobId, event }), onState: (j) => states.push(j), workerLingerMs: 3000, history: new HistoryStore(stateDir) });
     const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
     const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell, history: new HistoryStore(stateDir), cli: { command: [], env: {} } }));
     const replies: unknown[] = [];
@@ -73,6 +75,16 @@ describe('restore from the app', () => {
     // not without asking to stop it
     await expect(call('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false } })).rejects.toThrow(/A server \(pid \d+\) is running/);
     expect(states.filter((s) => s.kind === 'restore')).toEqual([]);
+
+    // cancelled while the server it stopped is down: the server is started again on its own files, nothing moved aside is left
+    const before = await checksums(f.pair.replica);
+    const cancelled = (await call<{ jobId: string }>('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false }, stopServer: true })).jobId;
+    await expect.poll(() => events.some((e) => e.jobId === cancelled && e.event.type === 'step' && e.event.step === 'verify'), { timeout: 60_000 }).toBe(true);
+    await call('backup:cancel', { jobId: cancelled });
+    expect(await ended(cancelled)).toMatchObject({ phase: 'failed', error: { code: 'cancelled' } });
+    expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    expect(await checksums(f.pair.replica)).toEqual(before);
+    expect((await readdir(path.dirname(f.pair.replica.datadir))).filter((n) => n.includes('before-restore'))).toEqual([]);
 
     const restored = await ended((await call<{ jobId: string }>('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false }, stopServer: true })).jobId);
     expect(restored).toMatchObject({ phase: 'succeeded', result: { kind: 'restore', restore: { mode: 'in-place', restarted: 'The server was started again on the restored files.' } } });
