@@ -95,7 +95,7 @@ export class JobRegistry {
     if (busy) throw new QuiesceError('busy', `${JOB_VERBS[busy.kind].noun} of “${profile}” is already running: wait for it to end.`);
     const kind = kindOfJob(job);
     const method = 'method' in job ? job.method : 'cold';
-    const archive = 'archive' in job && typeof job.archive === 'object' && 'url' in job.archive ? job.archive.url : null;
+    const archive = 'kind' in job ? job.archive.url : null;
     const launch = this.o.elevatedLaunch ?? ((initFile: string) => elevatedLaunch(process.platform, this.o.execPath, this.o.workerScript, initFile));
     const attachment = await spawnWorker({
       execPath: this.o.execPath,

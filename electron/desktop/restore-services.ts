@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { ArchiveChoiceView, ArchiveSelection, ArchiveView, RestoreChoice, RestorePlanView } from '../shared/restore.js';
+import path from 'node:path';
+import { problemsLeft, type ArchiveChoiceView, type ArchiveSelection, type ArchiveView, type RestoreChoice, type RestorePlanView } from '../shared/restore.js';
 import type { ArchiveJobRequest, ArchiveSource } from '../shared/worker-protocol.js';
 import type { Manifest } from '../shared/manifest.js';
 import type { Profile } from '../shared/profile.js';
@@ -10,14 +11,14 @@ import { verifyArchive } from '../core/archive/verify-archive.js';
 import { parseIdentities } from '../core/crypto/age-keys.js';
 import { QuiesceError } from '../core/errors.js';
 import type { HistoryStore } from '../core/jobs/history.js';
-import { describeTarget, type ConnectionOptions } from '../core/mysql/connection.js';
+import { describeTarget, openSession, readGlobalVariables, type ConnectionOptions } from '../core/mysql/connection.js';
 import { archivePassphraseOf, s3AccessOf } from '../core/profiles/profile-destination.js';
 import type { ProfileStore } from '../core/profiles/profile-store.js';
 import { readProof } from '../core/restore/restore-test.js';
 import { manifestView, newReplicaFor, previewRestore, remapFor } from '../core/restore/restore-preview.js';
 import { checkSourceBinlog } from '../core/restore/resume-kit.js';
 import { replicaOfSourceSql } from '../core/restore/load-dump.js';
-import { parseLocation } from '../core/storage/location.js';
+import { baseNameOf, parseLocation } from '../core/storage/location.js';
 import { storageFor } from '../core/storage/storage-for.js';
 import type { IpcHandlers } from './ipc-dispatch.js';
 import type { JobRegistry } from './job-registry.js';
@@ -31,6 +32,19 @@ export interface RestoreServicesOptions {
 }
 
 type RestoreHandlers = Pick<IpcHandlers, 'restore:archives' | 'restore:open' | 'restore:plan' | 'restore:start' | 'archive:verify'>;
+
+/** Who a job is for in the job list: the profile, else the archive's name. */
+const labelOf = (opened: Opened) => opened.profile?.name ?? baseNameOf(opened.ref.location);
+
+/** The datadir of the server a connection reaches. */
+async function datadirServedBy(connection: ConnectionOptions): Promise<string> {
+  const session = await openSession(connection);
+  try {
+    return path.resolve((await readGlobalVariables(session)).get('datadir') ?? '');
+  } finally {
+    await session.end().catch(() => undefined);
+  }
+}
 
 /** An opened archive: how the main process reads it, and how the worker will (secrets travel in the job, never in a reply). */
 interface Opened {
@@ -151,19 +165,23 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
       const opened = await openUnlocked(sel);
       const manifest = await manifestOf(opened.ref);
       const plan = await planOf(opened, choice, manifest);
-      const label = opened.profile?.name ?? opened.ref.url.split('/').pop()!;
+      const label = labelOf(opened);
       let job: ArchiveJobRequest;
       if (choice.mode === 'load') {
         job = { kind: 'load', archive: opened.source, into: (await o.connectionFor(choice.intoProfile!)).connection };
         return { jobId: await o.jobs.start(label, job) };
       }
       // what only the stop can mend is left to it; everything else stops the restore here, in words
-      const blocking = plan.problems.filter((p) => !(stopServer && plan.serverRunning && p.startsWith('A server (pid')));
+      const blocking = problemsLeft(plan, stopServer === true);
       if (blocking.length > 0) throw new QuiesceError('restore-blocked', blocking[0]!, blocking.length > 1 ? `And: ${blocking.slice(1).join(' ')}` : undefined);
       let server: Extract<ArchiveJobRequest, { kind: 'restore' }>['server'] = null;
       if (plan.serverRunning && choice.mode === 'in-place') {
         if (!opened.profile) throw new QuiesceError('server-running', `A server (pid ${plan.serverRunning.pid}) is running on the datadir.`, 'Stop it first, or open the archive from its profile so Quiesce can stop it the way it is run.');
         const { profile, connection } = await o.connectionFor(opened.profile.name);
+        // the profile's server must be the one on this datadir: never stop another
+        const datadir = plan.targets.find((t) => t.kind === 'datadir')!.to;
+        const served = await datadirServedBy(connection);
+        if (served !== datadir) throw new QuiesceError('wrong-server', `Profile “${profile.name}” reaches the server on ${served}, not the one running on ${datadir}; nothing was stopped.`, 'Open the archive from the profile of the server that runs on that datadir, or stop that server yourself.');
         server = { connection, control: profile.control };
       }
       job = { kind: 'restore', archive: opened.source, mode: choice.mode, remap: remapFor(manifest, choice), withoutRelayLogs: choice.withoutRelayLogs, newReplica: newReplicaFor(choice) ?? null, server };
@@ -171,8 +189,7 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
     },
     'archive:verify': async ({ restoreTest, ...sel }) => {
       const opened = await openUnlocked(sel);
-      const label = opened.profile?.name ?? opened.ref.url.split('/').pop()!;
-      return { jobId: await o.jobs.start(label, { kind: 'verify', archive: opened.source, restoreTest }) };
+      return { jobId: await o.jobs.start(labelOf(opened), { kind: 'verify', archive: opened.source, restoreTest }) };
     },
   };
 }

@@ -79,8 +79,8 @@ export interface RestorePlanView {
   mode: RestoreMode;
   targets: { name: string; kind: ComponentKind; from: string; to: string; bytes: number; files: number; existing: 'none' | 'empty' | 'moved-aside' | 'files-moved-aside' }[];
   withoutRelayLogs: boolean;
-  /** a server still running on the target datadir (in place: the app offers to stop it) */
-  serverRunning: { pid: number } | null;
+  /** a server still running on the target datadir (in place: the app offers to stop it); `problem` is its entry in `problems` */
+  serverRunning: { pid: number; problem: string } | null;
   /** what stops the restore as it stands, each with what to do */
   problems: string[];
   notes: string[];
@@ -91,6 +91,18 @@ export interface RestorePlanView {
   needsElevation: string | null;
   /** load: the server it goes into */
   into: string | null;
+}
+
+/** What still stops a restore once the DBA has (or has not) asked the app to stop the running server. */
+export function problemsLeft(plan: Pick<RestorePlanView, 'mode' | 'problems' | 'serverRunning'>, stopServer: boolean): string[] {
+  const mended = stopServer && plan.mode === 'in-place' ? plan.serverRunning?.problem : undefined;
+  return plan.problems.filter((p) => p !== mended);
+}
+
+/** The statements that resume replication, as a DBA pastes them: by position, then by GTID. */
+export function statementsText(s: { byPosition: string[]; byGtid: string[] }): string {
+  const gtid = s.byGtid.length > 0 ? ['-- or by GTID:', ...s.byGtid.map((x) => `${x};`)] : [];
+  return [...s.byPosition.map((x) => `${x};`), ...gtid].join('\n');
 }
 
 export interface RestoreView {

@@ -11,7 +11,7 @@ import { JobRegistry } from '../../electron/desktop/job-registry.js';
 import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
 import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
 import { HistoryStore } from '../../electron/core/jobs/history.js';
-import { addRowsAndCatchUp, checksums, seed, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
+import { addRowsAndCatchUp, checksums, seed, threadsRunning, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
 import { runCli } from '../helpers/cli.js';
 
 const WORKER = path.resolve('out/worker/worker.js');
@@ -71,6 +71,11 @@ describe('restore from the app', () => {
     expect(plan.source).toMatchObject({ reachable: true, hasBinlog: true });
     expect(plan.statements.byPosition.join(' ')).toMatch(/CHANGE MASTER TO MASTER_LOG_FILE=/);
     expect(plan.needsElevation).toBeNull();
+
+    // a profile that reaches another server (here the source) is not the one to stop: refused, nothing stopped
+    await call('profiles:save', { profile: { ...profile, name: 'other', connection: { socket: f.pair.source.socket, user: f.pair.backupUser.user } }, password: f.pair.backupUser.password, replace: false });
+    await expect(call('restore:start', { archive, profile: 'other', choice: { mode: 'in-place', withoutRelayLogs: false }, stopServer: true })).rejects.toThrow(/reaches the server on .*, not the one running on/);
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
 
     // not without asking to stop it
     await expect(call('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false } })).rejects.toThrow(/A server \(pid \d+\) is running/);

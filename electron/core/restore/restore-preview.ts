@@ -77,7 +77,8 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
 
   const datadir = components.find((c) => c.kind === 'datadir');
   const pid = datadir ? await serverUsingDatadir(datadir.target, pidFilesFor(datadir, manifest)).catch(() => null) : null;
-  if (pid) problems.push(`A server (pid ${pid}) is running on ${datadir!.target}: it must be stopped before its files are replaced.`);
+  const running = pid ? { pid, problem: `A server (pid ${pid}) is running on ${datadir!.target}: it must be stopped before its files are replaced.` } : null;
+  if (running) problems.push(running.problem);
   const short = await roomShortfall(components, manifest).catch((e: unknown) => `The targets could not be measured: ${describeError(e)}`);
   if (short) problems.push(short);
 
@@ -85,7 +86,7 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
     mode: choice.mode,
     targets,
     withoutRelayLogs,
-    serverRunning: pid ? { pid } : null,
+    serverRunning: running,
     problems,
     notes,
     statements: resumeStatements(manifest),

@@ -1,5 +1,5 @@
 import type { BackupEvent, ProgressSnapshot } from '../../../electron/shared/backup-events.js';
-import type { ArchiveChoiceView, ArchiveSelection, ArchiveView, RestoreChoice, RestorePlanView, VerifyView } from '../../../electron/shared/restore.js';
+import { problemsLeft, type ArchiveChoiceView, type ArchiveSelection, type ArchiveView, type RestoreChoice, type RestorePlanView, type VerifyView } from '../../../electron/shared/restore.js';
 import type { JobState } from '../../../electron/shared/worker-protocol.js';
 import { call, quiesce } from '../lib/api.js';
 
@@ -136,8 +136,7 @@ export class RestoreState {
   readonly canStart = $derived.by(() => {
     const plan = this.plan;
     if (!plan || !this.confirmed) return false;
-    const left = plan.problems.filter((p) => !(this.stopServer && plan.serverRunning && p.startsWith('A server (pid')));
-    return left.length === 0;
+    return problemsLeft(plan, this.stopServer).length === 0;
   });
 
   async start(): Promise<void> {
