@@ -46,6 +46,14 @@ export interface DesktopServices {
  *  2. workers still running from before are reattached;
  *  3. the IPC handlers are built behind the one dispatcher.
  */
+/** What a dead worker of this profile left, brought back with the profile's login (replication restarts as it ran). */
+export async function recoverForProfile(stateDir: string, profiles: ProfileStore, name: string): Promise<string[]> {
+  const profile = await profiles.get(name).catch(() => null);
+  const password = profile ? await profiles.password(profile).catch(() => null) : null;
+  const outcomes = await recoverAbandonedJobs(stateDir, password ?? undefined, profile ? { server: { ...profile.connection, password: undefined }, user: profile.connection.user } : {});
+  return outcomes.map((o) => o.message);
+}
+
 export async function startDesktopServices(o: DesktopServicesOptions): Promise<DesktopServices> {
   const stateDir = o.stateDir ?? defaultStateDir();
   await recoverAbandonedJobs(stateDir, undefined).catch(() => undefined);
@@ -59,6 +67,7 @@ export async function startDesktopServices(o: DesktopServicesOptions): Promise<D
     workerLingerMs: o.workerLingerMs,
     onEvent: (jobId, event) => o.onJobEvent(jobId, event),
     onState: (job) => o.onJobState(job),
+    recover: (profile) => recoverForProfile(stateDir, profiles, profile),
   });
   await jobs.reattachAll();
   const handlers = createHandlers({ profiles, jobs, shell: o.shell, history, cli: o.cli });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { BackupEvent } from '../shared/backup-events.js';
 import { JOB_VERBS, type JobKind, type JobView } from '../shared/ipc-contract.js';
 import type { JobRequest, JobState } from '../shared/worker-protocol.js';
-import { QuiesceError } from '../core/errors.js';
+import { QuiesceError, describeError } from '../core/errors.js';
 import { readFinishedState, spawnWorker, WorkerConnection, type WorkerAttachment } from './worker-client.js';
 import { workerFiles } from '../core/jobs/worker-files.js';
 import { elevatedLaunch } from '../core/elevation/elevated-launch.js';
@@ -24,6 +24,8 @@ export interface JobRegistryOptions {
   elevatedLaunch?: (initFile: string) => { program: string; args: string[] };
   /** where each job is recorded once it has ended (trigger 'app') */
   history?: HistoryStore;
+  /** brings back what a worker that died mid-job left (its server down, a restore half-done); what was done, in words */
+  recover?: (profile: string) => Promise<string[]>;
 }
 
 interface Tracked {
@@ -157,6 +159,24 @@ export class JobRegistry {
     }
   }
 
+  /**
+   * The worker went away mid-job (killed, crashed): its journal is recovered now, not at the
+   * next start of the app — the server it stopped is started again, a half-done restore undone.
+   */
+  private async workerGone(tracked: Tracked): Promise<void> {
+    tracked.connection = null;
+    // the process may still be exiting: its journal counts as abandoned only once it has gone
+    await new Promise((r) => setTimeout(r, 500));
+    const done = this.o.recover ? await this.o.recover(tracked.view.profile).catch((e: unknown) => [`Recovery failed: ${describeError(e)}`]) : [];
+    const state: JobState = {
+      phase: 'failed',
+      error: { code: 'worker-gone', message: `The worker ended without a result.${done.length > 0 ? ` ${done.join(' ')}` : ' Run `quiesce recover` if the server is not running.'}` },
+    };
+    tracked.view = { ...tracked.view, state };
+    this.o.onState(tracked.view);
+    await this.forgetToken(tracked.view);
+  }
+
   private async attach(attachment: WorkerAttachment, about: { profile: string; startedAt: string; method: BackupMethod; kind: JobKind; archive: string | null }): Promise<Tracked> {
     const connection = await WorkerConnection.connect(attachment);
     const view: JobView = { jobId: attachment.jobId, kind: about.kind, profile: about.profile, startedAt: about.startedAt, state: connection.state, lastProgress: null };
@@ -173,6 +193,9 @@ export class JobRegistry {
     connection.on('event', (event) => {
       if (event.type === 'progress') tracked.view.lastProgress = event;
       this.o.onEvent(attachment.jobId, event);
+    });
+    connection.once('closed', () => {
+      if (tracked.connection === connection) void this.workerGone(tracked);
     });
     connection.on('state', (state) => {
       tracked.view = { ...tracked.view, state };

@@ -16,10 +16,13 @@ import { shutdownServer, startServer } from '../core/server/lifecycle.js';
 import { writeCloneOptionFile } from '../core/restore/restored-server-options.js';
 import { freeLoopbackPort } from '../core/sandbox/throwaway-server.js';
 import path from 'node:path';
+import { Journal } from '../core/jobs/journal.js';
 
 interface Run {
   signal: AbortSignal;
   onEvent: EventSink;
+  /** where the journal of a stopped server goes, for `recover` should this process be killed */
+  stateDir: string;
 }
 
 /** The wire form of an archive, opened as the engine reads it (the identity parsed here, never echoed). */
@@ -59,17 +62,29 @@ async function verifyJob(archive: ArchiveRef, prove: boolean, run: Run): Promise
 /**
  * Files back where the choice says. In place with a running server: it is stopped the way it
  * is run, and started again afterwards — also when the restore fails and rolls back, so the
- * server is never left down by us.
+ * server is never left down by us. While it is down a journal says how to undo the restore and
+ * start it, for `recover` (run by the app when a worker dies) should this process be killed.
  */
 async function restoreJob(archive: ArchiveRef, job: Extract<ArchiveJobRequest, { kind: 'restore' }>, run: Run): Promise<RestoreView> {
   const stopped = job.server ? await stopServerFirst(job.server, run) : null;
   let result;
   try {
-    result = await restoreArchive({ archive, remap: job.remap, withoutRelayLogs: job.withoutRelayLogs, newReplica: job.newReplica ?? undefined, onEvent: run.onEvent, signal: run.signal });
+    result = await restoreArchive({
+      archive,
+      remap: job.remap,
+      withoutRelayLogs: job.withoutRelayLogs,
+      newReplica: job.newReplica ?? undefined,
+      onEvent: run.onEvent,
+      signal: run.signal,
+      onUndoRecord: stopped ? (restoreUndo) => stopped.journal.step('restore', { restoreUndo }) : undefined,
+    });
   } catch (error) {
-    if (stopped) await stopped.start().catch((e: unknown) => run.onEvent({ type: 'warning', message: `The server could not be started again: ${describeError(e)}` }));
+    // rolled back by the restore itself: the journal's undo has nothing left to do
+    await stopped?.journal.step('roll-back', { restoreUndo: null });
+    if (stopped) await stopped.start().catch((e: unknown) => run.onEvent({ type: 'warning', message: `The server could not be started again: ${describeError(e)} Run \`quiesce recover\`.` }));
     throw error;
   }
+  await stopped?.journal.step('restored', { restoreUndo: null });
   const restarted = stopped ? await stopped.start().then(() => 'The server was started again on the restored files.', (e: unknown) => `The server did NOT start on the restored files: ${describeError(e)}`) : null;
   const datadir = result.components.find((c) => c.kind === 'datadir');
   const statements = resumeStatements(result.manifest);
@@ -96,19 +111,46 @@ async function restoreJob(archive: ArchiveRef, job: Extract<ArchiveJobRequest, {
 /** A path as a shell reads it back, quoted only when it must be. */
 const shellQuoted = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`);
 
-/** Stops the server the way it is run; returns how to start it again. */
-async function stopServerFirst(server: NonNullable<Extract<ArchiveJobRequest, { kind: 'restore' }>['server']>, run: Run): Promise<{ start: () => Promise<void> }> {
+/**
+ * Stops the server the way it is run; returns how to start it again. The journal is begun
+ * before the shutdown and ended only once the server is up again (kept, handed over, when not).
+ */
+async function stopServerFirst(server: NonNullable<Extract<ArchiveJobRequest, { kind: 'restore' }>['server']>, run: Run): Promise<{ start: () => Promise<void>; journal: Journal }> {
   const session = await openSession(server.connection);
   try {
     const report = await inspectReplica(session, server.connection, server.control);
     if (!report.control || !report.pid) throw new QuiesceError('control-unknown', `Quiesce cannot tell how the server at ${describeTarget(server.connection)} is run, so it cannot stop it; nothing was restored.`, 'Stop it yourself, then restore.');
-    run.onEvent({ type: 'step', step: 'shutdown', label: 'Shutting the server down before its files are replaced' });
     const spec = report.control;
-    await shutdownServer({ session, connection: server.connection, spec, pid: report.pid, timeoutMs: 600_000 });
+    const { password: _password, ...connection } = server.connection;
+    const journal = await Journal.begin(run.stateDir, {
+      connection,
+      control: spec,
+      pidFile: report.files.pidFile,
+      datadir: report.files.datadir,
+      errorLog: report.files.logError,
+      replicationBefore: [],
+      serverStopped: true,
+      partialArchive: null,
+      stagingDir: null,
+    });
+    run.onEvent({ type: 'step', step: 'shutdown', label: 'Shutting the server down before its files are replaced' });
+    try {
+      await shutdownServer({ session, connection: server.connection, spec, pid: report.pid, timeoutMs: 600_000 });
+    } catch (error) {
+      await journal.handOver();
+      throw error;
+    }
     return {
+      journal,
       start: async () => {
         run.onEvent({ type: 'step', step: 'start-server', label: 'Starting the server on the restored files' });
-        await startServer({ spec, connection: server.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, datadir: report.files.datadir, timeoutMs: 600_000 });
+        try {
+          await startServer({ spec, connection: server.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, datadir: report.files.datadir, timeoutMs: 600_000 });
+        } catch (error) {
+          await journal.handOver();
+          throw error;
+        }
+        await journal.end();
       },
     };
   } finally {

@@ -163,7 +163,7 @@ export class JobServer {
     try {
       let result: JobResult;
       if ('kind' in job) {
-        result = await runArchiveJob(job, { signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e) });
+        result = await runArchiveJob(job, { signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e), stateDir: this.o.stateDir });
       } else {
         const summary = await this.runMethod(job);
         // an elevated worker's archive belongs to the user who asked (0600: else unreadable to them)

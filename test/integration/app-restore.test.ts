@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFile, open, readdir } from 'node:fs/promises';
+import { copyFile, open, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobView } from '../../electron/shared/ipc-contract.js';
@@ -11,6 +11,8 @@ import { JobRegistry } from '../../electron/desktop/job-registry.js';
 import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
 import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
 import { HistoryStore } from '../../electron/core/jobs/history.js';
+import type { JobRecord } from '../../electron/core/jobs/journal.js';
+import { recoverForProfile } from '../../electron/desktop/desktop-services.js';
 import { addRowsAndCatchUp, checksums, seed, threadsRunning, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -25,7 +27,16 @@ describe('restore from the app', () => {
     const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
     const states: JobView[] = [];
     const events: { jobId: string; event: BackupEvent }[] = [];
-    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: (jobId, event) => events.push({ jobId, event }), onState: (j) => states.push(j), workerLingerMs: 3000, history: new HistoryStore(stateDir) });
+    const registry = new JobRegistry({
+      stateDir,
+      execPath: process.execPath,
+      workerScript: WORKER,
+      onEvent: (jobId, event) => events.push({ jobId, event }),
+      onState: (j) => states.push(j),
+      workerLingerMs: 3000,
+      history: new HistoryStore(stateDir),
+      recover: (name) => recoverForProfile(stateDir, store, name),
+    });
     const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
     const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell, history: new HistoryStore(stateDir), cli: { command: [], env: {} } }));
     const replies: unknown[] = [];
@@ -90,6 +101,23 @@ describe('restore from the app', () => {
     expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
     expect(await checksums(f.pair.replica)).toEqual(before);
     expect((await readdir(path.dirname(f.pair.replica.datadir))).filter((n) => n.includes('before-restore'))).toEqual([]);
+
+    // the worker SIGKILLed half-way through writing the datadir, with the server down: the app
+    // undoes the restore from the journal (the half-written datadir is never started) and starts
+    // the server on its own files
+    const killed = (await call<{ jobId: string }>('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false }, stopServer: true })).jobId;
+    await expect.poll(() => events.some((e) => e.jobId === killed && e.event.type === 'progress' && e.event.step === 'restore' && e.event.bytesDone > 0), { timeout: 60_000, interval: 20 }).toBe(true);
+    const [journal] = await readdir(path.join(stateDir, 'jobs'));
+    const record = JSON.parse(await readFile(path.join(stateDir, 'jobs', journal!), 'utf8')) as JobRecord;
+    expect(record).toMatchObject({ step: 'restore', serverStopped: true, restoreUndo: { folders: [{ target: f.pair.replica.datadir, hadContent: true }] } });
+    expect(JSON.stringify(record)).not.toContain(f.pair.backupUser.password);
+    process.kill(record.pid, 'SIGKILL');
+    const gone = await ended(killed);
+    expect(gone).toMatchObject({ phase: 'failed', error: { code: 'worker-gone', message: expect.stringMatching(/the interrupted restore was undone .* server started again/) } });
+    expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    expect(await checksums(f.pair.replica)).toEqual(before);
+    expect((await readdir(path.dirname(f.pair.replica.datadir))).filter((n) => n.includes('before-restore'))).toEqual([]);
+    expect(await readdir(path.join(stateDir, 'jobs'))).toEqual([]);
 
     const restored = await ended((await call<{ jobId: string }>('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false }, stopServer: true })).jobId);
     expect(restored).toMatchObject({ phase: 'succeeded', result: { kind: 'restore', restore: { mode: 'in-place', restarted: 'The server was started again on the restored files.' } } });

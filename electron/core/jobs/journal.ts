@@ -6,6 +6,7 @@ import type { ConnectionOptions } from '../mysql/connection.js';
 import type { ServerControlSpec } from '../server/control-spec.js';
 import type { ThreadsBefore } from '../mysql/replication-control.js';
 import type { SavedSetting } from '../mysql/dirty-pages.js';
+import type { RestoreUndoRecord } from '../restore/interrupted-restore.js';
 
 /**
  * The record that lets a later process bring the replica back if this one dies mid-job.
@@ -37,6 +38,8 @@ export interface JobRecord {
   stagingDir: string | null;
   /** cold method: the InnoDB flush settings as found, to put back (absent until they are changed) */
   settingsBefore?: SavedSetting[];
+  /** an in-place restore between moving the old files aside and its end: how to undo it before the server is started */
+  restoreUndo?: RestoreUndoRecord | null;
 }
 
 export function defaultStateDir(): string {
@@ -62,6 +65,11 @@ export class Journal {
     const journal = new Journal(path.join(jobsDir(stateDir), `${record.jobId}.json`), record);
     await journal.save();
     return journal;
+  }
+
+  /** The journal of a job another process began (to record what recovery has done so far). */
+  static of(file: string, record: JobRecord): Journal {
+    return new Journal(file, record);
   }
 
   async update(changes: Partial<JobRecord>): Promise<void> {

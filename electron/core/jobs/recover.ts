@@ -8,6 +8,7 @@ import { restoreFlushSettings } from '../mysql/dirty-pages.js';
 import { ensureServerRunning } from '../server/lifecycle.js';
 import { isProcessAlive } from '../server/process-watch.js';
 import { Journal, type JobRecord } from './journal.js';
+import { undoInterruptedRestore } from '../restore/interrupted-restore.js';
 
 export interface RecoveryOutcome {
   jobId: string;
@@ -45,6 +46,18 @@ function sameServer(a: Omit<ConnectionOptions, 'password'>, b: Omit<ConnectionOp
 
 async function recoverJob(file: string, record: JobRecord, connection: ConnectionOptions, timeoutMs: number): Promise<RecoveryOutcome> {
   const outcome: RecoveryOutcome = { jobId: record.jobId, step: record.step, server: 'failed', replication: 'failed', message: '' };
+  let undone = '';
+  if (record.restoreUndo) {
+    // a half-written datadir must not be started: the files as they were go back first
+    try {
+      await undoInterruptedRestore(record.restoreUndo);
+    } catch (error) {
+      outcome.message = `The interrupted restore could not be undone: ${describeError(error)} The server was not started. Put the .before-restore-* folders back by hand.`;
+      return outcome; // the journal stays, for the next attempt
+    }
+    await Journal.of(file, record).update({ restoreUndo: null });
+    undone = ' the interrupted restore was undone (the files as they were are back),';
+  }
   try {
     outcome.server = record.control
       ? await ensureServerRunning({ spec: record.control, connection, pidFile: record.pidFile, errorLog: record.errorLog, datadir: record.datadir ?? null, timeoutMs, stopTimeoutMs: timeoutMs })
@@ -74,7 +87,7 @@ async function recoverJob(file: string, record: JobRecord, connection: Connectio
     await Journal.remove(file);
     return outcome;
   }
-  outcome.message = `Job ${record.jobId} (interrupted at step "${record.step}"): server ${outcome.server === 'started' ? 'started again' : 'was up'}, replication ${outcome.replication === 'restarted' ? 'running again' : 'left as it was'}.`;
+  outcome.message = `Job ${record.jobId} (interrupted at step "${record.step}"):${undone} server ${outcome.server === 'started' ? 'started again' : 'was up'}, replication ${outcome.replication === 'restarted' ? 'running again' : 'left as it was'}.`;
   await Journal.remove(file);
   return outcome;
 }

@@ -16,6 +16,7 @@ import { ProgressMeter } from '../progress/progress-meter.js';
 import { serverUsingDatadir } from '../server/datadir-in-use.js';
 import { unsafeComponentLink, unsafeEntry } from './entry-safety.js';
 import { pointMasterInfoAt, rewriteDirectories } from './metadata-files.js';
+import { undoRecordFor, type RestoreUndoRecord } from './interrupted-restore.js';
 
 export interface RestoreOptions {
   archive: ArchiveRef;
@@ -35,6 +36,8 @@ export interface RestoreOptions {
   onEvent?: EventSink;
   /** cancels: what was written is taken back and what was moved aside is put back */
   signal?: AbortSignal;
+  /** told, before anything is moved, how to undo this restore should its process be killed */
+  onUndoRecord?: (record: RestoreUndoRecord) => Promise<void>;
 }
 
 export interface RestoredComponent extends ArchivedComponent {
@@ -88,6 +91,7 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
   throwIfCancelled(o.signal);
   try {
     await using undo = new RestoreUndo(plan.components);
+    await o.onUndoRecord?.(await undoRecordOf(plan));
     await moveAside(plan, undo);
     emit({ type: 'step', step: 'restore', label: STEP_LABELS.restore });
     const written = await writeFiles(o, plan, undo, emit);
@@ -114,6 +118,8 @@ interface RestorePlan {
   notes: string[];
   /** entries left out: relay logs and their index and info files, when restoring without them */
   skipEntry: (component: RestoredComponent, rel: string) => boolean;
+  /** names what is moved aside: `.before-restore-<stamp>` */
+  stamp: string;
 }
 
 /**
@@ -182,25 +188,38 @@ async function planRestore(manifest: Manifest, o: RestoreOptions): Promise<Resto
   if (!owner && process.getuid?.() === 0) notes.push('Restored files belong to root; give them to the server\'s user (e.g. chown -R mysql:mysql) or pass --owner.');
   const skipEntry = (component: RestoredComponent, rel: string) =>
     withoutRelayLogs && (component.kind === 'relaylog' || (component.kind === 'datadir' && !rel.includes('/') && (isRelayLogFile(rel, manifest) || rel === manifest.settings.relayLogInfoFile || /^relay-log-.+\.info$/.test(rel))));
-  return { manifest, components, datadir, withoutRelayLogs, owner, notes, skipEntry };
+  return { manifest, components, datadir, withoutRelayLogs, owner, notes, skipEntry, stamp: stampNow() };
+}
+
+/** The components this restore moves aside, whole or file by file. */
+function componentsMoved({ components, withoutRelayLogs }: RestorePlan): RestoredComponent[] {
+  return components.filter((c) => !(withoutRelayLogs && c.kind === 'relaylog'));
+}
+
+/** The files the archive brings into a component kept in place, relative to it. */
+function filesOf(c: RestoredComponent, manifest: Manifest): string[] {
+  return manifest.files.filter((x) => x.path.startsWith(`${c.name}/`)).map((f) => f.path.slice(c.name.length + 1));
+}
+
+function undoRecordOf(plan: RestorePlan): Promise<RestoreUndoRecord> {
+  const moved = componentsMoved(plan);
+  const byFile = moved.filter((c) => !isWholeFolder(c)).map((c) => ({ folder: c.target, rel: filesOf(c, plan.manifest) }));
+  return undoRecordFor(moved.filter(isWholeFolder).map((c) => c.target), byFile, plan.stamp);
 }
 
 /** What is there is moved aside, never deleted: a whole folder beside itself, or the files the archive brings into a `.before-restore-*` folder. */
-async function moveAside({ manifest, components, withoutRelayLogs }: RestorePlan, undo: RestoreUndo): Promise<void> {
-  const stamp = stampNow();
-  for (const c of components) {
-    if (withoutRelayLogs && c.kind === 'relaylog') continue;
+async function moveAside(plan: RestorePlan, undo: RestoreUndo): Promise<void> {
+  for (const c of componentsMoved(plan)) {
     if (isWholeFolder(c)) {
       if ((await readdir(c.target).catch(() => [])).length > 0) {
-        const to = `${c.target}.before-restore-${stamp}`;
+        const to = `${c.target}.before-restore-${plan.stamp}`;
         await rename(c.target, to);
         undo.movedAside.push({ from: c.target, to });
       }
       continue;
     }
-    const aside = path.join(c.target, `.before-restore-${stamp}`);
-    for (const f of manifest.files.filter((x) => x.path.startsWith(`${c.name}/`))) {
-      const rel = f.path.slice(c.name.length + 1);
+    const aside = path.join(c.target, `.before-restore-${plan.stamp}`);
+    for (const rel of filesOf(c, plan.manifest)) {
       const existing = path.join(c.target, ...rel.split('/'));
       if (await stat(existing).then(() => true, () => false)) {
         const to = path.join(aside, ...rel.split('/'));
