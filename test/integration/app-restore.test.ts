@@ -1,5 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { copyFile, open, readdir, readFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import mysql from 'mysql2/promise';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobView } from '../../electron/shared/ipc-contract.js';
@@ -13,43 +15,54 @@ import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js'
 import { HistoryStore } from '../../electron/core/jobs/history.js';
 import type { JobRecord } from '../../electron/core/jobs/journal.js';
 import { recoverForProfile } from '../../electron/desktop/desktop-services.js';
-import { addRowsAndCatchUp, checksums, seed, threadsRunning, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
+import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
+import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
+import { addRowsAndCatchUp, checksums, connectAsRoot, mountTmpfs, seed, threadsRunning, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
 import { runCli } from '../helpers/cli.js';
 
 const WORKER = path.resolve('out/worker/worker.js');
+
+/** The app as the main process builds it (dispatcher, handlers, registry, recovery), its workers real. */
+async function appOnRealWorkers() {
+  const stateDir = await tempDir('app-state');
+  const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
+  const states: JobView[] = [];
+  const events: { jobId: string; event: BackupEvent }[] = [];
+  const history = new HistoryStore(stateDir);
+  const registry = new JobRegistry({
+    stateDir,
+    execPath: process.execPath,
+    workerScript: WORKER,
+    onEvent: (jobId, event) => events.push({ jobId, event }),
+    onState: (j) => states.push(j),
+    workerLingerMs: 3000,
+    history,
+    recover: (name) => recoverForProfile(stateDir, store, name),
+  });
+  const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
+  const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell, history, cli: { command: [], env: {} } }));
+  const replies: unknown[] = [];
+  /** a channel's value, or its refusal's message thrown */
+  const call = async <T>(channel: string, payload: unknown): Promise<T> => {
+    const reply = await dispatch(channel, payload, true);
+    replies.push(reply);
+    if (!reply.ok) throw new Error(reply.error.message);
+    return reply.value as T;
+  };
+  const endedState = (jobId: string) => states.find((s) => s.jobId === jobId && (s.state.phase === 'succeeded' || s.state.phase === 'failed'))?.state;
+  const ended = async (jobId: string) => {
+    await expect.poll(() => endedState(jobId), { timeout: 120_000 }).toBeTruthy();
+    return endedState(jobId)!;
+  };
+  return { stateDir, dispatch, call, ended, events, states, replies };
+}
 
 /** The app's Restore flow through the real dispatcher and real workers, on a real replica. */
 describe('restore from the app', () => {
   const f = usePair();
 
   it('lists, opens, verifies, plans and restores in place: the running replica is stopped the way it is run, restored, started again, and replicates', async () => {
-    const stateDir = await tempDir('app-state');
-    const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
-    const states: JobView[] = [];
-    const events: { jobId: string; event: BackupEvent }[] = [];
-    const registry = new JobRegistry({
-      stateDir,
-      execPath: process.execPath,
-      workerScript: WORKER,
-      onEvent: (jobId, event) => events.push({ jobId, event }),
-      onState: (j) => states.push(j),
-      workerLingerMs: 3000,
-      history: new HistoryStore(stateDir),
-      recover: (name) => recoverForProfile(stateDir, store, name),
-    });
-    const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
-    const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell, history: new HistoryStore(stateDir), cli: { command: [], env: {} } }));
-    const replies: unknown[] = [];
-    const call = async <T>(channel: string, payload: unknown): Promise<T> => {
-      const reply = await dispatch(channel, payload, true);
-      replies.push(reply);
-      if (!reply.ok) throw new Error(reply.error.message);
-      return reply.value as T;
-    };
-    const ended = async (jobId: string) => {
-      await expect.poll(() => states.find((s) => s.jobId === jobId && (s.state.phase === 'succeeded' || s.state.phase === 'failed')), { timeout: 120_000 }).toBeTruthy();
-      return states.find((s) => s.jobId === jobId && (s.state.phase === 'succeeded' || s.state.phase === 'failed'))!.state;
-    };
+    const { stateDir, events, states, replies, call, ended } = await appOnRealWorkers();
 
     await seed(f.pair.source, 2000);
     await waitForCatchUp(f.pair);
@@ -132,17 +145,11 @@ describe('restore from the app', () => {
   });
 
   it('refuses in words: a damaged archive (nothing written), an encrypted one without its key or with another key', async () => {
-    const stateDir = await tempDir('app-state');
-    const store = new ProfileStore(new MemorySecretStore(), await tempDir('app-config'));
-    const states: JobView[] = [];
-    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: () => undefined, onState: (j) => states.push(j), workerLingerMs: 3000 });
-    const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
-    const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell, history: new HistoryStore(stateDir), cli: { command: [], env: {} } }));
+    const app = await appOnRealWorkers();
+    const { stateDir, dispatch } = app;
     const ended = async (reply: Awaited<ReturnType<typeof dispatch>>) => {
       if (!reply.ok) throw new Error(reply.error.message);
-      const { jobId } = reply.value as { jobId: string };
-      await expect.poll(() => states.find((s) => s.jobId === jobId && (s.state.phase === 'succeeded' || s.state.phase === 'failed')), { timeout: 120_000 }).toBeTruthy();
-      return states.find((s) => s.jobId === jobId && (s.state.phase === 'succeeded' || s.state.phase === 'failed'))!.state;
+      return app.ended((reply.value as { jobId: string }).jobId);
     };
 
     // a dump, encrypted to a key, made with the CLI while the replica keeps running
@@ -179,6 +186,82 @@ describe('restore from the app', () => {
     const failed = await ended(await dispatch('restore:start', { archive: damaged, choice: { mode: 'clone', withoutRelayLogs: false, cloneRoot, serverId: 91 } }, true));
     expect(failed).toMatchObject({ phase: 'failed', error: { message: expect.stringMatching(/nothing was restored|damaged|verification|corrupt/i) } });
     expect(await readdir(cloneRoot).catch(() => [])).toEqual([]);
+    expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+  });
+  it('loads a dump into a chosen running server, restores a clone without relay logs that then replicates, and refuses a target without room', async () => {
+    const { call, ended, replies } = await appOnRealWorkers();
+    const dest = await tempDir('more-dest');
+    const backupWith = async (method: string) => {
+      const run = await runCli(['backup', '--method', method, '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', dest, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password, QUIESCE_STATE_DIR: await tempDir('cli-state') });
+      expect(run.code, run.stderr).toBe(0);
+      return String(run.lines.at(-1)?.archive);
+    };
+    await waitForCatchUp(f.pair);
+
+    // a dump, loaded from the app into the running server a profile reaches (a fresh one here)
+    const dump = await backupWith('dump');
+    const atDump = await checksums(f.pair.replica);
+    const fresh = await createThrowawayServer({ binaries: await findServerBinaries(), name: 'load-target', dir: path.join(await tempDir('load'), 'server'), serverId: 41 });
+    try {
+      const root = await connectAsRoot(fresh);
+      await root.query("CREATE USER 'loader'@'localhost' IDENTIFIED BY 'loader-secret'; GRANT ALL ON *.* TO 'loader'@'localhost'");
+      await root.end();
+      await call('profiles:save', { profile: { name: 'fresh', connection: { socket: fresh.socket, user: 'loader' }, control: { kind: 'auto' }, destination: dest, format: 'tar.zst', password: 'keychain' }, password: 'loader-secret', replace: false });
+      const loadPlan = await call<RestorePlanView>('restore:plan', { archive: dump, choice: { mode: 'load', withoutRelayLogs: false, intoProfile: 'fresh' } });
+      expect(loadPlan.problems).toEqual([]);
+      const loaded = await ended((await call<{ jobId: string }>('restore:start', { archive: dump, choice: { mode: 'load', withoutRelayLogs: false, intoProfile: 'fresh' } })).jobId);
+      expect(loaded).toMatchObject({ phase: 'succeeded', result: { kind: 'load', load: { method: 'dump', replicaOf: expect.stringMatching(/MASTER_LOG_FILE='binlog\.\d+', MASTER_LOG_POS=\d+/) } } });
+      expect(await checksums(fresh)).toEqual(atDump);
+    } finally {
+      await stopThrowawayServer(fresh);
+    }
+    // a cold archive cannot be "loaded": said in words, nothing started
+    const cold = await backupWith('cold');
+    await expect(call('restore:start', { archive: cold, choice: { mode: 'load', withoutRelayLogs: false, intoProfile: 'fresh' } })).rejects.toThrow(/dump|read-only|cold/i);
+
+    // without relay logs, as a clone: no relay log is restored, and the clone resumes from the executed position
+    const cloneRoot = path.join(await tempDir('clone-norelay'), 'clone');
+    // relay logs already in the relay-log folder (another server's, stale): moved aside, or the clone would replay them from their start
+    await mkdir(path.join(cloneRoot, 'relaylog'), { recursive: true });
+    await writeFile(path.join(cloneRoot, 'relaylog', 'relay-bin.000009'), 'stale');
+    await writeFile(path.join(cloneRoot, 'relaylog', 'relay-bin.index'), `${path.join(cloneRoot, 'relaylog', 'relay-bin.000009')}\n`);
+    const restored = await ended((await call<{ jobId: string }>('restore:start', { archive: cold, choice: { mode: 'clone', withoutRelayLogs: true, cloneRoot, serverId: 52 } })).jobId);
+    expect(restored).toMatchObject({ phase: 'succeeded', result: { kind: 'restore', restore: { mode: 'clone', withoutRelayLogs: true } } });
+    const restoredFiles = await readdir(cloneRoot, { recursive: true });
+    expect(restoredFiles.filter((n) => /relay-bin\.(\d+|index)$/.test(n))).toEqual([expect.stringMatching(/^relaylog\/\.before-restore-\w+\/relay-bin\.000009$/), expect.stringMatching(/^relaylog\/\.before-restore-\w+\/relay-bin\.index$/)]);
+    const clone = spawn((await findServerBinaries()).server, [`--defaults-file=${path.join(cloneRoot, 'clone.cnf')}`], { stdio: 'ignore', detached: true });
+    try {
+      const socket = path.join(cloneRoot, 'mysqld.sock');
+      await expect.poll(() => existsSync(socket), { timeout: 60_000 }).toBe(true);
+      const root = await mysql.createConnection({ socketPath: socket, user: 'root' });
+      try {
+        const source = await connectAsRoot(f.pair.source);
+        await source.query("CREATE TABLE IF NOT EXISTS shop.after_norelay (note VARCHAR(40)) ENGINE=InnoDB; INSERT INTO shop.after_norelay VALUES ('after the backup')");
+        await source.end();
+        await expect.poll(async () => (await root.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_NAME = 'after_norelay'"))[0][0]!.n, { timeout: 60_000 }).toBe(1);
+        const [[status]] = await root.query<mysql.RowDataPacket[]>('SHOW SLAVE STATUS');
+        expect([status!.Slave_IO_Running, status!.Slave_SQL_Running]).toEqual(['Yes', 'Yes']);
+      } finally {
+        await root.end();
+      }
+    } finally {
+      process.kill(clone.pid!, 'SIGTERM');
+      await new Promise((r) => clone.once('exit', r));
+    }
+
+    // a clone onto a filesystem too small: the plan says so in numbers, Restore refuses, nothing is written
+    const small = await tempDir('small');
+    const unmount = await mountTmpfs(small, 'size=8m');
+    try {
+      const tooSmall = { mode: 'clone', withoutRelayLogs: false, cloneRoot: path.join(small, 'clone'), serverId: 53 };
+      const plan = await call<RestorePlanView>('restore:plan', { archive: cold, choice: tooSmall });
+      expect(plan.problems).toEqual([expect.stringMatching(/not enough room for datadir at .*: \d+ MiB needed, \d+ MiB free/)]);
+      await expect(call('restore:start', { archive: cold, choice: tooSmall })).rejects.toThrow(/not enough room/);
+      expect(await readdir(small)).toEqual([]);
+    } finally {
+      await unmount();
+    }
+    expect(JSON.stringify(replies)).not.toContain('loader-secret');
     expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
   });
 });

@@ -191,25 +191,25 @@ async function planRestore(manifest: Manifest, o: RestoreOptions): Promise<Resto
   return { manifest, components, datadir, withoutRelayLogs, owner, notes, skipEntry, stamp: stampNow() };
 }
 
-/** The components this restore moves aside, whole or file by file. */
-function componentsMoved({ components, withoutRelayLogs }: RestorePlan): RestoredComponent[] {
-  return components.filter((c) => !(withoutRelayLogs && c.kind === 'relaylog'));
-}
-
-/** The files the archive brings into a component kept in place, relative to it. */
-function filesOf(c: RestoredComponent, manifest: Manifest): string[] {
+/**
+ * What is moved aside from a component kept in place, relative to it: the files the archive
+ * brings — or, restoring without relay logs, every relay log and index there now, which the
+ * server would otherwise replay from the start (no relay-log.info comes with them).
+ */
+async function filesMovedAside(c: RestoredComponent, { manifest, withoutRelayLogs }: Pick<RestorePlan, 'manifest' | 'withoutRelayLogs'>): Promise<string[]> {
+  if (withoutRelayLogs && c.kind === 'relaylog') return (await readdir(c.target).catch(() => [] as string[])).filter((n) => isRelayLogFile(n, manifest));
   return manifest.files.filter((x) => x.path.startsWith(`${c.name}/`)).map((f) => f.path.slice(c.name.length + 1));
 }
 
-function undoRecordOf(plan: RestorePlan): Promise<RestoreUndoRecord> {
-  const moved = componentsMoved(plan);
-  const byFile = moved.filter((c) => !isWholeFolder(c)).map((c) => ({ folder: c.target, rel: filesOf(c, plan.manifest) }));
-  return undoRecordFor(moved.filter(isWholeFolder).map((c) => c.target), byFile, plan.stamp);
+async function undoRecordOf(plan: RestorePlan): Promise<RestoreUndoRecord> {
+  const byFile = [];
+  for (const c of plan.components.filter((x) => !isWholeFolder(x))) byFile.push({ folder: c.target, rel: await filesMovedAside(c, plan) });
+  return undoRecordFor(plan.components.filter(isWholeFolder).map((c) => c.target), byFile, plan.stamp);
 }
 
 /** What is there is moved aside, never deleted: a whole folder beside itself, or the files the archive brings into a `.before-restore-*` folder. */
 async function moveAside(plan: RestorePlan, undo: RestoreUndo): Promise<void> {
-  for (const c of componentsMoved(plan)) {
+  for (const c of plan.components) {
     if (isWholeFolder(c)) {
       if ((await readdir(c.target).catch(() => [])).length > 0) {
         const to = `${c.target}.before-restore-${plan.stamp}`;
@@ -219,7 +219,7 @@ async function moveAside(plan: RestorePlan, undo: RestoreUndo): Promise<void> {
       continue;
     }
     const aside = path.join(c.target, `.before-restore-${plan.stamp}`);
-    for (const rel of filesOf(c, plan.manifest)) {
+    for (const rel of await filesMovedAside(c, plan)) {
       const existing = path.join(c.target, ...rel.split('/'));
       if (await stat(existing).then(() => true, () => false)) {
         const to = path.join(aside, ...rel.split('/'));
@@ -237,7 +237,7 @@ async function moveAside(plan: RestorePlan, undo: RestoreUndo): Promise<void> {
  * made last, once no write can go through them.
  */
 async function writeFiles(o: RestoreOptions, plan: RestorePlan, undo: RestoreUndo, emit: EventSink): Promise<{ filesWritten: number; bytesWritten: number }> {
-  const { manifest, components, datadir, owner, withoutRelayLogs, skipEntry } = plan;
+  const { manifest, components, datadir, owner, skipEntry } = plan;
   const byName = new Map(components.map((c) => [c.name, c]));
   const toWrite = manifest.files.filter((f) => {
     const [name, ...rest] = f.path.split('/');
@@ -259,8 +259,8 @@ async function writeFiles(o: RestoreOptions, plan: RestorePlan, undo: RestoreUnd
   const realDirs = new Set<string>();
   const links: { target: string; linkTarget: string; component: RestoredComponent }[] = [];
 
-  // every component folder exists afterwards, even an empty one (the server needs its slave_load_tmpdir)
-  for (const c of components) if (!(withoutRelayLogs && c.kind === 'relaylog')) await makeDir(c.target);
+  // every component folder exists afterwards, even an empty one: the server needs its slave_load_tmpdir, and a relay-log folder to start new relay logs in
+  for (const c of components) await makeDir(c.target);
   for await (const entry of readTar(openArchive(o.archive))) {
     throwIfCancelled(o.signal);
     if (entry.name === MANIFEST_NAME) continue;
