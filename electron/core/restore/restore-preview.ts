@@ -70,9 +70,11 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
     const files = manifest.files.filter((f) => f.path.startsWith(`${c.name}/`));
     const skipped = withoutRelayLogs && c.kind === 'relaylog';
     const present = await readdir(c.target).then((n) => n.length, () => -1);
-    const existing = skipped || present < 0 ? 'none' : present === 0 ? 'empty' : isWholeFolder(c) ? 'moved-aside' : 'files-moved-aside';
+    const existing = present < 0 ? 'none' : present === 0 ? 'empty' : isWholeFolder(c) ? 'moved-aside' : 'files-moved-aside';
     targets.push({ name: c.name, kind: c.kind, from: c.originalPath, to: c.target, bytes: skipped ? 0 : files.reduce((s, f) => s + f.size, 0), files: skipped ? 0 : files.length, existing });
     writeProblem ??= await unwritable(c.target);
+    // a folder moved aside whole is renamed in its parent folder
+    if (existing === 'moved-aside') writeProblem ??= await unwritable(path.dirname(c.target));
   }
 
   const datadir = components.find((c) => c.kind === 'datadir');
