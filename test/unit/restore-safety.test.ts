@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { END_OF_ARCHIVE, encodeHeader, paddingFor, type TarEntryHeader } from '../../electron/core/archive/tar-header.js';
+import { tarBytes, type RawEntry } from '../helpers/raw-tar.js';
 import { unsafeEntry } from '../../electron/core/restore/entry-safety.js';
 import { restoreArchive } from '../../electron/core/restore/restore.js';
 import { QuiesceError } from '../../electron/core/errors.js';
@@ -37,12 +37,10 @@ describe('which archive entries may be written', () => {
 });
 
 /** A gzip tar whose manifest vouches for its files: only the entry names are hostile. */
-function hostileArchive(dir: string, entries: (TarEntryHeader & { data?: Buffer })[], component: Manifest['components'][number]['kind'] = 'datadir', more: Manifest['components'] = []): string {
-  const parts: Buffer[] = [];
+async function hostileArchive(dir: string, entries: RawEntry[], component: Manifest['components'][number]['kind'] = 'datadir', more: Manifest['components'] = []): Promise<string> {
   const files: Manifest['files'] = [];
   for (const e of entries) {
     const data = e.data ?? Buffer.alloc(0);
-    parts.push(encodeHeader({ ...e, size: data.length }), data, Buffer.alloc(paddingFor(data.length)));
     if (e.type === 'file') files.push({ path: e.name, size: data.length, mode: 0o644, mtimeMs: 0, sha256: createHash('sha256').update(data).digest('hex') });
   }
   const manifest: Manifest = {
@@ -54,25 +52,24 @@ function hostileArchive(dir: string, entries: (TarEntryHeader & { data?: Buffer 
     components: [{ name: component, kind: component, originalPath: path.join(dir, 'original') }, ...more],
     directories: [], symlinks: [], files, totalBytes: 0,
   };
-  const m = Buffer.from(JSON.stringify(manifest));
-  parts.push(encodeHeader({ name: 'MANIFEST.json', type: 'file', size: m.length, mode: 0o600, mtimeMs: 0 }), m, Buffer.alloc(paddingFor(m.length)), END_OF_ARCHIVE);
+  const m = Buffer.from(`${JSON.stringify(manifest)}\n`);
   const file = path.join(dir, 'hostile.tar.gz');
-  writeFileSync(file, gzipSync(Buffer.concat(parts)));
+  writeFileSync(file, gzipSync(await tarBytes([...entries, { name: 'MANIFEST.json', type: 'file', mode: 0o600, data: m }])));
   return file;
 }
 
 describe('restoring a hostile archive', () => {
-  const good = { name: 'datadir/ok.frm', type: 'file' as const, size: 0, mode: 0o640, mtimeMs: 0, data: Buffer.from('fine') };
-  const attacks: [string, TarEntryHeader & { data?: Buffer }][] = [
-    ['a ../ entry', { name: 'datadir/../../escaped.txt', type: 'file', size: 0, mode: 0o644, mtimeMs: 0, data: Buffer.from('pwned') }],
-    ['an absolute entry', { name: '/tmp/quiesce-absolute-escape.txt', type: 'file', size: 0, mode: 0o644, mtimeMs: 0, data: Buffer.from('pwned') }],
-    ['a symlink escaping its component', { name: 'datadir/escape', type: 'symlink', size: 0, mode: 0o777, mtimeMs: 0, linkTarget: '../../..' }],
+  const good = { name: 'datadir/ok.frm', type: 'file' as const, mode: 0o640, data: Buffer.from('fine') };
+  const attacks: [string, RawEntry][] = [
+    ['a ../ entry', { name: 'datadir/../../escaped.txt', type: 'file', mode: 0o644, data: Buffer.from('pwned') }],
+    ['an absolute entry', { name: '/tmp/quiesce-absolute-escape.txt', type: 'file', mode: 0o644, data: Buffer.from('pwned') }],
+    ['a symlink escaping its component', { name: 'datadir/escape', type: 'symlink', mode: 0o777, linkTarget: '../../..' }],
   ];
   for (const [what, attack] of attacks) {
     it(`refuses ${what} before anything is written`, async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-hostile-'));
       // the good entry comes first: a restore that wrote as it read would already have written it
-      const archive = hostileArchive(dir, [good, attack]);
+      const archive = await hostileArchive(dir, [good, attack]);
       const target = path.join(dir, 'target');
       const error = await restoreArchive({ archive: archiveRef(archive), remap: { datadir: target } }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QuiesceError);
@@ -87,8 +84,8 @@ describe('restoring a hostile archive', () => {
 });
 
 describe('links resolved on disk, never as text; nothing restore did not create is deleted', () => {
-  const link = (name: string, linkTarget: string): TarEntryHeader => ({ name, type: 'symlink', size: 0, mode: 0o777, mtimeMs: 0, linkTarget });
-  const file = (name: string, text: string) => ({ name, type: 'file' as const, size: 0, mode: 0o644, mtimeMs: 0, data: Buffer.from(text) });
+  const link = (name: string, linkTarget: string): RawEntry => ({ name, type: 'symlink', mode: 0o777, linkTarget });
+  const file = (name: string, text: string) => ({ name, type: 'file' as const, mode: 0o644, data: Buffer.from(text) });
   /** a config folder to restore into, already holding the DBA's own file `name` ("mine") */
   const configTargetHolding = (name: string) => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-config-'));
@@ -101,7 +98,7 @@ describe('links resolved on disk, never as text; nothing restore did not create 
   it('a chain of harmless-looking links (l1 -> ., l2 -> l1/.., l3 -> l2/..) cannot carry a file outside the target', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-chain-'));
     writeFileSync(path.join(dir, 'escaped.txt'), 'the DBA\'s own file');
-    const archive = hostileArchive(dir, [link('datadir/l1', '.'), link('datadir/l2', 'l1/..'), link('datadir/l3', 'l2/..'), file('datadir/l3/escaped.txt', 'pwned')]);
+    const archive = await hostileArchive(dir, [link('datadir/l1', '.'), link('datadir/l2', 'l1/..'), link('datadir/l3', 'l2/..'), file('datadir/l3/escaped.txt', 'pwned')]);
     const target = path.join(dir, 'target');
     const error = await restoreArchive({ archive: archiveRef(archive), remap: { datadir: target } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QuiesceError);
@@ -111,7 +108,7 @@ describe('links resolved on disk, never as text; nothing restore did not create 
 
   it('a symlink named like its component is refused before anything is written; what stood there stays', async () => {
     const { dir, target } = configTargetHolding('keep.cnf');
-    const archive = hostileArchive(dir, [file('config/my.cnf', 'x'), link('config', 'config')], 'config');
+    const archive = await hostileArchive(dir, [file('config/my.cnf', 'x'), link('config', 'config')], 'config');
     const error = await restoreArchive({ archive: archiveRef(archive), remap: { config: target } }).catch((e: unknown) => e);
     expect((error as QuiesceError).code).toBe('hostile-entry');
     expect(readFileSync(path.join(target, 'keep.cnf'), 'utf8')).toBe('mine');
@@ -119,7 +116,7 @@ describe('links resolved on disk, never as text; nothing restore did not create 
 
   it('a symlink over a file that is already there fails without deleting that file', async () => {
     const { dir, target } = configTargetHolding('other.cnf');
-    const archive = hostileArchive(dir, [file('config/my.cnf', 'x'), link('config/other.cnf', 'my.cnf')], 'config');
+    const archive = await hostileArchive(dir, [file('config/my.cnf', 'x'), link('config/other.cnf', 'my.cnf')], 'config');
     const error = await restoreArchive({ archive: archiveRef(archive), remap: { config: target } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect(readFileSync(path.join(target, 'other.cnf'), 'utf8')).toBe('mine');
@@ -131,7 +128,7 @@ describe('links resolved on disk, never as text; nothing restore did not create 
     const elsewhere = path.join(dir, 'elsewhere');
     mkdirSync(elsewhere);
     symlinkSync(elsewhere, path.join(target, 'conf.d'));
-    const archive = hostileArchive(dir, [file('config/conf.d/evil.cnf', 'x')], 'config');
+    const archive = await hostileArchive(dir, [file('config/conf.d/evil.cnf', 'x')], 'config');
     const error = await restoreArchive({ archive: archiveRef(archive), remap: { config: target } }).catch((e: unknown) => e);
     expect((error as QuiesceError).code).toBe('hostile-entry');
     expect(readdirSync(elsewhere)).toEqual([]);
@@ -148,7 +145,7 @@ describe('links the manifest asks a restore to make (a database folder on anothe
   for (const [what, link] of cases) {
     it(`refuses a link ${what} before anything is written`, async () => {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-hostile-link-'));
-      const archive = hostileArchive(dir, [{ name: 'linked-shop/t.ibd', type: 'file', size: 0, mode: 0o640, mtimeMs: 0, data: Buffer.from('rows') }], 'datadir', [
+      const archive = await hostileArchive(dir, [{ name: 'linked-shop/t.ibd', type: 'file', mode: 0o640, data: Buffer.from('rows') }], 'datadir', [
         { name: 'linked-shop', kind: 'linked', originalPath: path.join(dir, 'disk', 'shop'), links: [link] },
       ]);
       const target = path.join(dir, 'target');

@@ -9,7 +9,9 @@ import { writeArchive } from '../../electron/core/archive/write-archive.js';
 import { openArchive, readTar } from '../../electron/core/archive/read-archive.js';
 import { peekManifest } from '../../electron/core/archive/peek-manifest.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
-import { END_OF_ARCHIVE, encodeHeader, paddingFor } from '../../electron/core/archive/tar-header.js';
+import { tarBytes } from '../helpers/raw-tar.js';
+import { TarWriter } from '../../electron/core/archive/tar-writer.js';
+import { restoreArchive } from '../../electron/core/restore/restore.js';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { MANIFEST_FORMAT, type Manifest } from '../../electron/shared/manifest.js';
 import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
@@ -104,6 +106,81 @@ describe('archive writer and reader', () => {
     }
   });
 
+  it('is standard for gzip too: `tar -xzf` extracts it unchanged, long and non-ASCII names included', async () => {
+    const { dir, archive, entries } = await build('tar.gz');
+    const out = path.join(dir, 'out');
+    await mkdir(out);
+    execFileSync('tar', ['-xzf', archive, '-C', out]);
+    for (const e of entries.filter((x) => x.type === 'file')) {
+      expect((await readFile(path.join(out, 'datadir', e.relPath))).equals(await readFile(e.absPath)), e.relPath).toBe(true);
+    }
+    expect(await readlink(path.join(out, 'datadir', 'link'))).toBe('../elsewhere');
+  });
+
+  for (const format of ['tar.zst', 'tar.gz'] as const) {
+    it(`${format}: an archive written before archiver (the hand-written tar of 2894353) still reads, verifies and extracts`, async () => {
+      const archive = path.resolve(`test/fixtures/archives-before-archiver/quiesce-sample.${format}`);
+      const src = path.join(tmp(), 'src');
+      const entries = await sampleTree(src); // the same tree, made again
+      const got = new Map<string, Buffer>();
+      for await (const e of readTar(openArchive(archiveRef(archive)))) {
+        const parts: Buffer[] = [];
+        for await (const c of e.chunks) parts.push(c);
+        got.set(e.name, Buffer.concat(parts));
+      }
+      for (const e of entries.filter((x) => x.type === 'file')) expect(got.get(`datadir/${e.relPath}`)?.equals(await readFile(e.absPath)), e.relPath).toBe(true);
+      expect([...got.keys()].at(-1)).toBe('MANIFEST.json');
+      const verified = await verifyArchive(archiveRef(archive));
+      expect(verified).toMatchObject({ ok: true, filesChecked: 4 });
+      expect(await peekManifest(archiveRef(archive))).toEqual(verified.manifest);
+    });
+  }
+
+  it('an archive written before archiver restores: every file, folder and link where it belongs', async () => {
+    const archive = path.resolve('test/fixtures/archives-before-archiver/quiesce-restorable.tar.zst');
+    const src = path.join(tmp(), 'src');
+    const entries = (await sampleTree(src)).filter((e) => e.type === 'file');
+    const target = path.join(tmp(), 'restored');
+    const restored = await restoreArchive({ archive: archiveRef(archive), remap: { datadir: target } });
+    expect(restored.filesWritten).toBe(4);
+    for (const e of entries) expect((await readFile(path.join(target, e.relPath))).equals(await readFile(e.absPath)), e.relPath).toBe(true);
+    expect(await readlink(path.join(target, 'café', 'alias'))).toBe('ç.frm');
+    expect(await readdir(path.join(target, 'empty-db'))).toEqual([]);
+  });
+
+  it('a size of 8 GiB or more goes in a PAX record (ustar holds 11 octal digits)', async () => {
+    const writer = new TarWriter();
+    const size = 8 * 1024 ** 3 + 5;
+    const head: Buffer[] = [];
+    let length = 0;
+    writer.readable.on('data', (chunk: Buffer) => {
+      head.push(chunk);
+      length += chunk.length;
+    });
+    // the header goes out as the entry starts; the 8 GiB body is never written
+    const written = writer.file('datadir/huge.ibd', size, 0o640, 0, async (write) => {
+      await write(Buffer.alloc(512));
+      throw new Error('stop here');
+    });
+    await expect(written).rejects.toThrow('stop here');
+    await expect.poll(() => length).toBeGreaterThanOrEqual(1536);
+    writer.abandon();
+    const blocks = Buffer.concat(head);
+    expect(blocks.toString('latin1', 156, 157)).toBe('x'); // a PAX extended header first
+    expect(blocks.subarray(512, 1024).toString('utf8')).toContain(` size=${size}\n`);
+    expect(blocks.toString('latin1', 1024 + 156, 1024 + 157)).toBe('0'); // then the file's own header
+  });
+
+  it('a name archiver would rewrite (a backslash) is refused in words, and no partial archive is left', async () => {
+    const dir = tmp();
+    await writeFile(path.join(dir, 'odd'), 'x');
+    const entries: InventoryEntry[] = [{ component: 'datadir', relPath: 'shop\\odd.frm', absPath: path.join(dir, 'odd'), type: 'file', size: 1, mode: 0o640, mtimeMs: 0 }];
+    const archive = path.join(dir, 'a.tar.zst');
+    const made = writeArchive({ target: { kind: 'local', path: archive }, storage: new LocalStorage(), format: 'tar.zst', entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
+    await expect(made).rejects.toThrow(/cannot be stored as it is .*backslash/);
+    expect((await readdir(dir)).filter((n) => n.startsWith('a.tar'))).toEqual([]);
+  });
+
   it('verify names a flipped byte, a missing file and a truncated archive', async () => {
     const { dir, archive } = await build('tar.gz');
     // rebuild the archive with one byte of one file changed after the manifest was computed
@@ -130,7 +207,7 @@ describe('archive writer and reader', () => {
   it('verify refuses anything after the end-of-archive marker, which `tar -x` might extract', async () => {
     const { dir, archive } = await build('tar.zst');
     const whole = await readFile(archive);
-    const extraEntry = Buffer.concat([encodeHeader({ name: 'datadir/smuggled.sh', type: 'file', size: 4, mode: 0o755, mtimeMs: 0 }), Buffer.from('evil'), Buffer.alloc(paddingFor(4)), END_OF_ARCHIVE]);
+    const extraEntry = await tarBytes([{ name: 'datadir/smuggled.sh', type: 'file', mode: 0o755, data: Buffer.from('evil') }]);
     const skippable = Buffer.alloc(12);
     skippable.writeUInt32LE(0x184d2a50, 0);
     skippable.writeUInt32LE(4, 4);

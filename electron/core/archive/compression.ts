@@ -50,13 +50,18 @@ export class ParallelBlockCompressor extends Transform {
   constructor(
     format: ArchiveFormat,
     private readonly parallel = Math.max(2, os.availableParallelism()),
+    /** told of each chunk once it has been copied in: its buffer may be reused */
+    private readonly onCopied: (chunk: Buffer) => void = () => undefined,
   ) {
     super({ highWaterMark: 2 * BLOCK_BYTES });
     this.compress = blockCompressor(format);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    this.fill(chunk).then(() => done(), done);
+    this.fill(chunk).then(() => {
+      this.onCopied(chunk);
+      done();
+    }, done);
   }
 
   override _flush(done: TransformCallback): void {
@@ -96,8 +101,8 @@ export class ParallelBlockCompressor extends Transform {
   }
 }
 
-export function createCompressor(format: ArchiveFormat): Transform {
-  return new ParallelBlockCompressor(format);
+export function createCompressor(format: ArchiveFormat, onCopied?: (chunk: Buffer) => void): Transform {
+  return new ParallelBlockCompressor(format, undefined, onCopied);
 }
 
 export function createDecompressor(format: ArchiveFormat): Transform {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { MANIFEST_NAME, type ArchiveFormat, type Manifest } from '../../shared/manifest.js';
 import type { ArchiveRef } from './archive-ref.js';
 import { createDecompressor } from './compression.js';
-import { BLOCK, decodeHeader } from './tar-header.js';
+import tarStream from 'tar-stream';
 
 /** How far from the end to look: a manifest of a few hundred thousand files. */
 const TAIL_BYTES = 32 << 20;
@@ -30,7 +30,7 @@ export async function peekManifest(ref: ArchiveRef): Promise<Manifest | null> {
     const plain = await decompress(tail.subarray(at), format);
     if (plain === 'too-big') return null; // further back only decompresses to more
     if (!plain || plain.length % BLOCK !== 0) continue; // not a frame start after all
-    const found = manifestIn(plain);
+    const found = await manifestIn(plain);
     if (found !== undefined) return found;
   }
   return null;
@@ -60,23 +60,42 @@ async function decompress(compressed: Buffer, format: ArchiveFormat): Promise<Bu
   }
 }
 
-/** The manifest entry at a block boundary of a tar tail: the manifest, null if damaged, undefined if not (whole) here. */
-function manifestIn(plain: Buffer): Manifest | null | undefined {
-  for (let offset = 0; offset + BLOCK <= plain.length; offset += BLOCK) {
-    let header;
+const BLOCK = 512;
+const MANIFEST_HEADER_NAME = Buffer.from(`${MANIFEST_NAME}\0`);
+
+/** The manifest entry at a block boundary of a tar tail (the last one): the manifest, null if damaged, undefined if not (whole) here. */
+async function manifestIn(plain: Buffer): Promise<Manifest | null | undefined> {
+  for (let offset = plain.length - BLOCK; offset >= 0; offset -= BLOCK) {
+    if (!plain.subarray(offset, offset + MANIFEST_HEADER_NAME.length).equals(MANIFEST_HEADER_NAME)) continue;
+    const entry = await firstEntryOf(plain.subarray(offset));
+    if (entry?.name !== MANIFEST_NAME) continue; // file data that looks like a header
+    if (!entry.whole) return undefined;
     try {
-      header = decodeHeader(plain.subarray(offset, offset + BLOCK));
-    } catch {
-      continue; // file data that is not a header
-    }
-    if (header?.name !== MANIFEST_NAME) continue;
-    const start = offset + BLOCK;
-    if (start + header.size > plain.length) return undefined;
-    try {
-      return JSON.parse(plain.subarray(start, start + header.size).toString('utf8')) as Manifest;
+      return JSON.parse(entry.data.toString('utf8')) as Manifest;
     } catch {
       return null;
     }
   }
   return undefined;
+}
+
+/** The first entry of a tar fragment, parsed by tar-stream; null when it starts with no valid header. */
+async function firstEntryOf(fragment: Buffer): Promise<{ name: string; data: Buffer; whole: boolean } | null> {
+  const extract = tarStream.extract();
+  extract.end(fragment);
+  const parts: Buffer[] = [];
+  let name: string | null = null;
+  try {
+    for await (const entry of extract) {
+      name = entry.header.name;
+      for await (const chunk of entry) parts.push(chunk as Buffer);
+      return { name, data: Buffer.concat(parts), whole: true };
+    }
+  } catch {
+    // a fragment cut inside the entry's data: not whole here
+    return name === null ? null : { name, data: Buffer.concat(parts), whole: false };
+  } finally {
+    extract.destroy();
+  }
+  return null;
 }

@@ -1,9 +1,12 @@
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
 import { createDecryptStream } from '../crypto/age-stream.js';
 import { QuiesceError } from '../errors.js';
+import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { assertUnlockable, type ArchiveRef } from './archive-ref.js';
 import { createDecompressor } from './compression.js';
-import { BLOCK, decodeHeader, paddingFor, parsePax, type TarEntryType } from './tar-header.js';
+import tarStream from 'tar-stream';
+
+export type TarEntryType = 'file' | 'directory' | 'symlink';
 
 export interface TarEntry {
   name: string;
@@ -19,135 +22,121 @@ export interface TarEntry {
 /** What the restore's safety check needs of an entry. */
 export type EntryShape = Pick<TarEntry, 'name' | 'type' | 'linkTarget'>;
 
-/** Reads exactly the bytes asked for from a stream of chunks. */
-class ByteReader {
-  private buffered: Buffer[] = [];
-  private length = 0;
-  private readonly source: AsyncIterator<Buffer>;
+const TYPES: Partial<Record<string, TarEntryType>> = { file: 'file', 'contiguous-file': 'file', directory: 'directory', symlink: 'symlink' };
 
-  constructor(stream: AsyncIterable<Buffer>) {
-    this.source = stream[Symbol.asyncIterator]();
-  }
+/** End-of-archive marker: two zero blocks. */
+const END_MARKER_BYTES = 1024;
+const paddingFor = (size: number) => (512 - (size % 512)) % 512;
 
-  private async fill(n: number): Promise<boolean> {
-    while (this.length < n) {
-      const next = await this.source.next();
-      if (next.done) return false;
-      this.buffered.push(next.value);
-      this.length += next.value.length;
-    }
-    return true;
-  }
+/** How many zero bytes a stream ends with, counted as it passes. */
+class TrailingZeros {
+  count = 0;
 
-  async exactly(n: number): Promise<Buffer | null> {
-    if (!(await this.fill(n))) return null;
-    const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
-    this.buffered = all.length > n ? [all.subarray(n)] : [];
-    this.length = all.length - n;
-    return all.subarray(0, n);
-  }
-
-  /** bytes of the current entry not yet handed out */
-  private bodyLeft = 0;
-
-  beginBody(size: number): void {
-    this.bodyLeft = size;
-  }
-
-  /** the rest of the current entry's bytes as they arrive, without gathering them */
-  async *body(): AsyncGenerator<Buffer> {
-    while (this.bodyLeft > 0) {
-      if (this.length === 0 && !(await this.fill(1))) throw new QuiesceError('archive-truncated', 'The archive ends in the middle of a file (truncated).');
-      const head = this.buffered[0]!;
-      const take = Math.min(this.bodyLeft, head.length);
-      if (take === head.length) this.buffered.shift();
-      else this.buffered[0] = head.subarray(take);
-      this.length -= take;
-      this.bodyLeft -= take;
-      yield head.subarray(0, take);
-    }
-  }
-
-  /** lets go of the stream (closes the file) when reading stops before its end */
-  async close(): Promise<void> {
-    await this.source.return?.();
-  }
-
-  /** true when the stream has no byte left */
-  async atEnd(): Promise<boolean> {
-    return !(await this.fill(1));
-  }
-
-  /** skips what the consumer of an entry left unread */
-  async skipBody(): Promise<void> {
-    for await (const _ of this.body()) void _;
+  see(chunk: Buffer): void {
+    let i = chunk.length - 1;
+    while (i >= 0 && chunk[i] === 0) i--;
+    this.count = i < 0 ? this.count + chunk.length : chunk.length - 1 - i;
   }
 }
 
 /**
- * A Quiesce archive ends with exactly two zero blocks: anything after them — one NUL byte, a
- * block of zeros, another entry that `tar -x` would extract — is not what was written, and
- * a verified archive is exactly what was written.
+ * The entries of a tar stream, parsed by tar-stream. Quiesce's own rules on top:
+ *  - an entry's bytes are handed out as they arrive (never gathered), and whatever the
+ *    consumer leaves unread is skipped before the next entry;
+ *  - a Quiesce archive ends with exactly what was written: its last entry (MANIFEST.json, whose
+ *    last byte is a newline), that entry's padding, and two zero blocks. tar-stream itself reads
+ *    on past an end marker — so one NUL byte, another zero block or a whole entry appended
+ *    after it (which `tar -x` would extract) is caught here, by counting the zeros at the end.
  */
-async function expectExactEnd(reader: ByteReader): Promise<void> {
-  const second = await reader.exactly(BLOCK);
-  if (!second) throw new QuiesceError('archive-truncated', 'The archive ends inside its end-of-archive marker (truncated).');
-  if (second.some((b) => b !== 0) || !(await reader.atEnd())) {
-    throw new QuiesceError('archive-damaged', 'The archive has data after its end-of-archive marker: it is not exactly what Quiesce wrote (appended to, or tampered with).', 'Do not trust it: restore another backup.');
-  }
-}
-
-const TYPES: Record<string, TarEntryType> = { '0': 'file', '\0': 'file', '5': 'directory', '2': 'symlink' };
-
 export async function* readTar(stream: AsyncIterable<Buffer>): AsyncGenerator<TarEntry> {
-  const reader = new ByteReader(stream);
+  const extract = tarStream.extract();
+  const tail = new TrailingZeros();
+  const pumped = pump(stream, extract, tail);
+  pumped.catch(() => undefined); // its failure reaches the entries' iteration as well; observed below
+  let last: { name: string; size: number; zeros: TrailingZeros } | null = null;
+  /** a partial block after the manifest is bytes appended to a whole archive, not a truncation */
+  const explained = (error: unknown) => {
+    const appended = last?.name === MANIFEST_NAME && tail.count >= paddingFor(last.size) + END_MARKER_BYTES;
+    return appended && /Unexpected end of data/.test((error as Error)?.message) ? dataAfterEnd() : readError(error);
+  };
+  const entries = extract[Symbol.asyncIterator]();
   try {
-    yield* entriesOf(reader);
+    for (;;) {
+      const next = await entries.next().catch((error: unknown) => Promise.reject(explained(error)));
+      if (next.done) break;
+      // tar-stream reads on past an end marker: an entry there is one `tar -x` might extract
+      if (last?.name === MANIFEST_NAME) throw dataAfterEnd();
+      const { header } = next.value;
+      const body = next.value[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      const zeros = new TrailingZeros();
+      /** one pull of the entry's bytes, for the consumer and for the skip alike (never `return()`ed: that would destroy the stream) */
+      const pull = async (): Promise<IteratorResult<Buffer>> => {
+        const r = await body.next().catch((error: unknown) => Promise.reject(explained(error)));
+        if (!r.done) zeros.see(r.value);
+        return r;
+      };
+      const size = header.size ?? 0;
+      const paxMtime = Number((header.pax as Record<string, string> | null | undefined)?.mtime);
+      yield {
+        name: header.name,
+        type: TYPES[header.type ?? 'file'] ?? 'other',
+        size,
+        mode: header.mode ?? 0,
+        mtimeMs: Number.isFinite(paxMtime) ? paxMtime * 1000 : (header.mtime?.getTime() ?? 0),
+        linkTarget: header.linkname ?? '',
+        chunks: { [Symbol.asyncIterator]: () => ({ next: pull }) },
+      };
+      while (!(await pull()).done);
+      last = { name: header.name, size, zeros };
+    }
+    await pumped.catch((error: unknown) => Promise.reject(explained(error)));
   } finally {
-    await reader.close(); // a consumer that stops early (cancel, an error) must not leave the file open
+    extract.destroy(); // a consumer that stops early (cancel, an error) must not leave the file open
+    await pumped.catch(() => undefined);
+  }
+  const expected = last && last.size > 0 && last.zeros.count === 0 ? paddingFor(last.size) + END_MARKER_BYTES : null;
+  if (expected === null) throw new QuiesceError('archive-damaged', 'The archive does not end with its manifest: it is not exactly what Quiesce wrote.', 'Do not trust it: restore another backup.');
+  if (tail.count < expected) throw new QuiesceError('archive-truncated', 'The archive ends without its end-of-archive marker (truncated).');
+  if (tail.count > expected) throw dataAfterEnd();
+}
+
+const dataAfterEnd = () =>
+  new QuiesceError('archive-damaged', 'The archive has data after its end-of-archive marker: it is not exactly what Quiesce wrote (appended to, or tampered with).', 'Do not trust it: restore another backup.');
+
+/** The decompressed bytes into the parser, with back-pressure; the zeros at the end counted. */
+async function pump(stream: AsyncIterable<Buffer>, extract: tarStream.Extract, tail: TrailingZeros): Promise<void> {
+  try {
+    for await (const chunk of stream) {
+      tail.see(chunk);
+      if (!extract.write(chunk)) await drainedOrClosed(extract);
+      if (extract.destroyed) return;
+    }
+    (extract as unknown as { end(): void }).end();
+  } catch (error) {
+    extract.destroy(error as Error);
+    throw error;
   }
 }
 
-async function* entriesOf(reader: ByteReader): AsyncGenerator<TarEntry> {
-  let pax = new Map<string, string>();
-  for (;;) {
-    const block = await reader.exactly(BLOCK);
-    if (!block) throw new QuiesceError('archive-truncated', 'The archive ends without its end-of-archive marker (truncated).');
-    let header;
-    try {
-      header = decodeHeader(block);
-    } catch (error) {
-      throw new QuiesceError('archive-damaged', `The archive is damaged: ${(error as Error).message}.`, undefined, { cause: error });
-    }
-    if (!header) return await expectExactEnd(reader);
-    // metadata for the next entry: PAX (x, g) and GNU long name/link (L, K)
-    if ('xgLK'.includes(header.typeflag)) {
-      const data = await reader.exactly(header.size + paddingFor(header.size));
-      if (!data) throw new QuiesceError('archive-truncated', 'The archive is truncated.');
-      const body = data.subarray(0, header.size);
-      if (header.typeflag === 'x') pax = new Map([...pax, ...parsePax(body)]);
-      if (header.typeflag === 'L') pax.set('path', body.toString('utf8').replace(/\0+$/, ''));
-      if (header.typeflag === 'K') pax.set('linkpath', body.toString('utf8').replace(/\0+$/, ''));
-      continue;
-    }
-    const size = pax.has('size') ? Number(pax.get('size')) : header.size;
-    const mtime = pax.has('mtime') ? Number(pax.get('mtime')) : header.mtime;
-    const entry: TarEntry = {
-      name: pax.get('path') ?? header.name,
-      type: TYPES[header.typeflag] ?? 'other',
-      size,
-      mode: header.mode,
-      mtimeMs: mtime * 1000,
-      linkTarget: pax.get('linkpath') ?? header.linkname,
-      chunks: { [Symbol.asyncIterator]: () => reader.body() },
+function drainedOrClosed(extract: tarStream.Extract): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      extract.off('drain', done);
+      extract.off('close', done);
+      resolve();
     };
-    pax = new Map();
-    reader.beginBody(size);
-    yield entry;
-    await reader.skipBody();
-    const padding = paddingFor(size);
-    if (padding && !(await reader.exactly(padding))) throw new QuiesceError('archive-truncated', 'The archive is truncated.');
-  }
+    extract.on('drain', done);
+    extract.on('close', done);
+  });
+}
+
+/** tar-stream's and the decompressor's errors, in Quiesce's words. */
+function readError(error: unknown): unknown {
+  if (error instanceof QuiesceError) return error;
+  const message = (error as Error)?.message ?? String(error);
+  if (/Unexpected end of data/.test(message)) return new QuiesceError('archive-truncated', 'The archive ends in the middle of an entry (truncated).', undefined, { cause: error });
+  if (/Invalid tar header/.test(message)) return new QuiesceError('archive-damaged', `The archive is damaged: ${message.replace(/\. Maybe.*$/, '')}.`, undefined, { cause: error });
+  return error;
 }
 
 /**

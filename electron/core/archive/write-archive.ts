@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,7 +13,8 @@ import { baseNameOf, locationUrl, type Location } from '../storage/location.js';
 import type { Storage } from '../storage/storage.js';
 import { catalogEntryOf, writeCatalogEntry } from './catalog.js';
 import type { ArchiveFormat } from '../../shared/manifest.js';
-import { END_OF_ARCHIVE, encodeHeader, paddingFor } from './tar-header.js';
+import { TarWriter } from './tar-writer.js';
+import { ReadBuffers } from './read-buffers.js';
 
 export interface ArchiveProgress {
   addBytes(n: number): void;
@@ -49,21 +50,22 @@ export interface ArchiveResult {
   manifest: Manifest;
 }
 
-/** One buffer, reused for every read: a fresh 1 MiB per read is garbage the collector reclaims late. */
 const READ_BYTES = 1 << 20;
 
 /**
- * One pass: read → SHA-256 → tar → compress (parallel blocks on libuv's thread pool) → encrypt
- * (age, when asked) → SHA-256 of the archive → a file or an upload. Memory is one reused read
- * buffer plus the compressor's pooled blocks (and an upload's parts), whatever the datadir's
- * size. Then the catalogue entry beside it: an archive with one is complete.
+ * One pass: read → SHA-256 → tar (archiver) → compress (parallel blocks on libuv's thread pool)
+ * → encrypt (age, when asked) → SHA-256 of the archive → a file or an upload. Memory: a few
+ * reused read buffers (read-buffers.ts) plus the compressor's pooled blocks
+ * (and an upload's parts), whatever the datadir's size. Then the catalogue entry beside it: an
+ * archive with one is complete.
  */
 export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResult> {
   const where = locationUrl(o.target);
   const encrypt = o.encryption ? [await createEncryptStream(o.encryption)] : [];
   const sink = o.storage.create(o.target, o.expectedBytes);
-  const out = sink.stream;
-  const compressor = createCompressor(o.format);
+  const tar = new TarWriter();
+  const readBuffers = new ReadBuffers(8, READ_BYTES);
+  const compressor = createCompressor(o.format, (chunk) => readBuffers.copied(chunk));
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
   const tap = new Transform({
@@ -73,55 +75,29 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
       done(null, chunk);
     },
   });
-  const flowing = pipeline([compressor, ...encrypt, tap, out], { signal: o.signal });
+  // piped, not in the pipeline: a failure downstream must not destroy archiver (see TarWriter.abandon)
+  tar.readable.pipe(compressor);
+  const flowing = pipeline([compressor, ...encrypt, tap, sink.stream], { signal: o.signal });
   flowing.catch(() => undefined); // observed below; keeps an early failure from being "unhandled"
-
-  /** Resolves once the compressor has taken `chunk` in (copied it), so its buffer can be reused. */
-  const write = (chunk: Buffer) =>
-    Promise.race([
-      new Promise<void>((resolve, reject) => compressor.write(chunk, (error) => (error ? reject(error) : resolve()))),
-      flowing.then(() => undefined),
-    ]);
-  const readBuffer = Buffer.allocUnsafeSlow(READ_BYTES);
+  /** a failure downstream (a full disk) ends the wait for an entry instead of leaving it hanging */
+  const orFailure = <T>(step: Promise<T>) => Promise.race([step, flowing.then(() => step)]);
 
   try {
     const files: ArchivedFile[] = [];
     for (const entry of o.entries) {
       o.signal?.throwIfAborted();
       const name = `${entry.component}/${entry.relPath}`;
-      await write(encodeHeader({ name, type: entry.type, size: entry.size, mode: entry.mode, mtimeMs: entry.mtimeMs, linkTarget: entry.linkTarget }));
+      if (entry.type === 'directory') await orFailure(tar.directory(name, entry.mode, entry.mtimeMs));
+      if (entry.type === 'symlink') await orFailure(tar.symlink(name, entry.linkTarget ?? '', entry.mode, entry.mtimeMs));
       if (entry.type !== 'file') continue;
       const hash = createHash('sha256');
-      let read = 0;
-      const file = await open(o.readPath(entry), 'r');
-      try {
-        for (;;) {
-          const { bytesRead } = await file.read(readBuffer, 0, READ_BYTES, null);
-          if (bytesRead === 0) break;
-          read += bytesRead;
-          if (read > entry.size) break;
-          const chunk = readBuffer.subarray(0, bytesRead);
-          hash.update(chunk);
-          await write(chunk);
-          o.progress.addBytes(bytesRead);
-        }
-      } finally {
-        await file.close();
-      }
-      if (read !== entry.size) {
-        throw new QuiesceError('file-changed', `${entry.absPath} changed size while it was archived (${entry.size} → ${read} bytes).`, 'Something other than the stopped server is writing there; run the backup again.');
-      }
-      await write(Buffer.alloc(paddingFor(entry.size)));
+      await orFailure(tar.file(name, entry.size, entry.mode, entry.mtimeMs, (write) => copyFile(o.readPath(entry), entry, hash, write, o.progress, readBuffers)));
       files.push({ path: name, size: entry.size, mode: entry.mode, mtimeMs: entry.mtimeMs, sha256: hash.digest('hex') });
       o.progress.fileDone();
     }
     const manifest = o.manifest(files);
-    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-    await write(encodeHeader({ name: MANIFEST_NAME, type: 'file', size: manifestBytes.length, mode: 0o600, mtimeMs: Date.now() }));
-    await write(manifestBytes);
-    await write(Buffer.alloc(paddingFor(manifestBytes.length)));
-    await write(END_OF_ARCHIVE);
-    compressor.end();
+    await orFailure(tar.buffer(MANIFEST_NAME, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), 0o600, Date.now()));
+    await orFailure(tar.finish());
     await flowing;
     await sink.commit();
     const result = { path: where, encrypted: encrypt.length > 0, bytes: archiveBytes, sha256: archiveHash.digest('hex'), manifest };
@@ -133,10 +109,46 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
     }
     return result;
   } catch (error) {
+    tar.abandon();
     compressor.destroy();
     await flowing.catch(() => undefined);
     await sink.abort();
     throw explainWriteError(error, `writing ${baseNameOf(o.target)}`, 'the partial archive was removed');
+  }
+}
+
+/**
+ * A file's bytes into its entry, hashed on the way: exactly the size the inventory found, or
+ * an error (a file still being written would otherwise make an archive that lies).
+ */
+async function copyFile(from: string, entry: InventoryEntry, hash: Hash, write: (chunk: Buffer) => Promise<void>, progress: ArchiveProgress, buffers: ReadBuffers): Promise<void> {
+  let read = 0;
+  const file = await open(from, 'r');
+  try {
+    for (;;) {
+      // the chunk is handed on by reference: its buffer comes back once the compressor has copied it
+      const buffer = buffers.take();
+      const { bytesRead } = await file.read(buffer, 0, READ_BYTES, null);
+      if (bytesRead === 0) {
+        buffers.giveBack(buffer);
+        break;
+      }
+      read += bytesRead;
+      if (read > entry.size) {
+        buffers.giveBack(buffer);
+        break;
+      }
+      const chunk = buffer.subarray(0, bytesRead);
+      hash.update(chunk);
+      buffers.lend(buffer, bytesRead);
+      await write(chunk);
+      progress.addBytes(bytesRead);
+    }
+  } finally {
+    await file.close();
+  }
+  if (read !== entry.size) {
+    throw new QuiesceError('file-changed', `${entry.absPath} changed size while it was archived (${entry.size} → ${read} bytes).`, 'Something other than the stopped server is writing there; run the backup again.');
   }
 }
 
