@@ -38,6 +38,15 @@ export interface DesktopServices {
   dispatch: ReturnType<typeof createDispatcher>;
 }
 
+/** What a dead worker of this profile left, brought back with the profile's login (replication restarts as it ran). */
+export async function recoverForProfile(stateDir: string, profiles: ProfileStore, name: string): Promise<string[]> {
+  const profile = await profiles.get(name).catch(() => null);
+  const password = profile ? await profiles.password(profile).catch(() => null) : null;
+  // the worker whose connection just dropped may still be exiting: its journal is abandoned once it has gone
+  const outcomes = await recoverAbandonedJobs(stateDir, password ?? undefined, { graceMs: 5000, ...(profile ? { server: { ...profile.connection, password: undefined }, user: profile.connection.user } : {}) });
+  return outcomes.map((o) => o.message);
+}
+
 /**
  * What every host of the renderer runs, in this order: the Electron main process and the
  * development browser bridge both call this, so they cannot drift apart.
@@ -46,14 +55,6 @@ export interface DesktopServices {
  *  2. workers still running from before are reattached;
  *  3. the IPC handlers are built behind the one dispatcher.
  */
-/** What a dead worker of this profile left, brought back with the profile's login (replication restarts as it ran). */
-export async function recoverForProfile(stateDir: string, profiles: ProfileStore, name: string): Promise<string[]> {
-  const profile = await profiles.get(name).catch(() => null);
-  const password = profile ? await profiles.password(profile).catch(() => null) : null;
-  const outcomes = await recoverAbandonedJobs(stateDir, password ?? undefined, profile ? { server: { ...profile.connection, password: undefined }, user: profile.connection.user } : {});
-  return outcomes.map((o) => o.message);
-}
-
 export async function startDesktopServices(o: DesktopServicesOptions): Promise<DesktopServices> {
   const stateDir = o.stateDir ?? defaultStateDir();
   await recoverAbandonedJobs(stateDir, undefined).catch(() => undefined);

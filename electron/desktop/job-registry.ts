@@ -165,8 +165,6 @@ export class JobRegistry {
    */
   private async workerGone(tracked: Tracked): Promise<void> {
     tracked.connection = null;
-    // the process may still be exiting: its journal counts as abandoned only once it has gone
-    await new Promise((r) => setTimeout(r, 500));
     const done = this.o.recover ? await this.o.recover(tracked.view.profile).catch((e: unknown) => [`Recovery failed: ${describeError(e)}`]) : [];
     const state: JobState = {
       phase: 'failed',

@@ -17,6 +17,8 @@ import { writeCloneOptionFile } from '../core/restore/restored-server-options.js
 import { freeLoopbackPort } from '../core/sandbox/throwaway-server.js';
 import path from 'node:path';
 import { Journal } from '../core/jobs/journal.js';
+import { lockServer, serverIdentity, type ServerLock } from '../core/jobs/server-lock.js';
+import { undoInterruptedRestore } from '../core/restore/interrupted-restore.js';
 
 interface Run {
   signal: AbortSignal;
@@ -79,9 +81,7 @@ async function restoreJob(archive: ArchiveRef, job: Extract<ArchiveJobRequest, {
       onUndoRecord: stopped ? (restoreUndo) => stopped.journal.step('restore', { restoreUndo }) : undefined,
     });
   } catch (error) {
-    // rolled back by the restore itself: the journal's undo has nothing left to do
-    await stopped?.journal.step('roll-back', { restoreUndo: null });
-    if (stopped) await stopped.start().catch((e: unknown) => run.onEvent({ type: 'warning', message: `The server could not be started again: ${describeError(e)} Run \`quiesce recover\`.` }));
+    if (stopped) await stopped.backAsFound();
     throw error;
   }
   await stopped?.journal.step('restored', { restoreUndo: null });
@@ -111,16 +111,32 @@ async function restoreJob(archive: ArchiveRef, job: Extract<ArchiveJobRequest, {
 /** A path as a shell reads it back, quoted only when it must be. */
 const shellQuoted = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`);
 
+/** A server stopped for a restore: its journal, and how to start it again. */
+interface StoppedServer {
+  journal: Journal;
+  /** starts it on whatever its datadir holds now; the journal ends once it is up */
+  start(): Promise<void>;
+  /**
+   * After a failed restore: the undo in the journal once more (the restore's own roll-back does
+   * not stop at an error), then the start. When the files cannot be put back the server is
+   * left down, never started on half-written files, and the journal waits for `recover`.
+   */
+  backAsFound(): Promise<void>;
+}
+
 /**
- * Stops the server the way it is run; returns how to start it again. The journal is begun
- * before the shutdown and ended only once the server is up again (kept, handed over, when not).
+ * Stops the server the way it is run. It holds the server's lock (no backup, no second restore
+ * meanwhile) from before the shutdown until it is up again; the journal is begun before the
+ * shutdown and ended only once the server is up (handed over to `recover` when not).
  */
-async function stopServerFirst(server: NonNullable<Extract<ArchiveJobRequest, { kind: 'restore' }>['server']>, run: Run): Promise<{ start: () => Promise<void>; journal: Journal }> {
+async function stopServerFirst(server: NonNullable<Extract<ArchiveJobRequest, { kind: 'restore' }>['server']>, run: Run): Promise<StoppedServer> {
   const session = await openSession(server.connection);
+  let lock: ServerLock | null = null;
   try {
     const report = await inspectReplica(session, server.connection, server.control);
     if (!report.control || !report.pid) throw new QuiesceError('control-unknown', `Quiesce cannot tell how the server at ${describeTarget(server.connection)} is run, so it cannot stop it; nothing was restored.`, 'Stop it yourself, then restore.');
     const spec = report.control;
+    lock = await lockServer(await serverIdentity(server.connection), describeTarget(server.connection), 'restore');
     const { password: _password, ...connection } = server.connection;
     const journal = await Journal.begin(run.stateDir, {
       connection,
@@ -140,20 +156,36 @@ async function stopServerFirst(server: NonNullable<Extract<ArchiveJobRequest, { 
       await journal.handOver();
       throw error;
     }
-    return {
-      journal,
-      start: async () => {
-        run.onEvent({ type: 'step', step: 'start-server', label: 'Starting the server on the restored files' });
-        try {
-          await startServer({ spec, connection: server.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, datadir: report.files.datadir, timeoutMs: 600_000 });
-        } catch (error) {
-          await journal.handOver();
-          throw error;
-        }
-        await journal.end();
-      },
+    const held = lock;
+    lock = null; // released by start() from here on
+    const start = async () => {
+      run.onEvent({ type: 'step', step: 'start-server', label: 'Starting the server on the restored files' });
+      try {
+        await startServer({ spec, connection: server.connection, pidFile: report.files.pidFile, errorLog: report.files.logError, datadir: report.files.datadir, timeoutMs: 600_000 });
+      } catch (error) {
+        await journal.handOver();
+        throw error;
+      } finally {
+        await held.release();
+      }
+      await journal.end();
     };
+    const backAsFound = async () => {
+      const undo = journal.record.restoreUndo;
+      try {
+        if (undo) await undoInterruptedRestore(undo);
+        await journal.step('rolled-back', { restoreUndo: null });
+      } catch (error) {
+        await journal.handOver();
+        await held.release();
+        run.onEvent({ type: 'warning', message: `The files as they were could not all be put back (${describeError(error)}), so the server was NOT started. Put the .before-restore-* folders back, then run \`quiesce recover\`.` });
+        return;
+      }
+      await start().catch((e: unknown) => run.onEvent({ type: 'warning', message: `The server could not be started again: ${describeError(e)} Run \`quiesce recover\`.` }));
+    };
+    return { journal, start, backAsFound };
   } finally {
+    await lock?.release();
     await session.end().catch(() => undefined);
   }
 }

@@ -17,7 +17,8 @@ import type { JobRecord } from '../../electron/core/jobs/journal.js';
 import { recoverForProfile } from '../../electron/desktop/desktop-services.js';
 import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
-import { addRowsAndCatchUp, checksums, connectAsRoot, mountTmpfs, seed, threadsRunning, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
+import { lockServer, serverIdentity } from '../../electron/core/jobs/server-lock.js';
+import { addRowsAndCatchUp, checksums, connectAsRoot, mountTmpfs, replicaConnection, seed, threadsRunning, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
 import { runCli } from '../helpers/cli.js';
 
 const WORKER = path.resolve('out/worker/worker.js');
@@ -104,6 +105,14 @@ describe('restore from the app', () => {
     // not without asking to stop it
     await expect(call('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false } })).rejects.toThrow(/A server \(pid \d+\) is running/);
     expect(states.filter((s) => s.kind === 'restore')).toEqual([]);
+
+    // a backup of this server is running (it holds the server's lock): the restore is refused before anything is stopped
+    const backupLock = await lockServer(await serverIdentity(replicaConnection(f.pair)), 'a backup in another process');
+    const refused = await ended((await call<{ jobId: string }>('restore:start', { archive, profile: 'replica', choice: { mode: 'in-place', withoutRelayLogs: false }, stopServer: true })).jobId);
+    await backupLock.release();
+    expect(refused).toMatchObject({ phase: 'failed', error: { code: 'busy', message: expect.stringMatching(/Another backup of this server is running/) } });
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    expect(await readdir(path.join(stateDir, 'jobs')).catch(() => [])).toEqual([]);
 
     // cancelled while the server it stopped is down: the server is started again on its own files, nothing moved aside is left
     const before = await checksums(f.pair.replica);

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { TarArchive, type TarEntryData } from 'archiver';
 import { QuiesceError } from '../errors.js';
@@ -43,14 +44,13 @@ export class TarWriter {
     const body = new PassThrough({ highWaterMark: 1 << 20 });
     const pax = size > MAX_USTAR_SIZE ? { size: String(size) } : undefined;
     const added = this.add(body, { name: checkedName(name), type: 'file', mode, date: new Date(mtimeMs), stats: { size }, pax });
-    added.catch(() => undefined); // observed below, after the bytes
-    const write = (chunk: Buffer) =>
-      new Promise<void>((resolve, reject) => {
-        if (this.failure) return reject(this.failure);
-        if (body.write(chunk)) return resolve();
-        body.once('drain', resolve);
-        added.catch(reject);
-      });
+    /** settles only when archiver fails the entry: a write waiting for room then fails too */
+    const failed = added.then(() => new Promise<never>(() => undefined));
+    failed.catch(() => undefined); // observed below, after the bytes
+    const write = async (chunk: Buffer) => {
+      if (this.failure) throw this.failure;
+      if (!body.write(chunk)) await Promise.race([once(body, 'drain'), failed]);
+    };
     await fill(write);
     body.end();
     await added;

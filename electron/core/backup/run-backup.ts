@@ -6,8 +6,8 @@ import type { ArchiveFormat } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { defaultStateDir } from '../jobs/journal.js';
 import { recoverAbandonedJobs } from '../jobs/recover.js';
-import { lockServer } from '../jobs/server-lock.js';
-import { describeTarget, openSession, queryRows, type ConnectionOptions } from '../mysql/connection.js';
+import { lockServer, serverIdentity } from '../jobs/server-lock.js';
+import { describeTarget, type ConnectionOptions } from '../mysql/connection.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import type { ServerControlChoice } from '../../shared/profile.js';
 import { cancelled, runColdBackup, type Timeouts } from './cold-backup.js';
@@ -99,16 +99,5 @@ export async function runBackup(request: BackupRequest, hooks: BackupHooks = {})
     throw error;
   } finally {
     await lock.release();
-  }
-}
-
-/** What names a server instance wherever it is reached from: its host name, datadir and port. */
-async function serverIdentity(connection: ConnectionOptions): Promise<{ hostname: string; datadir: string; port: string }> {
-  const session = await openSession(connection);
-  try {
-    const [row] = await queryRows(session, 'SELECT @@hostname AS hostname, @@datadir AS datadir, @@port AS port');
-    return { hostname: String(row?.hostname ?? ''), datadir: String(row?.datadir ?? ''), port: String(row?.port ?? '') };
-  } finally {
-    await session.end();
   }
 }

@@ -6,7 +6,7 @@ import { parseFlavor } from '../mysql/flavor.js';
 import { restoreThreadsAsFound, waitReplicationAsFound } from '../mysql/replication-control.js';
 import { restoreFlushSettings } from '../mysql/dirty-pages.js';
 import { ensureServerRunning } from '../server/lifecycle.js';
-import { isProcessAlive } from '../server/process-watch.js';
+import { isProcessAlive, waitForProcessExit } from '../server/process-watch.js';
 import { Journal, type JobRecord } from './journal.js';
 import { undoInterruptedRestore } from '../restore/interrupted-restore.js';
 
@@ -29,10 +29,16 @@ export function isAbandoned(record: JobRecord): boolean {
  * running, restarts the replication threads that ran before, removes partial files. The
  * password is the caller's (journals hold none); without it the server is still started.
  */
-export async function recoverAbandonedJobs(stateDir: string, password: string | undefined, o: { server?: ConnectionOptions; user?: string; timeoutMs?: number } = {}): Promise<RecoveryOutcome[]> {
+export async function recoverAbandonedJobs(
+  stateDir: string,
+  password: string | undefined,
+  o: { server?: ConnectionOptions; user?: string; timeoutMs?: number; /** how long a job's process that is still exiting (its connection just dropped) is given to be gone */ graceMs?: number } = {},
+): Promise<RecoveryOutcome[]> {
   const outcomes: RecoveryOutcome[] = [];
   for (const { file, record } of await Journal.readAll(stateDir)) {
-    if (!isAbandoned(record) || (o.server && !sameServer(o.server, record.connection))) continue;
+    if (o.server && !sameServer(o.server, record.connection)) continue;
+    if (o.graceMs && record.hostname === os.hostname() && record.pid > 0 && record.pid !== process.pid) await waitForProcessExit(record.pid, o.graceMs, 50);
+    if (!isAbandoned(record)) continue;
     const reach = o.server ? { socket: o.server.socket, host: o.server.host, port: o.server.port } : record.connection;
     outcomes.push(await recoverJob(file, record, { ...record.connection, ...reach, user: o.user ?? record.connection.user, password }, o.timeoutMs ?? 300_000));
   }

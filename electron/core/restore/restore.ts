@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { chown, lchown, lstat, mkdir, readdir, rename, rm, stat, statfs, symlink } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ArchivedComponent, Manifest } from '../../shared/manifest.js';
@@ -11,6 +12,7 @@ import { peekManifest } from '../archive/peek-manifest.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
 import { explainWriteError } from '../archive/write-archive.js';
 import { QuiesceError, errnoCode } from '../errors.js';
+import { lockServer } from '../jobs/server-lock.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { ProgressMeter } from '../progress/progress-meter.js';
 import { serverUsingDatadir } from '../server/datadir-in-use.js';
@@ -89,6 +91,8 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
   const manifest = await readVerifiedManifest(o, emit);
   const plan = await planRestore(manifest, o);
   throwIfCancelled(o.signal);
+  // two restores never write one datadir at once (the second is refused before it moves anything)
+  const lock = plan.datadir ? await lockServer({ hostname: os.hostname(), datadir: plan.datadir.target, port: 'restore' }, plan.datadir.target, 'restore') : null;
   try {
     await using undo = new RestoreUndo(plan.components);
     await o.onUndoRecord?.(await undoRecordOf(plan));
@@ -100,6 +104,8 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     return { manifest, components: plan.components, movedAside: undo.movedAside, withoutRelayLogs: plan.withoutRelayLogs, ...written, owner: plan.owner, notes: plan.notes };
   } catch (error) {
     throw explainWriteError(error, 'restoring the files', 'what the restore had written was removed and what it had moved aside is back in its place');
+  } finally {
+    await lock?.release();
   }
 }
 
