@@ -100,6 +100,8 @@ export interface ServerSettings {
   relayLogIndex: string | null;
   relayLogInfoFile: string | null;
   masterInfoFile: string | null;
+  /** the binary log's basename (archives before 2026-12 lack it) */
+  logBinBasename?: string | null;
   pidFile: string | null;
   metadataInTables: boolean;
 }

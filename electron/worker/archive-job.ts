@@ -13,7 +13,8 @@ import { restoreArchive } from '../core/restore/restore.js';
 import { restoreTest } from '../core/restore/restore-test.js';
 import { resumeStatements } from '../core/restore/resume-kit.js';
 import { shutdownServer, startServer } from '../core/server/lifecycle.js';
-import { writeCloneOptionFile } from '../core/restore/restored-server-options.js';
+import { writeCloneOptionFile } from '../core/restore/clone.js';
+import { shellQuoted } from '../core/shell-quoted.js';
 import { freeLoopbackPort } from '../core/sandbox/throwaway-server.js';
 import path from 'node:path';
 import { Journal } from '../core/jobs/journal.js';
@@ -108,8 +109,6 @@ async function restoreJob(archive: ArchiveRef, job: Extract<ArchiveJobRequest, {
   };
 }
 
-/** A path as a shell reads it back, quoted only when it must be. */
-const shellQuoted = (p: string) => (/^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`);
 
 /** A server stopped for a restore: its journal, and how to start it again. */
 interface StoppedServer {

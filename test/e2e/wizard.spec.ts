@@ -229,7 +229,7 @@ test('a DBA restores a backup as a clone from the app: manifest, proof, plan, re
   const start = page.getByRole('listitem').filter({ hasText: 'mysqld --defaults-file=' });
   await shot(page, 'restore-4-result');
   const optionFile = /--defaults-file='(.+)'$/.exec((await start.textContent())!.trim())![1]!;
-  expect(optionFile).toBe(path.join(cloneRoot, 'clone.cnf'));
+  expect(optionFile).toBe(path.join(cloneRoot, 'my.cnf'));
 
   // the next step, as the app says it: the clone starts on its own files and replicates from the source
   const binaries = await findServerBinaries();

@@ -238,7 +238,7 @@ describe('restore from the app', () => {
     expect(restored).toMatchObject({ phase: 'succeeded', result: { kind: 'restore', restore: { mode: 'clone', withoutRelayLogs: true } } });
     const restoredFiles = await readdir(cloneRoot, { recursive: true });
     expect(restoredFiles.filter((n) => /relay-bin\.(\d+|index)$/.test(n))).toEqual([expect.stringMatching(/^relaylog\/\.before-restore-\w+\/relay-bin\.000009$/), expect.stringMatching(/^relaylog\/\.before-restore-\w+\/relay-bin\.index$/)]);
-    const clone = spawn((await findServerBinaries()).server, [`--defaults-file=${path.join(cloneRoot, 'clone.cnf')}`], { stdio: 'ignore', detached: true });
+    const clone = spawn((await findServerBinaries()).server, [`--defaults-file=${path.join(cloneRoot, 'my.cnf')}`], { stdio: 'ignore', detached: true });
     try {
       const socket = path.join(cloneRoot, 'mysqld.sock');
       await expect.poll(() => existsSync(socket), { timeout: 60_000 }).toBe(true);
@@ -264,7 +264,7 @@ describe('restore from the app', () => {
     try {
       const tooSmall = { mode: 'clone', withoutRelayLogs: false, cloneRoot: path.join(small, 'clone'), serverId: 53 };
       const plan = await call<RestorePlanView>('restore:plan', { archive: cold, choice: tooSmall });
-      expect(plan.problems).toEqual([expect.stringMatching(/not enough room for datadir at .*: \d+ MiB needed, \d+ MiB free/)]);
+      expect(plan.problems).toEqual([expect.stringMatching(/not enough room for datadir at .*: [\d.]+ MiB needed in \d+-byte blocks, [\d.]+ MiB free/)]);
       await expect(call('restore:start', { archive: cold, choice: tooSmall })).rejects.toThrow(/not enough room/);
       expect(await readdir(small)).toEqual([]);
     } finally {

@@ -6,12 +6,17 @@ import { checkSourceBinlog, resumeFromBackupPosition, resumeStatements, type Res
 import { startServer } from '../../core/server/lifecycle.js';
 import { canConnect, describeTarget } from '../../core/mysql/connection.js';
 import { QuiesceError } from '../../core/errors.js';
-import { CONNECTION_OPTIONS, UsageError, targetFrom } from '../options.js';
+import { CONNECTION_OPTIONS, UsageError, portFrom, targetFrom } from '../options.js';
 import { CANCEL_RESTORE, type Interrupts } from '../interrupts.js';
 import { formatBytes, type Reporter } from '../reporter.js';
 import { readPassword } from '../password.js';
 import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
 import type { ArchiveRef } from '../../core/archive/archive-ref.js';
+import { assertCloneRootFree, cloneRemap, writeCloneOptionFile } from '../../core/restore/clone.js';
+import { freeLoopbackPort } from '../../core/sandbox/throwaway-server.js';
+import { findServerBinaries } from '../../core/sandbox/server-binaries.js';
+import { shellQuoted } from '../../core/shell-quoted.js';
+import path from 'node:path';
 
 export const RESTORE_HELP = `quiesce restore ARCHIVE — put a backup back (the server must be stopped)
 
@@ -31,6 +36,11 @@ back, and rewrites the relay-log paths when they move.
                            linked-sales=/mnt/big/sales for a database kept behind a link)
   --skip NAME              leave a component out (e.g. --skip config)
   --owner USER[:GROUP]     owner of the restored files (default: the owner of the datadir replaced)
+  --clone-into DIR --server-id N [--port P]
+                           a clone that is its own server: every component under DIR (new
+                           or empty), every path inside the restored files pointed there,
+                           and DIR/my.cnf (its server_id, port, socket, pid file, logs) to
+                           start it beside the original; nothing of the original is touched
   --new-replica --server-id N
                            a second replica of the same source: a new server_uuid
   --without-relay-logs     resume from the executed source position instead of the relay logs
@@ -102,6 +112,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
       'start-command': { type: 'string' },
       'start-timeout': { type: 'string' },
       into: { type: 'boolean' },
+      'clone-into': { type: 'string' },
       ...ARCHIVE_READ_OPTIONS,
     },
     allowPositionals: true,
@@ -120,21 +131,29 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
     if (eq <= 0) throw new UsageError(`--map takes NAME=DIR, not '${m}'.`);
     remap[m.slice(0, eq)] = m.slice(eq + 1);
   }
+  const cloneRoot = values['clone-into'] ? path.resolve(values['clone-into']) : null;
+  if (cloneRoot && (Object.keys(remap).length > 0 || values.apply || values.socket || values.host)) {
+    throw new UsageError('--clone-into puts every component under its folder: it takes no --datadir, --map, --apply, --socket or --host.');
+  }
   let newReplica: { serverId: number } | undefined;
-  if (values['new-replica']) {
+  if (values['new-replica'] || cloneRoot) {
     const id = Number(values['server-id']);
-    if (!Number.isInteger(id) || id <= 0 || id > 4294967295) throw new UsageError('--new-replica needs --server-id N (1 … 4294967295), different from every other server.');
+    if (!Number.isInteger(id) || id <= 0 || id > 4294967295) throw new UsageError(`${cloneRoot ? '--clone-into' : '--new-replica'} needs --server-id N (1 … 4294967295), different from every other server.`);
     newReplica = { serverId: id };
   }
+  const clonePort = cloneRoot ? (portFrom(values.port) ?? (await freeLoopbackPort())) : null;
+  if (cloneRoot) await assertCloneRootFree(cloneRoot);
   const target = values.apply || values.profile ? await targetFrom(values) : null;
   const connection = values.apply ? target!.connection : null;
   const login = target?.connection ?? (values.user ? { user: values.user, password: await readPassword(values.user) } : null);
 
   const owner = values.owner ? parseOwner(values.owner) : undefined;
   const result = await interrupts.protect(
-    (signal) => restoreArchive({ archive, remap, skip: values.skip, withoutRelayLogs: values['without-relay-logs'], newReplica, owner, signal, onEvent: (e) => reporter.event(e) }),
+    (signal) => restoreArchive({ archive, remap: cloneRoot ? (m) => cloneRemap(m, cloneRoot) : remap, skip: values.skip, withoutRelayLogs: values['without-relay-logs'], newReplica, owner, signal, onEvent: (e) => reporter.event(e) }),
     CANCEL_RESTORE,
   );
+  const cloneFile = cloneRoot ? await writeCloneOptionFile(result.manifest, cloneRoot, newReplica!.serverId, clonePort!) : null;
+  const startCommand = cloneFile ? `${(await findServerBinaries().catch(() => null))?.server ?? 'mysqld'} --defaults-file=${shellQuoted(cloneFile)} &` : null;
   const kit = { ...resumeStatements(result.manifest), source: login ? await checkSourceBinlog(result.manifest, login) : null };
   let resumed: ResumeOutcome | null = null;
 
@@ -154,15 +173,17 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
 
   const datadir = result.components.find((c) => c.kind === 'datadir');
   reporter.result(
-    { command: 'restore', archive: archive.url, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
+    { command: 'restore', archive: archive.url, optionFile: cloneFile, startCommand, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
     [
       `Restored ${result.filesWritten} files (${formatBytes(result.bytesWritten)}):`,
       ...result.components.map((c) => `  ${c.name.padEnd(12)} → ${c.target}${c.target !== c.originalPath ? `  (was ${c.originalPath})` : ''}`),
       ...(result.movedAside.length > 0 ? [`Moved aside (nothing deleted): ${result.movedAside.slice(0, 3).map((m) => m.to).join(', ')}${result.movedAside.length > 3 ? ` and ${result.movedAside.length - 3} more` : ''}`] : []),
-      ...result.notes,
+      ...(cloneFile ? result.notes.filter((n) => !n.startsWith('Set server_id')) : result.notes),
       '',
       'Resume kit',
-      `  1. Start the server on ${datadir?.target ?? 'the restored datadir'}${result.withoutRelayLogs ? ' (with --skip-slave-start if you will run the statements below yourself)' : ''}.`,
+      startCommand
+        ? `  1. Start the clone (server_id ${newReplica!.serverId}, port ${clonePort}, its own socket, pid file and logs in ${cloneRoot}): ${startCommand}`
+        : `  1. Start the server on ${datadir?.target ?? 'the restored datadir'}${result.withoutRelayLogs ? ' (with --skip-slave-start if you will run the statements below yourself)' : ''}.`,
       result.withoutRelayLogs
         ? '  2. Resume from the executed position:'
         : '  2. Replication resumes from the restored relay logs. Should they be unusable, resume from the executed position:',

@@ -1,7 +1,7 @@
 import { access, constants, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { QuiesceError, errnoCode } from '../errors.js';
-import { isInside } from '../mysql/server-files.js';
+import { ancestorIds, idOf } from '../folder-identity.js';
 import type { ComponentPlan, InventoryEntry } from './inventory.js';
 import { stagingClonesFiles } from './stage.js';
 
@@ -47,14 +47,16 @@ export async function checkDestination(dir: string, components: Pick<ComponentPl
   } catch {
     throw new QuiesceError('destination-unwritable', `This user cannot write to ${resolved}.`, 'Choose a folder you can write to, or fix its permissions.');
   }
-  // compared on disk: a link to the datadir is the datadir. Only a folder archived whole
-  // matters: from the others (the load folder is often /tmp) only chosen files are taken.
+  // compared by device and inode: a link, a bind mount or a hard-linked name of the datadir is
+  // the datadir. Only a folder archived whole matters: from the others (the load folder is
+  // often /tmp) only chosen files are taken.
   const real = await realpath(resolved);
+  const above = await ancestorIds(resolved);
   for (const c of components.filter((x) => x.select === null)) {
-    const realComponent = await realpath(c.originalPath).catch(() => c.originalPath);
-    if (isInside(real, realComponent)) {
+    const id = await idOf(c.originalPath);
+    if (id && above.includes(id)) {
       const via = real === resolved ? '' : ` (through a link: it is ${real})`;
-      throw new QuiesceError('destination-inside', `The destination ${resolved}${via} lies inside the ${c.kind} (${c.originalPath}), which is being archived.`, 'Choose a folder outside the server\'s data folders.');
+      throw new QuiesceError('destination-inside', `The destination ${resolved}${via} lies inside the ${c.kind} (${c.originalPath}), which is being archived: it is the same folder on disk.`, 'Choose a folder outside the server\'s data folders.');
     }
   }
   const fs = await statfs(resolved);

@@ -158,6 +158,7 @@ export function serverSettings(vars: Map<string, string>, files: ServerFiles): S
     relayLogIndex: base(files.relayLogIndex),
     relayLogInfoFile: base(files.relayLogInfoFile),
     masterInfoFile: base(files.masterInfoFile),
+    logBinBasename: base(files.logBinBasename),
     pidFile: files.pidFile,
     metadataInTables: files.metadataInTables,
   };

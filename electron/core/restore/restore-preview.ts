@@ -6,6 +6,8 @@ import { describeError } from '../errors.js';
 import { serverUsingDatadir } from '../server/datadir-in-use.js';
 import { archiveHasRelayLogs, isWholeFolder, nearestExisting, pidFilesFor, planTargets, roomShortfall } from './restore.js';
 import { resumeStatements } from './resume-kit.js';
+import { cloneRemap } from './clone.js';
+import { targetProblems } from './target-safety.js';
 
 /** The manifest as the Restore screen shows it. */
 export function manifestView(m: Manifest): ManifestView {
@@ -36,7 +38,7 @@ export function manifestView(m: Manifest): ManifestView {
 export function remapFor(manifest: Manifest, choice: Pick<RestoreChoice, 'mode' | 'cloneRoot'>): Record<string, string> {
   if (choice.mode !== 'clone') return {};
   if (!choice.cloneRoot || !path.isAbsolute(choice.cloneRoot)) return {};
-  return Object.fromEntries(manifest.components.map((c) => [c.name, path.join(choice.cloneRoot!, c.name)]));
+  return cloneRemap(manifest, choice.cloneRoot);
 }
 
 /** A clone needs its own server_id; in place keeps the original's. */
@@ -58,7 +60,8 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
     if (!choice.serverId) problems.push('Give the clone a server_id different from every other server.');
     else if (choice.serverId === manifest.server.serverId) problems.push(`server_id ${choice.serverId} is the original replica's: choose another.`);
   }
-  const components = planTargets(manifest, { remap: remapFor(manifest, choice) });
+  const remap = remapFor(manifest, choice);
+  const components = planTargets(manifest, { remap });
   const hasRelayLogs = archiveHasRelayLogs(manifest);
   const withoutRelayLogs = choice.withoutRelayLogs || !hasRelayLogs;
   if (!hasRelayLogs) notes.push('The archive holds no relay logs: replication resumes from the executed source position.');
@@ -81,6 +84,9 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
   const pid = datadir ? await serverUsingDatadir(datadir.target, pidFilesFor(datadir, manifest)).catch(() => null) : null;
   const running = pid ? { pid, problem: `A server (pid ${pid}) is running on ${datadir!.target}: it must be stopped before its files are replaced.` } : null;
   if (running) problems.push(running.problem);
+  // the server restored in place is stopped first; every other server's files are off limits
+  const unsafe = await targetProblems(components, { mapped: new Set(Object.keys(remap)), exceptPid: choice.mode === 'in-place' ? pid : null }).catch((e: unknown) => [{ message: `The targets could not be checked: ${describeError(e)}` }]);
+  problems.push(...unsafe.map((p) => p.message));
   const short = await roomShortfall(components, manifest).catch((e: unknown) => `The targets could not be measured: ${describeError(e)}`);
   if (short) problems.push(short);
 

@@ -1,4 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { openFiles } from '../server/running-servers.js';
+import { isInside } from '../mysql/server-files.js';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -31,6 +33,8 @@ export interface RestoreTestResult {
   tablesChecked: number;
   tableProblems: { table: string; message: string }[];
   coordinates: { expected: string; found: string; match: boolean };
+  /** what the throw-away server held open once every table was checked (Linux; null elsewhere): its own scratch files only */
+  opened: { inScratch: string[]; outside: string[] } | null;
   problems: string[];
 }
 
@@ -114,6 +118,10 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
         problems.push(`The backup is of ${manifest.server.version}; the local server is ${String(versionRows[0]?.v)}: a pass here is weaker evidence.`);
       }
       const { checked, failures } = await checkAllTables(session, interrupted);
+      // what the server really opened, every table now having been checked: the archived copy only
+      const opened = await filesOpened(server.pid, scratch);
+      const foreign = opened?.outside ?? [];
+      if (foreign[0]) problems.push(`The throw-away server opened ${foreign.length} file(s) outside its scratch folder, e.g. ${foreign[0]}: the restored files point at another server's, so this proved nothing about the archive.`);
       const expected = positionText(manifest.replication.sourceLogFile, manifest.replication.sourceLogPos);
       const inHeader = positionInDumpHeader(dumpHeader);
       const found = isDump ? positionText(inHeader?.file, inHeader?.pos) : await restoredPosition(session);
@@ -122,7 +130,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
       if (checked === 0) problems.push('The archive holds no tables: nothing was checked.');
       const result: RestoreTestResult = {
         archive: archive.url,
-        proven: failures.length === 0 && match && checked > 0,
+        proven: failures.length === 0 && match && checked > 0 && foreign.length === 0,
         testedAt: new Date().toISOString(),
         durationMs: Date.now() - started,
         serverUsed,
@@ -132,6 +140,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
         tablesChecked: checked,
         tableProblems: failures,
         coordinates: { expected, found, match },
+        opened: opened && { inScratch: opened.inScratch.map((f) => path.relative(scratch, f)), outside: foreign },
         problems,
       };
       await archive.storage.writeSmall(sidecarOf(archive, '.verified.json'), Buffer.from(`${JSON.stringify(result, null, 2)}\n`));
@@ -148,6 +157,15 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
       await rm(scratch, { recursive: true, force: true });
     }
   }
+}
+
+/** The files a server holds open, inside `dir` and outside it (Linux: /proc; elsewhere null). */
+async function filesOpened(pid: number, dir: string): Promise<{ inScratch: string[]; outside: string[] } | null> {
+  if (process.platform !== 'linux') return null;
+  const real = await realpath(dir).catch(() => dir);
+  const files = await openFiles(pid);
+  const inside = (f: string) => isInside(f, real) || isInside(f, dir);
+  return { inScratch: files.filter(inside).map((f) => (isInside(f, real) ? path.join(dir, path.relative(real, f)) : f)), outside: files.filter((f) => !inside(f)) };
 }
 
 const positionText = (file: string | null | undefined, pos: number | null | undefined) => (file && pos !== null && pos !== undefined ? `${file}:${pos}` : 'none recorded');

@@ -17,7 +17,10 @@ import type { EventSink } from '../progress/progress-meter.js';
 import { ProgressMeter } from '../progress/progress-meter.js';
 import { serverUsingDatadir } from '../server/datadir-in-use.js';
 import { unsafeComponentLink, unsafeEntry } from './entry-safety.js';
-import { pointMasterInfoAt, rewriteDirectories } from './metadata-files.js';
+import { pointMasterInfoAt } from './metadata-files.js';
+import { pointReferencesAtTargets, referencesOutside } from './restored-references.js';
+import { targetProblems } from './target-safety.js';
+import { sameFolder } from '../folder-identity.js';
 import { undoRecordFor, type RestoreUndoRecord } from './interrupted-restore.js';
 
 export interface RestoreOptions {
@@ -67,7 +70,7 @@ export function isRelayLogFile(name: string, manifest: Manifest): boolean {
 
 /** Where each component goes: its original path unless remapped (by name or by kind). */
 export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' | 'skip'>): RestoredComponent[] {
-  const remap = typeof o.remap === 'function' ? o.remap(manifest) : (o.remap ?? {});
+  const remap = remapOf(manifest, o);
   const known = new Set(manifest.components.flatMap((c) => [c.name, c.kind]));
   for (const key of [...Object.keys(remap), ...(o.skip ?? [])]) {
     if (!known.has(key)) throw new QuiesceError('bad-remap', `This archive has no component '${key}'.`, `Its components: ${manifest.components.map((c) => c.name).join(', ')}.`);
@@ -78,6 +81,11 @@ export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' 
       const target = path.resolve(remap[c.name] ?? remap[c.kind] ?? c.originalPath);
       return { ...c, target };
     });
+}
+
+/** The caller's remap, by component name or kind. */
+export function remapOf(manifest: Manifest, o: Pick<RestoreOptions, 'remap'>): Record<string, string> {
+  return typeof o.remap === 'function' ? o.remap(manifest) : (o.remap ?? {});
 }
 
 /**
@@ -187,6 +195,8 @@ async function planRestore(manifest: Manifest, o: RestoreOptions): Promise<Resto
     if (!path.isAbsolute(c.target)) throw new QuiesceError('bad-remap', `The target for ${c.name} must be an absolute path.`);
   }
   if (datadir) await refuseRunningServer(datadir.target, pidFilesFor(datadir, manifest));
+  const unsafe = await targetProblems(components, { mapped: new Set(Object.keys(remapOf(manifest, o))) });
+  if (unsafe[0]) throw new QuiesceError('unsafe-target', `${unsafe.map((p) => p.message).join(' ')} Nothing was restored.`, unsafe[0].hint);
 
   const short = await roomShortfall(components, manifest);
   if (short) throw new QuiesceError('destination-full', short, 'Free some space, or restore elsewhere (--datadir …).');
@@ -330,16 +340,11 @@ async function writeFiles(o: RestoreOptions, plan: RestorePlan, undo: RestoreUnd
 
 /** Paths inside the replication metadata that name the old locations; master.info without relay logs; a new replica's identity. */
 async function pointMetadataAtTargets({ manifest, components, datadir, withoutRelayLogs, notes }: RestorePlan, o: RestoreOptions): Promise<void> {
-  const relayHome = components.find((c) => c.kind === 'relaylog') ?? datadir;
-  const moves = components.map((c) => ({ from: c.originalPath, to: c.target }));
-  if (relayHome && !withoutRelayLogs && manifest.settings.relayLogBasename) {
-    const indexes = (await readdir(relayHome.target).catch(() => [] as string[])).filter((n) => isRelayLogFile(n, manifest) && n.endsWith('.index'));
-    for (const index of indexes) await rewriteDirectories(path.join(relayHome.target, index), moves);
-    if (datadir) {
-      for (const info of (await readdir(datadir.target)).filter((n) => n === manifest.settings.relayLogInfoFile || /^relay-log-.+\.info$/.test(n))) {
-        await rewriteDirectories(path.join(datadir.target, info), moves);
-      }
-    }
+  await pointReferencesAtTargets(components, manifest);
+  const inPlace = !datadir || (await sameFolder(datadir.target, datadir.originalPath));
+  const outside = await referencesOutside(components, manifest, inPlace);
+  if (outside[0]) {
+    throw new QuiesceError('foreign-reference', `The restored ${path.basename(outside[0].file)} names ${outside[0].names}, which is not part of this restore${outside.length > 1 ? ` (and ${outside.length - 1} more)` : ''}: a server started on it would open another server's file; the restore was rolled back.`, 'Restore every component the archive holds (no --skip of a tablespace or log folder), or restore with --clone-into DIR.');
   }
   if (withoutRelayLogs && datadir && manifest.replication.sourceLogFile && manifest.replication.sourceLogPos !== null && manifest.settings.masterInfoFile) {
     const masterInfo = path.join(datadir.target, manifest.settings.masterInfoFile);
@@ -415,18 +420,29 @@ export function isWholeFolder(c: ArchivedComponent): boolean {
   return c.kind === 'datadir' || (c.links ?? []).some((l) => l.to === '');
 }
 
-/** Every target filesystem must hold what goes there: what is short, in words, or null. */
+/**
+ * Every target filesystem must hold what goes there, counted the way the filesystem counts:
+ * each file rounded up to whole blocks, a block per folder, and an inode for every file,
+ * folder and link (where the filesystem has a fixed number). What is short, in words, or null.
+ */
 export async function roomShortfall(components: RestoredComponent[], manifest: Manifest): Promise<string | null> {
-  const need = new Map<string, { bytes: number; free: number }>();
+  const need = new Map<string, { bytes: number; inodes: number; freeBytes: number; freeInodes: number | null }>();
+  const MiB = (n: number) => `${(n / 1048576).toFixed(n < 10 * 1048576 ? 1 : 0)} MiB`;
   for (const c of components) {
-    const bytes = manifest.files.filter((f) => f.path.startsWith(`${c.name}/`)).reduce((sum, f) => sum + f.size, 0);
     const probe = await nearestExisting(c.target);
     const fs = await statfs(probe);
     const key = String((await stat(probe)).dev);
-    const entry = need.get(key) ?? { bytes: 0, free: fs.bavail * fs.bsize };
-    entry.bytes += bytes;
+    // Btrfs and others make inodes as needed and report none
+    const entry = need.get(key) ?? { bytes: 0, inodes: 0, freeBytes: fs.bavail * fs.bsize, freeInodes: fs.files > 0 ? fs.ffree : null };
+    const inside = (p: string) => p.startsWith(`${c.name}/`);
+    const files = manifest.files.filter((f) => inside(f.path));
+    const folders = 1 + (manifest.directories ?? []).filter(inside).length;
+    const links = (manifest.symlinks ?? []).filter((l) => inside(l.path)).length;
+    entry.bytes += files.reduce((sum, f) => sum + Math.ceil(f.size / fs.bsize) * fs.bsize, 0) + folders * fs.bsize;
+    entry.inodes += files.length + folders + links;
     need.set(key, entry);
-    if (entry.bytes > entry.free) return `There is not enough room for ${c.name} at ${c.target}: ${Math.ceil(entry.bytes / 1048576)} MiB needed, ${Math.floor(entry.free / 1048576)} MiB free.`;
+    if (entry.bytes > entry.freeBytes) return `There is not enough room for ${c.name} at ${c.target}: ${MiB(entry.bytes)} needed in ${fs.bsize}-byte blocks, ${MiB(entry.freeBytes)} free.`;
+    if (entry.freeInodes !== null && entry.inodes > entry.freeInodes) return `There are not enough free inodes for ${c.name} at ${c.target}: ${entry.inodes} files and folders to make, ${entry.freeInodes} inodes free.`;
   }
   return null;
 }

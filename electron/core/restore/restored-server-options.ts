@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Manifest } from '../../shared/manifest.js';
 
@@ -27,31 +25,4 @@ export function restoredServerOptions(manifest: Manifest, dirOf: (componentName:
     ...(s.relayLogInfoFile ? [`relay-log-info-file=${s.relayLogInfoFile}`] : []),
     ...(loadTmp ? [`slave_load_tmpdir=${dirOf(loadTmp.name)}`] : []),
   ];
-}
-
-/**
- * A clone's own option file, ROOT/clone.cnf: its datadir and files, a new server_id, its own
- * socket, port, pid file and error log inside ROOT, so it can run beside the original.
- * Returns the file's path. Nothing is started.
- */
-export async function writeCloneOptionFile(manifest: Manifest, root: string, serverId: number, port: number): Promise<string> {
-  const file = path.join(root, 'clone.cnf');
-  const datadir = manifest.components.find((c) => c.kind === 'datadir');
-  const lines = [
-    '# Written by Quiesce for a clone restored from a backup; start it with',
-    `#   mysqld --defaults-file=${file}`,
-    '[mysqld]',
-    ...(datadir ? [`datadir=${path.join(root, datadir.name)}`] : []),
-    `server-id=${serverId}`,
-    `socket=${path.join(root, 'mysqld.sock')}`,
-    `port=${port}`,
-    `pid-file=${path.join(root, 'mysqld.pid')}`,
-    `log-error=${path.join(root, 'error.log')}`,
-    // the files belong to whoever restored them: the server runs as that user (chown them to mysql and change this)
-    `user=${os.userInfo().username}`,
-    ...restoredServerOptions(manifest, (name) => path.join(root, name)),
-    '',
-  ];
-  await writeFile(file, lines.join('\n'), { mode: 0o640 });
-  return file;
 }
