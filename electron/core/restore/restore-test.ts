@@ -122,7 +122,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
       const opened = await filesOpened(server.pid, scratch);
       const foreign = opened?.outside ?? [];
       if (foreign[0]) problems.push(`The throw-away server opened ${foreign.length} file(s) outside its scratch folder, e.g. ${foreign[0]}: the restored files point at another server's, so this proved nothing about the archive.`);
-      const expected = positionText(manifest.replication.sourceLogFile, manifest.replication.sourceLogPos);
+      const expected = isDump ? positionText(manifest.replication.sourceLogFile, manifest.replication.sourceLogPos) : positionsText(manifest.replication.channels);
       const inHeader = positionInDumpHeader(dumpHeader);
       const found = isDump ? positionText(inHeader?.file, inHeader?.pos) : await restoredPosition(session);
       const match = (!isDump && manifest.settings.metadataInTables) || found === expected;
@@ -170,11 +170,18 @@ async function filesOpened(pid: number, dir: string): Promise<{ inScratch: strin
 
 const positionText = (file: string | null | undefined, pos: number | null | undefined) => (file && pos !== null && pos !== undefined ? `${file}:${pos}` : 'none recorded');
 
-/** What the restored replica's metadata says it has executed. */
+/** Every connection's executed position: the default one alone as FILE:POS, named ones as 'NAME' FILE:POS, in name order. */
+function positionsText(channels: { channel: string; sourceLogFile: string | null; sourceLogPos: number | null }[]): string {
+  if (channels.length === 0) return 'no replication configured';
+  const sorted = [...channels].sort((a, b) => a.channel.localeCompare(b.channel));
+  if (sorted.length === 1 && sorted[0]!.channel === '') return positionText(sorted[0]!.sourceLogFile, sorted[0]!.sourceLogPos);
+  return sorted.map((c) => `'${c.channel}' ${positionText(c.sourceLogFile, c.sourceLogPos)}`).join(', ');
+}
+
+/** What the restored replica's metadata says each connection has executed. */
 async function restoredPosition(session: mysql.Connection): Promise<string> {
   const [status] = await session.query<mysql.RowDataPacket[]>('SHOW ALL SLAVES STATUS').catch(() => session.query<mysql.RowDataPacket[]>('SHOW REPLICA STATUS'));
-  const found = status[0] ? normalizeStatusRow(status[0]) : null;
-  return found ? positionText(found.sourceLogFile, found.sourceLogPos) : 'no replication configured';
+  return positionsText(status.map(normalizeStatusRow));
 }
 
 function serverOptions(manifest: Manifest, dirs: (name: string) => string): string[] {

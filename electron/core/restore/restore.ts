@@ -187,9 +187,12 @@ async function planRestore(manifest: Manifest, o: RestoreOptions): Promise<Resto
   const components = planTargets(manifest, o);
   const datadir = components.find((c) => c.kind === 'datadir');
   const hasRelayLogs = archiveHasRelayLogs(manifest);
-  const withoutRelayLogs = o.withoutRelayLogs === true || !hasRelayLogs;
+  // relay logs left out (--skip relaylog) must not be named by the restored relay-log.info: it would point at the original's
+  const relayLogsSkipped = manifest.components.some((c) => c.kind === 'relaylog') && !components.some((c) => c.kind === 'relaylog');
+  const withoutRelayLogs = o.withoutRelayLogs === true || !hasRelayLogs || relayLogsSkipped;
   const notes: string[] = [];
   if (!hasRelayLogs && !o.withoutRelayLogs) notes.push('The archive holds no relay logs: replication resumes from the executed source position.');
+  else if (relayLogsSkipped && !o.withoutRelayLogs) notes.push('The relay logs are left out: replication resumes from the executed source position.');
 
   for (const c of components) {
     if (!path.isAbsolute(c.target)) throw new QuiesceError('bad-remap', `The target for ${c.name} must be an absolute path.`);
@@ -346,11 +349,16 @@ async function pointMetadataAtTargets({ manifest, components, datadir, withoutRe
   if (outside[0]) {
     throw new QuiesceError('foreign-reference', `The restored ${path.basename(outside[0].file)} names ${outside[0].names}, which is not part of this restore${outside.length > 1 ? ` (and ${outside.length - 1} more)` : ''}: a server started on it would open another server's file; the restore was rolled back.`, 'Restore every component the archive holds (no --skip of a tablespace or log folder), or restore with --clone-into DIR.');
   }
-  if (withoutRelayLogs && datadir && manifest.replication.sourceLogFile && manifest.replication.sourceLogPos !== null && manifest.settings.masterInfoFile) {
-    const masterInfo = path.join(datadir.target, manifest.settings.masterInfoFile);
-    if (await stat(masterInfo).then(() => true, () => false)) {
-      await pointMasterInfoAt(masterInfo, manifest.replication.sourceLogFile, manifest.replication.sourceLogPos);
-      notes.push(`master.info now points at the executed position ${manifest.replication.sourceLogFile}:${manifest.replication.sourceLogPos}.`);
+  if (withoutRelayLogs && datadir && manifest.settings.masterInfoFile) {
+    // one master.info per connection: MariaDB names a named connection's master-NAME.info
+    for (const c of manifest.replication.channels) {
+      if (!c.sourceLogFile || c.sourceLogPos === null) continue;
+      const name = c.channel === '' ? manifest.settings.masterInfoFile : manifest.settings.masterInfoFile.replace(/\.info$/, `-${c.channel}.info`);
+      const masterInfo = path.join(datadir.target, name);
+      if (await stat(masterInfo).then(() => true, () => false)) {
+        await pointMasterInfoAt(masterInfo, c.sourceLogFile, c.sourceLogPos);
+        notes.push(`${name} now points at the executed position ${c.sourceLogFile}:${c.sourceLogPos}.`);
+      }
     }
   }
   if (o.newReplica && datadir) {

@@ -20,13 +20,23 @@ export interface SourceBinlogCheck {
   daysLeft?: number | null;
 }
 
+/** Each connection's executed source position (MariaDB multi-source, MySQL channels; one default channel for most replicas). */
+function channelsOf(manifest: Manifest): { channel: string; file: string | null; pos: number | null }[] {
+  const listed = manifest.replication.channels.map((c) => ({ channel: c.channel, file: c.sourceLogFile, pos: c.sourceLogPos }));
+  return listed.length > 0 ? listed : [{ channel: '', file: manifest.replication.sourceLogFile, pos: manifest.replication.sourceLogPos }];
+}
+
+/** Per connection: stop each, point each at its own position (or its GTID), start each. */
 export function resumeStatements(manifest: Manifest): Pick<ResumeKit, 'byPosition' | 'byGtid'> {
   const flavor = parseFlavor(manifest.server.version);
-  const { sourceLogFile, sourceLogPos, gtidSlavePos } = manifest.replication;
-  const wrap = (body: string[]) => [replicationThreadSql(flavor, 'STOP', 'both', ''), ...body, replicationThreadSql(flavor, 'START', 'both', '')];
+  const { gtidSlavePos } = manifest.replication;
+  const channels = channelsOf(manifest);
+  const wrap = (body: string[]) => [...channels.map((c) => replicationThreadSql(flavor, 'STOP', 'both', c.channel)), ...body, ...channels.map((c) => replicationThreadSql(flavor, 'START', 'both', c.channel))];
+  const positioned = channels.filter((c) => c.file && c.pos !== null);
   return {
-    byPosition: sourceLogFile && sourceLogPos !== null ? wrap([changeSourceToPositionSql(flavor, sourceLogFile, sourceLogPos)]) : [],
-    byGtid: gtidSlavePos || manifest.replication.gtidExecuted ? wrap(resumeByGtidSql(flavor, gtidSlavePos)) : [],
+    byPosition: positioned.length === channels.length ? wrap(positioned.map((c) => changeSourceToPositionSql(flavor, c.file!, c.pos!, c.channel))) : [],
+    // MariaDB's gtid_slave_pos is one for every connection: set once
+    byGtid: gtidSlavePos || manifest.replication.gtidExecuted ? wrap(channels.flatMap((c, i) => resumeByGtidSql(flavor, i === 0 ? gtidSlavePos : null, c.channel))) : [],
   };
 }
 
@@ -83,23 +93,28 @@ export async function resumeFromBackupPosition(connection: ConnectionOptions, ma
   const session = await openSession(connection);
   try {
     const flavor = parseFlavor((await readGlobalVariables(session)).get('version') ?? '');
-    const { sourceLogFile, sourceLogPos } = manifest.replication;
-    if (!sourceLogFile || sourceLogPos === null) throw new Error('the manifest records no executed source position');
-    await session.query(replicationThreadSql(flavor, 'STOP', 'both', ''));
-    const [now] = await readReplicaStatus(session, flavor);
-    const recorded = { file: sourceLogFile, pos: sourceLogPos };
-    const ahead = now?.sourceLogFile && now.sourceLogPos !== null && compareBinlogPositions({ file: now.sourceLogFile, pos: now.sourceLogPos }, recorded) > 0;
-    const applied = ahead ? [] : [changeSourceToPositionSql(flavor, sourceLogFile, sourceLogPos)];
+    const channels = channelsOf(manifest);
+    if (channels.some((c) => !c.file || c.pos === null)) throw new Error('the manifest records no executed source position');
+    for (const c of channels) await session.query(replicationThreadSql(flavor, 'STOP', 'both', c.channel));
+    const now = await readReplicaStatus(session, flavor);
+    const applied: string[] = [];
+    const notes: string[] = [];
+    for (const c of channels) {
+      const at = now.find((x) => x.channel === c.channel);
+      const recorded = { file: c.file!, pos: c.pos! };
+      const ahead = at?.sourceLogFile && at.sourceLogPos !== null && compareBinlogPositions({ file: at.sourceLogFile, pos: at.sourceLogPos }, recorded) > 0;
+      const who = c.channel ? `Connection '${c.channel}': r` : 'R';
+      if (ahead) notes.push(`${who}eplication had already resumed from the restored metadata and is at ${at.sourceLogFile}:${at.sourceLogPos}, past the backup's ${recorded.file}:${recorded.pos}; it was not moved back.`);
+      else {
+        applied.push(changeSourceToPositionSql(flavor, recorded.file, recorded.pos, c.channel));
+        notes.push(`${who}eplication resumes from the backup's executed position ${recorded.file}:${recorded.pos}.`);
+      }
+    }
     for (const sql of applied) await session.query(sql);
-    const start = replicationThreadSql(flavor, 'START', 'both', '');
-    await session.query(start);
-    await waitReplicationAsFound(session, flavor, [{ channel: '', io: true, sql: true }], timeoutMs);
-    return {
-      applied: [...applied, start],
-      note: ahead
-        ? `Replication had already resumed from the restored metadata and is at ${now!.sourceLogFile}:${now!.sourceLogPos}, past the backup's ${sourceLogFile}:${sourceLogPos}; it was not moved back.`
-        : `Replication resumes from the backup's executed position ${sourceLogFile}:${sourceLogPos}.`,
-    };
+    const starts = channels.map((c) => replicationThreadSql(flavor, 'START', 'both', c.channel));
+    for (const sql of starts) await session.query(sql);
+    await waitReplicationAsFound(session, flavor, channels.map((c) => ({ channel: c.channel, io: true, sql: true })), timeoutMs);
+    return { applied: [...applied, ...starts], note: notes.join(' ') };
   } finally {
     await session.end().catch(() => undefined);
   }
