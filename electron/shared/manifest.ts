@@ -14,6 +14,7 @@ export type ComponentKind =
   | 'metadata'
   | 'binlog'
   | 'config'
+  | 'keyfile'
   | 'linked'
   | 'dump';
 
@@ -104,6 +105,21 @@ export interface ServerSettings {
   logBinBasename?: string | null;
   pidFile: string | null;
   metadataInTables: boolean;
+  /** data at rest encrypted by a key management plugin (archives before 2026-12 lack it) */
+  encryption?: AtRestEncryption | null;
+}
+
+/** How the server's data is encrypted at rest: without its keys the files cannot be read. */
+export interface AtRestEncryption {
+  /** file_key_management, hashicorp_key_management, aws_key_management, … */
+  plugin: string;
+  /** file_key_management: the key file, outside the datadir */
+  keyFile: string | null;
+  /** the key file is itself encrypted with a file key (file_key_management_filekey) */
+  keyFileEncrypted: boolean;
+  algorithm: string | null;
+  /** the key file is in this archive: only ever inside an encrypted archive */
+  keyFileArchived: boolean;
 }
 
 export interface Manifest {

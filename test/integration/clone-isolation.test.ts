@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveRef } from '../../electron/core/archive/archive-ref.js';
-import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { QuiesceError } from '../../electron/core/errors.js';
 import { restoreArchive } from '../../electron/core/restore/restore.js';

@@ -12,7 +12,7 @@ import { formatBytes, type Reporter } from '../reporter.js';
 import { readPassword } from '../password.js';
 import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
 import type { ArchiveRef } from '../../core/archive/archive-ref.js';
-import { assertCloneRootFree, cloneRemap, writeCloneOptionFile } from '../../core/restore/clone.js';
+import { assertCloneRootFree, cloneKeyFile, cloneRemap, writeCloneOptionFile } from '../../core/restore/clone.js';
 import { freeLoopbackPort } from '../../core/sandbox/throwaway-server.js';
 import { findServerBinaries } from '../../core/sandbox/server-binaries.js';
 import { shellQuoted } from '../../core/shell-quoted.js';
@@ -41,6 +41,8 @@ back, and rewrites the relay-log paths when they move.
                            or empty), every path inside the restored files pointed there,
                            and DIR/my.cnf (its server_id, port, socket, pid file, logs) to
                            start it beside the original; nothing of the original is touched
+    --key-file FILE        data encrypted at rest whose key file the archive does not hold:
+                           copied into DIR/key and named in DIR/my.cnf
   --new-replica --server-id N
                            a second replica of the same source: a new server_uuid
   --without-relay-logs     resume from the executed source position instead of the relay logs
@@ -113,6 +115,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
       'start-timeout': { type: 'string' },
       into: { type: 'boolean' },
       'clone-into': { type: 'string' },
+      'key-file': { type: 'string' },
       ...ARCHIVE_READ_OPTIONS,
     },
     allowPositionals: true,
@@ -152,7 +155,8 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
     (signal) => restoreArchive({ archive, remap: cloneRoot ? (m) => cloneRemap(m, cloneRoot) : remap, skip: values.skip, withoutRelayLogs: values['without-relay-logs'], newReplica, owner, signal, onEvent: (e) => reporter.event(e) }),
     CANCEL_RESTORE,
   );
-  const cloneFile = cloneRoot ? await writeCloneOptionFile(result.manifest, cloneRoot, newReplica!.serverId, clonePort!) : null;
+  const cloneKey = cloneRoot ? await cloneKeyFile(result.manifest, cloneRoot, values['key-file'] ?? null, result.notes) : null;
+  const cloneFile = cloneRoot ? await writeCloneOptionFile(result.manifest, cloneRoot, newReplica!.serverId, clonePort!, cloneKey) : null;
   const startCommand = cloneFile ? `${(await findServerBinaries().catch(() => null))?.server ?? 'mysqld'} --defaults-file=${shellQuoted(cloneFile)} &` : null;
   const kit = { ...resumeStatements(result.manifest), source: login ? await checkSourceBinlog(result.manifest, login) : null };
   let resumed: ResumeOutcome | null = null;

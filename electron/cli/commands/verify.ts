@@ -21,6 +21,8 @@ ARCHIVE is a path or an s3:// URL.
                    CHECK TABLE every table and read the replication position back;
                    the result is written to ARCHIVE.verified.json
   --scratch DIR    where the restore test unpacks (default: the system temp folder)
+  --key-file FILE  the key file of data encrypted at rest (file_key_management), when the
+                   archive does not hold it (only an encrypted archive does)
 ${ARCHIVE_READ_HELP}
   --json           JSON lines on stdout`;
 
@@ -49,7 +51,7 @@ async function newestArchive(name: string): Promise<string> {
 export async function verifyCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' }, profile: { type: 'string' }, ...ARCHIVE_READ_OPTIONS },
+    options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' }, 'key-file': { type: 'string' }, profile: { type: 'string' }, ...ARCHIVE_READ_OPTIONS },
     allowPositionals: true,
     strict: true,
   });
@@ -65,7 +67,7 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
     : [`FAILED: ${result.problems.length} problem(s); first: ${first!.path} (${first!.problem}).`];
   let proven: RestoreTestResult | null = null;
   if (values['restore-test'] && result.ok) {
-    proven = await interrupts.protect((signal) => restoreTest(archive, { scratchParent: values.scratch, onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
+    proven = await interrupts.protect((signal) => restoreTest(archive, { scratchParent: values.scratch, keyFile: values['key-file'], onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
     lines.push(...provenLines(proven));
     // kept with the run that wrote the archive: the dashboard's proven restore point
     await new HistoryStore().noteProof(file, proven).catch(() => undefined);

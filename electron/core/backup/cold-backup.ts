@@ -34,6 +34,7 @@ import type { Location } from '../storage/location.js';
 import { archiveFileName } from './archive-name.js';
 import { inspectReplica, skippedPaths, throwIfBlocked, type InspectReport } from './inspect.js';
 import { takeInventory, type Inventory, type InventoryEntry } from './inventory.js';
+import { keyFileComponent } from './key-file.js';
 import { preCopyFiles, refreshCopy, stageFiles, stagedPath, stagingClonesFiles, type PreCopy } from './stage.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -428,6 +429,11 @@ async function preflight(run: ColdRun): Promise<Prepared> {
     if (shutdownPrivilege) emit({ type: 'warning', message: shutdownPrivilege });
     for (const p of report.problems) emit({ type: 'warning', message: p.message });
     const archiveTo = archiveTarget(o.destination, o.destinationOptions);
+    const keys = keyFileComponent(report.settings.encryption, archiveTo.encryption !== null);
+    if (keys) {
+      report.plans.push(keys.plan);
+      report.settings.encryption = keys.encryption;
+    }
     await probeTarget(archiveTo);
     const destination = await checkDestination(archiveTo.workDir, report.plans, report.estimate.totalBytes);
     const staged = o.staging !== 'never' && (await canStageAt(destination, report.estimate.entries, report.estimate.totalBytes));

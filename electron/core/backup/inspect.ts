@@ -101,6 +101,8 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
   for (const link of estimate.linksLeftOut) {
     problems.push({ severity: 'warning', message: `${link} is a link that leads out of its folder to nothing Quiesce archives; the link is left out of the backup.`, hint: 'Links to a database folder or a table file elsewhere are followed; remove a link that leads nowhere.' });
   }
+  const keys = encryptionProblem(files);
+  if (keys) problems.push(keys);
   if (elevation) {
     problems.push({ severity: 'warning', message: `Administrator rights are needed: ${elevation.replace(/\.$/, '')}.`, hint: 'The app asks for them when the backup starts; on the command line, run as root (sudo) or as the server\'s user.' });
   }
@@ -125,6 +127,24 @@ export async function inspectReplica(session: Session, connection: ConnectionOpt
     elevation,
     problems,
   };
+}
+
+/**
+ * Data encrypted at rest cannot be read without its keys. A key file is a secret: it goes only
+ * into an encrypted archive; otherwise the DBA is told, before anything runs, that a restore
+ * needs it.
+ */
+function encryptionProblem(files: ServerFiles): Problem | null {
+  const e = files.encryption;
+  if (!e) return null;
+  if (e.keyFile) {
+    return {
+      severity: 'warning',
+      message: `Data at rest is encrypted (${e.plugin}) with the key file ${e.keyFile}${e.keyFileEncrypted ? ', itself encrypted with a file key' : ''}. It is archived only inside an encrypted archive (--encrypt-to, or a passphrase); otherwise a restore and the restore test need it given (--key-file).`,
+      hint: 'Encrypt the archive, or keep a copy of the key file safe, apart from the backups.',
+    };
+  }
+  return { severity: 'warning', message: `Data at rest is encrypted with keys from ${e.plugin}: a restore, and the restore test, need that key service.` };
 }
 
 /** The one rule for "this method cannot run here": the first error that blocks it, with every blocking message. */
@@ -161,5 +181,6 @@ export function serverSettings(vars: Map<string, string>, files: ServerFiles): S
     logBinBasename: base(files.logBinBasename),
     pidFile: files.pidFile,
     metadataInTables: files.metadataInTables,
+    encryption: files.encryption && { ...files.encryption, keyFileArchived: false },
   };
 }

@@ -26,6 +26,26 @@ export interface ServerFiles {
   pidFile: string | null;
   socket: string | null;
   logError: string | null;
+  /** the key management plugin when data at rest is encrypted, and (file_key_management) its key file */
+  encryption: { plugin: string; keyFile: string | null; keyFileEncrypted: boolean; algorithm: string | null } | null;
+}
+
+/** Which key management plugin is loaded, told by the variables each one adds. */
+function atRestEncryption(vars: Map<string, string>, datadir: string): ServerFiles['encryption'] {
+  if (vars.has('file_key_management_filename')) {
+    return {
+      plugin: 'file_key_management',
+      keyFile: resolveIn(datadir, vars.get('file_key_management_filename')),
+      keyFileEncrypted: (vars.get('file_key_management_filekey') ?? '') !== '',
+      algorithm: vars.get('file_key_management_encryption_algorithm') || null,
+    };
+  }
+  for (const [variable, plugin] of [['hashicorp_key_management_vault_url', 'hashicorp_key_management'], ['aws_key_management_master_key_id', 'aws_key_management']] as const) {
+    if (vars.has(variable)) return { plugin, keyFile: null, keyFileEncrypted: false, algorithm: null };
+  }
+  // MySQL's keyring: keyring_file_data names its file
+  if (vars.get('keyring_file_data')) return { plugin: 'keyring_file', keyFile: resolveIn(datadir, vars.get('keyring_file_data')), keyFileEncrypted: false, algorithm: null };
+  return null;
 }
 
 function resolveIn(datadir: string, value: string | undefined): string | null {
@@ -71,6 +91,7 @@ export function locateServerFiles(vars: Map<string, string>, externalTablespaces
     pidFile: resolveIn(datadir, vars.get('pid_file')),
     socket: vars.get('socket') || null,
     logError: resolveIn(datadir, vars.get('log_error')),
+    encryption: atRestEncryption(vars, datadir),
   };
 }
 

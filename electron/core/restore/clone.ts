@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Manifest } from '../../shared/manifest.js';
@@ -34,7 +34,7 @@ function binlogBasename(manifest: Manifest): string | null {
  * its binary log there too, a new server_id, its own socket, port, pid file and error log, so
  * it runs beside the original and shares none of its files. Returns the file's path.
  */
-export async function writeCloneOptionFile(manifest: Manifest, root: string, serverId: number, port: number): Promise<string> {
+export async function writeCloneOptionFile(manifest: Manifest, root: string, serverId: number, port: number, keyFile: string | null = null): Promise<string> {
   const file = path.join(root, 'my.cnf');
   const datadir = manifest.components.find((c) => c.kind === 'datadir');
   const binlog = manifest.components.find((c) => c.kind === 'binlog');
@@ -53,9 +53,29 @@ export async function writeCloneOptionFile(manifest: Manifest, root: string, ser
     ...(logBin ? [`log-bin=${logBin}`, `log-bin-index=${logBin}.index`] : []),
     // the files belong to whoever restored them: the server runs as that user (chown them to mysql and change this)
     `user=${os.userInfo().username}`,
-    ...restoredServerOptions(manifest, (name) => path.join(root, name)),
+    ...restoredServerOptions(manifest, (name) => path.join(root, name), keyFile),
     '',
   ];
   await writeFile(file, lines.join('\n'), { mode: 0o640 });
   return file;
+}
+
+/**
+ * The key file of data encrypted at rest, for a clone whose archive does not hold it: the one
+ * given is copied into ROOT/key (owner-only); none given, the clone reads the original's, said
+ * in a note. Returns the path its option file names, or null to take the archive's.
+ */
+export async function cloneKeyFile(manifest: Manifest, root: string, given: string | null, notes: string[]): Promise<string | null> {
+  const e = manifest.settings.encryption;
+  if (!e?.keyFile || e.keyFileArchived) return null;
+  if (!given) {
+    notes.push(`The data is encrypted at rest: ${path.join(root, 'my.cnf')} reads the key file at its original path, ${e.keyFile}. Copy it into ${root} (and change file_key_management_filename) for a clone that shares nothing with the original, or restore with --key-file.`);
+    return null;
+  }
+  const to = path.join(root, 'key', path.basename(given));
+  await mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
+  await copyFile(given, to).catch((error: unknown) => {
+    throw new QuiesceError('no-key-file', `The key file ${given} cannot be read (${(error as Error).message}).`, 'Give a readable copy of the server\'s key file.');
+  });
+  return to;
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { openFiles } from '../server/running-servers.js';
 import { isInside } from '../mysql/server-files.js';
 import os from 'node:os';
@@ -15,7 +15,7 @@ import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from
 import { restoreArchive } from './restore.js';
 import { loadDumpArchive, positionInDumpHeader } from './load-dump.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
-import { QuiesceError } from '../errors.js';
+import { QuiesceError, describeError } from '../errors.js';
 import { sidecarOf, type ArchiveRef } from '../archive/archive-ref.js';
 
 /** What `verify --restore-test` proved; written beside the archive as ARCHIVE.verified.json. */
@@ -57,7 +57,7 @@ export async function readProof(archive: ArchiveRef): Promise<RestoreTestResult 
  * back from the dump's own header. Then CHECK TABLE on every table, the server stopped, the
  * scratch folder deleted — also when interrupted (`signal`).
  */
-export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: string; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal } = {}): Promise<RestoreTestResult> {
+export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: string; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal; keyFile?: string } = {}): Promise<RestoreTestResult> {
   const started = Date.now();
   const binaries = await findServerBinaries();
   const verified = o.verified ?? (await verifyArchive(archive, o.onEvent, o.signal));
@@ -66,6 +66,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
     const first = verified.problems[0]!;
     throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems.length} problem(s); first: ${first.path}, ${first.problem}); nothing was restored.`, 'Restore another backup.');
   }
+  assertKeysAtHand(manifest, o.keyFile);
   const scratch = await mkdtemp(path.join(o.scratchParent ?? os.tmpdir(), 'quiesce-restore-test-'));
   const dirs = (name: string) => path.join(scratch, name);
   let server: ThrowawayServer | null = null;
@@ -90,6 +91,8 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
     }
     interrupted();
     o.onEvent?.({ type: 'step', step: 'restore-test', label: STEP_LABELS['restore-test'] });
+    // a key file given is copied in: the throw-away server opens scratch files only
+    const keyCopy = o.keyFile ? await copyIntoScratch(o.keyFile, dirs('keyfile-given')) : null;
     server = await createThrowawayServer({
       binaries,
       name: 'restore-test',
@@ -97,7 +100,9 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
       serverId: 4_000_000_000,
       datadir: dirs('datadir'),
       existingDatadir: !isDump,
-      options: isDump ? ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking'] : serverOptions(manifest, dirs),
+      options: isDump ? ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking'] : serverOptions(manifest, dirs, keyCopy),
+    }).catch(async (error: unknown) => {
+      throw await startFailure(error, dirs('server'), manifest);
     });
     interrupted();
     // opened before a dump is loaded: the dump brings its own grant tables
@@ -184,8 +189,41 @@ async function restoredPosition(session: mysql.Connection): Promise<string> {
   return positionsText(status.map(normalizeStatusRow));
 }
 
-function serverOptions(manifest: Manifest, dirs: (name: string) => string): string[] {
-  return ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', ...restoredServerOptions(manifest, dirs)];
+function serverOptions(manifest: Manifest, dirs: (name: string) => string, keyFile: string | null): string[] {
+  return ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', ...restoredServerOptions(manifest, dirs, keyFile)];
+}
+
+/** Data encrypted at rest needs its keys: in the archive, or given; said in one line before anything is restored. */
+function assertKeysAtHand(manifest: Manifest, keyFile: string | undefined): void {
+  const e = manifest.settings.encryption;
+  if (!e || keyFile) return;
+  if (e.plugin !== 'file_key_management') {
+    throw new QuiesceError('keys-needed', `This archive's data is encrypted at rest with keys from ${e.plugin}, which the restore test cannot reach; nothing was restored.`, 'Prove it on a host with that key service, or restore it there.');
+  }
+  if (!e.keyFileArchived || e.keyFileEncrypted) {
+    throw new QuiesceError('keys-needed', `This archive's data is encrypted at rest and its key file ${e.keyFile ?? ''} is ${e.keyFileArchived ? 'itself encrypted with a file key' : 'not in the archive'}: the restore test cannot read it without --key-file FILE (a plain copy of that key file); nothing was restored.`, 'Give the key file with --key-file, or back up into an encrypted archive, which holds it.');
+  }
+}
+
+async function copyIntoScratch(file: string, dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const to = path.join(dir, path.basename(file));
+  await copyFile(file, to).catch((error: unknown) => {
+    throw new QuiesceError('no-key-file', `The key file ${file} cannot be read (${describeError(error)}).`, 'Give a readable copy of the server\'s key file.');
+  });
+  return to;
+}
+
+/**
+ * A throw-away server that would not start: what its log said, quoted (its folder is about to
+ * be removed, so it is never pointed at), and the likely cause when the data is encrypted.
+ */
+async function startFailure(error: unknown, serverDir: string, manifest: Manifest): Promise<unknown> {
+  if (!(error instanceof QuiesceError) || error.code !== 'sandbox-start-failed') return error;
+  const log = await readFile(path.join(serverDir, 'error.log'), 'utf8').catch(() => '');
+  const errors = log.split('\n').filter((l) => /\[ERROR\]/.test(l)).slice(-6).map((l) => `  ${l.replace(/^\S+ \S+ \d+ /, '')}`);
+  const encrypted = manifest.settings.encryption ? ' The data is encrypted at rest: is the key file the one the backup was taken with?' : '';
+  return new QuiesceError('restore-test-start-failed', `The throw-away server would not start on the restored files.${encrypted} Its log said:\n${errors.length > 0 ? errors.join('\n') : log.trimEnd().split('\n').slice(-6).join('\n')}`, 'The archive verified, but a server cannot run on it here: see the lines above.');
 }
 
 async function checkAllTables(session: mysql.Connection, interrupted: () => void): Promise<{ checked: number; failures: { table: string; message: string }[] }> {

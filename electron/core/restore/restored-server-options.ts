@@ -6,7 +6,7 @@ import type { Manifest } from '../../shared/manifest.js';
  * the relay logs and their index, the load folder, and the settings the files were made with.
  * `dirOf` gives the folder each component was restored into.
  */
-export function restoredServerOptions(manifest: Manifest, dirOf: (componentName: string) => string): string[] {
+export function restoredServerOptions(manifest: Manifest, dirOf: (componentName: string) => string, keyFile: string | null = null): string[] {
   const s = manifest.settings;
   const has = (kind: string) => manifest.components.find((c) => c.kind === kind);
   const datadir = has('datadir');
@@ -24,5 +24,18 @@ export function restoredServerOptions(manifest: Manifest, dirOf: (componentName:
     ...(relayHome && s.relayLogIndex ? [`relay-log-index=${path.join(relayHome, s.relayLogIndex)}`] : []),
     ...(s.relayLogInfoFile ? [`relay-log-info-file=${s.relayLogInfoFile}`] : []),
     ...(loadTmp ? [`slave_load_tmpdir=${dirOf(loadTmp.name)}`] : []),
+    ...keyOptions(manifest, dirOf, keyFile),
   ];
+}
+
+/**
+ * Data encrypted at rest is read with the same key plugin and key file: the copy restored from
+ * the archive (its component 'keyfile'), or the one given. Other key plugins take no file.
+ */
+function keyOptions(manifest: Manifest, dirOf: (componentName: string) => string, given: string | null): string[] {
+  const e = manifest.settings.encryption;
+  if (e?.plugin !== 'file_key_management') return [];
+  const archived = manifest.components.find((c) => c.kind === 'keyfile');
+  const key = given ?? (archived && e.keyFile ? path.join(dirOf(archived.name), path.basename(e.keyFile)) : e.keyFile);
+  return ['plugin-load-add=file_key_management', `file_key_management_filename=${key}`, ...(e.algorithm ? [`file_key_management_encryption_algorithm=${e.algorithm}`] : [])];
 }
