@@ -223,7 +223,7 @@ async function startFailure(error: unknown, serverDir: string, manifest: Manifes
   const log = await readFile(path.join(serverDir, 'error.log'), 'utf8').catch(() => '');
   const errors = log.split('\n').filter((l) => /\[ERROR\]/.test(l)).slice(-6).map((l) => `  ${l.replace(/^\S+ \S+ \d+ /, '')}`);
   const encrypted = manifest.settings.encryption ? ' The data is encrypted at rest: is the key file the one the backup was taken with?' : '';
-  return new QuiesceError('restore-test-start-failed', `The throw-away server would not start on the restored files.${encrypted} Its log said:\n${errors.length > 0 ? errors.join('\n') : log.trimEnd().split('\n').slice(-6).join('\n')}`, 'The archive verified, but a server cannot run on it here: see the lines above.');
+  return new QuiesceError('restore-test-start-failed', `The archive verified, but a throw-away server would not start on the restored files.${encrypted} Its log said:\n${errors.length > 0 ? errors.join('\n') : log.trimEnd().split('\n').slice(-6).join('\n')}`);
 }
 
 async function checkAllTables(session: mysql.Connection, interrupted: () => void): Promise<{ checked: number; failures: { table: string; message: string }[] }> {
