@@ -97,6 +97,13 @@ describe('restore from the app', () => {
     expect(plan.statements.byPosition.join(' ')).toMatch(/CHANGE MASTER TO MASTER_LOG_FILE=/);
     expect(plan.needsElevation).toBeNull();
 
+    // a clone folder inside the running replica's datadir: refused in words on the plan, and by Restore; nothing written
+    const intoLive = { mode: 'clone', withoutRelayLogs: false, cloneRoot: path.join(f.pair.replica.datadir, 'clone'), serverId: 60 };
+    const livePlan = await call<RestorePlanView>('restore:plan', { archive, choice: intoLive });
+    expect(livePlan.problems).toContainEqual(expect.stringMatching(/is inside the datadir of a running server \(pid \d+/));
+    await expect(call('restore:start', { archive, choice: intoLive })).rejects.toThrow(/inside the datadir of a running server/);
+    expect(await readdir(f.pair.replica.datadir)).not.toContain('clone');
+
     // a profile that reaches another server (here the source) is not the one to stop: refused, nothing stopped
     await call('profiles:save', { profile: { ...profile, name: 'other', connection: { socket: f.pair.source.socket, user: f.pair.backupUser.user } }, password: f.pair.backupUser.password, replace: false });
     await expect(call('restore:start', { archive, profile: 'other', choice: { mode: 'in-place', withoutRelayLogs: false }, stopServer: true })).rejects.toThrow(/reaches the server on .*, not the one running on/);
