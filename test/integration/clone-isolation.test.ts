@@ -176,6 +176,46 @@ describe('a clone is its own server', () => {
     expect(await Promise.all(originalFolders().map(identities))).toEqual(before);
   });
 
+  it('SIGTERM while a clone is written: what it wrote is removed, nothing of the original touched', async () => {
+    const before = await Promise.all(originalFolders().map(identities));
+    const clone = path.join(await tempDir('clone-killed'), 'db4');
+    let sent = false;
+    const run = await runCli(['restore', archive, '--clone-into', clone, '--server-id', '14', '--json'], {}, (line, child) => {
+      if (!sent && line.type === 'progress' && line.step === 'restore' && Number(line.bytesDone) > 0) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    expect(sent).toBe(true);
+    expect(run.code).toBe(143);
+    expect(run.stderr).toMatch(/removed/);
+    expect(await readdir(clone).catch(() => [])).toEqual([]);
+    expect(await Promise.all(originalFolders().map(identities))).toEqual(before);
+  });
+
+  it('two clones into one folder at once: one is made whole, the other refused without touching it', async () => {
+    const clone = path.join(await tempDir('clone-twice'), 'db5');
+    const runs = await Promise.all([15, 16].map((id) => runCli(['restore', archive, '--clone-into', clone, '--server-id', String(id), '--json'])));
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 1]);
+    const loser = runs.find((r) => r.code === 1)!;
+    expect(loser.stderr).toMatch(/Another restore|is not empty/);
+    // the option file is the winner's: its server_id, not the loser's
+    const winnerId = [15, 16][runs.findIndex((r) => r.code === 0)];
+    expect(await readFile(path.join(clone, 'my.cnf'), 'utf8')).toContain(`server-id=${winnerId}\n`);
+    expect(await readdir(clone, { recursive: true }).then((n) => n.map(String).filter((x) => x.includes('.before-restore-')))).toEqual([]);
+    expect(await readdir(path.join(clone, 'datadir', 'ext'))).toEqual(expect.arrayContaining(['inno.isl', 'isam.MYD']));
+  });
+
+  it('a clone started after another finished in its folder is refused: nothing of the first is moved aside', async () => {
+    const clone = path.join(await tempDir('clone-after'), 'db6');
+    expect((await runCli(['restore', archive, '--clone-into', clone, '--server-id', '17'])).code).toBe(0);
+    const first = await identities(clone);
+    const again = await runCli(['restore', archive, '--clone-into', clone, '--server-id', '18']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/is not empty .*a clone goes into a new or empty folder/);
+    expect(await identities(clone)).toEqual(first);
+  });
+
   it('refuses a target that is a link, whatever the component, and writes nothing through it', async () => {
     const root = await tempDir('links');
     await symlink('/', path.join(root, 'to-root'));

@@ -152,7 +152,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
 
   const owner = values.owner ? parseOwner(values.owner) : undefined;
   const result = await interrupts.protect(
-    (signal) => restoreArchive({ archive, remap: cloneRoot ? (m) => cloneRemap(m, cloneRoot) : remap, skip: values.skip, withoutRelayLogs: values['without-relay-logs'], newReplica, owner, signal, onEvent: (e) => reporter.event(e) }),
+    (signal) => restoreArchive({ archive, remap: cloneRoot ? (m) => cloneRemap(m, cloneRoot) : remap, intoEmptyFolders: cloneRoot !== null, skip: values.skip, withoutRelayLogs: values['without-relay-logs'], newReplica, owner, signal, onEvent: (e) => reporter.event(e) }),
     CANCEL_RESTORE,
   );
   const cloneKey = cloneRoot ? await cloneKeyFile(result.manifest, cloneRoot, values['key-file'] ?? null, result.notes) : null;

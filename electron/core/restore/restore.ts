@@ -41,6 +41,8 @@ export interface RestoreOptions {
   onEvent?: EventSink;
   /** cancels: what was written is taken back and what was moved aside is put back */
   signal?: AbortSignal;
+  /** a clone: every target must be new or empty, checked under the lock (two clones into one folder: the second is refused) */
+  intoEmptyFolders?: boolean;
   /** told, before anything is moved, how to undo this restore should its process be killed */
   onUndoRecord?: (record: RestoreUndoRecord) => Promise<void>;
 }
@@ -102,6 +104,7 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
   // two restores never write one datadir at once (the second is refused before it moves anything)
   const lock = plan.datadir ? await lockServer({ hostname: os.hostname(), datadir: plan.datadir.target, port: 'restore' }, plan.datadir.target, 'restore') : null;
   try {
+    if (o.intoEmptyFolders) await refuseFilledTargets(plan.components);
     await using undo = new RestoreUndo(plan.components);
     await o.onUndoRecord?.(await undoRecordOf(plan));
     await moveAside(plan, undo);
@@ -114,6 +117,14 @@ export async function restoreArchive(o: RestoreOptions): Promise<RestoreResult> 
     throw explainWriteError(error, 'restoring the files', 'what the restore had written was removed and what it had moved aside is back in its place');
   } finally {
     await lock?.release();
+  }
+}
+
+/** A clone moves nothing of anyone's aside: a target that holds anything refuses it. */
+async function refuseFilledTargets(components: RestoredComponent[]): Promise<void> {
+  for (const c of components) {
+    const names = await readdir(c.target).catch(() => [] as string[]);
+    if (names.length > 0) throw new QuiesceError('clone-root-busy', `${c.target} is not empty (${names.slice(0, 3).join(', ')}); a clone goes into new or empty folders, and nothing was restored.`, 'Choose a new folder for the clone.');
   }
 }
 
