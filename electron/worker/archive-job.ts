@@ -109,7 +109,6 @@ async function restoreJob(archive: ArchiveRef, job: Extract<ArchiveJobRequest, {
   };
 }
 
-
 /** A server stopped for a restore: its journal, and how to start it again. */
 interface StoppedServer {
   journal: Journal;

@@ -81,6 +81,18 @@ describe('data encrypted at rest', () => {
     expect(said[0]).toContain('--key-file');
     expect(await readdir(scratch)).toEqual([]);
 
+    // a key file that is not there is said before anything is restored, and a clone made nowhere
+    const typo = await runCli(['verify', plain, '--restore-test', '--key-file', `${keyFile}.typo`, '--scratch', scratch]);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.split('\n').filter((l) => l.startsWith('quiesce:'))).toEqual([expect.stringContaining(`The key file ${keyFile}.typo cannot be read`)]);
+    expect(typo.stderr).not.toContain('Writing the files back');
+    expect(await readdir(scratch)).toEqual([]);
+    const clone = path.join(await tempDir('tde-typo'), 'c');
+    const noClone = await runCli(['restore', plain, '--clone-into', clone, '--server-id', '41', '--key-file', `${keyFile}.typo`]);
+    expect(noClone.code).toBe(1);
+    expect(noClone.stderr).toContain('cannot be read');
+    expect(await readdir(clone).catch(() => 'absent')).toBe('absent');
+
     const proven = await runCli(['verify', plain, '--restore-test', '--key-file', keyFile, '--scratch', scratch, '--json']);
     expect(proven.stderr).toBe('');
     const test = (proven.lines.at(-1) as { restoreTest: { proven: boolean; tablesChecked: number; opened: { outside: string[] } } }).restoreTest;

@@ -16,6 +16,7 @@ import { assertCloneRootFree, cloneKeyFile, cloneRemap, writeCloneOptionFile } f
 import { freeLoopbackPort } from '../../core/sandbox/throwaway-server.js';
 import { findServerBinaries } from '../../core/sandbox/server-binaries.js';
 import { shellQuoted } from '../../core/shell-quoted.js';
+import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
 import path from 'node:path';
 
 export const RESTORE_HELP = `quiesce restore ARCHIVE — put a backup back (the server must be stopped)
@@ -146,6 +147,8 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
   }
   const clonePort = cloneRoot ? (portFrom(values.port) ?? (await freeLoopbackPort())) : null;
   if (cloneRoot) await assertCloneRootFree(cloneRoot);
+  if (values['key-file'] && !cloneRoot) throw new UsageError('--key-file goes with --clone-into (a restore in place uses the server\'s own key file).');
+  const givenKey = cloneRoot && values['key-file'] ? await readGivenKeyFile(values['key-file']) : null;
   const target = values.apply || values.profile ? await targetFrom(values) : null;
   const connection = values.apply ? target!.connection : null;
   const login = target?.connection ?? (values.user ? { user: values.user, password: await readPassword(values.user) } : null);
@@ -155,7 +158,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
     (signal) => restoreArchive({ archive, remap: cloneRoot ? (m) => cloneRemap(m, cloneRoot) : remap, intoEmptyFolders: cloneRoot !== null, skip: values.skip, withoutRelayLogs: values['without-relay-logs'], newReplica, owner, signal, onEvent: (e) => reporter.event(e) }),
     CANCEL_RESTORE,
   );
-  const cloneKey = cloneRoot ? await cloneKeyFile(result.manifest, cloneRoot, values['key-file'] ?? null, result.notes) : null;
+  const cloneKey = cloneRoot ? await cloneKeyFile(result.manifest, cloneRoot, givenKey, result.notes) : null;
   const cloneFile = cloneRoot ? await writeCloneOptionFile(result.manifest, cloneRoot, newReplica!.serverId, clonePort!, cloneKey) : null;
   const startCommand = cloneFile ? `${(await findServerBinaries().catch(() => null))?.server ?? 'mysqld'} --defaults-file=${shellQuoted(cloneFile)} &` : null;
   const kit = { ...resumeStatements(result.manifest), source: login ? await checkSourceBinlog(result.manifest, login) : null };

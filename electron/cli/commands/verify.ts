@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { verifyArchive } from '../../core/archive/verify-archive.js';
 import { HistoryStore } from '../../core/jobs/history.js';
 import { readProof, restoreTest, type RestoreTestResult } from '../../core/restore/restore-test.js';
+import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
 import { UsageError, profileStore } from '../options.js';
 import { STEP_LABELS } from '../../shared/backup-events.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
@@ -58,6 +59,7 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
   const named = positionals[0] ?? (values.profile ? await newestArchive(values.profile) : undefined);
   if (!named) throw new UsageError('Name the archive: quiesce verify ARCHIVE (or --profile NAME for its newest).');
   const archive = await archiveArg(named, values);
+  const key = values['key-file'] ? await readGivenKeyFile(values['key-file']) : undefined;
   const file = archive.url;
   reporter.event({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
   const result = await verifyArchive(archive, (e) => reporter.event(e));
@@ -67,7 +69,7 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
     : [`FAILED: ${result.problems.length} problem(s); first: ${first!.path} (${first!.problem}).`];
   let proven: RestoreTestResult | null = null;
   if (values['restore-test'] && result.ok) {
-    proven = await interrupts.protect((signal) => restoreTest(archive, { scratchParent: values.scratch, keyFile: values['key-file'], onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
+    proven = await interrupts.protect((signal) => restoreTest(archive, { scratchParent: values.scratch, key, onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
     lines.push(...provenLines(proven));
     // kept with the run that wrote the archive: the dashboard's proven restore point
     await new HistoryStore().noteProof(file, proven).catch(() => undefined);

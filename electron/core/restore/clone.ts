@@ -1,9 +1,10 @@
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Manifest } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { restoredServerOptions } from './restored-server-options.js';
+import { placeKeyFile, type GivenKeyFile } from './given-key-file.js';
 
 /**
  * A clone is its own server: every component of the archive under one folder (ROOT/datadir,
@@ -62,20 +63,13 @@ export async function writeCloneOptionFile(manifest: Manifest, root: string, ser
 
 /**
  * The key file of data encrypted at rest, for a clone whose archive does not hold it: the one
- * given is copied into ROOT/key (owner-only); none given, the clone reads the original's, said
- * in a note. Returns the path its option file names, or null to take the archive's.
+ * given is placed in ROOT/key; none given, the clone reads the original's, said in a note.
+ * Returns the path its option file names, or null to take the archive's.
  */
-export async function cloneKeyFile(manifest: Manifest, root: string, given: string | null, notes: string[]): Promise<string | null> {
+export async function cloneKeyFile(manifest: Manifest, root: string, given: GivenKeyFile | null, notes: string[]): Promise<string | null> {
   const e = manifest.settings.encryption;
   if (!e?.keyFile || e.keyFileArchived) return null;
-  if (!given) {
-    notes.push(`The data is encrypted at rest: ${path.join(root, 'my.cnf')} reads the key file at its original path, ${e.keyFile}. Copy it into ${root} (and change file_key_management_filename) for a clone that shares nothing with the original, or restore with --key-file.`);
-    return null;
-  }
-  const to = path.join(root, 'key', path.basename(given));
-  await mkdir(path.dirname(to), { recursive: true, mode: 0o700 });
-  await copyFile(given, to).catch((error: unknown) => {
-    throw new QuiesceError('no-key-file', `The key file ${given} cannot be read (${(error as Error).message}).`, 'Give a readable copy of the server\'s key file.');
-  });
-  return to;
+  if (given) return placeKeyFile(given, path.join(root, 'key'));
+  notes.push(`The data is encrypted at rest: ${path.join(root, 'my.cnf')} reads the key file at its original path, ${e.keyFile}. Copy it into ${root} (and change file_key_management_filename) for a clone that shares nothing with the original, or restore with --key-file.`);
+  return null;
 }

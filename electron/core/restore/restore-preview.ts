@@ -84,8 +84,7 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
   const pid = datadir ? await serverUsingDatadir(datadir.target, pidFilesFor(datadir, manifest)).catch(() => null) : null;
   const running = pid ? { pid, problem: `A server (pid ${pid}) is running on ${datadir!.target}: it must be stopped before its files are replaced.` } : null;
   if (running) problems.push(running.problem);
-  // the server restored in place is stopped first; every other server's files are off limits
-  // a clone without its folder yet has no targets to check (said above)
+  // in place, its own server is stopped first; a clone without its folder yet has no targets to check (said above)
   if (choice.mode !== 'clone' || Object.keys(remap).length > 0) {
     const unsafe = await targetProblems(components, { mapped: new Set(Object.keys(remap)), exceptPid: choice.mode === 'in-place' ? pid : null }).catch((e: unknown) => [{ message: `The targets could not be checked: ${describeError(e)}` }]);
     problems.push(...unsafe.map((p) => p.message));

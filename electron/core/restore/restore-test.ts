@@ -1,4 +1,5 @@
-import { copyFile, mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { placeKeyFile, type GivenKeyFile } from './given-key-file.js';
 import { openFiles } from '../server/running-servers.js';
 import { isInside } from '../mysql/server-files.js';
 import os from 'node:os';
@@ -15,7 +16,7 @@ import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from
 import { restoreArchive } from './restore.js';
 import { loadDumpArchive, positionInDumpHeader } from './load-dump.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
-import { QuiesceError, describeError } from '../errors.js';
+import { QuiesceError } from '../errors.js';
 import { sidecarOf, type ArchiveRef } from '../archive/archive-ref.js';
 
 /** What `verify --restore-test` proved; written beside the archive as ARCHIVE.verified.json. */
@@ -57,7 +58,7 @@ export async function readProof(archive: ArchiveRef): Promise<RestoreTestResult 
  * back from the dump's own header. Then CHECK TABLE on every table, the server stopped, the
  * scratch folder deleted — also when interrupted (`signal`).
  */
-export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: string; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal; keyFile?: string } = {}): Promise<RestoreTestResult> {
+export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: string; onEvent?: EventSink; verified?: VerifyResult; signal?: AbortSignal; key?: GivenKeyFile } = {}): Promise<RestoreTestResult> {
   const started = Date.now();
   const binaries = await findServerBinaries();
   const verified = o.verified ?? (await verifyArchive(archive, o.onEvent, o.signal));
@@ -66,7 +67,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
     const first = verified.problems[0]!;
     throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems.length} problem(s); first: ${first.path}, ${first.problem}); nothing was restored.`, 'Restore another backup.');
   }
-  assertKeysAtHand(manifest, o.keyFile);
+  assertKeysAtHand(manifest, o.key !== undefined);
   const scratch = await mkdtemp(path.join(o.scratchParent ?? os.tmpdir(), 'quiesce-restore-test-'));
   const dirs = (name: string) => path.join(scratch, name);
   let server: ThrowawayServer | null = null;
@@ -91,8 +92,8 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
     }
     interrupted();
     o.onEvent?.({ type: 'step', step: 'restore-test', label: STEP_LABELS['restore-test'] });
-    // a key file given is copied in: the throw-away server opens scratch files only
-    const keyCopy = o.keyFile ? await copyIntoScratch(o.keyFile, dirs('keyfile-given')) : null;
+    // a key file given is placed in the scratch folder: the throw-away server opens scratch files only
+    const keyCopy = o.key ? await placeKeyFile(o.key, dirs('keyfile-given')) : null;
     server = await createThrowawayServer({
       binaries,
       name: 'restore-test',
@@ -145,7 +146,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
         tablesChecked: checked,
         tableProblems: failures,
         coordinates: { expected, found, match },
-        opened: opened && { inScratch: opened.inScratch.map((f) => path.relative(scratch, f)), outside: foreign },
+        opened,
         problems,
       };
       await archive.storage.writeSmall(sidecarOf(archive, '.verified.json'), Buffer.from(`${JSON.stringify(result, null, 2)}\n`));
@@ -164,13 +165,18 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
   }
 }
 
-/** The files a server holds open, inside `dir` and outside it (Linux: /proc; elsewhere null). */
+/** The files a server holds open: inside `dir` (relative to it) and outside it (Linux: /proc; elsewhere null). */
 async function filesOpened(pid: number, dir: string): Promise<{ inScratch: string[]; outside: string[] } | null> {
   if (process.platform !== 'linux') return null;
   const real = await realpath(dir).catch(() => dir);
-  const files = await openFiles(pid);
-  const inside = (f: string) => isInside(f, real) || isInside(f, dir);
-  return { inScratch: files.filter(inside).map((f) => (isInside(f, real) ? path.join(dir, path.relative(real, f)) : f)), outside: files.filter((f) => !inside(f)) };
+  const inScratch: string[] = [];
+  const outside: string[] = [];
+  for (const f of await openFiles(pid)) {
+    const root = isInside(f, real) ? real : isInside(f, dir) ? dir : null;
+    if (root) inScratch.push(path.relative(root, f));
+    else outside.push(f);
+  }
+  return { inScratch, outside };
 }
 
 const positionText = (file: string | null | undefined, pos: number | null | undefined) => (file && pos !== null && pos !== undefined ? `${file}:${pos}` : 'none recorded');
@@ -194,24 +200,15 @@ function serverOptions(manifest: Manifest, dirs: (name: string) => string, keyFi
 }
 
 /** Data encrypted at rest needs its keys: in the archive, or given; said in one line before anything is restored. */
-function assertKeysAtHand(manifest: Manifest, keyFile: string | undefined): void {
+function assertKeysAtHand(manifest: Manifest, keyGiven: boolean): void {
   const e = manifest.settings.encryption;
-  if (!e || keyFile) return;
+  if (!e || keyGiven) return;
   if (e.plugin !== 'file_key_management') {
     throw new QuiesceError('keys-needed', `This archive's data is encrypted at rest with keys from ${e.plugin}, which the restore test cannot reach; nothing was restored.`, 'Prove it on a host with that key service, or restore it there.');
   }
   if (!e.keyFileArchived || e.keyFileEncrypted) {
     throw new QuiesceError('keys-needed', `This archive's data is encrypted at rest and its key file ${e.keyFile ?? ''} is ${e.keyFileArchived ? 'itself encrypted with a file key' : 'not in the archive'}: the restore test cannot read it without --key-file FILE (a plain copy of that key file); nothing was restored.`, 'Give the key file with --key-file, or back up into an encrypted archive, which holds it.');
   }
-}
-
-async function copyIntoScratch(file: string, dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const to = path.join(dir, path.basename(file));
-  await copyFile(file, to).catch((error: unknown) => {
-    throw new QuiesceError('no-key-file', `The key file ${file} cannot be read (${describeError(error)}).`, 'Give a readable copy of the server\'s key file.');
-  });
-  return to;
 }
 
 /**

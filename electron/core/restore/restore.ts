@@ -195,7 +195,8 @@ async function readVerifiedManifest(o: RestoreOptions, emit: EventSink): Promise
 
 /** Where each component goes, with or without relay logs, as whom; refuses a running server and a target without room. */
 async function planRestore(manifest: Manifest, o: RestoreOptions): Promise<RestorePlan> {
-  const components = planTargets(manifest, o);
+  const remap = remapOf(manifest, o);
+  const components = planTargets(manifest, { remap, skip: o.skip });
   const datadir = components.find((c) => c.kind === 'datadir');
   const hasRelayLogs = archiveHasRelayLogs(manifest);
   // relay logs left out (--skip relaylog) must not be named by the restored relay-log.info: it would point at the original's
@@ -209,7 +210,7 @@ async function planRestore(manifest: Manifest, o: RestoreOptions): Promise<Resto
     if (!path.isAbsolute(c.target)) throw new QuiesceError('bad-remap', `The target for ${c.name} must be an absolute path.`);
   }
   if (datadir) await refuseRunningServer(datadir.target, pidFilesFor(datadir, manifest));
-  const unsafe = await targetProblems(components, { mapped: new Set(Object.keys(remapOf(manifest, o))) });
+  const unsafe = await targetProblems(components, { mapped: new Set(Object.keys(remap)) });
   if (unsafe[0]) throw new QuiesceError('unsafe-target', `${unsafe.map((p) => p.message).join(' ')} Nothing was restored.`, unsafe[0].hint);
 
   const short = await roomShortfall(components, manifest);

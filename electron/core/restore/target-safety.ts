@@ -74,13 +74,12 @@ async function foreignServerFiles(components: RestoredComponent[], servers: Runn
   const problems: TargetProblem[] = [];
   for (const server of servers) {
     const datadir = server.datadir ? await idOf(server.datadir) : null;
-    const fileIds = new Map<string, string>();
+    // the folders holding its files, and every folder above them: walked once per folder
     const folderIds = new Map<string, string>();
     const aboveIds = new Map<string, string>();
-    for (const file of server.files) {
-      const id = await idOf(file);
-      if (id) fileIds.set(id, file);
-      const chain = await ancestorIds(path.dirname(file));
+    const byFolder = new Map(server.files.map((f) => [path.dirname(f), f]));
+    for (const [folder, file] of byFolder) {
+      const chain = await ancestorIds(folder);
       if (chain[0]) folderIds.set(chain[0], file);
       for (const above of chain) aboveIds.set(above, file);
     }
@@ -91,8 +90,6 @@ async function foreignServerFiles(components: RestoredComponent[], servers: Runn
       const mapHint = `Restore it elsewhere (--map ${c.name}=DIR, or --clone-into DIR).`;
       if (datadir && chain.includes(datadir)) {
         problems.push({ component: c.name, message: `The target for ${c.name}, ${c.target}, is inside the datadir of a running server (pid ${server.pid}, ${server.datadir}).`, hint: mapHint });
-      } else if (own && fileIds.has(own)) {
-        problems.push({ component: c.name, message: `The target for ${c.name}, ${c.target}, is ${fileIds.get(own)}, a file of a running server (pid ${server.pid}).`, hint: mapHint });
       } else if (own && folderIds.has(own)) {
         problems.push({ component: c.name, message: `The target for ${c.name}, ${c.target}, holds files a running server (pid ${server.pid}) has open, e.g. ${folderIds.get(own)}.`, hint: mapHint });
       } else if (own && c.kind === 'datadir' && aboveIds.has(own)) {

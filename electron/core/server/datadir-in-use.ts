@@ -1,7 +1,8 @@
-import { readFile, readdir, readlink, realpath } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { isProcessAlive } from './process-watch.js';
 import { readPidFile } from './process-info.js';
+import { serverProcesses } from './running-servers.js';
 
 /**
  * A live server using `datadir`, if any: a pid file in it (or the one named) with a live
@@ -15,13 +16,5 @@ export async function serverUsingDatadir(datadir: string, pidFiles: string[] = [
     const pid = await readPidFile(file);
     if (pid && isProcessAlive(pid)) return pid;
   }
-  if (process.platform !== 'linux') return null;
-  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(entry)) continue;
-    const comm = (await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '')).trim();
-    if (comm !== 'mysqld' && comm !== 'mariadbd') continue;
-    const cwd = await readlink(`/proc/${entry}/cwd`).catch(() => null);
-    if (cwd && path.resolve(cwd) === real) return Number(entry);
-  }
-  return null;
+  return (await serverProcesses()).find((p) => p.cwd !== null && path.resolve(p.cwd) === real)?.pid ?? null;
 }

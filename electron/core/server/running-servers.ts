@@ -16,18 +16,22 @@ export interface RunningServer {
 
 const SERVER_NAMES = new Set(['mysqld', 'mariadbd']);
 
-/** Every running mysqld/mariadbd; on other systems none can be seen and the list is empty. */
-export async function runningServers(): Promise<RunningServer[]> {
+/** Every running mysqld/mariadbd with its working folder (its datadir; null when this user may not look); none on other systems. */
+export async function serverProcesses(): Promise<{ pid: number; cwd: string | null }[]> {
   if (process.platform !== 'linux') return [];
-  const found: RunningServer[] = [];
+  const found = [];
   for (const entry of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry)) continue;
     const comm = (await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '')).trim();
-    if (!SERVER_NAMES.has(comm)) continue;
-    const pid = Number(entry);
-    const datadir = await readlink(`/proc/${pid}/cwd`).catch(() => null);
-    found.push({ pid, datadir, files: [...(await openFiles(pid)), ...(await optionFilesNamed(pid))] });
+    if (SERVER_NAMES.has(comm)) found.push({ pid: Number(entry), cwd: await readlink(`/proc/${entry}/cwd`).catch(() => null) });
   }
+  return found;
+}
+
+/** Every running mysqld/mariadbd, with the files a restore must not touch. */
+export async function runningServers(): Promise<RunningServer[]> {
+  const found: RunningServer[] = [];
+  for (const { pid, cwd } of await serverProcesses()) found.push({ pid, datadir: cwd, files: [...(await openFiles(pid)), ...(await optionFilesNamed(pid))] });
   return found;
 }
 
