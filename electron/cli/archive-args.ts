@@ -3,7 +3,7 @@ import { archiveRef, type ArchiveRef } from '../core/archive/archive-ref.js';
 import type { DecryptWith } from '../core/crypto/age-header.js';
 import { parseIdentities } from '../core/crypto/age-keys.js';
 import { QuiesceError } from '../core/errors.js';
-import { archivePassphraseOf, s3AccessOf } from '../core/profiles/profile-destination.js';
+import { passphraseToRead, s3AccessOf } from '../core/profiles/profile-destination.js';
 import type { Profile } from '../shared/profile.js';
 import { profileStore } from './options.js';
 
@@ -17,7 +17,7 @@ export const ARCHIVE_READ_HELP = `  --identity FILE  an age identity file (age-k
   s3://BUCKET/KEY  archives are read from the bucket directly, streaming (credentials the AWS way:
                    AWS_* variables, ~/.aws, AWS_PROFILE — or --profile with a saved key)`;
 
-async function unlockFrom(identityFiles: string[], profile: Profile | null): Promise<DecryptWith | null> {
+async function unlockFrom(archive: string, identityFiles: string[], profile: Profile | null): Promise<DecryptWith | null> {
   if (identityFiles.length > 0) {
     const identities = [];
     for (const file of identityFiles) {
@@ -28,12 +28,12 @@ async function unlockFrom(identityFiles: string[], profile: Profile | null): Pro
     }
     return { identities };
   }
-  const passphrase = await archivePassphraseOf(profile, profileStore());
+  const passphrase = await passphraseToRead(archive, profile, profileStore());
   return passphrase ? { passphrase } : null;
 }
 
 /** An archive named on the command line (a path or an s3:// URL), with what reaches and opens it. */
 export async function archiveArg(text: string, values: { identity?: string[]; profile?: string }): Promise<ArchiveRef> {
   const profile = values.profile ? await profileStore().get(values.profile) : null;
-  return archiveRef(text, { access: await s3AccessOf(profile, profileStore()), unlock: await unlockFrom(values.identity ?? [], profile) });
+  return archiveRef(text, { access: await s3AccessOf(profile, profileStore()), unlock: await unlockFrom(text, values.identity ?? [], profile) });
 }

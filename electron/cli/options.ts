@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { ConnectionOptions } from '../core/mysql/connection.js';
 import { readPassword } from './password.js';
+import { readOptionFileLogin } from '../core/mysql/option-file-login.js';
 import type { ArchiveFormat } from '../shared/manifest.js';
 import type { Profile, ServerControlChoice } from '../shared/profile.js';
 import { ProfileStore } from '../core/profiles/profile-store.js';
@@ -14,6 +15,7 @@ export const CONNECTION_OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },
   user: { type: 'string', short: 'u' },
+  'option-file': { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   'state-dir': { type: 'string' },
@@ -31,6 +33,7 @@ export interface ConnectionValues {
   host?: string;
   port?: string;
   user?: string;
+  'option-file'?: string;
 }
 
 interface ConnectionFields {
@@ -39,6 +42,7 @@ interface ConnectionFields {
   port?: number;
   user?: string;
   password?: string;
+  optionFile?: string;
 }
 
 /** Refuses a password flag outright: it would be visible in `ps` to every user. */
@@ -56,18 +60,24 @@ export function portFrom(value: string | undefined): number | undefined {
   return port;
 }
 
+/**
+ * The login: QUIESCE_PASSWORD wins (cron without a keychain), then what was given (a profile's
+ * keychain entry), then an option file's [client] group, then the prompt.
+ */
 export async function connectionFrom(values: ConnectionFields): Promise<ConnectionOptions> {
-  const user = values.user ?? process.env.USER ?? 'root';
   const port = values.port;
   if (!values.socket && !values.host && port === undefined) {
     throw new UsageError('Say how to reach the replica: --socket PATH, or --host HOST --port PORT.');
   }
+  const fromFile = values.optionFile ? await readOptionFileLogin(path.resolve(values.optionFile)) : null;
+  const user = values.user ?? fromFile?.user ?? process.env.USER ?? 'root';
+  const password = process.env.QUIESCE_PASSWORD ?? values.password ?? (fromFile ? (fromFile.password ?? '') : await readPassword(user));
   return {
     socket: values.socket ? path.resolve(values.socket) : undefined,
     host: values.socket ? undefined : (values.host ?? '127.0.0.1'),
     port: values.socket ? undefined : (port ?? 3306),
     user,
-    password: values.password ?? (await readPassword(user)),
+    password,
   };
 }
 
@@ -97,15 +107,16 @@ export function profileStore(): ProfileStore {
 }
 
 export async function targetFrom(values: ConnectionValues & ControlValues & { dest?: string }): Promise<Target> {
-  const flags = { socket: values.socket, host: values.host, port: portFrom(values.port), user: values.user };
+  const flags = { socket: values.socket, host: values.host, port: portFrom(values.port), user: values.user, optionFile: values['option-file'] };
   const control = controlFrom(values);
   if (!values.profile) return { connection: await connectionFrom(flags), control: control ?? { kind: 'auto' }, destination: values.dest };
   const store = profileStore();
   const profile = await store.get(values.profile);
   const c = profile.connection;
   const merged = { socket: flags.socket ?? c.socket, host: flags.host ?? c.host, port: flags.port ?? c.port, user: flags.user ?? c.user };
-  // QUIESCE_PASSWORD wins (cron without a keychain); then the keychain; then the prompt
-  const fromKeychain = process.env.QUIESCE_PASSWORD === undefined ? await store.password(profile) : null;
-  const connection = await connectionFrom({ ...merged, password: fromKeychain ?? undefined });
+  // the profile's own source (keychain, option file, none) is not consulted when the run gives one
+  const given = process.env.QUIESCE_PASSWORD !== undefined || flags.optionFile !== undefined;
+  const stored = given ? null : await store.password(profile);
+  const connection = await connectionFrom({ ...merged, optionFile: flags.optionFile, password: stored ?? undefined });
   return { connection, control: control ?? profile.control, destination: values.dest ?? profile.destination ?? undefined, format: profile.format, profile };
 }

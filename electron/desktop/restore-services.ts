@@ -12,7 +12,7 @@ import { parseIdentities } from '../core/crypto/age-keys.js';
 import { QuiesceError } from '../core/errors.js';
 import type { HistoryStore } from '../core/jobs/history.js';
 import { describeTarget, openSession, readGlobalVariables, type ConnectionOptions } from '../core/mysql/connection.js';
-import { archivePassphraseOf, s3AccessOf } from '../core/profiles/profile-destination.js';
+import { passphraseToRead, s3AccessOf } from '../core/profiles/profile-destination.js';
 import type { ProfileStore } from '../core/profiles/profile-store.js';
 import { readProof } from '../core/restore/restore-test.js';
 import { manifestView, newReplicaFor, previewRestore, remapFor } from '../core/restore/restore-preview.js';
@@ -74,7 +74,7 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
       parseIdentities(identities, sel.identityFile);
       unlock = { identities };
     } else {
-      const passphrase = await archivePassphraseOf(profile, o.profiles);
+      const passphrase = await passphraseToRead(sel.archive, profile, o.profiles);
       if (passphrase) unlock = { passphrase };
     }
     const decrypt = !unlock ? null : 'passphrase' in unlock ? { passphrase: unlock.passphrase } : { identities: parseIdentities(unlock.identities, sel.identityFile!) };

@@ -18,11 +18,23 @@ export interface Profile {
   objectStore?: ObjectStoreSettings;
   encryption?: ArchiveEncryption;
   format: ArchiveFormat;
-  /** 'keychain': stored in the OS keychain; 'ask': asked for on every run */
-  password: 'keychain' | 'ask';
+  /**
+   * Where the login's password comes from: 'keychain' (the OS keychain), 'ask' (asked on every
+   * run), 'none' (socket authentication: no password at all), 'option-file' (the `[client]`
+   * group of `optionFile`, the MySQL way). The last two need no keychain: for headless servers.
+   */
+  password: PasswordSource;
+  /** with password 'option-file': an owner-only MySQL option file, such as ~/.my.cnf */
+  optionFile?: string;
   /** backed up by the OS timer (`quiesce run-due`) when set */
   schedule?: ProfileSchedule;
 }
+
+export const PASSWORD_SOURCES = ['keychain', 'ask', 'none', 'option-file'] as const;
+export type PasswordSource = (typeof PASSWORD_SOURCES)[number];
+
+/** Whether a run can find the login's password without anyone there to type it. */
+export const unattendedLogin = (p: Pick<Profile, 'password'>): boolean => p.password !== 'ask';
 
 export const PROFILE_FILE_VERSION = 1;
 

@@ -56,7 +56,7 @@ describe('profiles: saved replicas, passwords only in the OS keychain', () => {
     const noKeychain = { QUIESCE_CONFIG_DIR: config, DBUS_SESSION_BUS_ADDRESS: undefined, DISPLAY: undefined, QUIESCE_PASSWORD: undefined };
     const run = await runCli(['profiles', 'add', 'nokc', '--socket', f.pair.replica.socket, '--user', 'quiesce', '--password-stdin'], noKeychain, undefined, 'secret\n');
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^quiesce: No keychain is available .*--ask-password/);
+    expect(run.stderr).toMatch(/^quiesce: No keychain is available .*--option-file/);
     expect(await readdir(config)).toEqual([]);
 
     const ask = await runCli(['profiles', 'add', 'asker', '--socket', f.pair.replica.socket, '--user', 'quiesce', '--ask-password'], noKeychain);

@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { readOptionFileLogin } from '../../core/mysql/option-file-login.js';
 import type { Profile } from '../../shared/profile.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../shared/manifest.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, profileStore } from '../options.js';
@@ -11,13 +13,18 @@ export const PROFILES_HELP = `quiesce profiles list | add NAME … | remove NAME
   quiesce profiles list [--json]
   quiesce profiles add NAME (--socket PATH | --host H [--port P]) --user U
         [--service NAME | --start-command CMD [--stop-command CMD]] [--dest DIR | s3://BUCKET/PREFIX]
-        [--format tar.zst|tar.gz] (--password-stdin | --ask-password)
+        [--format tar.zst|tar.gz] (--password-stdin | --ask-password | --no-password | --option-file F)
         [--s3-endpoint URL] [--s3-region R] [--s3-access-key ID]   (secret key: QUIESCE_S3_SECRET_KEY,
                                                                     kept in the OS keychain)
         [--encrypt-to age1… (repeatable) | --encrypt-passphrase]  (passphrase: ${PASSPHRASE_VARIABLE},
                                                                     kept in the OS keychain)
       --password-stdin   read the password from standard input into the OS keychain
       --ask-password     store no password; ask for it on every run
+      --no-password      the login needs none (socket authentication, e.g. root on Debian)
+      --option-file F    read the login from the [client] group of an owner-only MySQL option
+                         file (user=…, password=…), such as ~/.my.cnf; --user is then optional
+  On a server without a keychain (no desktop session), use --no-password or --option-file:
+  nothing is asked of the keychain, so scheduled runs work there.
   quiesce profiles remove NAME      (its keychain entry goes too)
 
 The profiles file holds no password or key: those live only in the OS keychain.`;
@@ -28,11 +35,13 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
+const PASSWORD_WORDS: Record<Profile['password'], string> = { keychain: 'keychain', ask: 'asked each time', none: 'none (socket authentication)', 'option-file': 'option file' };
+
 function describe(p: Profile): string {
   const where = p.connection.socket ? `socket ${p.connection.socket}` : `${p.connection.host}:${p.connection.port ?? 3306}`;
   const control = { auto: 'detected', service: `service ${'name' in p.control ? p.control.name : ''}`, launchd: `launchd ${'label' in p.control ? p.control.label : ''}`, commands: 'own commands' }[p.control.kind];
   const encrypted = p.encryption ? (p.encryption.kind === 'passphrase' ? '  encrypted (passphrase)' : `  encrypted to ${p.encryption.recipients.length} key(s)`) : '';
-  return `${p.name.padEnd(16)} ${p.connection.user}@${where}  control: ${control}  → ${p.destination ?? '(no destination)'}${p.objectStore?.endpoint ? ` at ${p.objectStore.endpoint}` : ''}  ${p.format}  password: ${p.password}${encrypted}`;
+  return `${p.name.padEnd(16)} ${p.connection.user}@${where}  control: ${control}  → ${p.destination ?? '(no destination)'}${p.objectStore?.endpoint ? ` at ${p.objectStore.endpoint}` : ''}  ${p.format}  password: ${PASSWORD_WORDS[p.password]}${p.optionFile ? ` ${p.optionFile}` : ''}${encrypted}`;
 }
 
 export async function profilesCommand(argv: string[], reporter: Reporter): Promise<number> {
@@ -61,6 +70,7 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
         format: { type: 'string' },
         'password-stdin': { type: 'boolean' },
         'ask-password': { type: 'boolean' },
+        'no-password': { type: 'boolean' },
         's3-endpoint': { type: 'string' },
         's3-region': { type: 'string' },
         's3-access-key': { type: 'string' },
@@ -72,8 +82,13 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
     });
     const name = positionals[0];
     if (!name) throw new UsageError('Name the profile: quiesce profiles add NAME ….');
-    if (!values.user) throw new UsageError('Give the login: --user U.');
-    if (values['password-stdin'] === values['ask-password']) throw new UsageError('Choose one: --password-stdin (stored in the keychain) or --ask-password (asked each time).');
+    const sources = (['password-stdin', 'ask-password', 'no-password', 'option-file'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
+    if (sources.length !== 1) throw new UsageError('Say where the password comes from, once: --password-stdin (kept in the keychain), --ask-password (asked each time), --no-password (socket authentication) or --option-file FILE (its [client] group).');
+    const optionFile = values['option-file'] ? path.resolve(values['option-file']) : undefined;
+    // read now: a missing, unreadable or open-to-all file is said before anything is saved
+    const fromFile = optionFile ? await readOptionFileLogin(optionFile) : null;
+    const user = values.user ?? fromFile?.user ?? undefined;
+    if (!user) throw new UsageError(optionFile ? `Give the login: --user U (${optionFile} names no user in its [client] group).` : 'Give the login: --user U.');
     if (values.format && !(ARCHIVE_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format is one of ${ARCHIVE_FORMATS.join(', ')}.`);
     const port = values.port !== undefined ? Number(values.port) : undefined;
     const s3Secret = values['s3-access-key'] ? process.env.QUIESCE_S3_SECRET_KEY : undefined;
@@ -83,22 +98,23 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
     if (values['encrypt-passphrase'] && values['encrypt-to']) throw new UsageError('Choose one: --encrypt-to (age keys) or --encrypt-passphrase.');
     for (const r of values['encrypt-to'] ?? []) parseRecipient(r); // a typo is refused before anything is saved
     const objectStore = { ...(values['s3-endpoint'] ? { endpoint: values['s3-endpoint'] } : {}), ...(values['s3-region'] ? { region: values['s3-region'] } : {}), ...(values['s3-access-key'] ? { accessKeyId: values['s3-access-key'] } : {}) };
-    const path = await import('node:path');
     const profile: Profile = {
       name,
-      connection: { ...(values.socket ? { socket: path.resolve(values.socket) } : { host: values.host ?? '127.0.0.1', port: port ?? 3306 }), user: values.user },
+      connection: { ...(values.socket ? { socket: path.resolve(values.socket) } : { host: values.host ?? '127.0.0.1', port: port ?? 3306 }), user },
       control: values['start-command'] ? { kind: 'commands', start: values['start-command'], stop: values['stop-command'] ?? null } : values.service ? { kind: 'service', name: values.service } : { kind: 'auto' },
       destination: values.dest ? (values.dest.startsWith('s3://') ? values.dest : path.resolve(values.dest)) : null,
       ...(Object.keys(objectStore).length > 0 ? { objectStore } : {}),
       ...(values['encrypt-to'] ? { encryption: { kind: 'recipients' as const, recipients: values['encrypt-to'] } } : passphrase ? { encryption: { kind: 'passphrase' as const } } : {}),
       format: (values.format as ArchiveFormat | undefined) ?? 'tar.zst',
-      password: values['ask-password'] ? 'ask' : 'keychain',
+      password: values['ask-password'] ? 'ask' : values['no-password'] ? 'none' : optionFile ? 'option-file' : 'keychain',
+      ...(optionFile ? { optionFile } : {}),
     };
     const password = values['password-stdin'] ? await readStdin() : null;
+    if (password === '') throw new UsageError('The password read from standard input is empty. A login without a password (socket authentication) is --no-password; nothing was saved.');
     const saved = await store.save(profile, password);
     if (s3Secret) await store.setSecret(saved.name, 's3-secret-key', s3Secret);
     if (passphrase) await store.setSecret(saved.name, 'archive-passphrase', passphrase);
-    reporter.result({ command: 'profiles add', profile: saved }, [`Saved profile '${saved.name}'${saved.password === 'keychain' ? '; its password is in the OS keychain' : ''}.`, `  ${describe(saved)}`]);
+    reporter.result({ command: 'profiles add', profile: saved }, [`Saved profile '${saved.name}'${saved.password === 'keychain' ? '; its password is in the OS keychain' : saved.password === 'ask' ? '' : '; it needs no keychain'}.`, `  ${describe(saved)}`]);
     return 0;
   }
   throw new UsageError('quiesce profiles list | add NAME … | remove NAME (see --help).');

@@ -2,6 +2,7 @@ import type { Profile } from '../../shared/profile.js';
 import { parseRecipient } from '../crypto/age-keys.js';
 import type { EncryptTo } from '../crypto/age-header.js';
 import { QuiesceError } from '../errors.js';
+import { archiveKindOf } from '../archive/archive-ref.js';
 import type { DestinationOptions } from '../backup/archive-target.js';
 import type { S3Access } from '../storage/s3-access.js';
 import type { ProfileStore } from './profile-store.js';
@@ -23,6 +24,17 @@ export async function s3AccessOf(profile: Profile | null, store: Pick<ProfileSto
 export async function archivePassphraseOf(profile: Profile | null, store: Pick<ProfileStore, 'secret'>): Promise<string | null> {
   if (process.env[PASSPHRASE_VARIABLE]) return process.env[PASSPHRASE_VARIABLE];
   return profile ? store.secret(profile.name, 'archive-passphrase') : null;
+}
+
+/**
+ * The passphrase that opens an archive read through a profile. The keychain is asked only for
+ * an encrypted archive (`.age`) of a profile that may have a passphrase: a plain archive, or a
+ * headless server without a keychain, never gets as far as the keychain.
+ */
+export async function passphraseToRead(archive: string, profile: Profile | null, store: Pick<ProfileStore, 'secret'>): Promise<string | null> {
+  if (!archiveKindOf(archive)?.encrypted) return null;
+  if (process.env[PASSPHRASE_VARIABLE]) return process.env[PASSPHRASE_VARIABLE];
+  return profile && profile.encryption?.kind !== 'recipients' ? store.secret(profile.name, 'archive-passphrase') : null;
 }
 
 /** What a profile (and recipients given for one run) asks of its archives: encrypted to whom, or with what. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Profile, ServerControlChoice } from '../../shared/profile.js';
-import { PROFILE_FILE_VERSION } from '../../shared/profile.js';
+import { PASSWORD_SOURCES, PROFILE_FILE_VERSION } from '../../shared/profile.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../../shared/manifest.js';
 import { EVERY_HOURS, WEEKDAYS, type ProfileSchedule } from '../../shared/schedule.js';
 
@@ -59,10 +59,12 @@ export const profileSchema = z
       .discriminatedUnion('kind', [z.object({ kind: z.literal('recipients'), recipients: z.array(ageRecipient).min(1).max(32) }).strict(), z.object({ kind: z.literal('passphrase') }).strict()])
       .optional(),
     format: z.enum(ARCHIVE_FORMATS),
-    password: z.enum(['keychain', 'ask']),
+    password: z.enum(PASSWORD_SOURCES),
+    optionFile: absolute.max(1024).optional(),
     schedule: scheduleSchema.optional(),
   })
-  .strict() satisfies z.ZodType<Profile>;
+  .strict()
+  .refine((p) => (p.password === 'option-file') === (p.optionFile !== undefined), { message: 'an option file goes with password "option-file", and only with it', path: ['optionFile'] }) satisfies z.ZodType<Profile>;
 
 /** Profiles saved by 0.1 carry `method: 'cold'`, which nothing read: accepted on load, dropped on the next save. */
 function withoutRetiredFields(stored: unknown): unknown {

@@ -6,6 +6,7 @@ import { PROFILE_FILE_VERSION, type Profile } from '../../shared/profile.js';
 import { QuiesceError, errnoCode } from '../errors.js';
 import { profileFileSchema, profileSchema } from './profile-schema.js';
 import type { SecretStore } from './secret-store.js';
+import { readOptionFileLogin } from '../mysql/option-file-login.js';
 
 /** The one folder the CLI and the app share for profiles (not Electron's userData, which differs by app name). */
 export function defaultConfigDir(): string {
@@ -83,7 +84,7 @@ export class ProfileStore {
       if (profile.password === 'keychain' && password !== null && existing < 0) await this.secrets.delete(secretAccount(profile.name)).catch(() => undefined);
       throw error;
     }
-    if (profile.password === 'ask') await this.secrets.delete(secretAccount(profile.name)).catch(() => undefined);
+    if (profile.password !== 'keychain' && existing >= 0 && profiles[existing]!.password === 'keychain') await this.secrets.delete(secretAccount(profile.name)).catch(() => undefined);
     return profile;
   }
 
@@ -104,9 +105,22 @@ export class ProfileStore {
     await this.secrets.set(otherAccount(name, kind), value);
   }
 
-  /** The stored password of a keychain profile; null for an "ask" profile or when none is stored. */
+  /**
+   * The login's password where the profile keeps it: the keychain, its option file, or '' for
+   * socket authentication. Null for an "ask" profile, or a keychain one with none stored.
+   * Only a 'keychain' profile touches the keychain: the others run on a headless server.
+   */
   async password(profile: Profile): Promise<string | null> {
-    return profile.password === 'keychain' ? this.secrets.get(secretAccount(profile.name)) : null;
+    switch (profile.password) {
+      case 'keychain':
+        return this.secrets.get(secretAccount(profile.name));
+      case 'none':
+        return '';
+      case 'option-file':
+        return (await readOptionFileLogin(profile.optionFile!)).password ?? '';
+      case 'ask':
+        return null;
+    }
   }
 
   /** Atomic: a temporary file, fsynced, renamed over the old one. Owner-only. */

@@ -61,7 +61,7 @@ function noKeychain(error: unknown): QuiesceError {
   return new QuiesceError(
     'no-keychain',
     `No keychain is available (${detail}).`,
-    'On Linux, Quiesce needs a Secret Service (GNOME Keyring or KWallet) in your session. Or choose "ask for the password each time" (--ask-password), or set QUIESCE_PASSWORD for one run.',
+    'On Linux the keychain is a Secret Service (GNOME Keyring or KWallet) in a desktop session. On a server without one, keep no secret there: read the login from an owner-only option file (--option-file ~/.my.cnf), use socket authentication (--no-password), or set QUIESCE_PASSWORD (and QUIESCE_ARCHIVE_PASSPHRASE, AWS_* variables) for the run.',
     { cause: error },
   );
 }

@@ -10,7 +10,7 @@ import { endFailed, recordedBackup } from '../jobs/recorded-backup.js';
 import type { ProfileStore } from '../profiles/profile-store.js';
 import { restoreTest } from '../restore/restore-test.js';
 import { archiveRef } from '../archive/archive-ref.js';
-import { archivePassphraseOf, destinationOptionsOf, s3AccessOf } from '../profiles/profile-destination.js';
+import { passphraseToRead, destinationOptionsOf, s3AccessOf } from '../profiles/profile-destination.js';
 import { recoverAbandonedJobs } from '../jobs/recover.js';
 import { pruneArchives, type PruneResult } from './prune.js';
 import { hasRules } from './retention.js';
@@ -166,7 +166,7 @@ async function prove(run: RunLog, profile: Profile, o: RunDueOptions, onEvent: (
     if (profile.encryption?.kind === 'recipients') {
       throw new QuiesceError('needs-identity', 'the archives are encrypted to age recipients, and Quiesce keeps no private key to open them unattended.', 'Prove them by hand: quiesce verify --restore-test ARCHIVE --identity KEY.');
     }
-    const passphrase = await archivePassphraseOf(profile, o.profiles);
+    const passphrase = await passphraseToRead(run.record.archive!.path, profile, o.profiles);
     const ref = archiveRef(run.record.archive!.path, { access: await s3AccessOf(profile, o.profiles), unlock: passphrase ? { passphrase } : null });
     const r = await restoreTest(ref, { onEvent, signal: o.signal });
     run.record.restoreTest = proofOf(r, started.toISOString());

@@ -13,7 +13,8 @@ export function profileProblems(f: {
   hadS3Secret: boolean;
   recipients: string;
   password: string;
-  passwordMode: 'keychain' | 'ask';
+  passwordMode: 'keychain' | 'ask' | 'none' | 'option-file';
+  optionFile?: string;
   isNew: boolean;
 }): string[] {
   const problems: string[] = [];
@@ -26,7 +27,8 @@ export function profileProblems(f: {
   if (f.s3Endpoint !== '' && !/^https?:\/\/[^\s/]+/.test(f.s3Endpoint)) problems.push('The object store endpoint is a URL, like http://minio.lan:9000.');
   if (f.s3AccessKey !== '' && f.s3SecretKey === '' && !f.hadS3Secret) problems.push('Type the secret key that goes with the access key (it goes to the OS keychain).');
   for (const r of recipientsOf(f.recipients)) if (!AGE_RECIPIENT.test(r)) problems.push(`“${r}” is not an age recipient (age1…, as age-keygen -y prints it).`);
-  if (f.isNew && f.passwordMode === 'keychain' && f.password === '') problems.push('Type the password (it goes to the OS keychain), or choose “Ask each time”.');
+  if (f.isNew && f.passwordMode === 'keychain' && f.password === '') problems.push('Type the password (it goes to the OS keychain), or choose “Ask each time”, or “None” for socket authentication.');
+  if (f.passwordMode === 'option-file' && !(f.optionFile ?? '').startsWith('/')) problems.push('The option file is an absolute path, like /home/dba/.my.cnf.');
   return problems;
 }
 
