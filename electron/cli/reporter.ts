@@ -1,7 +1,7 @@
 import type { BackupEvent, ProgressSnapshot } from '../shared/backup-events.js';
-import { formatBytes, formatDuration } from '../shared/format.js';
+import { formatBytes, formatDuration, formatWhen } from '../shared/format.js';
 
-export { formatBytes, formatDuration };
+export { formatBytes, formatDuration, formatWhen };
 
 /** How the CLI shows what the engine reports: for people (text) or for machines (JSON lines). */
 export interface Reporter {

@@ -2,6 +2,7 @@ import type { DashboardEntry } from '../shared/ipc-contract.js';
 import type { RunRecord } from '../shared/history.js';
 import type { Profile } from '../shared/profile.js';
 import { nextSlots } from '../core/schedule/slots.js';
+import { verdictOf } from '../shared/run-verdict.js';
 
 /** How many runs the dashboard's small chart shows per replica. */
 const RECENT_RUNS = 20;
@@ -16,14 +17,14 @@ export function dashboardOf(profiles: Profile[], runs: RunRecord[], now: Date, r
   return profiles.map((p) => {
     const mine = runs.filter((r) => r.profile === p.name); // newest first
     const proven = mine.find((r) => r.outcome === 'succeeded' && r.restoreTest?.proven);
-    const lastSucceeded = mine.find((r) => r.outcome === 'succeeded') ?? null;
+    const lastGood = mine.find((r) => verdictOf(r).good) ?? null;
     return {
       profile: p.name,
       schedule: p.schedule ?? null,
       nextRun: p.schedule ? nextSlots(p.schedule.when, now)[0]!.toISOString() : null,
       running: runningProfiles.has(p.name) || mine.some((r) => r.outcome === 'running'),
       lastRun: mine.find((r) => r.outcome !== 'running') ?? null,
-      lastSucceeded,
+      lastGood,
       lastProven: proven ? { restorePoint: proven.restorePoint ?? proven.startedAt, testedAt: proven.restoreTest!.testedAt, restoreMs: proven.restoreTest!.durationMs, archive: proven.archive!.path } : null,
       recent: mine
         .filter((r) => r.outcome !== 'running')

@@ -1,3 +1,4 @@
+import { damageOf } from '../core/archive/verify-archive.js';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BackupEvent } from '../shared/backup-events.js';
@@ -77,14 +78,26 @@ export class JobRegistry {
   private async recordRun(view: JobView, method: BackupMethod, archive: string | null): Promise<void> {
     if (!this.o.history) return;
     const s = view.state;
-    if (view.kind === 'verify' && archive && s.phase === 'succeeded' && 'kind' in s.result && s.result.kind === 'verify' && s.result.verify.restoreTest) {
-      const t = s.result.verify.restoreTest;
-      await this.o.history.noteProof(archive, { proven: t.proven, testedAt: t.testedAt, durationMs: t.durationMs, problems: t.problems }).catch(() => undefined);
+    if (view.kind === 'verify' && archive && s.phase === 'succeeded' && 'kind' in s.result && s.result.kind === 'verify') {
+      const v = s.result.verify;
+      const t = v.restoreTest;
+      // a damaged archive is a failed proof too: the run that wrote it is no longer "good"
+      if (t) await this.o.history.noteProof(archive, { proven: t.proven, testedAt: t.testedAt, durationMs: t.durationMs, problems: t.problems }).catch(() => undefined);
+      else if (!v.ok) await this.noteDamage(archive, `${v.problems.length} problem(s)`);
+      return;
+    }
+    if (view.kind === 'verify' && archive && s.phase === 'failed' && damageOf(s.error)) {
+      await this.noteDamage(archive, damageOf(s.error)!);
       return;
     }
     const log = await this.log(view.jobId).catch(() => []);
     const record = runRecordOfJob(view, method, log, new Date());
     if (record) await this.o.history.update(record).catch(() => undefined);
+  }
+
+  /** A damaged archive is a failed proof: the run that wrote it is no longer "good". */
+  private async noteDamage(archive: string, problem: string): Promise<void> {
+    await this.o.history?.noteProof(archive, { proven: false, testedAt: new Date().toISOString(), durationMs: 0, problems: [`the archive failed verification: ${problem}`] }).catch(() => undefined);
   }
 
   list(): JobView[] {

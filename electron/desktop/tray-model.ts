@@ -1,3 +1,5 @@
+import { formatBytes, formatWhen } from '../shared/format.js';
+import { verdictOf } from '../shared/run-verdict.js';
 import { JOB_VERBS, type DashboardEntry, type JobView } from '../shared/ipc-contract.js';
 import { isBackupResult } from '../shared/worker-protocol.js';
 import type { RunRecord } from '../shared/history.js';
@@ -23,14 +25,14 @@ export function trayStatus(jobs: JobView[], runs: RunRecord[] = []): TrayStatus 
   return failingProfiles(jobs, runs).length > 0 ? 'failed' : 'idle';
 }
 
-/** Profiles whose latest ended run failed. A cancelled run is neither: it leaves the state as it was. */
+/** Profiles whose latest ended run is not good: it failed, or its proof did. A cancelled run is neither: it leaves the state as it was. */
 export function failingProfiles(jobs: JobView[], runs: RunRecord[]): string[] {
   const latest = new Map<string, { at: string; failed: boolean }>();
   const consider = (profile: string, at: string, failed: boolean) => {
     const seen = latest.get(profile);
     if (!seen || at > seen.at) latest.set(profile, { at, failed });
   };
-  for (const r of runs) if (r.profile && (r.outcome === 'succeeded' || r.outcome === 'failed')) consider(r.profile, r.startedAt, r.outcome === 'failed');
+  for (const r of runs) if (r.profile && (r.outcome === 'succeeded' || r.outcome === 'failed')) consider(r.profile, r.startedAt, !verdictOf(r).good);
   for (const j of jobs.filter((x) => x.kind === 'backup')) {
     if (j.state.phase === 'succeeded') consider(j.profile, j.startedAt, false);
     else if (j.state.phase === 'failed' && j.state.error.code !== 'cancelled') consider(j.profile, j.startedAt, true);
@@ -59,8 +61,8 @@ export function trayTooltip(jobs: JobView[], runs: RunRecord[] = [], entries: Da
   if (scheduled) return `Quiesce — backing up ${scheduled.profile ?? 'a replica'} (${scheduled.trigger})`;
   const failing = failingProfiles(jobs, runs);
   const next = nextScheduled(entries);
-  const nextText = next ? `\nNext: ${next.profile} at ${new Date(next.at).toLocaleString()}` : '';
-  if (failing.length > 0) return `Quiesce — last backup failed: ${failing.join(', ')}${nextText}`;
+  const nextText = next ? `\nNext: ${next.profile} at ${formatWhen(next.at)}` : '';
+  if (failing.length > 0) return `Quiesce — needs attention: ${failing.join(', ')} (the last backup failed, or its proof did)${nextText}`;
   return `Quiesce — all good${nextText}`;
 }
 
@@ -72,17 +74,17 @@ export function trayTooltip(jobs: JobView[], runs: RunRecord[] = [], entries: Da
 export function runsToNotify(runs: RunRecord[], seenUntil: string | null): RunRecord[] {
   return runs
     .filter((r) => r.trigger !== 'app' && r.outcome !== 'running' && r.finishedAt !== null && (seenUntil === null || r.finishedAt > seenUntil))
-    .filter((r) => r.outcome === 'failed' || (r.trigger === 'schedule' && r.outcome === 'succeeded'))
+    .filter((r) => !verdictOf(r).good || (r.trigger === 'schedule' && r.outcome === 'succeeded'))
     .sort((a, b) => a.finishedAt!.localeCompare(b.finishedAt!));
 }
 
 export function runNotification(run: RunRecord): NotificationText {
   const who = run.profile ?? 'a replica';
-  const when = new Date(run.finishedAt ?? run.startedAt).toLocaleString();
   const what = run.trigger === 'schedule' ? 'Scheduled backup' : 'Backup';
-  if (run.outcome === 'failed') return { title: `${what} of “${who}” failed`, body: `${when}: ${run.error?.message ?? 'no reason recorded'}` };
-  const proof = run.restoreTest ? (run.restoreTest.proven ? ', proven' : ', restore test FAILED') : '';
-  return { title: `Scheduled backup of “${who}” finished`, body: `${when}: ${((run.archive?.bytes ?? 0) / 1048576).toFixed(1)} MiB${proof}` };
+  const v = verdictOf(run);
+  const title = v.backup === 'failed' ? `${what} of “${who}” failed` : v.proof === 'failed' ? `${what} of “${who}”: its proof FAILED` : `${what} of “${who}” finished`;
+  const size = run.archive ? ` (${formatBytes(run.archive.bytes)})` : '';
+  return { title, body: `${formatWhen(run.finishedAt ?? run.startedAt)}: ${v.text}${size}` };
 }
 
 export function trayMenu(profiles: { name: string }[], jobs: JobView[]): TrayItem[] {

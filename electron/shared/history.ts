@@ -22,7 +22,8 @@ export interface RunRecord {
   restorePoint: string | null;
   archive: { path: string; bytes: number; sha256: string; dataBytes: number } | null;
   restoreTest: { proven: boolean; testedAt: string; durationMs: number; problems: string[] } | null;
-  error: { code: string; message: string } | null;
+  /** what happened; `hint`: what to do about it (it may name a CLI command) */
+  error: { code: string; message: string; hint?: string } | null;
   /** set when retention deleted the archive */
   prunedAt: string | null;
   /** steps, warnings and messages, one line each */

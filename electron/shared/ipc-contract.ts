@@ -68,7 +68,8 @@ export interface DashboardEntry {
   nextRun: string | null;
   running: boolean;
   lastRun: RunRecord | null;
-  lastSucceeded: RunRecord | null;
+  /** the newest run whose archive was written and whose proof, if any, did not fail */
+  lastGood: RunRecord | null;
   /** the newest archive that passed a restore test: when its data was taken, how long restoring it took */
   lastProven: { restorePoint: string; testedAt: string; restoreMs: number; archive: string } | null;
   /** oldest first, for the chart */

@@ -1,63 +1,13 @@
 import { fireEvent, render, screen } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import { flushSync } from 'svelte';
-import type { InspectView, ProfileView, QuiesceApi } from '../../electron/shared/ipc-contract.js';
+import type { InspectView } from '../../electron/shared/ipc-contract.js';
+import { calls, fakeApi, report } from './fake-api.js';
 import { useApi } from '../../renderer/src/lib/api.js';
 import { DUMP_LIMIT_BYTES, expectedDowntime, expectedImpact, recommendMethods } from '../../renderer/src/lib/recommend.js';
 import { profileProblems } from '../../renderer/src/lib/profile-form.js';
 import { AppState, WizardState } from '../../renderer/src/state/app.svelte.js';
 import Wizard from '../../renderer/src/components/Wizard.svelte';
-
-const profile: ProfileView = { name: 'db2', connection: { socket: '/run/mysqld/mysqld.sock', user: 'backup' }, control: { kind: 'auto' }, destination: '/backups', format: 'tar.zst', password: 'keychain', hasPassword: true };
-
-const report = (over: Partial<InspectView> = {}): InspectView => ({
-  server: { product: 'mariadb', version: '10.11.19-MariaDB', serverId: 2 },
-  channels: [{ channel: '', sourceHost: 'db1', sourcePort: 3306, io: 'Yes', sql: true, secondsBehind: 0, lastIoError: '', lastSqlError: '' }],
-  control: 'the systemd unit mariadb.service',
-  components: [{ name: 'datadir', kind: 'datadir', originalPath: '/var/lib/mysql', files: 10, bytes: 1024 }],
-  totalBytes: 1024,
-  problems: [],
-  destination: { path: '/backups', freeBytes: 10 ** 10, canStage: true },
-  destinationProblem: null,
-  needsElevation: null,
-  ...over,
-});
-
-const calls: string[] = [];
-
-function fakeApi(inspect: InspectView, destinationProblem: string | null = null): QuiesceApi {
-  const ok = <T>(value: T) => Promise.resolve({ ok: true as const, value });
-  calls.length = 0;
-  return {
-    listProfiles: () => ok([profile]),
-    saveProfile: () => ok(profile),
-    removeProfile: () => ok(undefined),
-    testProfile: () => ok({ ok: true }),
-    inspect: () => (calls.push('inspect'), ok(inspect)),
-    checkDestination: ({ destination }) => (calls.push(`check ${destination}`), ok({ destination: destinationProblem ? null : { path: destination, freeBytes: 1e10, canStage: true }, destinationProblem })),
-    startBackup: () => ok({ jobId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }),
-    cancelBackup: () => ok(undefined),
-    listJobs: () => ok([]),
-    jobLog: () => ok([]),
-    verifyArchive: () => ok({ jobId: '9b2e6679-7425-40de-944b-e07fc1f90ae7' }),
-    listArchives: () => ok({ archives: [], problems: [] }),
-    openArchive: () => Promise.resolve({ ok: false as const, error: { code: 'x', message: 'not in this test' } }),
-    planRestore: () => Promise.resolve({ ok: false as const, error: { code: 'x', message: 'not in this test' } }),
-    startRestore: () => Promise.resolve({ ok: false as const, error: { code: 'x', message: 'not in this test' } }),
-    listHistory: () => ok({ runs: [], unreadable: [] }),
-    dashboard: () => ok([]),
-    setSchedule: (name, schedule) => (calls.push(`schedule ${name} ${JSON.stringify(schedule)}`), ok({ profile: { ...profile, ...(schedule ? { schedule } : {}) }, timer: null })),
-    previewSchedule: () => ok(['2026-11-24T02:00:00.000Z', '2026-11-25T02:00:00.000Z']),
-    timer: () => ok({ installed: false, kind: 'systemd' as const, summary: 'systemd user timer quiesce-run-due.timer: *-*-* 03:00:00', notes: [] }),
-    installTimer: () => ok({ installed: true, kind: 'systemd' as const, summary: 'x', notes: [] }),
-    uninstallTimer: () => ok({ installed: false, kind: 'systemd' as const, summary: 'x', notes: [] }),
-    revealInFolder: () => ok(undefined),
-    chooseFolder: () => ok('/chosen/by/dialog'),
-    openExternal: () => ok(undefined),
-    onJobEvent: () => () => undefined,
-    onJobState: () => () => undefined,
-  };
-}
 
 describe('method recommendation', () => {
   it('a small replica: the dump is recommended (no downtime), the cold copy is there too; read-only is for sources', () => {
@@ -98,7 +48,7 @@ describe('profile form validation', () => {
       'The socket is an absolute path, like /run/mysqld/mysqld.sock.',
       'Give the user Quiesce logs in as.',
       'The destination is an absolute path, like /backups/db2, or a bucket, like s3://backups/mysql.',
-      'Type the password (it goes to the OS keychain), or choose “Ask each time”.',
+      'Type the password (it goes to the OS keychain), or choose “Ask each time”, or “None” for socket authentication.',
     ]);
     expect(profileProblems({ ...good, via: 'tcp', host: 'db', port: '70000' })).toEqual(['The port is a number from 1 to 65535.']);
   });

@@ -8,6 +8,7 @@ import { dashboardOf } from '../../electron/desktop/dashboard.js';
 import { failingProfiles, runNotification, runsToNotify, trayStatus, trayTooltip } from '../../electron/desktop/tray-model.js';
 import type { RunRecord } from '../../electron/shared/history.js';
 import type { Profile } from '../../electron/shared/profile.js';
+import { verdictOf } from '../../electron/shared/run-verdict.js';
 
 let n = 0;
 const run = (over: Partial<RunRecord>): RunRecord => ({
@@ -39,7 +40,18 @@ describe('the tray and notifications from the history (runs made while the app w
     expect(failingProfiles([], [run({ startedAt: '2026-11-22T03:00:00.000Z' }), failed])).toEqual([]);
     expect(failingProfiles([], [run({ outcome: 'cancelled', startedAt: '2026-11-22T03:00:00.000Z' }), failed])).toEqual(['db2']);
     expect(trayStatus([], [run({ outcome: 'running' })])).toBe('running');
-    expect(trayTooltip([], [failed])).toMatch(/last backup failed: db2/);
+    expect(trayTooltip([], [failed])).toMatch(/needs attention: db2/);
+  });
+
+  it('a backup whose proof failed is not good anywhere: tray, notification, verdict — with the reason', () => {
+    const unproven = run({ restoreTest: { proven: false, testedAt: '2026-11-20T03:02:00.000Z', durationMs: 4000, problems: ['CHECK TABLE shop.orders: Corrupt'] } });
+    expect(trayStatus([], [unproven])).toBe('failed');
+    expect(failingProfiles([], [unproven])).toEqual(['db2']);
+    expect(runsToNotify([{ ...unproven, trigger: 'cli' }], null)).toHaveLength(1);
+    expect(runNotification(unproven)).toEqual({ title: 'Scheduled backup of “db2”: its proof FAILED', body: expect.stringMatching(/backup succeeded · proof FAILED: CHECK TABLE shop\.orders: Corrupt \(1\.0 MiB\)$/) });
+    expect(verdictOf(unproven)).toMatchObject({ backup: 'succeeded', proof: 'failed', good: false, proofReason: 'CHECK TABLE shop.orders: Corrupt' });
+    expect(verdictOf(run({}))).toMatchObject({ proof: 'untested', good: true, text: 'backup succeeded · not proven' });
+    expect(verdictOf(run({ outcome: 'failed', error: { code: 'x', message: 'The disk filled up.' } })).text).toBe('backup FAILED: The disk filled up.');
   });
 
   it('tells each scheduled run that ended since the last look once, across restarts', async () => {
@@ -54,7 +66,7 @@ describe('the tray and notifications from the history (runs made while the app w
     await history.update(run({ finishedAt: '2026-11-21T03:01:00.000Z', restoreTest: { proven: true, testedAt: 'x', durationMs: 9000, problems: [] } }));
     const later = await new RunWatch(history, dir).look();
     expect(later.tell.map((r) => runNotification(r).title)).toEqual(['Scheduled backup of “db2” finished']);
-    expect(runNotification(later.tell[0]!).body).toMatch(/1\.0 MiB, proven/);
+    expect(runNotification(later.tell[0]!).body).toMatch(/backup succeeded · proven \(1\.0 MiB\)/);
     // the CLI's successes are the user's own: not told
     expect(runsToNotify([run({ trigger: 'cli' })], null)).toEqual([]);
   });
@@ -69,7 +81,7 @@ describe('the tray and notifications from the history (runs made while the app w
     const [entry] = dashboardOf([profile], runs, new Date('2026-11-22T12:00:00Z'), new Set());
     expect(entry).toMatchObject({
       lastRun: { outcome: 'failed' },
-      lastSucceeded: { startedAt: '2026-11-21T03:00:00.000Z' },
+      lastGood: { startedAt: '2026-11-21T03:00:00.000Z' },
       lastProven: { restorePoint: '2026-11-21T03:00:30.000Z', restoreMs: 9000 },
       running: false,
     });

@@ -9,6 +9,8 @@ import { describeChannelOutcome } from '../../shared/replication-outcome.js';
 import type { Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, profileStore, targetFrom } from '../options.js';
 import { destinationOptionsOf } from '../../core/profiles/profile-destination.js';
+import { verdictOf } from '../../shared/run-verdict.js';
+import { shellQuoted } from '../../core/shell-quoted.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
 
 
@@ -92,7 +94,7 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
   if (!target.destination) throw new UsageError('Say where the archive goes: --dest DIR (or a profile with a destination).');
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const destinationOptions = await destinationOptionsOf(target.profile ?? null, profileStore(), { recipients: values['encrypt-to'], stagingDir: values['staging-dir'] });
-  const { outcome } = await interrupts.protect((signal) =>
+  const { outcome, run } = await interrupts.protect((signal) =>
     recordedBackup(
       {
         method: method as BackupMethod,
@@ -140,8 +142,10 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
       staged: outcome.staged,
       replication: c,
       replicationAfter: outcome.replication,
+      verdict: verdictOf(run.record),
     },
     [
+      `Result      ${verdictOf(run.record).text} (prove it: quiesce verify --restore-test ${shellQuoted(archive.path)})`,
       `Archive     ${archive.path}`,
       outcome.method === 'cold' ? `Size        ${formatBytes(archive.bytes)} (${formatBytes(m.totalBytes)} of data in ${m.files.length} files)` : `Size        ${formatBytes(archive.bytes)} (a ${formatBytes(m.totalBytes)} SQL dump)`,
       `SHA-256     ${archive.sha256}`,

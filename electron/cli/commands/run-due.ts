@@ -5,7 +5,8 @@ import { defaultStateDir } from '../../core/jobs/journal.js';
 import { runDue } from '../../core/schedule/run-due.js';
 import type { Interrupts } from '../interrupts.js';
 import { profileStore } from '../options.js';
-import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
+import { verdictOf } from '../../shared/run-verdict.js';
+import { formatBytes, formatDuration, formatWhen, type Reporter } from '../reporter.js';
 
 export const RUN_DUE_HELP = `quiesce run-due — back up every scheduled profile that is due now (what the OS timer runs)
 
@@ -39,14 +40,15 @@ export async function runDueCommand(argv: string[], reporter: Reporter, interrup
     }),
   );
   const lines = reports.map((r) => {
-    const next = r.nextRun ? ` (next ${new Date(r.nextRun).toLocaleString()})` : '';
+    const next = r.nextRun ? ` (next ${formatWhen(r.nextRun)})` : '';
     if (r.result === 'not-due') return `${r.profile}: not due${next}`;
-    if (r.result !== 'succeeded') return `${r.profile}: ${r.result.toUpperCase()} — ${r.detail}${next}`;
-    const a = r.run!.archive!;
-    const proof = r.run!.restoreTest ? (r.run!.restoreTest.proven ? ', proven' : ', restore test FAILED') : '';
-    const pruned = r.pruned ? `, ${r.pruned.removed.length} old archive(s) deleted` : '';
-    return `${r.profile}: backed up → ${a.path} (${formatBytes(a.bytes)}, down ${formatDuration((r.run!.downtimeMs ?? 0) / 1000)}${proof}${pruned})${next}`;
+    if (!r.run) return `${r.profile}: backup ${r.result === 'cancelled' ? 'cancelled' : 'FAILED'}: ${r.detail}${next}`;
+    const a = r.run.archive;
+    const figures = a ? ` → ${a.path} (${formatBytes(a.bytes)}, down ${formatDuration((r.run.downtimeMs ?? 0) / 1000)}${r.pruned ? `, ${r.pruned.removed.length} old archive(s) deleted` : ''})` : '';
+    // the backup and its proof were good, yet the run was not: retention failed, or it was cancelled after
+    const after = r.result !== 'succeeded' && verdictOf(r.run).good ? ` — but ${r.detail}` : '';
+    return `${r.profile}: ${verdictOf(r.run).text}${figures}${after}${next}`;
   });
-  reporter.result({ command: 'run-due', profiles: reports }, lines.length ? lines : ['No profile has a schedule (`quiesce schedule set`).']);
+  reporter.result({ command: 'run-due', profiles: reports.map((r) => ({ ...r, verdict: r.run ? verdictOf(r.run) : null })) }, lines.length ? lines : ['No profile has a schedule (`quiesce schedule set`).']);
   return reports.some((r) => r.result === 'failed' || r.result === 'cancelled') ? 1 : 0;
 }

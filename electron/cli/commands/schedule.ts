@@ -8,7 +8,7 @@ import { installTimer, isInstalled, refreshInstalledTimer, timerForProfiles, uni
 import { isDue, nextSlots } from '../../core/schedule/slots.js';
 import type { TimerPlan } from '../../core/schedule/timer-plan.js';
 import { UsageError, profileStore } from '../options.js';
-import type { Reporter } from '../reporter.js';
+import { formatWhen, type Reporter } from '../reporter.js';
 
 export const SCHEDULE_HELP = `quiesce schedule set | list | remove | install | uninstall — backups that run by themselves
 
@@ -138,7 +138,7 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
     const timer = await refreshTimer(reporter);
     reporter.result({ command: 'schedule set', profile: name, schedule, nextRuns: next.map((d) => d.toISOString()) }, [
       `'${name}': ${describeWhen(schedule.when)}, ${schedule.method}; ${describeRetention(schedule.retention)}; ${describeProof(schedule.proveEvery)}.`,
-      `Next runs: ${next.map((d) => d.toLocaleString()).join(', ')}`,
+      `Next runs: ${next.map((d) => formatWhen(d)).join(', ')}`,
       timer ?? 'Run `quiesce schedule install` once so that the OS runs it (`--print` shows what it writes).',
     ]);
     return 0;
@@ -177,8 +177,8 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
     reporter.result({ command: 'schedule list', timerInstalled: installed, timer: plan.summary, profiles: rows }, [
       ...rows.map((r) => {
         const when = r.schedule ? `${describeWhen(r.schedule.when)}, ${r.schedule.method}, ${describeRetention(r.schedule.retention)}` : 'no schedule';
-        const next = r.nextRun ? `next ${new Date(r.nextRun).toLocaleString()}${r.due ? ' (due now)' : ''}` : '';
-        const last = r.lastRun ? `last ${new Date(r.lastRun.startedAt).toLocaleString()} ${r.lastRun.outcome}` : 'never backed up';
+        const next = r.nextRun ? `next ${formatWhen(r.nextRun)}${r.due ? ' (due now)' : ''}` : '';
+        const last = r.lastRun ? `last ${formatWhen(r.lastRun.startedAt)} ${r.lastRun.outcome}` : 'never backed up';
         return `${r.profile.padEnd(16)} ${when}  ${next}  ${last}`;
       }),
       ...(rows.length === 0 ? ['No profiles yet.'] : []),

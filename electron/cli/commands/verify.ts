@@ -5,13 +5,13 @@ import { archiveTarget } from '../../core/backup/archive-target.js';
 import { s3AccessOf } from '../../core/profiles/profile-destination.js';
 import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
 import { parseArgs } from 'node:util';
-import { verifyArchive } from '../../core/archive/verify-archive.js';
+import { damageOf, verifyArchive } from '../../core/archive/verify-archive.js';
 import { HistoryStore } from '../../core/jobs/history.js';
 import { readProof, restoreTest, type RestoreTestResult } from '../../core/restore/restore-test.js';
 import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
 import { UsageError, profileStore } from '../options.js';
 import { STEP_LABELS } from '../../shared/backup-events.js';
-import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
+import { formatBytes, formatDuration, formatWhen, type Reporter } from '../reporter.js';
 import { CANCEL_RESTORE_TEST, type Interrupts } from '../interrupts.js';
 
 export const VERIFY_HELP = `quiesce verify ARCHIVE — check every file against the archive's MANIFEST.json
@@ -29,7 +29,7 @@ ${ARCHIVE_READ_HELP}
 
 function provenLines(r: RestoreTestResult): string[] {
   return [
-    `${r.proven ? 'PROVEN' : 'NOT PROVEN'}: restored and started with ${r.serverUsed} (${formatDuration(r.durationMs / 1000)}, ${r.testedAt})`,
+    `${r.proven ? 'PROVEN' : 'NOT PROVEN'}: restored and started with ${r.serverUsed} (${formatDuration(r.durationMs / 1000)}, ${formatWhen(r.testedAt)})`,
     `  ${r.filesChecked} files, ${formatBytes(r.bytesChecked)} restored; CHECK TABLE on ${r.tablesChecked} tables: ${r.tableProblems.length === 0 ? 'all OK' : r.tableProblems.map((p) => `${p.table}: ${p.message}`).join('; ')}`,
     `  replication position ${r.coordinates.found} ${r.coordinates.match ? 'matches the manifest' : `≠ manifest ${r.coordinates.expected}`}`,
     ...r.problems.map((p) => `  note: ${p}`),
@@ -62,7 +62,14 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
   const key = values['key-file'] ? await readGivenKeyFile(values['key-file']) : undefined;
   const file = archive.url;
   reporter.event({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
-  const result = await verifyArchive(archive, (e) => reporter.event(e));
+  const history = new HistoryStore();
+  const noteDamage = (problem: string) => history.noteProof(file, { proven: false, testedAt: new Date().toISOString(), durationMs: 0, problems: [`the archive failed verification: ${problem}`] }).catch(() => undefined);
+  const result = await verifyArchive(archive, (e) => reporter.event(e)).catch(async (error: unknown) => {
+    // a damaged archive is a failed proof: the run that wrote it is no longer shown as good
+    const damage = damageOf(error);
+    if (damage) await noteDamage(damage);
+    throw error;
+  });
   const first = result.problems[0];
   const lines = result.ok
     ? [`OK: ${result.filesChecked} files, ${formatBytes(result.bytesChecked)}, every SHA-256 matches the manifest.`]
@@ -72,10 +79,12 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
     proven = await interrupts.protect((signal) => restoreTest(archive, { scratchParent: values.scratch, key, onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
     lines.push(...provenLines(proven));
     // kept with the run that wrote the archive: the dashboard's proven restore point
-    await new HistoryStore().noteProof(file, proven).catch(() => undefined);
+    await history.noteProof(file, proven).catch(() => undefined);
+  } else if (!result.ok) {
+    await noteDamage(`${result.problems.length} problem(s); first: ${first!.path} (${first!.problem})`);
   } else if (!values['restore-test']) {
     const earlier = await readProof(archive);
-    if (earlier) lines.push(`Last restore test: ${earlier.proven ? 'proven' : 'NOT proven'} on ${earlier.testedAt}.`);
+    if (earlier) lines.push(`Last restore test: ${earlier.proven ? 'proven' : 'NOT proven'} on ${formatWhen(earlier.testedAt)}.`);
   }
   const { entries: _entries, manifest: _manifest, ...summary } = result;
   reporter.result({ command: 'verify', archive: file, ...summary, restoreTest: proven }, lines);

@@ -71,3 +71,12 @@ export async function verifyArchive(ref: ArchiveRef, onEvent?: EventSink, signal
   for (const extra of seen.keys()) problems.push({ path: extra, problem: 'extra' });
   return { ok: problems.length === 0, entries, manifest, filesChecked: manifest.files.length, bytesChecked, problems };
 }
+
+/** The codes of errors that say the archive itself is damaged (not that it could not be reached or opened). */
+const DAMAGE_CODES = new Set(['archive-damaged', 'archive-truncated']);
+
+/** Why the archive is damaged, when that is what an error says; null for any other failure. */
+export function damageOf(error: { code?: string; message: string } | unknown): string | null {
+  if (typeof error !== 'object' || error === null || !('code' in error) || !('message' in error)) return null;
+  return DAMAGE_CODES.has(String(error.code)) ? String(error.message) : null;
+}

@@ -28,7 +28,7 @@ const recordSchema = z
     restorePoint: z.string().datetime().nullable(),
     archive: z.object({ path: z.string(), bytes: z.number(), sha256: z.string(), dataBytes: z.number() }).strict().nullable(),
     restoreTest: z.object({ proven: z.boolean(), testedAt: z.string(), durationMs: z.number(), problems: z.array(z.string()) }).strict().nullable(),
-    error: z.object({ code: z.string(), message: z.string() }).strict().nullable(),
+    error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).strict().nullable(),
     prunedAt: z.string().datetime().nullable(),
     log: z.array(z.string()),
   })

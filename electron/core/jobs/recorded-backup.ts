@@ -47,5 +47,6 @@ export async function recordedBackup(request: BackupRequest, hooks: BackupHooks,
 /** A run that did not produce an archive: why, in the words the user saw. */
 export async function endFailed(run: RunLog, error: unknown, clock: Clock): Promise<void> {
   const code = error instanceof QuiesceError ? error.code : 'internal';
-  await run.end(code === 'cancelled' ? 'cancelled' : 'failed', { error: { code, message: describeError(error) } }, clock()).catch(() => undefined);
+  const hint = error instanceof QuiesceError && error.hint ? { hint: error.hint } : {};
+  await run.end(code === 'cancelled' ? 'cancelled' : 'failed', { error: { code, message: error instanceof QuiesceError ? error.message : describeError(error), ...hint } }, clock()).catch(() => undefined);
 }
