@@ -23,6 +23,7 @@ const restoreChoice = z
     withoutRelayLogs: z.boolean(),
     cloneRoot: absolute.optional(),
     serverId: z.number().int().min(1).max(4294967295).optional(),
+    port: z.number().int().min(1).max(65535).optional(),
     intoProfile: name.optional(),
   })
   .strict();

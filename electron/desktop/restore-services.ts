@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { problemsLeft, type ArchiveChoiceView, type ArchiveSelection, type ArchiveView, type RestoreChoice, type RestorePlanView } from '../shared/restore.js';
+import type { PlanCheck } from '../shared/restore.js';
 import type { ArchiveJobRequest, ArchiveSource } from '../shared/worker-protocol.js';
 import type { Manifest } from '../shared/manifest.js';
 import type { Profile } from '../shared/profile.js';
@@ -119,11 +120,16 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
         source: opened.profile ? await checkSourceBinlog(manifest, connection) : null,
         needsElevation: null,
         into: describeTarget(connection),
+        checks: [],
       };
     }
     const plan = await previewRestore(manifest, choice);
     const login = opened.profile ? await o.connectionFor(opened.profile.name).then((t) => t.connection, () => null) : null;
-    return { ...plan, source: login ? await checkSourceBinlog(manifest, login) : null };
+    const source = login ? await checkSourceBinlog(manifest, login) : null;
+    const binlog: PlanCheck = source
+      ? { label: 'Source binary log', ok: source.reachable && source.hasBinlog === true, detail: source.message }
+      : { label: 'Source binary log', ok: null, detail: 'not checked: open the archive from its profile, and Quiesce asks the source whether it still has the binary log to resume from' };
+    return { ...plan, source, checks: [...plan.checks, binlog] };
   };
 
   return {
@@ -184,7 +190,7 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
         if (served !== datadir) throw new QuiesceError('wrong-server', `Profile “${profile.name}” reaches the server on ${served}, not the one running on ${datadir}; nothing was stopped.`, 'Open the archive from the profile of the server that runs on that datadir, or stop that server yourself.');
         server = { connection, control: profile.control };
       }
-      job = { kind: 'restore', archive: opened.source, mode: choice.mode, remap: remapFor(manifest, choice), withoutRelayLogs: choice.withoutRelayLogs, newReplica: newReplicaFor(choice) ?? null, server };
+      job = { kind: 'restore', archive: opened.source, mode: choice.mode, remap: remapFor(manifest, choice), withoutRelayLogs: choice.withoutRelayLogs, newReplica: newReplicaFor(choice) ?? null, clonePort: choice.mode === 'clone' ? (choice.port ?? null) : null, server };
       return { jobId: await o.jobs.start(label, job, plan.needsElevation) };
     },
     'archive:verify': async ({ restoreTest, ...sel }) => {

@@ -18,6 +18,8 @@ export interface RestoreChoice {
   cloneRoot?: string;
   /** clone: its server_id, different from every other server */
   serverId?: number;
+  /** clone: the TCP port its option file names; unset: a free one */
+  port?: number;
   /** load: the profile of the running server the dump goes into */
   intoProfile?: string;
 }
@@ -91,6 +93,15 @@ export interface RestorePlanView {
   needsElevation: string | null;
   /** load: the server it goes into */
   into: string | null;
+  /** what was checked before anything is written, passed or not: room, write permission, safe targets, the source's binlog */
+  checks: PlanCheck[];
+}
+
+/** One check on a restore plan; `ok` null: it could not be made (and why is in `detail`). */
+export interface PlanCheck {
+  label: string;
+  ok: boolean | null;
+  detail: string;
 }
 
 /** What still stops a restore once the DBA has (or has not) asked the app to stop the running server. */

@@ -54,6 +54,8 @@ export type ArchiveJobRequest =
       remap: Record<string, string>;
       withoutRelayLogs: boolean;
       newReplica: { serverId: number } | null;
+      /** a clone: the port its option file names (null: a free one is chosen) */
+      clonePort?: number | null;
       /** in place: stop this server first (the way it is run), start it again after */
       server: { connection: Connection; control: ServerControlChoice } | null;
     }

@@ -89,7 +89,7 @@ async function restoreJob(archive: ArchiveRef, job: Extract<ArchiveJobRequest, {
   const restarted = stopped ? await stopped.start().then(() => 'The server was started again on the restored files.', (e: unknown) => `The server did NOT start on the restored files: ${describeError(e)}`) : null;
   const datadir = result.components.find((c) => c.kind === 'datadir');
   const statements = resumeStatements(result.manifest);
-  const cloneFile = job.mode === 'clone' && datadir && job.newReplica ? await writeCloneOptionFile(result.manifest, path.dirname(datadir.target), job.newReplica.serverId, await freeLoopbackPort()) : null;
+  const cloneFile = job.mode === 'clone' && datadir && job.newReplica ? await writeCloneOptionFile(result.manifest, path.dirname(datadir.target), job.newReplica.serverId, job.clonePort ?? (await freeLoopbackPort())) : null;
   const nextSteps = [
     ...(restarted ? [] : cloneFile ? [`Start the clone with its own option file (its own server_id, port and socket): mysqld --defaults-file=${shellQuoted(cloneFile)}`] : [`Start the server on ${datadir?.target ?? 'the restored datadir'}.`]),
     result.withoutRelayLogs ? 'Resume replication from the executed position with the statements below.' : 'Replication resumes from the restored relay logs; should they be unusable, run the statements below.',

@@ -80,6 +80,7 @@ export const archiveJobSchema = z.discriminatedUnion('kind', [
       remap: remapSchema,
       withoutRelayLogs: z.boolean(),
       newReplica: z.object({ serverId: z.number().int().min(1).max(4294967295) }).strict().nullable(),
+      clonePort: z.number().int().min(1).max(65535).nullable().optional(),
       server: z.object({ connection: connectionSchema, control: serverControlChoiceSchema }).strict().nullable(),
     })
     .strict()

@@ -35,6 +35,8 @@ const MAX_LINE = 64 * 1024;
 export class JobServer {
   private state: JobState = { phase: 'idle' };
   private readonly clients = new Set<net.Socket>();
+  private resultWritten = false;
+  private closing = false;
   private readonly replay: BackupEvent[] = [];
   private lastProgress: BackupEvent | null = null;
   private readonly abort = new AbortController();
@@ -89,6 +91,8 @@ export class JobServer {
     socket.on('close', () => {
       clearTimeout(hello);
       this.clients.delete(socket);
+      // the app closed its connection (it has the result, or it quit): an ended job's worker goes now
+      if (this.ended && this.clients.size === 0 && this.resultWritten) void this.shutdown();
     });
     socket.on('data', (chunk: string) => {
       buffer += chunk;
@@ -175,9 +179,16 @@ export class JobServer {
       this.setState({ phase: 'failed', error: { code: error instanceof QuiesceError ? error.code : 'internal', message: describeError(error) } });
     }
     await writeFile(this.files.result, `${JSON.stringify(this.state)}\n`, { mode: 0o600 });
+    this.resultWritten = true;
     if (this.abort.signal.aborted) return void this.shutdown(); // asked to go while it ran
     await this.handOver(this.files.result, this.files.log);
+    // the result file tells anyone who comes later: stay only while a client is still reading, and never past lingerMs
+    if (this.clients.size === 0) return void this.shutdown();
     setTimeout(() => void this.shutdown(), this.o.lingerMs).unref();
+  }
+
+  private get ended(): boolean {
+    return this.state.phase === 'succeeded' || this.state.phase === 'failed';
   }
 
   private async runMethod(job: BackupJobRequest): Promise<JobSummary> {
@@ -203,6 +214,8 @@ export class JobServer {
   }
 
   private async shutdown(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
     clearTimeout(this.idleTimer);
     for (const socket of this.clients) socket.end();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -15,7 +15,7 @@ import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js'
 import { HistoryStore } from '../../electron/core/jobs/history.js';
 import type { JobRecord } from '../../electron/core/jobs/journal.js';
 import { recoverForProfile } from '../../electron/desktop/desktop-services.js';
-import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
+import { createThrowawayServer, freeLoopbackPort, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import { lockServer, serverIdentity } from '../../electron/core/jobs/server-lock.js';
 import { addRowsAndCatchUp, checksums, connectAsRoot, mountTmpfs, replicaConnection, seed, threadsRunning, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
@@ -96,6 +96,14 @@ describe('restore from the app', () => {
     expect(plan.source).toMatchObject({ reachable: true, hasBinlog: true });
     expect(plan.statements.byPosition.join(' ')).toMatch(/CHANGE MASTER TO MASTER_LOG_FILE=/);
     expect(plan.needsElevation).toBeNull();
+    // the checks the README promises are on the plan, passed or not, each in words
+    expect(plan.checks).toEqual([
+      { label: 'Room', ok: true, detail: expect.stringMatching(/fits where it goes/) },
+      { label: 'Write permission', ok: true, detail: 'this user can write every target' },
+      { label: 'Targets', ok: true, detail: expect.any(String) },
+      { label: 'Server on the datadir', ok: false, detail: expect.stringMatching(/must be stopped/) },
+      { label: 'Source binary log', ok: true, detail: plan.source!.message },
+    ]);
 
     // a clone folder inside the running replica's datadir: refused in words on the plan, and by Restore; nothing written
     const intoLive = { mode: 'clone', withoutRelayLogs: false, cloneRoot: path.join(f.pair.replica.datadir, 'clone'), serverId: 60 };
@@ -241,7 +249,10 @@ describe('restore from the app', () => {
     await mkdir(path.join(cloneRoot, 'relaylog'), { recursive: true });
     await writeFile(path.join(cloneRoot, 'relaylog', 'relay-bin.000009'), 'stale');
     await writeFile(path.join(cloneRoot, 'relaylog', 'relay-bin.index'), `${path.join(cloneRoot, 'relaylog', 'relay-bin.000009')}\n`);
-    const restored = await ended((await call<{ jobId: string }>('restore:start', { archive: cold, choice: { mode: 'clone', withoutRelayLogs: true, cloneRoot, serverId: 52 } })).jobId);
+    const port = await freeLoopbackPort();
+    const restored = await ended((await call<{ jobId: string }>('restore:start', { archive: cold, choice: { mode: 'clone', withoutRelayLogs: true, cloneRoot, serverId: 52, port } })).jobId);
+    // the port the DBA chose, in the clone's own option file, as the CLI's --clone-into --port writes it
+    expect(await readFile(path.join(cloneRoot, 'my.cnf'), 'utf8')).toMatch(new RegExp(`^port *= *${port}$`, 'm'));
     expect(restored).toMatchObject({ phase: 'succeeded', result: { kind: 'restore', restore: { mode: 'clone', withoutRelayLogs: true } } });
     const restoredFiles = await readdir(cloneRoot, { recursive: true });
     expect(restoredFiles.filter((n) => /relay-bin\.(\d+|index)$/.test(n))).toEqual([expect.stringMatching(/^relaylog\/\.before-restore-\w+\/relay-bin\.000009$/), expect.stringMatching(/^relaylog\/\.before-restore-\w+\/relay-bin\.index$/)]);

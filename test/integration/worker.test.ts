@@ -26,14 +26,25 @@ function rawExchange(socketPath: string, lines: string[]): Promise<string[]> {
   });
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 describe('the privileged worker: one job, start to end, whoever is connected', () => {
   const f = usePair();
   const job = (): BackupJobRequest => ({ method: 'cold', connection: replicaConnection(f.pair), destination: f.dest, format: 'tar.zst', control: { kind: 'auto' }, staging: 'auto' });
 
   it('runs a full backup through the protocol', async () => {
     const stateDir = await tempDir('wstate');
-    const attachment = await spawnWorker({ execPath: process.execPath, script: WORKER, stateDir, lingerMs: 2000 });
+    // a linger far longer than the test: the worker must leave because its client did, not because time ran out
+    const attachment = await spawnWorker({ execPath: process.execPath, script: WORKER, stateDir, lingerMs: 600_000 });
     const connection = await WorkerConnection.connect(attachment);
+    const pid = connection.pid;
     const events: BackupEvent[] = [];
     connection.on('event', (e) => events.push(e));
     connection.start(job());
@@ -48,6 +59,8 @@ describe('the privileged worker: one job, start to end, whoever is connected', (
     expect(log).toContain('"step":"archive"');
     expect(log).not.toContain(f.pair.backupUser.password);
     expect(await readFinishedState(attachment)).toEqual(state);
+    // the app has its result and closed the connection (or quit): the worker does not stay behind
+    await expect.poll(() => alive(pid), { timeout: 5000 }).toBe(false);
   });
 
   it('finishes the job when its parent is killed mid-job; a new client reattaches and reads the result', async () => {

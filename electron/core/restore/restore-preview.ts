@@ -1,7 +1,8 @@
 import { access, constants, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Manifest } from '../../shared/manifest.js';
-import type { ManifestView, RestoreChoice, RestorePlanView } from '../../shared/restore.js';
+import type { ManifestView, PlanCheck, RestoreChoice, RestorePlanView } from '../../shared/restore.js';
+import { formatBytes } from '../../shared/format.js';
 import { describeError } from '../errors.js';
 import { serverUsingDatadir } from '../server/datadir-in-use.js';
 import { archiveHasRelayLogs, isWholeFolder, nearestExisting, pidFilesFor, planTargets, roomShortfall } from './restore.js';
@@ -85,12 +86,18 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
   const running = pid ? { pid, problem: `A server (pid ${pid}) is running on ${datadir!.target}: it must be stopped before its files are replaced.` } : null;
   if (running) problems.push(running.problem);
   // in place, its own server is stopped first; a clone without its folder yet has no targets to check (said above)
-  if (choice.mode !== 'clone' || Object.keys(remap).length > 0) {
-    const unsafe = await targetProblems(components, { mapped: new Set(Object.keys(remap)), exceptPid: choice.mode === 'in-place' ? pid : null }).catch((e: unknown) => [{ message: `The targets could not be checked: ${describeError(e)}` }]);
-    problems.push(...unsafe.map((p) => p.message));
-  }
+  const checkTargets = choice.mode !== 'clone' || Object.keys(remap).length > 0;
+  const unsafe = checkTargets ? await targetProblems(components, { mapped: new Set(Object.keys(remap)), exceptPid: choice.mode === 'in-place' ? pid : null }).catch((e: unknown) => [{ message: `The targets could not be checked: ${describeError(e)}` }]) : [];
+  problems.push(...unsafe.map((p) => p.message));
   const short = await roomShortfall(components, manifest).catch((e: unknown) => `The targets could not be measured: ${describeError(e)}`);
   if (short) problems.push(short);
+  const total = targets.reduce((sum, t) => sum + t.bytes, 0);
+  const checks: PlanCheck[] = [
+    { label: 'Room', ok: short === null, detail: short ?? `${formatBytes(total)} in ${targets.reduce((sum, t) => sum + t.files, 0)} files fits where it goes` },
+    { label: 'Write permission', ok: writeProblem === null, detail: writeProblem ? `${writeProblem} The system asks for it when the restore starts.` : 'this user can write every target' },
+    { label: 'Targets', ok: checkTargets ? unsafe.length === 0 : null, detail: !checkTargets ? 'the clone folder does not exist yet: checked when it does' : unsafe.length === 0 ? 'no target is a link, or inside a running server\'s datadir or open files' : unsafe.map((u) => u.message).join(' ') },
+    { label: 'Server on the datadir', ok: running === null, detail: running ? running.problem : 'none is running on the target datadir' },
+  ];
 
   return {
     mode: choice.mode,
@@ -103,6 +110,7 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
     source: null,
     needsElevation: writeProblem,
     into: null,
+    checks,
   };
 }
 

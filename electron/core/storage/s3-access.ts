@@ -63,6 +63,9 @@ export function explainS3Error(error: unknown, doing: string, url: string): Quie
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(detail)) {
     return new QuiesceError('s3-no-credentials', `No credentials for the object store while ${doing}.`, 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or save a key with the profile (quiesce profiles add … --s3-access-key).', { cause: error });
   }
+  if (/Region is missing/i.test(detail)) {
+    return new QuiesceError('s3-no-region', `No region is set for the object store of ${url}.`, 'Give the profile the bucket\'s region (the Region field, or --s3-region), or an endpoint (a MinIO or Ceph store signs as us-east-1), or set AWS_REGION.', { cause: error });
+  }
   if (name === 'TimeoutError' || /timed out|timeout/i.test(detail)) {
     return new QuiesceError('s3-unreachable', `The object store stopped answering while ${doing}.`, 'Check the endpoint and the store; try again when it answers.', { cause: error });
   }

@@ -15,6 +15,7 @@ export function profileProblems(f: {
   password: string;
   passwordMode: 'keychain' | 'ask' | 'none' | 'option-file';
   optionFile?: string;
+  s3Region?: string;
   isNew: boolean;
 }): string[] {
   const problems: string[] = [];
@@ -25,6 +26,7 @@ export function profileProblems(f: {
   if (f.user.trim() === '') problems.push('Give the user Quiesce logs in as.');
   if (f.destination !== '' && !isDestination(f.destination)) problems.push('The destination is an absolute path, like /backups/db2, or a bucket, like s3://backups/mysql.');
   if (f.s3Endpoint !== '' && !/^https?:\/\/[^\s/]+/.test(f.s3Endpoint)) problems.push('The object store endpoint is a URL, like http://minio.lan:9000.');
+  if ((f.s3Region ?? '') !== '' && !/^[a-z0-9-]{1,64}$/.test(f.s3Region!)) problems.push('The region is written like eu-west-1.');
   if (f.s3AccessKey !== '' && f.s3SecretKey === '' && !f.hadS3Secret) problems.push('Type the secret key that goes with the access key (it goes to the OS keychain).');
   for (const r of recipientsOf(f.recipients)) if (!AGE_RECIPIENT.test(r)) problems.push(`“${r}” is not an age recipient (age1…, as age-keygen -y prints it).`);
   if (f.isNew && f.passwordMode === 'keychain' && f.password === '') problems.push('Type the password (it goes to the OS keychain), or choose “Ask each time”, or “None” for socket authentication.');

@@ -91,10 +91,21 @@ export class WizardState {
   /** problems that stop every method; the others only rule out some methods */
   readonly blocking = $derived(this.inspect?.problems.filter((p) => p.severity === 'error' && !p.blocks) ?? []);
   readonly methodAvailable = $derived(this.inspect ? (recommendMethods(this.inspect).find((c) => c.method === this.method)?.available ?? false) : false);
+  get chosenProfile(): ProfileView | null {
+    return this.app.profiles.find((x) => x.name === this.profile) ?? null;
+  }
+  /** what keeps the chosen profile from logging in, said on the profile step before Next */
+  readonly loginProblem = $derived.by(() => {
+    const p = this.app.profiles.find((x) => x.name === this.profile);
+    if (!p) return null;
+    if (p.password === 'ask' && this.password === '') return `Type the password for ${p.connection.user}.`;
+    if (p.password === 'keychain' && !p.hasPassword) return `No password for “${p.name}” is in the keychain: edit the profile and type it again.`;
+    return null;
+  });
   readonly canNext = $derived.by(() => {
     switch (this.step) {
       case 'profile':
-        return this.profile !== null;
+        return this.profile !== null && this.loginProblem === null;
       case 'inspect':
         return this.inspect !== null && !this.inspecting && this.blocking.length === 0 && recommendMethods(this.inspect).some((c) => c.available);
       case 'method':

@@ -108,7 +108,10 @@ export class RestoreState {
     this.opened = opened;
     this.verifyResult = null;
     this.plan = null;
-    this.choice = { ...this.choice, mode: opened.manifest && opened.manifest.method !== 'cold' ? 'load' : this.choice.mode };
+    // a clone needs a server_id of its own: suggested beside the original's, the DBA may change it
+    const original = opened.manifest?.server.serverId ?? null;
+    const serverId = this.choice.serverId ?? (original !== null ? original + 100 : undefined);
+    this.choice = { ...this.choice, serverId, mode: opened.manifest && opened.manifest.method !== 'cold' ? 'load' : this.choice.mode };
     this.step = 'check';
   }
 
