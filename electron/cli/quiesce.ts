@@ -22,18 +22,20 @@ const HELP = `quiesce ${TOOL_VERSION} — consistent, verified backups of MySQL/
 Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
 
   inspect    what a backup of this replica would do (read-only)
-  backup     cold backup: stop replication, shut down, copy, start, archive
+  backup     back a replica up: cold (stop, copy, start; the default), dump, or read-only
   verify     check an archive against its manifest (--restore-test: and prove it restores)
   restore    put a backup back, at its original paths or new ones
   recover    bring back a replica whose backup was interrupted
-  profiles   saved replicas: list, add, remove (passwords in the OS keychain)
+  profiles   saved replicas: list, add, remove (passwords in the OS keychain or an option file)
   schedule   backups that run by themselves: set, list, remove; install the OS timer
   run-due    back up every scheduled profile that is due (what the OS timer runs)
   prune      delete the archives a retention policy does not keep
-  history    every backup run, with its outcome
+  history    every backup run: the backup's result and its proof's, with the reason
   list       every replica's archives in a bucket or folder (the fleet catalogue)
 
-The password comes from QUIESCE_PASSWORD, the keychain (--profile) or a prompt, never from the command line.
+The password comes from QUIESCE_PASSWORD, a profile (--profile: the keychain, an option file, or
+none), an option file's [client] group (--option-file ~/.my.cnf) or a prompt — never from the
+command line. On a server without a keychain, see \`quiesce profiles --help\`.
 Exit status: 0 success; 1 failure (one line on stderr says why); 2 wrong usage.`;
 
 const COMMANDS: Record<string, { run: (argv: string[], r: Reporter, interrupts: Interrupts) => Promise<number>; help: string }> = {

@@ -35,7 +35,9 @@ export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the 
                                       (a profile may instead keep a passphrase in the keychain)
   --profile NAME                      a saved profile (connection, control, destination, format; flags override)
   --socket PATH | --host H --port P   how to reach the replica
-  --user U                            login (password: QUIESCE_PASSWORD or a prompt)
+  --user U                            login (password: QUIESCE_PASSWORD, the profile's, or a prompt)
+  --option-file F                     the login from the [client] group of an owner-only MySQL
+                                      option file (user=…, password=…), such as ~/.my.cnf
   --format tar.zst|tar.gz             archive format (default tar.zst)
   --no-staging                        archive straight from the stopped server (longer downtime)
   --service NAME | --start-command CMD [--stop-command CMD]

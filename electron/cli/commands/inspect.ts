@@ -8,7 +8,9 @@ export const INSPECT_HELP = `quiesce inspect — what a backup of this replica w
 
   --profile NAME                      a saved profile (flags override it)
   --socket PATH | --host H --port P   how to reach the replica
-  --user U                            login (password: QUIESCE_PASSWORD, the keychain, or a prompt)
+  --user U                            login (password: QUIESCE_PASSWORD, the profile's, or a prompt)
+  --option-file F                     the login from the [client] group of an owner-only MySQL
+                                      option file (user=…, password=…), such as ~/.my.cnf
   --service NAME | --start-command CMD [--stop-command CMD]
                                       how the server is run, when not detected
   --json                              one JSON object on stdout`;

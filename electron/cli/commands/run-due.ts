@@ -20,7 +20,7 @@ Every run is recorded (\`quiesce history\`).
 
 Exit status: 0 when every due backup (and its proof and retention) succeeded or nothing was
 due; 1 when one failed; 130/143/129 when interrupted (the replica is brought back first).
-The password comes from the keychain (or QUIESCE_PASSWORD).`;
+The password comes from each profile (the keychain, its option file, or none) or QUIESCE_PASSWORD.`;
 
 export async function runDueCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, 'state-dir': { type: 'string' } }, strict: true });

@@ -9,6 +9,7 @@ import { isDue, nextSlots } from '../../core/schedule/slots.js';
 import type { TimerPlan } from '../../core/schedule/timer-plan.js';
 import { UsageError, profileStore } from '../options.js';
 import { formatWhen, type Reporter } from '../reporter.js';
+import { verdictOf } from '../../shared/run-verdict.js';
 
 export const SCHEDULE_HELP = `quiesce schedule set | list | remove | install | uninstall — backups that run by themselves
 
@@ -130,7 +131,7 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
       proveEvery: count(values['prove-every'], 'prove-every', 0) ?? 0,
     };
     if (profile.password === 'ask' && process.env.QUIESCE_PASSWORD === undefined) {
-      reporter.event({ type: 'warning', message: `Profile '${name}' asks for its password on every run: a scheduled run cannot ask. Store it in the keychain, or the timer's runs will fail.` });
+      reporter.event({ type: 'warning', message: `Profile '${name}' asks for its password on every run: a scheduled run cannot ask. Keep it in the keychain (--password-stdin), read it from an option file (--option-file ~/.my.cnf), or use --no-password for socket authentication (quiesce profiles add again), or the timer's runs will fail.` });
     }
     if (!profile.destination) reporter.event({ type: 'warning', message: `Profile '${name}' has no destination yet: the scheduled runs will fail until it has one.` });
     await store.save({ ...profile, schedule }, null, true);
@@ -169,7 +170,7 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
         schedule: p.schedule ?? null,
         due: p.schedule ? isDue(p.schedule.when, last ? new Date(last.startedAt) : null, now) : false,
         nextRun: p.schedule ? nextSlots(p.schedule.when, now)[0]!.toISOString() : null,
-        lastRun: last ? { startedAt: last.startedAt, outcome: last.outcome, trigger: last.trigger, archive: last.archive?.path ?? null, error: last.error?.message ?? null } : null,
+        lastRun: last ? { startedAt: last.startedAt, outcome: last.outcome, verdict: verdictOf(last), trigger: last.trigger, archive: last.archive?.path ?? null, error: last.error?.message ?? null } : null,
       });
     }
     const plan = await planTimer(asRoot());
@@ -178,7 +179,7 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
       ...rows.map((r) => {
         const when = r.schedule ? `${describeWhen(r.schedule.when)}, ${r.schedule.method}, ${describeRetention(r.schedule.retention)}` : 'no schedule';
         const next = r.nextRun ? `next ${formatWhen(r.nextRun)}${r.due ? ' (due now)' : ''}` : '';
-        const last = r.lastRun ? `last ${formatWhen(r.lastRun.startedAt)} ${r.lastRun.outcome}` : 'never backed up';
+        const last = r.lastRun ? `last ${formatWhen(r.lastRun.startedAt)}: ${r.lastRun.verdict.text}` : 'never backed up';
         return `${r.profile.padEnd(16)} ${when}  ${next}  ${last}`;
       }),
       ...(rows.length === 0 ? ['No profiles yet.'] : []),

@@ -133,7 +133,7 @@ async function backUpScheduled(o: RunDueOptions, profile: Profile, schedule: Pro
 async function requestFor(o: RunDueOptions, profile: Profile, schedule: ProfileSchedule): Promise<BackupRequest> {
   const password = o.password ?? (await o.profiles.password(profile)) ?? undefined;
   if (password === undefined && profile.password === 'ask') {
-    throw new QuiesceError('password-needed', `Profile '${profile.name}' asks for its password on every run, so it cannot run on a schedule.`, 'Store its password in the keychain (`quiesce profiles add … --password-stdin`), or set QUIESCE_PASSWORD for the timer.');
+    throw new QuiesceError('password-needed', `Profile '${profile.name}' asks for its password on every run, so it cannot run on a schedule.`, 'Save the profile again with its password in the keychain (`quiesce profiles add … --password-stdin`), in an option file (`--option-file ~/.my.cnf`) or none (`--no-password`, socket authentication), or set QUIESCE_PASSWORD for the timer.');
   }
   if (!profile.destination) throw new QuiesceError('destination-missing', `Profile '${profile.name}' has no destination.`, 'Give it one in the app or with `quiesce profiles add … --dest DIR`.');
   return {
