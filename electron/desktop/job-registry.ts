@@ -97,7 +97,7 @@ export class JobRegistry {
 
   /** A damaged archive is a failed proof: the run that wrote it is no longer "good". */
   private async noteDamage(archive: string, problem: string): Promise<void> {
-    await this.o.history?.noteProof(archive, { proven: false, testedAt: new Date().toISOString(), durationMs: 0, problems: [`the archive failed verification: ${problem}`] }).catch(() => undefined);
+    await this.o.history?.noteDamage(archive, problem).catch(() => undefined);
   }
 
   list(): JobView[] {

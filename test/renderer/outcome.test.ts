@@ -7,28 +7,9 @@ import { AppState } from '../../renderer/src/state/app.svelte.js';
 import DashboardView from '../../renderer/src/components/DashboardView.svelte';
 import HistoryView from '../../renderer/src/components/HistoryView.svelte';
 import { fakeApi, report } from './fake-api.js';
+import { runRecord } from '../helpers/run-record.js';
 
-const run = (over: Partial<RunRecord>): RunRecord => ({
-  id: '00000000-0000-4000-8000-000000000001',
-  profile: 'db2',
-  trigger: 'schedule',
-  method: 'cold',
-  startedAt: '2026-11-20T03:00:00.000Z',
-  pid: 1,
-  hostname: 'h',
-  outcome: 'succeeded',
-  finishedAt: '2026-11-20T03:01:00.000Z',
-  durationMs: 60_000,
-  downtimeMs: 600,
-  heldMs: 600,
-  restorePoint: '2026-11-20T03:00:30.000Z',
-  archive: { path: '/b/a.tar.zst', bytes: 4_500_000, sha256: 'x', dataBytes: 1 << 22 },
-  restoreTest: null,
-  error: null,
-  prunedAt: null,
-  log: ['Stopping replication', '… 400 more lines'],
-  ...over,
-});
+const run = (over: Partial<RunRecord>) => runRecord({ archive: { path: '/b/a.tar.zst', bytes: 4_500_000, sha256: 'x', dataBytes: 1 << 22 }, log: ['Stopping replication', '… 400 more lines'], ...over });
 
 const proofFailed = run({ restoreTest: { proven: false, testedAt: '2026-11-20T03:02:00.000Z', durationMs: 4000, problems: ['CHECK TABLE shop.orders: Corrupt'] } });
 const entry = (lastRun: RunRecord): DashboardEntry => ({ profile: 'db2', schedule: null, nextRun: null, running: false, lastRun, lastGood: null, lastProven: null, recent: [] });

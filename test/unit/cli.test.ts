@@ -26,7 +26,7 @@ describe('the quiesce command line', () => {
   it('prints help, exits 2 on an unknown command, and explains a missing destination', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/backup\s+cold backup/);
+    expect(help.stdout).toMatch(/backup\s+back a replica up: cold \(stop, copy, start; the default\), dump, or read-only/);
     const unknown = await runCli(['bakup']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown command 'bakup'/);

@@ -6,32 +6,11 @@ import { HistoryStore } from '../../electron/core/jobs/history.js';
 import { RunWatch } from '../../electron/desktop/run-watch.js';
 import { dashboardOf } from '../../electron/desktop/dashboard.js';
 import { failingProfiles, runNotification, runsToNotify, trayStatus, trayTooltip } from '../../electron/desktop/tray-model.js';
-import type { RunRecord } from '../../electron/shared/history.js';
+import { runRecord } from '../helpers/run-record.js';
 import type { Profile } from '../../electron/shared/profile.js';
 import { verdictOf } from '../../electron/shared/run-verdict.js';
 
-let n = 0;
-const run = (over: Partial<RunRecord>): RunRecord => ({
-  id: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-  profile: 'db2',
-  trigger: 'schedule',
-  method: 'cold',
-  startedAt: '2026-11-20T03:00:00.000Z',
-  pid: 1,
-  hostname: 'h',
-  outcome: 'succeeded',
-  finishedAt: '2026-11-20T03:01:00.000Z',
-  durationMs: 60_000,
-  downtimeMs: 600,
-  heldMs: 600,
-  restorePoint: '2026-11-20T03:00:30.000Z',
-  archive: { path: '/b/a.tar.zst', bytes: 1 << 20, sha256: 'x', dataBytes: 1 << 22 },
-  restoreTest: null,
-  error: null,
-  prunedAt: null,
-  log: [],
-  ...over,
-});
+const run = runRecord;
 
 describe('the tray and notifications from the history (runs made while the app was closed)', () => {
   it('failed when a replica\'s latest run failed, whoever ran it; a later success clears it; a cancel is no failure', () => {

@@ -63,7 +63,7 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
   const file = archive.url;
   reporter.event({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
   const history = new HistoryStore();
-  const noteDamage = (problem: string) => history.noteProof(file, { proven: false, testedAt: new Date().toISOString(), durationMs: 0, problems: [`the archive failed verification: ${problem}`] }).catch(() => undefined);
+  const noteDamage = (problem: string) => history.noteDamage(file, problem).catch(() => undefined);
   const result = await verifyArchive(archive, (e) => reporter.event(e)).catch(async (error: unknown) => {
     // a damaged archive is a failed proof: the run that wrote it is no longer shown as good
     const damage = damageOf(error);
