@@ -1,12 +1,12 @@
-// The layering of docs/architecture.md, enforced for every file kind (.ts, .cts, .svelte):
-// who may import whom. Each folder lists what it may NOT reach; tests may use anything.
+// The layering of docs/architecture.md, enforced for every file kind (.ts, .cts, .mjs, .svelte)
+// by the file an import resolves to (eslint-rules/layering.js). Tests may use anything.
 //
 //   shared    ← everyone; imports nothing (not even node:*)
-//   core      the engine: shared only
+//   core      the engine: shared only; inside it, folders in layers (CORE_LAYERS), no loops
 //   desktop   the main process's decisions, Electron-free: core, shared
 //   worker    the backup worker process: core, shared
 //   cli       the `quiesce` command: core, shared
-//   tools     demo, bench, browser bridge (development): core, shared, cli, desktop
+//   tools     demo, bench, browser bridge, the sandbox pair (development): core, shared, cli, desktop
 //   main      Electron main process, wiring only: desktop, shared, 'electron'
 //   preload   the window's fixed API: shared types, 'electron'
 //   renderer  the Svelte UI: shared only, through window.quiesce
@@ -14,19 +14,38 @@ import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import layering from './eslint-rules/layering.js';
 
-const FOLDERS = ['shared', 'core', 'desktop', 'worker', 'cli', 'tools', 'main', 'preload'];
-const electronOnly = "Only electron/main and electron/preload may import 'electron'; pass what you need in.";
-
-/** A no-restricted-imports rule: none of `folders` (under electron/), nor `extra` patterns; 'electron' unless allowed. */
-function mayNotImport(folders, why, { extra = [], electron = false } = {}) {
-  const patterns = [];
-  const group = [...folders.flatMap((f) => [`**/electron/${f}/**`, `../${f}/**`, `../../${f}/**`]), ...extra];
-  if (group.length) patterns.push({ group, message: why });
-  const paths = electron ? [] : [{ name: 'electron', message: electronOnly }];
-  return { '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns }] };
-}
-const except = (...allowed) => FOLDERS.filter((f) => !allowed.includes(f));
+const LAYERS = {
+  areas: {
+    shared: [],
+    core: ['shared'],
+    desktop: ['core', 'shared'],
+    worker: ['core', 'shared'],
+    cli: ['core', 'shared'],
+    tools: ['core', 'shared', 'cli', 'desktop'],
+    main: ['desktop', 'shared'],
+    preload: ['shared'],
+    renderer: ['shared'],
+  },
+  // electron/core bottom to top: a folder imports its own files and lower layers only
+  coreLayers: [
+    ['(base)'],
+    ['progress', 'crypto', 'mysql', 'storage'],
+    ['server'],
+    ['archive'],
+    ['elevation', 'sandbox'],
+    ['restore'],
+    ['jobs'],
+    ['backup'],
+    ['profiles'],
+    ['pipelines'],
+    ['schedule'],
+  ],
+  electron: ['main', 'preload'],
+  noPackages: { shared: 'electron/shared holds plain types and constants: it imports nothing.' },
+  noNode: { renderer: 'The renderer talks to the rest only through window.quiesce.' },
+};
 
 export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'bench-results/**', 'dist/**', 'playwright-report/**'] },
@@ -42,48 +61,11 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    plugins: { local: { rules: { layering } } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      ...mayNotImport([], ''),
+      'local/layering': ['error', LAYERS],
     },
-  },
-  {
-    files: ['electron/shared/**'],
-    rules: mayNotImport(except('shared'), 'electron/shared holds plain types and constants: it imports nothing.', { extra: ['node:*', 'mysql2', 'mysql2/*', 'zod', 'ws'] }),
-  },
-  {
-    files: ['electron/core/**'],
-    rules: mayNotImport(except('shared', 'core'), 'electron/core is the engine: processes use it, it uses none of them.'),
-  },
-  {
-    files: ['electron/desktop/**'],
-    rules: mayNotImport(except('shared', 'core', 'desktop'), 'electron/desktop is the main process’s logic without Electron: it uses core and shared.'),
-  },
-  {
-    files: ['electron/worker/**'],
-    rules: mayNotImport(except('shared', 'core', 'worker'), 'The worker uses core and shared only.'),
-  },
-  {
-    files: ['electron/cli/**'],
-    rules: mayNotImport(except('shared', 'core', 'cli'), 'The CLI uses core and shared only.'),
-  },
-  {
-    files: ['electron/tools/**'],
-    rules: mayNotImport(['main', 'preload', 'worker'], 'Development tools run the engine, the CLI’s output and the desktop services; never the Electron shell or the worker’s insides.'),
-  },
-  {
-    files: ['electron/main/**'],
-    rules: mayNotImport(except('shared', 'desktop', 'main'), 'electron/main is wiring: decisions live in electron/desktop (tested under Node), which reaches the engine.', {
-      electron: true,
-    }),
-  },
-  {
-    files: ['electron/preload/**'],
-    rules: mayNotImport(except('shared', 'preload'), 'The preload exposes the fixed API over IPC: shared types only.', { electron: true }),
-  },
-  {
-    files: ['renderer/**'],
-    rules: mayNotImport(FOLDERS.filter((f) => f !== 'shared'), 'The renderer talks to the rest only through window.quiesce; it may use electron/shared.', { extra: ['node:*'] }),
   },
   {
     // a sandboxed preload is CommonJS: `import x = require()` is the form TypeScript allows there

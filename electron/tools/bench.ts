@@ -7,10 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatBytes } from '../shared/format.js';
-import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../core/sandbox/replica-pair.js';
-import { createSampleSchema } from '../core/sandbox/sample-data.js';
+import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from './sandbox/replica-pair.js';
+import { createSampleSchema } from './sandbox/sample-data.js';
 import { currentPid, startThrowawayServer } from '../core/sandbox/throwaway-server.js';
-import { replicaThreads, startHeavyWriter, startSampleWriter, waitForCatchUp, waitForThreadsRunning } from '../core/sandbox/replication-wait.js';
+import { replicaThreads, startHeavyWriter, startSampleWriter, waitForCatchUp, waitForThreadsRunning } from './sandbox/replication-wait.js';
 import { waitForProcessExit } from '../core/server/process-watch.js';
 import { startS3Server, type S3Server } from './local-s3.js';
 

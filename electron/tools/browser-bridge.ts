@@ -116,8 +116,8 @@ export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: strin
  * replica of their own can click through a real backup. Everything goes away on Ctrl-C.
  */
 async function startDemoPair(): Promise<{ profile: string; stop: () => Promise<void> }> {
-  const { createReplicaPair, destroyReplicaPair } = await import('../core/sandbox/replica-pair.js');
-  const { createSampleSchema } = await import('../core/sandbox/sample-data.js');
+  const { createReplicaPair, destroyReplicaPair } = await import('./sandbox/replica-pair.js');
+  const { createSampleSchema } = await import('./sandbox/sample-data.js');
   const { mkdir } = await import('node:fs/promises');
   const pair = await createReplicaPair();
   await createSampleSchema(pair.source, 20_000);

@@ -6,8 +6,8 @@ import { runColdBackup } from '../core/backup/cold-backup.js';
 import { restoreTest } from '../core/restore/restore-test.js';
 import { archiveRef } from '../core/archive/archive-ref.js';
 import { describeError } from '../core/errors.js';
-import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../core/sandbox/replica-pair.js';
-import { createSampleSchema } from '../core/sandbox/sample-data.js';
+import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from './sandbox/replica-pair.js';
+import { createSampleSchema } from './sandbox/sample-data.js';
 import { formatBytes, formatDuration, TextReporter } from '../cli/reporter.js';
 
 /**

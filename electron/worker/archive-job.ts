@@ -18,7 +18,7 @@ import { shellQuoted } from '../core/shell-quoted.js';
 import { freeLoopbackPort } from '../core/sandbox/throwaway-server.js';
 import path from 'node:path';
 import { Journal } from '../core/jobs/journal.js';
-import { lockServer, serverIdentity, type ServerLock } from '../core/jobs/server-lock.js';
+import { lockServer, serverIdentity, type ServerLock } from '../core/server/server-lock.js';
 import { undoInterruptedRestore } from '../core/restore/interrupted-restore.js';
 
 interface Run {

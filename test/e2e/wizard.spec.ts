@@ -6,8 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { startBrowserBridge } from '../../electron/tools/browser-bridge.js';
-import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
-import { createSampleSchema } from '../../electron/core/sandbox/sample-data.js';
+import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/tools/sandbox/replica-pair.js';
+import { createSampleSchema } from '../../electron/tools/sandbox/sample-data.js';
 
 /** The real UI, through the browser bridge, against a real source + replica and the real keychain. */
 let pair: ReplicaPair;

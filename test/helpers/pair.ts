@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { ConnectionOptions } from '../../electron/core/mysql/connection.js';
-import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
+import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/tools/sandbox/replica-pair.js';
 import type { ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
-import { createSampleSchema, insertSampleRows } from '../../electron/core/sandbox/sample-data.js';
-import { replicaThreads, startSampleWriter, waitForCatchUp, waitForThreadsRunning as waitForThreadsRunningOf } from '../../electron/core/sandbox/replication-wait.js';
+import { createSampleSchema, insertSampleRows } from '../../electron/tools/sandbox/sample-data.js';
+import { replicaThreads, startSampleWriter, waitForCatchUp, waitForThreadsRunning as waitForThreadsRunningOf } from '../../electron/tools/sandbox/replication-wait.js';
 
 export { connectAsRoot, type ReplicaPair };
 
@@ -29,7 +29,7 @@ export async function tempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `quiesce-${prefix}-`));
 }
 
-export { createSampleSchema as seed, insertSampleRows as insertRows } from '../../electron/core/sandbox/sample-data.js';
+export { createSampleSchema as seed, insertSampleRows as insertRows } from '../../electron/tools/sandbox/sample-data.js';
 
 /** Keeps writing to the source until stopped; returns how many transactions it committed. */
 export { startSampleWriter as startWriter };

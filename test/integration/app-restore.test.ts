@@ -17,7 +17,7 @@ import type { JobRecord } from '../../electron/core/jobs/journal.js';
 import { recoverForProfile } from '../../electron/desktop/desktop-services.js';
 import { createThrowawayServer, freeLoopbackPort, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
-import { lockServer, serverIdentity } from '../../electron/core/jobs/server-lock.js';
+import { lockServer, serverIdentity } from '../../electron/core/server/server-lock.js';
 import { addRowsAndCatchUp, checksums, connectAsRoot, mountTmpfs, replicaConnection, seed, threadsRunning, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
 import { runCli } from '../helpers/cli.js';
 

@@ -7,7 +7,7 @@ import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { canStageAt, checkDestination } from '../../electron/core/backup/destination.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { restoreTest } from '../../electron/core/restore/restore-test.js';
-import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
+import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/tools/sandbox/replica-pair.js';
 import { checksums, replicaConnection, seed, startWriter, tempDir, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
 import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 

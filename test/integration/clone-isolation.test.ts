@@ -8,7 +8,7 @@ import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { QuiesceError } from '../../electron/core/errors.js';
 import { restoreArchive } from '../../electron/core/restore/restore.js';
 import { openFiles } from '../../electron/core/server/running-servers.js';
-import { createReplicaPair, destroyReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
+import { createReplicaPair, destroyReplicaPair } from '../../electron/tools/sandbox/replica-pair.js';
 import { currentPid, startThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import { isProcessAlive, waitForProcessExit } from '../../electron/core/server/process-watch.js';

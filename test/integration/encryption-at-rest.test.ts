@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReplicaPair, destroyReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
+import { createReplicaPair, destroyReplicaPair } from '../../electron/tools/sandbox/replica-pair.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import type { ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { waitForProcessExit } from '../../electron/core/server/process-watch.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
-import { createReplicaPair, destroyReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
+import { createReplicaPair, destroyReplicaPair } from '../../electron/tools/sandbox/replica-pair.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import type { ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { waitForProcessExit } from '../../electron/core/server/process-watch.js';

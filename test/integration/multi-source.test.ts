@@ -4,7 +4,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { compareBinlogPositions } from '../../electron/core/restore/resume-kit.js';
-import { createReplicaPair, destroyReplicaPair } from '../../electron/core/sandbox/replica-pair.js';
+import { createReplicaPair, destroyReplicaPair } from '../../electron/tools/sandbox/replica-pair.js';
 import { createThrowawayServer, prepareThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import { runCli } from '../helpers/cli.js';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QuiesceError } from '../../electron/core/errors.js';
-import { lockServer } from '../../electron/core/jobs/server-lock.js';
+import { lockServer } from '../../electron/core/server/server-lock.js';
 
 const server = { hostname: 'db2', datadir: '/var/lib/mysql/', port: '3306' };
 

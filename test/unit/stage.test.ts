@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SYNC_SLICE_BYTES, differingRuns, syncBlocks } from '../../electron/core/backup/block-sync.js';
 import { preCopyFiles, racyWindowNs, refreshCopy, stageFiles, stagedPath, stagingClonesFiles } from '../../electron/core/backup/stage.js';
-import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
+import type { InventoryEntry } from '../../electron/core/archive/source-entry.js';
 import { mountTmpfs } from '../helpers/pair.js';
 
 const MiB = 1024 * 1024;

@@ -14,7 +14,7 @@ import { TarWriter } from '../../electron/core/archive/tar-writer.js';
 import { restoreArchive } from '../../electron/core/restore/restore.js';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { MANIFEST_FORMAT, type Manifest } from '../../electron/shared/manifest.js';
-import type { InventoryEntry } from '../../electron/core/backup/inventory.js';
+import type { InventoryEntry } from '../../electron/core/archive/source-entry.js';
 import type { ArchiveFormat } from '../../electron/shared/manifest.js';
 import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 import { LocalStorage } from '../../electron/core/storage/local-storage.js';

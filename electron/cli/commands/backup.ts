@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ARCHIVE_FORMATS, BACKUP_METHODS, type ArchiveFormat } from '../../shared/manifest.js';
 import { systemClock } from '../../core/jobs/clock.js';
 import { HistoryStore } from '../../core/jobs/history.js';
-import { recordedBackup } from '../../core/jobs/recorded-backup.js';
+import { recordedBackup } from '../../core/pipelines/recorded-backup.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import type { BackupMethod } from '../../shared/manifest.js';
 import { describeChannelOutcome } from '../../shared/replication-outcome.js';

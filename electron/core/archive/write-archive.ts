@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ArchivedFile, Manifest } from '../../shared/manifest.js';
 import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { QuiesceError, errnoCode } from '../errors.js';
-import type { InventoryEntry } from '../backup/inventory.js';
+import type { InventoryEntry } from './source-entry.js';
 import { createCompressor } from './compression.js';
 import type { EncryptTo } from '../crypto/age-header.js';
 import { createEncryptStream } from '../crypto/age-stream.js';

@@ -33,7 +33,8 @@ import { archiveLocationIn, archiveTarget, partialFileOf, probeTarget, type Arch
 import type { Location } from '../storage/location.js';
 import { archiveFileName } from './archive-name.js';
 import { inspectReplica, skippedPaths, throwIfBlocked, type InspectReport } from './inspect.js';
-import { takeInventory, type Inventory, type InventoryEntry } from './inventory.js';
+import { takeInventory, type Inventory } from './inventory.js';
+import type { InventoryEntry } from '../archive/source-entry.js';
 import { keyFileComponent } from './key-file.js';
 import { preCopyFiles, refreshCopy, stageFiles, stagedPath, stagingClonesFiles, type PreCopy } from './stage.js';
 import { TOOL_VERSION } from '../version.js';

@@ -2,7 +2,8 @@ import { access, constants, realpath, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { QuiesceError, errnoCode } from '../errors.js';
 import { ancestorIds, idOf } from '../folder-identity.js';
-import type { ComponentPlan, InventoryEntry } from './inventory.js';
+import type { ComponentPlan } from './inventory.js';
+import type { InventoryEntry } from '../archive/source-entry.js';
 import { stagingClonesFiles } from './stage.js';
 
 export interface DestinationCheck {

@@ -4,6 +4,7 @@ import type { ArchivedComponent, ComponentKind } from '../../shared/manifest.js'
 import { QuiesceError, errnoCode } from '../errors.js';
 import { isInside, type ServerFiles } from '../mysql/server-files.js';
 import type { DatadirLink } from './datadir-links.js';
+import type { InventoryEntry } from '../archive/source-entry.js';
 
 /** A directory to archive under its own top-level folder, and which of its files belong. */
 export interface ComponentPlan extends ArchivedComponent {
@@ -11,17 +12,6 @@ export interface ComponentPlan extends ArchivedComponent {
   select: ((name: string) => boolean) | null;
 }
 
-export interface InventoryEntry {
-  component: string;
-  /** path inside the component, '/'-separated */
-  relPath: string;
-  absPath: string;
-  type: 'file' | 'directory' | 'symlink';
-  size: number;
-  mode: number;
-  mtimeMs: number;
-  linkTarget?: string;
-}
 
 export interface Inventory {
   components: ArchivedComponent[];

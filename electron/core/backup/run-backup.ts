@@ -6,7 +6,7 @@ import type { ArchiveFormat } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { defaultStateDir } from '../jobs/journal.js';
 import { recoverAbandonedJobs } from '../jobs/recover.js';
-import { lockServer, serverIdentity } from '../jobs/server-lock.js';
+import { lockServer, serverIdentity } from '../server/server-lock.js';
 import { describeTarget, type ConnectionOptions } from '../mysql/connection.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import type { ServerControlChoice } from '../../shared/profile.js';

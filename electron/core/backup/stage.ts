@@ -6,7 +6,7 @@ import { errnoCode } from '../errors.js';
 import { explainWriteError } from '../archive/write-archive.js';
 import type { ArchiveProgress } from '../archive/write-archive.js';
 import { syncBlocks } from './block-sync.js';
-import type { InventoryEntry } from './inventory.js';
+import type { InventoryEntry } from '../archive/source-entry.js';
 
 /** Where an entry's copy lives inside the staging folder. */
 export function stagedPath(stagingDir: string, entry: InventoryEntry): string {

@@ -1,5 +1,5 @@
 import { access, constants } from 'node:fs/promises';
-import type { InventoryEntry } from '../backup/inventory.js';
+import type { InventoryEntry } from '../archive/source-entry.js';
 import type { ServerControlSpec } from '../server/control-spec.js';
 
 /**

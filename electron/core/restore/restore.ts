@@ -12,7 +12,7 @@ import { peekManifest } from '../archive/peek-manifest.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
 import { explainWriteError } from '../archive/write-archive.js';
 import { QuiesceError, errnoCode } from '../errors.js';
-import { lockServer } from '../jobs/server-lock.js';
+import { lockServer } from '../server/server-lock.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { ProgressMeter } from '../progress/progress-meter.js';
 import { serverUsingDatadir } from '../server/datadir-in-use.js';

@@ -6,7 +6,7 @@ import { QuiesceError, describeError } from '../errors.js';
 import type { Clock } from '../jobs/clock.js';
 import { proofOf, type HistoryStore, type RunLog } from '../jobs/history.js';
 import type { BackupRequest } from '../backup/run-backup.js';
-import { endFailed, recordedBackup } from '../jobs/recorded-backup.js';
+import { endFailed, recordedBackup } from '../pipelines/recorded-backup.js';
 import type { ProfileStore } from '../profiles/profile-store.js';
 import { restoreTest } from '../restore/restore-test.js';
 import { archiveRef } from '../archive/archive-ref.js';

@@ -1,7 +1,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { compareBinlogPositions } from '../restore/resume-kit.js';
+import { compareBinlogPositions } from '../../core/restore/resume-kit.js';
 import { connectAsRoot, type ReplicaPair } from './replica-pair.js';
-import type { ThrowawayServer } from './throwaway-server.js';
+import type { ThrowawayServer } from '../../core/sandbox/throwaway-server.js';
 
 /**
  * Waiting on a sandbox pair's replication, shared by the tests, the demo and the benchmark.

@@ -1,8 +1,8 @@
 import type { RunRecord } from '../../shared/history.js';
 import { runBackup, type BackupHooks, type BackupOutcome, type BackupRequest } from '../backup/run-backup.js';
 import { QuiesceError, describeError } from '../errors.js';
-import type { Clock } from './clock.js';
-import type { HistoryStore, RunLog } from './history.js';
+import type { Clock } from '../jobs/clock.js';
+import type { HistoryStore, RunLog } from '../jobs/history.js';
 
 export interface RecordedBackup {
   outcome: BackupOutcome;

@@ -1,6 +1,6 @@
 import type { Connection } from 'mysql2/promise';
 import { connectAsRoot } from './replica-pair.js';
-import type { ThrowawayServer } from './throwaway-server.js';
+import type { ThrowawayServer } from '../../core/sandbox/throwaway-server.js';
 
 /** A small shop: InnoDB with a secondary index, and one MyISAM table, like real schemas have. */
 export async function createSampleSchema(source: ThrowawayServer, rows = 2000): Promise<void> {

@@ -3,7 +3,7 @@ import { chmod, link, lstat, mkdir, readFile, unlink, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { QuiesceError, errnoCode } from '../errors.js';
-import { isProcessAlive } from '../server/process-watch.js';
+import { isProcessAlive } from './process-watch.js';
 import { openSession, queryRows, type ConnectionOptions } from '../mysql/connection.js';
 
 /**

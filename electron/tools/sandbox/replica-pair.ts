@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { findServerBinaries } from './server-binaries.js';
-import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from './throwaway-server.js';
+import { findServerBinaries } from '../../core/sandbox/server-binaries.js';
+import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../../core/sandbox/throwaway-server.js';
 
 /**
  * A throw-away source + replica on loopback, laid out the way real replicas often are and
