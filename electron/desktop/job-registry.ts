@@ -11,6 +11,7 @@ import { elevatedLaunch } from '../core/elevation/elevated-launch.js';
 import type { HistoryStore } from '../core/jobs/history.js';
 import type { BackupMethod } from '../shared/manifest.js';
 import { runRecordOfJob } from './app-runs.js';
+import { damageText, recordVerdict } from '../core/pipelines/verify-pipeline.js';
 
 export interface JobRegistryOptions {
   stateDir: string;
@@ -80,24 +81,15 @@ export class JobRegistry {
     const s = view.state;
     if (view.kind === 'verify' && archive && s.phase === 'succeeded' && 'kind' in s.result && s.result.kind === 'verify') {
       const v = s.result.verify;
-      const t = v.restoreTest;
-      // a damaged archive is a failed proof too: the run that wrote it is no longer "good"
-      if (t) await this.o.history.noteProof(archive, { proven: t.proven, testedAt: t.testedAt, durationMs: t.durationMs, problems: t.problems }).catch(() => undefined);
-      else if (!v.ok) await this.noteDamage(archive, `${v.problems.length} problem(s)`);
+      await recordVerdict(this.o.history, archive, { ok: v.ok, damage: damageText(v), proof: v.restoreTest });
       return;
     }
-    if (view.kind === 'verify' && archive && s.phase === 'failed' && damageOf(s.error)) {
-      await this.noteDamage(archive, damageOf(s.error)!);
-      return;
-    }
+    // an archive too damaged to read is a failed proof too: the run that wrote it is no longer "good"
+    const damage = view.kind === 'verify' && archive && s.phase === 'failed' ? damageOf(s.error) : null;
+    if (damage) return recordVerdict(this.o.history, archive!, { ok: false, damage, proof: null });
     const log = await this.log(view.jobId).catch(() => []);
     const record = runRecordOfJob(view, method, log, new Date());
     if (record) await this.o.history.update(record).catch(() => undefined);
-  }
-
-  /** A damaged archive is a failed proof: the run that wrote it is no longer "good". */
-  private async noteDamage(archive: string, problem: string): Promise<void> {
-    await this.o.history?.noteDamage(archive, problem).catch(() => undefined);
   }
 
   list(): JobView[] {

@@ -16,7 +16,7 @@ import { describeTarget, openSession, readGlobalVariables, type ConnectionOption
 import { passphraseToRead, s3AccessOf } from '../core/profiles/profile-destination.js';
 import type { ProfileStore } from '../core/profiles/profile-store.js';
 import { readProof } from '../core/restore/restore-test.js';
-import { manifestView, newReplicaFor, previewRestore, remapFor } from '../core/restore/restore-preview.js';
+import { manifestView, placementFor, previewRestore } from '../core/restore/restore-preview.js';
 import { checkSourceBinlog } from '../core/restore/resume-kit.js';
 import { replicaOfSourceSql } from '../core/restore/load-dump.js';
 import { baseNameOf, parseLocation } from '../core/storage/location.js';
@@ -190,7 +190,7 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
         if (served !== datadir) throw new QuiesceError('wrong-server', `Profile “${profile.name}” reaches the server on ${served}, not the one running on ${datadir}; nothing was stopped.`, 'Open the archive from the profile of the server that runs on that datadir, or stop that server yourself.');
         server = { connection, control: profile.control };
       }
-      job = { kind: 'restore', archive: opened.source, mode: choice.mode, remap: remapFor(manifest, choice), withoutRelayLogs: choice.withoutRelayLogs, newReplica: newReplicaFor(choice) ?? null, clonePort: choice.mode === 'clone' ? (choice.port ?? null) : null, server };
+      job = { kind: 'restore', archive: opened.source, placement: placementFor(choice), withoutRelayLogs: choice.withoutRelayLogs, server };
       return { jobId: await o.jobs.start(label, job, plan.needsElevation) };
     },
     'archive:verify': async ({ restoreTest, ...sel }) => {

@@ -116,6 +116,15 @@ export function statementsText(s: { byPosition: string[]; byGtid: string[] }): s
   return [...s.byPosition.map((x) => `${x};`), ...gtid].join('\n');
 }
 
+/**
+ * Where a restore of files puts the components: at the paths given (none: where they were), or
+ * a clone that is its own server — every component under ROOT, with ROOT/my.cnf naming them,
+ * its server_id and its port (null: a free one).
+ */
+export type RestorePlacement =
+  | { kind: 'paths'; remap: Record<string, string>; skip?: string[] }
+  | { kind: 'clone'; root: string; serverId: number; port: number | null };
+
 export interface RestoreView {
   mode: RestoreMode;
   components: { name: string; target: string; originalPath: string }[];

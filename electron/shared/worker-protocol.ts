@@ -6,7 +6,7 @@ import type { BackupEvent } from './backup-events.js';
 import type { ArchiveFormat, BackupMethod } from './manifest.js';
 import type { ObjectStoreSettings, ServerControlChoice } from './profile.js';
 import type { ChannelOutcome } from './replication-outcome.js';
-import type { LoadView, RestoreMode, RestoreView, VerifyView } from './restore.js';
+import type { LoadView, RestorePlacement, RestoreView, VerifyView } from './restore.js';
 
 /** What a backup job needs; the worker checks every field again before acting. */
 export interface BackupJobRequest {
@@ -49,13 +49,9 @@ export type ArchiveJobRequest =
   | {
       kind: 'restore';
       archive: ArchiveSource;
-      mode: Exclude<RestoreMode, 'load'>;
-      /** component name → folder (a clone: every component) */
-      remap: Record<string, string>;
+      /** at the original paths (in place), or a clone under its own folder */
+      placement: RestorePlacement;
       withoutRelayLogs: boolean;
-      newReplica: { serverId: number } | null;
-      /** a clone: the port its option file names (null: a free one is chosen) */
-      clonePort?: number | null;
       /** in place: stop this server first (the way it is run), start it again after */
       server: { connection: Connection; control: ServerControlChoice } | null;
     }

@@ -70,21 +70,23 @@ const archiveSourceSchema = z
 /** Restore targets: absolute folders without .., named by component (the engine checks the names against the manifest). */
 const remapSchema = z.record(z.string().min(1).max(64).regex(/^[\w.-]+$/), absolute).refine((r) => Object.keys(r).length <= 256, 'too many components');
 
+const placementSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('paths'), remap: remapSchema, skip: z.array(z.string().min(1).max(64)).max(256).optional() }).strict(),
+  z.object({ kind: z.literal('clone'), root: absolute, serverId: z.number().int().min(1).max(4294967295), port: z.number().int().min(1).max(65535).nullable() }).strict(),
+]);
+
 export const archiveJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('verify'), archive: archiveSourceSchema, restoreTest: z.boolean() }).strict(),
   z
     .object({
       kind: z.literal('restore'),
       archive: archiveSourceSchema,
-      mode: z.enum(['in-place', 'clone']),
-      remap: remapSchema,
+      placement: placementSchema,
       withoutRelayLogs: z.boolean(),
-      newReplica: z.object({ serverId: z.number().int().min(1).max(4294967295) }).strict().nullable(),
-      clonePort: z.number().int().min(1).max(65535).nullable().optional(),
       server: z.object({ connection: connectionSchema, control: serverControlChoiceSchema }).strict().nullable(),
     })
     .strict()
-    .refine((j) => j.mode === 'in-place' || (j.newReplica !== null && j.server === null && Object.keys(j.remap).length > 0), 'a clone goes to new folders with its own server_id, and stops no server'),
+    .refine((j) => j.placement.kind === 'paths' || j.server === null, 'a clone goes to new folders with its own server_id, and stops no server'),
   z.object({ kind: z.literal('load'), archive: archiveSourceSchema, into: connectionSchema }).strict(),
 ]) satisfies z.ZodType<ArchiveJobRequest>;
 

@@ -243,19 +243,25 @@ describe('restore from the app', () => {
     const cold = await backupWith('cold');
     await expect(call('restore:start', { archive: cold, choice: { mode: 'load', withoutRelayLogs: false, intoProfile: 'fresh' } })).rejects.toThrow(/dump|read-only|cold/i);
 
+    // a clone moves nothing of anyone's aside: a folder that holds anything is refused by the plan, in words, and by the start
+    const busyRoot = path.join(await tempDir('clone-busy'), 'clone');
+    await mkdir(path.join(busyRoot, 'relaylog'), { recursive: true });
+    await writeFile(path.join(busyRoot, 'relaylog', 'relay-bin.000009'), 'another server\'s');
+    const busyChoice = { mode: 'clone', withoutRelayLogs: true, cloneRoot: busyRoot, serverId: 52 };
+    expect((await call<RestorePlanView>('restore:plan', { archive: cold, choice: busyChoice })).problems).toContainEqual(expect.stringMatching(/clone-busy.*\/clone is not empty \(relaylog\); a clone goes into a new or empty folder/));
+    await expect(call('restore:start', { archive: cold, choice: busyChoice })).rejects.toThrow(/is not empty/);
+    expect(await readFile(path.join(busyRoot, 'relaylog', 'relay-bin.000009'), 'utf8')).toBe('another server\'s');
+
     // without relay logs, as a clone: no relay log is restored, and the clone resumes from the executed position
     const cloneRoot = path.join(await tempDir('clone-norelay'), 'clone');
-    // relay logs already in the relay-log folder (another server's, stale): moved aside, or the clone would replay them from their start
-    await mkdir(path.join(cloneRoot, 'relaylog'), { recursive: true });
-    await writeFile(path.join(cloneRoot, 'relaylog', 'relay-bin.000009'), 'stale');
-    await writeFile(path.join(cloneRoot, 'relaylog', 'relay-bin.index'), `${path.join(cloneRoot, 'relaylog', 'relay-bin.000009')}\n`);
     const port = await freeLoopbackPort();
     const restored = await ended((await call<{ jobId: string }>('restore:start', { archive: cold, choice: { mode: 'clone', withoutRelayLogs: true, cloneRoot, serverId: 52, port } })).jobId);
     // the port the DBA chose, in the clone's own option file, as the CLI's --clone-into --port writes it
     expect(await readFile(path.join(cloneRoot, 'my.cnf'), 'utf8')).toMatch(new RegExp(`^port *= *${port}$`, 'm'));
     expect(restored).toMatchObject({ phase: 'succeeded', result: { kind: 'restore', restore: { mode: 'clone', withoutRelayLogs: true } } });
     const restoredFiles = await readdir(cloneRoot, { recursive: true });
-    expect(restoredFiles.filter((n) => /relay-bin\.(\d+|index)$/.test(n))).toEqual([expect.stringMatching(/^relaylog\/\.before-restore-\w+\/relay-bin\.000009$/), expect.stringMatching(/^relaylog\/\.before-restore-\w+\/relay-bin\.index$/)]);
+    // no relay log restored: the clone resumes from the executed position
+    expect(restoredFiles.filter((n) => /relay-bin\.(\d+|index)$/.test(n))).toEqual([]);
     const clone = spawn((await findServerBinaries()).server, [`--defaults-file=${path.join(cloneRoot, 'my.cnf')}`], { stdio: 'ignore', detached: true });
     try {
       const socket = path.join(cloneRoot, 'mysqld.sock');

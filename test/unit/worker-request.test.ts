@@ -23,12 +23,13 @@ describe('the worker checks a job\'s destination and archive options again', () 
 
 describe('the worker checks a job on an archive again', () => {
   const archive = { url: '/backups/quiesce-db2-20261123T030000Z.tar.zst' };
-  const restore = { kind: 'restore', archive, mode: 'clone', remap: { datadir: '/srv/clone/datadir' }, withoutRelayLogs: false, newReplica: { serverId: 7 }, server: null };
+  const restore = { kind: 'restore', archive, placement: { kind: 'clone', root: '/srv/clone', serverId: 7, port: null }, withoutRelayLogs: false, server: null };
+  const inPlace = { ...restore, placement: { kind: 'paths', remap: { relaylog: '/srv/relay' } } };
 
   it('takes verify, a clone, an in-place restore that stops the server first, and a load, each with its secrets', () => {
     expect(start({ kind: 'verify', archive: { url: 's3://backups/db2/x.tar.zst.age', s3SecretKey: 'SK', unlock: { identities: 'AGE-SECRET-KEY-1…' } }, restoreTest: true }).ok).toBe(true);
     expect(start(restore).ok).toBe(true);
-    expect(start({ ...restore, mode: 'in-place', remap: {}, newReplica: null, server: { connection: job.connection, control: { kind: 'auto' } } }).ok).toBe(true);
+    expect(start({ ...inPlace, server: { connection: job.connection, control: { kind: 'auto' } } }).ok).toBe(true);
     expect(start({ kind: 'load', archive, into: job.connection }).ok).toBe(true);
   });
 
@@ -37,10 +38,11 @@ describe('the worker checks a job on an archive again', () => {
       const r = start(j);
       return r.ok ? 'accepted' : r.reason;
     };
-    expect(refused({ ...restore, remap: { datadir: 'clone/datadir' } })).toMatch(/remap\.datadir/);
-    expect(refused({ ...restore, remap: { datadir: '/srv/../etc' } })).toMatch(/without \.\./);
-    expect(refused({ ...restore, remap: { '../x': '/srv/x' } })).toMatch(/remap/);
-    expect(refused({ ...restore, newReplica: null })).toMatch(/own server_id/);
+    expect(refused({ ...inPlace, placement: { kind: 'paths', remap: { datadir: 'clone/datadir' } } })).toMatch(/placement\.remap\.datadir/);
+    expect(refused({ ...inPlace, placement: { kind: 'paths', remap: { datadir: '/srv/../etc' } } })).toMatch(/without \.\./);
+    expect(refused({ ...inPlace, placement: { kind: 'paths', remap: { '../x': '/srv/x' } } })).toMatch(/remap/);
+    expect(refused({ ...restore, placement: { kind: 'clone', root: 'clone', serverId: 7, port: null } })).toMatch(/placement\.root/);
+    expect(refused({ ...restore, placement: { kind: 'clone', root: '/srv/clone', port: null } })).toMatch(/placement\.serverId/);
     expect(refused({ ...restore, server: { connection: job.connection, control: { kind: 'auto' } } })).toMatch(/stops no server/);
     expect(refused({ kind: 'verify', archive: { url: 'relative.tar.zst' }, restoreTest: false })).toMatch(/archive\.url/);
     expect(refused({ kind: 'verify', archive: { ...archive, unlock: { identityFile: '/etc/shadow' } }, restoreTest: false })).toMatch(/archive\.unlock/);

@@ -1,23 +1,19 @@
 import { execFileSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
-import { restoreArchive } from '../../core/restore/restore.js';
-import { loadDumpArchive, replicaOfSourceSql, startReplicaOfSource } from '../../core/restore/load-dump.js';
-import { checkSourceBinlog, resumeFromBackupPosition, resumeStatements, type ResumeOutcome } from '../../core/restore/resume-kit.js';
-import { startServer } from '../../core/server/lifecycle.js';
-import { canConnect, describeTarget } from '../../core/mysql/connection.js';
-import { QuiesceError } from '../../core/errors.js';
-import { CONNECTION_OPTIONS, UsageError, portFrom, targetFrom } from '../options.js';
-import { CANCEL_RESTORE, type Interrupts } from '../interrupts.js';
-import { formatBytes, type Reporter } from '../reporter.js';
-import { readPassword } from '../password.js';
-import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
-import type { ArchiveRef } from '../../core/archive/archive-ref.js';
-import { assertCloneRootFree, cloneKeyFile, cloneRemap, writeCloneOptionFile } from '../../core/restore/clone.js';
-import { freeLoopbackPort } from '../../core/sandbox/throwaway-server.js';
-import { findServerBinaries } from '../../core/sandbox/server-binaries.js';
-import { shellQuoted } from '../../core/shell-quoted.js';
-import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { RestorePlacement } from '../../shared/restore.js';
+import type { ArchiveRef } from '../../core/archive/archive-ref.js';
+import { defaultStateDir } from '../../core/jobs/journal.js';
+import { describeTarget } from '../../core/mysql/connection.js';
+import { runLoad } from '../../core/pipelines/load-pipeline.js';
+import { runRestore, type RestoreRequest } from '../../core/pipelines/restore-pipeline.js';
+import { assertCloneRootFree } from '../../core/restore/clone.js';
+import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
+import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
+import { CANCEL_RESTORE, type Interrupts } from '../interrupts.js';
+import { CONNECTION_OPTIONS, UsageError, portFrom, targetFrom } from '../options.js';
+import { readPassword } from '../password.js';
+import { formatBytes, type Reporter } from '../reporter.js';
 
 export const RESTORE_HELP = `quiesce restore ARCHIVE — put a backup back (the server must be stopped)
 
@@ -76,23 +72,18 @@ function parseOwner(spec: string): { uid: number; gid: number } {
 
 /** A dump archive (dump or read-only method) into a running server, then the way to replicate. */
 async function loadIntoServer(archive: ArchiveRef, values: Parameters<typeof targetFrom>[0] & { apply?: boolean }, reporter: Reporter): Promise<number> {
-  const { connection } = await targetFrom(values);
-  const { manifest } = await loadDumpArchive({ archive, into: connection, onEvent: (e) => reporter.event(e) });
   const replicationPassword = process.env.QUIESCE_REPLICATION_PASSWORD ?? null;
-  const statement = replicaOfSourceSql(manifest, null);
-  if (values.apply) {
-    if (!statement) throw new QuiesceError('no-source', 'The backup names no source to replicate from; the data is loaded.');
-    if (replicationPassword === null) throw new UsageError('--apply needs the replication account\'s password in QUIESCE_REPLICATION_PASSWORD (it is not in the backup).');
-    await startReplicaOfSource(connection, replicaOfSourceSql(manifest, replicationPassword)!, replicationPassword);
-  }
+  if (values.apply && replicationPassword === null) throw new UsageError('--apply needs the replication account\'s password in QUIESCE_REPLICATION_PASSWORD (it is not in the backup).');
+  const { connection } = await targetFrom(values);
+  const { manifest, replicaOf, applied } = await runLoad({ archive, into: connection, replicationPassword: values.apply ? replicationPassword : null }, { onEvent: (e) => reporter.event(e) });
   reporter.result(
-    { command: 'restore', archive: archive.url, method: manifest.method, loadedInto: describeTarget(connection), replicaOf: statement, applied: !!values.apply },
+    { command: 'restore', archive: archive.url, method: manifest.method, loadedInto: describeTarget(connection), replicaOf, applied },
     [
       `Loaded the ${manifest.method} backup (${formatBytes(manifest.totalBytes)} of SQL) into ${describeTarget(connection)}.`,
-      ...(statement
-        ? values.apply
+      ...(replicaOf
+        ? applied
           ? ['Replication from the backup\'s position is running.']
-          : ['To make it a replica from where the backup stands:', `  ${statement}; START SLAVE;`, '  (or run again with --apply and QUIESCE_REPLICATION_PASSWORD)']
+          : ['To make it a replica from where the backup stands:', `  ${replicaOf}; START SLAVE;`, '  (or run again with --apply and QUIESCE_REPLICATION_PASSWORD)']
         : [`Its own binary log position at the backup: ${manifest.replication.sourceLogFile ?? '?'}:${manifest.replication.sourceLogPos ?? '?'} (for replicas of it).`]),
     ],
   );
@@ -139,57 +130,44 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
   if (cloneRoot && (Object.keys(remap).length > 0 || values.apply || values.socket || values.host)) {
     throw new UsageError('--clone-into puts every component under its folder: it takes no --datadir, --map, --apply, --socket or --host.');
   }
-  let newReplica: { serverId: number } | undefined;
+  let serverId: number | null = null;
   if (values['new-replica'] || cloneRoot) {
     const id = Number(values['server-id']);
     if (!Number.isInteger(id) || id <= 0 || id > 4294967295) throw new UsageError(`${cloneRoot ? '--clone-into' : '--new-replica'} needs --server-id N (1 … 4294967295), different from every other server.`);
-    newReplica = { serverId: id };
+    serverId = id;
   }
-  const clonePort = cloneRoot ? (portFrom(values.port) ?? (await freeLoopbackPort())) : null;
-  if (cloneRoot) await assertCloneRootFree(cloneRoot);
   if (values['key-file'] && !cloneRoot) throw new UsageError('--key-file goes with --clone-into (a restore in place uses the server\'s own key file).');
-  const givenKey = cloneRoot && values['key-file'] ? await readGivenKeyFile(values['key-file']) : null;
+  const placement: RestorePlacement = cloneRoot ? { kind: 'clone', root: cloneRoot, serverId: serverId!, port: portFrom(values.port) ?? null } : { kind: 'paths', remap, skip: values.skip };
+  if (cloneRoot) await assertCloneRootFree(cloneRoot); // said before any password is asked; the restore checks again
+  const key = cloneRoot && values['key-file'] ? await readGivenKeyFile(values['key-file']) : null;
   const target = values.apply || values.profile ? await targetFrom(values) : null;
   const connection = values.apply ? target!.connection : null;
   const login = target?.connection ?? (values.user ? { user: values.user, password: await readPassword(values.user) } : null);
-
-  const owner = values.owner ? parseOwner(values.owner) : undefined;
-  const result = await interrupts.protect(
-    (signal) => restoreArchive({ archive, remap: cloneRoot ? (m) => cloneRemap(m, cloneRoot) : remap, intoEmptyFolders: cloneRoot !== null, skip: values.skip, withoutRelayLogs: values['without-relay-logs'], newReplica, owner, signal, onEvent: (e) => reporter.event(e) }),
-    CANCEL_RESTORE,
-  );
-  const cloneKey = cloneRoot ? await cloneKeyFile(result.manifest, cloneRoot, givenKey, result.notes) : null;
-  const cloneFile = cloneRoot ? await writeCloneOptionFile(result.manifest, cloneRoot, newReplica!.serverId, clonePort!, cloneKey) : null;
-  const startCommand = cloneFile ? `${(await findServerBinaries().catch(() => null))?.server ?? 'mysqld'} --defaults-file=${shellQuoted(cloneFile)} &` : null;
-  const kit = { ...resumeStatements(result.manifest), source: login ? await checkSourceBinlog(result.manifest, login) : null };
-  let resumed: ResumeOutcome | null = null;
-
-  if (connection) {
-    const timeoutMs = Number(values['start-timeout'] ?? 120) * 1000;
-    if (values['start-command']) {
-      await startServer({ spec: { kind: 'custom', start: values['start-command'], stop: null }, connection, pidFile: null, errorLog: null, datadir: result.components.find((c) => c.kind === 'datadir')?.target ?? null, timeoutMs });
-    } else {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await canConnect(connection, 1000))) {
-        if (Date.now() > deadline) throw new QuiesceError('start-failed', 'The restored server did not accept connections; the files are restored, nothing was applied.', 'Start it, then run the statements printed by `quiesce restore` yourself.');
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-    if (result.withoutRelayLogs) resumed = await resumeFromBackupPosition(connection, result.manifest);
-  }
-
+  const request: RestoreRequest = {
+    archive,
+    placement,
+    newReplica: !cloneRoot && serverId ? { serverId } : undefined,
+    withoutRelayLogs: values['without-relay-logs'],
+    owner: values.owner ? parseOwner(values.owner) : undefined,
+    key,
+    resume: connection ? { connection, startCommand: values['start-command'] ?? null, timeoutMs: Number(values['start-timeout'] ?? 120) * 1000 } : null,
+    sourceLogin: login,
+    stateDir: defaultStateDir(),
+  };
+  const outcome = await interrupts.protect((signal) => runRestore(request, { onEvent: (e) => reporter.event(e), signal }), CANCEL_RESTORE);
+  const { result, clone, kit, resumed } = outcome;
   const datadir = result.components.find((c) => c.kind === 'datadir');
   reporter.result(
-    { command: 'restore', archive: archive.url, optionFile: cloneFile, startCommand, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
+    { command: 'restore', archive: archive.url, optionFile: clone?.optionFile ?? null, startCommand: clone?.startCommand ?? null, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
     [
       `Restored ${result.filesWritten} files (${formatBytes(result.bytesWritten)}):`,
       ...result.components.map((c) => `  ${c.name.padEnd(12)} → ${c.target}${c.target !== c.originalPath ? `  (was ${c.originalPath})` : ''}`),
       ...(result.movedAside.length > 0 ? [`Moved aside (nothing deleted): ${result.movedAside.slice(0, 3).map((m) => m.to).join(', ')}${result.movedAside.length > 3 ? ` and ${result.movedAside.length - 3} more` : ''}`] : []),
-      ...(cloneFile ? result.notes.filter((n) => !n.startsWith('Set server_id')) : result.notes),
+      ...outcome.notes,
       '',
       'Resume kit',
-      startCommand
-        ? `  1. Start the clone (server_id ${newReplica!.serverId}, port ${clonePort}, its own socket, pid file and logs in ${cloneRoot}): ${startCommand}`
+      clone
+        ? `  1. Start the clone (server_id ${clone.serverId}, port ${clone.port}, its own socket, pid file and logs in ${clone.root}): ${clone.startCommand}`
         : `  1. Start the server on ${datadir?.target ?? 'the restored datadir'}${result.withoutRelayLogs ? ' (with --skip-slave-start if you will run the statements below yourself)' : ''}.`,
       result.withoutRelayLogs
         ? '  2. Resume from the executed position:'

@@ -5,12 +5,12 @@ import { archiveTarget } from '../../core/backup/archive-target.js';
 import { s3AccessOf } from '../../core/profiles/profile-destination.js';
 import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
 import { parseArgs } from 'node:util';
-import { damageOf, verifyArchive } from '../../core/archive/verify-archive.js';
 import { HistoryStore } from '../../core/jobs/history.js';
-import { readProof, restoreTest, type RestoreTestResult } from '../../core/restore/restore-test.js';
+import type { RestoreTestResult } from '../../core/restore/restore-test.js';
+import { damageText, runVerify } from '../../core/pipelines/verify-pipeline.js';
 import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
 import { UsageError, profileStore } from '../options.js';
-import { STEP_LABELS } from '../../shared/backup-events.js';
+import { STEP_LABELS, type BackupEvent } from '../../shared/backup-events.js';
 import { formatBytes, formatDuration, formatWhen, type Reporter } from '../reporter.js';
 import { CANCEL_RESTORE_TEST, type Interrupts } from '../interrupts.js';
 
@@ -60,33 +60,14 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
   if (!named) throw new UsageError('Name the archive: quiesce verify ARCHIVE (or --profile NAME for its newest).');
   const archive = await archiveArg(named, values);
   const key = values['key-file'] ? await readGivenKeyFile(values['key-file']) : undefined;
-  const file = archive.url;
   reporter.event({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
-  const history = new HistoryStore();
-  const noteDamage = (problem: string) => history.noteDamage(file, problem).catch(() => undefined);
-  const result = await verifyArchive(archive, (e) => reporter.event(e)).catch(async (error: unknown) => {
-    // a damaged archive is a failed proof: the run that wrote it is no longer shown as good
-    const damage = damageOf(error);
-    if (damage) await noteDamage(damage);
-    throw error;
-  });
-  const first = result.problems[0];
-  const lines = result.ok
-    ? [`OK: ${result.filesChecked} files, ${formatBytes(result.bytesChecked)}, every SHA-256 matches the manifest.`]
-    : [`FAILED: ${result.problems.length} problem(s); first: ${first!.path} (${first!.problem}).`];
-  let proven: RestoreTestResult | null = null;
-  if (values['restore-test'] && result.ok) {
-    proven = await interrupts.protect((signal) => restoreTest(archive, { scratchParent: values.scratch, key, onEvent: (e) => reporter.event(e), verified: result, signal }), CANCEL_RESTORE_TEST);
-    lines.push(...provenLines(proven));
-    // kept with the run that wrote the archive: the dashboard's proven restore point
-    await history.noteProof(file, proven).catch(() => undefined);
-  } else if (!result.ok) {
-    await noteDamage(`${result.problems.length} problem(s); first: ${first!.path} (${first!.problem})`);
-  } else if (!values['restore-test']) {
-    const earlier = await readProof(archive);
-    if (earlier) lines.push(`Last restore test: ${earlier.proven ? 'proven' : 'NOT proven'} on ${formatWhen(earlier.testedAt)}.`);
-  }
+  const request = { archive, prove: values['restore-test'] === true, key, scratchParent: values.scratch, book: new HistoryStore() };
+  const onEvent = (e: BackupEvent) => reporter.event(e);
+  const { verify: result, proof: proven, earlierProof } = request.prove ? await interrupts.protect((signal) => runVerify(request, { onEvent, signal }), CANCEL_RESTORE_TEST) : await runVerify(request, { onEvent });
+  const lines = result.ok ? [`OK: ${result.filesChecked} files, ${formatBytes(result.bytesChecked)}, every SHA-256 matches the manifest.`] : [`FAILED: ${damageText(result)}.`];
+  if (proven) lines.push(...provenLines(proven));
+  if (earlierProof) lines.push(`Last restore test: ${earlierProof.proven ? 'proven' : 'NOT proven'} on ${formatWhen(earlierProof.testedAt)}.`);
   const { entries: _entries, manifest: _manifest, ...summary } = result;
-  reporter.result({ command: 'verify', archive: file, ...summary, restoreTest: proven }, lines);
+  reporter.result({ command: 'verify', archive: archive.url, ...summary, restoreTest: proven }, lines);
   return result.ok && (proven === null || proven.proven) ? 0 : 1;
 }

@@ -107,11 +107,6 @@ export class HistoryStore {
     if (run) await this.write({ ...run, restoreTest: proofOf(result) });
   }
 
-  /** An archive found damaged (verify, from the CLI or the app): a failed proof of the run that wrote it. */
-  async noteDamage(archive: string, problem: string): Promise<void> {
-    await this.noteProof(archive, { proven: false, testedAt: new Date().toISOString(), durationMs: 0, problems: [`the archive failed verification: ${problem}`] });
-  }
-
   private fileOf(record: RunRecord): string {
     return path.join(this.dir, `${record.startedAt.replace(/[:.]/g, '')}-${record.id}.json`);
   }

@@ -18,8 +18,14 @@ export function cloneRemap(manifest: Manifest, root: string): Record<string, str
 /** A clone's folder is new or empty: a clone moves nothing of anyone's aside. */
 export async function assertCloneRootFree(root: string): Promise<void> {
   if (!path.isAbsolute(root)) throw new QuiesceError('bad-remap', `--clone-into takes an absolute path, not '${root}'.`);
+  const busy = await cloneRootBusy(root);
+  if (busy) throw new QuiesceError('clone-root-busy', busy, 'Choose a new folder for the clone.');
+}
+
+/** A clone moves nothing of anyone's aside: why its folder cannot take it (something is there), or null. */
+export async function cloneRootBusy(root: string): Promise<string | null> {
   const names = await readdir(root).catch(() => [] as string[]);
-  if (names.length > 0) throw new QuiesceError('clone-root-busy', `${root} is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}); a clone goes into a new or empty folder.`, 'Choose a new folder for the clone.');
+  return names.length > 0 ? `${root} is not empty (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}); a clone goes into a new or empty folder.` : null;
 }
 
 /** The binary log's basename, as the server was configured (older archives: read off the binlog index the archive holds). */

@@ -1,13 +1,13 @@
 import { access, constants, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Manifest } from '../../shared/manifest.js';
-import type { ManifestView, PlanCheck, RestoreChoice, RestorePlanView } from '../../shared/restore.js';
+import type { ManifestView, PlanCheck, RestoreChoice, RestorePlacement, RestorePlanView } from '../../shared/restore.js';
 import { formatBytes } from '../../shared/format.js';
 import { describeError } from '../errors.js';
 import { serverUsingDatadir } from '../server/datadir-in-use.js';
 import { archiveHasRelayLogs, isWholeFolder, nearestExisting, pidFilesFor, planTargets, roomShortfall } from './restore.js';
 import { resumeStatements } from './resume-kit.js';
-import { cloneRemap } from './clone.js';
+import { cloneRemap, cloneRootBusy } from './clone.js';
 import { targetProblems } from './target-safety.js';
 
 /** The manifest as the Restore screen shows it. */
@@ -42,9 +42,9 @@ export function remapFor(manifest: Manifest, choice: Pick<RestoreChoice, 'mode' 
   return cloneRemap(manifest, choice.cloneRoot);
 }
 
-/** A clone needs its own server_id; in place keeps the original's. */
-export function newReplicaFor(choice: Pick<RestoreChoice, 'mode' | 'serverId'>): { serverId: number } | undefined {
-  return choice.mode === 'clone' && choice.serverId ? { serverId: choice.serverId } : undefined;
+/** Where a choice puts the files; a clone's folder and server_id are checked by its plan before it starts. */
+export function placementFor(choice: Pick<RestoreChoice, 'mode' | 'cloneRoot' | 'serverId' | 'port'>): RestorePlacement {
+  return choice.mode === 'clone' ? { kind: 'clone', root: choice.cloneRoot ?? '', serverId: choice.serverId ?? 0, port: choice.port ?? null } : { kind: 'paths', remap: {} };
 }
 
 /**
@@ -58,6 +58,10 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
   if (manifest.method !== 'cold') problems.push(`This is a ${manifest.method} backup: it holds SQL, not files. Load it into a running server instead.`);
   if (choice.mode === 'clone') {
     if (!choice.cloneRoot || !path.isAbsolute(choice.cloneRoot)) problems.push('Choose the folder the clone goes into (an absolute path).');
+    else {
+      const busy = await cloneRootBusy(choice.cloneRoot);
+      if (busy) problems.push(busy);
+    }
     if (!choice.serverId) problems.push('Give the clone a server_id different from every other server.');
     else if (choice.serverId === manifest.server.serverId) problems.push(`server_id ${choice.serverId} is the original replica's: choose another.`);
   }

@@ -4,11 +4,11 @@ import type { Profile } from '../../shared/profile.js';
 import type { ProfileSchedule } from '../../shared/schedule.js';
 import { QuiesceError, describeError } from '../errors.js';
 import type { Clock } from '../jobs/clock.js';
-import { proofOf, type HistoryStore, type RunLog } from '../jobs/history.js';
+import { proofOf, type HistoryStore, type ProofFacts, type RunLog } from '../jobs/history.js';
 import type { BackupRequest } from '../backup/run-backup.js';
 import { endFailed, recordedBackup } from '../pipelines/recorded-backup.js';
 import type { ProfileStore } from '../profiles/profile-store.js';
-import { restoreTest } from '../restore/restore-test.js';
+import { damageText, runVerify, type ProofBook } from '../pipelines/verify-pipeline.js';
 import { archiveRef } from '../archive/archive-ref.js';
 import { passphraseToRead, destinationOptionsOf, s3AccessOf } from '../profiles/profile-destination.js';
 import { recoverAbandonedJobs } from '../jobs/recover.js';
@@ -168,10 +168,16 @@ async function prove(run: RunLog, profile: Profile, o: RunDueOptions, onEvent: (
     }
     const passphrase = await passphraseToRead(run.record.archive!.path, profile, o.profiles);
     const ref = archiveRef(run.record.archive!.path, { access: await s3AccessOf(profile, o.profiles), unlock: passphrase ? { passphrase } : null });
-    const r = await restoreTest(ref, { onEvent, signal: o.signal });
-    run.record.restoreTest = proofOf(r, started.toISOString());
-    run.line(r.proven ? `Proven: restored and started in ${(r.durationMs / 1000).toFixed(1)} s, ${r.tablesChecked} tables checked.` : `! Restore test FAILED: ${r.problems.join('; ')}`);
-    return r.proven ? null : `the restore test failed (${r.problems.join('; ')}).`;
+    // kept in this run's own record, which is still being written (retention follows)
+    const book: ProofBook = {
+      noteProof: async (_archive: string, proof: ProofFacts) => {
+        run.record.restoreTest = proofOf(proof, started.toISOString());
+      },
+    };
+    const { verify, proof } = await runVerify({ archive: ref, prove: true, book }, { onEvent, signal: o.signal });
+    const problems = proof?.problems ?? [`the archive failed verification: ${damageText(verify)}`];
+    run.line(proof?.proven ? `Proven: restored and started in ${(proof.durationMs / 1000).toFixed(1)} s, ${proof.tablesChecked} tables checked.` : `! Restore test FAILED: ${problems.join('; ')}`);
+    return proof?.proven ? null : `the restore test failed (${problems.join('; ')}).`;
   } catch (error) {
     run.record.restoreTest = { proven: false, testedAt: started.toISOString(), durationMs: o.clock().getTime() - started.getTime(), problems: [describeError(error)] };
     run.line(`! Restore test could not run: ${describeError(error)}`);
