@@ -6,7 +6,7 @@ import { isBackupResult } from '../shared/worker-protocol.js';
 
 /**
  * A backup the app ran, as the history keeps it (the CLI's and the schedule's runs are recorded
- * by the CLI itself): one record per job, named by the job's id, written when it has ended —
+ * by `recordedBackup`; the worker, which may run as another user, writes no history): one record per job, named by the job's id, written when it has ended —
  * so writing it again (a job that ended while the app was closed, read back at start) is harmless.
  */
 export function runRecordOfJob(job: JobView, method: BackupMethod, log: string[], finishedAt: Date): RunRecord | null {
@@ -26,7 +26,7 @@ export function runRecordOfJob(job: JobView, method: BackupMethod, log: string[]
     durationMs: r ? r.durationMs : finishedAt.getTime() - Date.parse(job.startedAt),
     downtimeMs: r ? Math.round(r.downtimeMs) : null,
     heldMs: r ? Math.round(r.heldMs) : null,
-    restorePoint: null,
+    restorePoint: r?.restorePoint ?? null,
     archive: r ? { path: r.archive, bytes: r.archiveBytes, sha256: r.archiveSha256, dataBytes: r.dataBytes } : null,
     restoreTest: null,
     error: s.phase === 'failed' ? s.error : null,

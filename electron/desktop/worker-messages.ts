@@ -47,6 +47,7 @@ const jobSummarySchema = z
     downtimeMs: count,
     heldMs: count,
     durationMs: count,
+    restorePoint: z.string().datetime(),
     sourceLogFile: text.nullable(),
     sourceLogPos: count.nullable(),
     replication: z.array(channelOutcomeSchema).max(1000),

@@ -83,6 +83,8 @@ export interface JobSummary {
   downtimeMs: number;
   heldMs: number;
   durationMs: number;
+  /** the moment the archive restores to (the history's and the dashboard's restore point) */
+  restorePoint: string;
   sourceLogFile: string | null;
   sourceLogPos: number | null;
   /** each channel as the job left it, beside how it found it */

@@ -8,6 +8,7 @@ import type { DestinationOptions } from '../core/backup/archive-target.js';
 import { parseRecipient } from '../core/crypto/age-keys.js';
 import { CATALOG_SUFFIX } from '../core/archive/catalog.js';
 import { runBackup } from '../core/backup/run-backup.js';
+import { restorePointOf } from '../core/pipelines/recorded-backup.js';
 import { describeError, QuiesceError } from '../core/errors.js';
 import { workerFiles } from '../core/jobs/worker-files.js';
 import { parseClientMessage } from './job-request.js';
@@ -207,6 +208,7 @@ export class JobServer {
       downtimeMs: Math.round(outcome.downtimeMs),
       heldMs: Math.round(outcome.heldMs),
       durationMs: outcome.durationMs,
+      restorePoint: restorePointOf(m),
       sourceLogFile: m.replication.sourceLogFile,
       sourceLogPos: m.replication.sourceLogPos,
       replication: outcome.replication,

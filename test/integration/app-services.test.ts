@@ -48,6 +48,11 @@ describe('the main process services, without Electron', () => {
 
     // the app's run is in the history beside the CLI's and the schedule's, and on the dashboard
     await expect.poll(async () => (await call('history:list', { profile: 'replica' }) as { runs: { trigger: string; outcome: string }[] }).runs, { timeout: 10_000 }).toMatchObject([{ id: jobId, trigger: 'app', outcome: 'succeeded', method: 'cold', log: expect.arrayContaining([expect.stringMatching(/Shutting the replica down/)]) }]);
+    // with the moment it restores to (the replica going down), as the CLI records it, not the job's start
+    const [appRun] = (await call('history:list', { profile: 'replica' }) as { runs: { startedAt: string; finishedAt: string; restorePoint: string | null }[] }).runs;
+    expect(appRun!.restorePoint).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(Date.parse(appRun!.restorePoint!)).toBeGreaterThan(Date.parse(appRun!.startedAt));
+    expect(Date.parse(appRun!.restorePoint!)).toBeLessThan(Date.parse(appRun!.finishedAt));
     const [entry] = await call('dashboard:summary', undefined) as { profile: string; lastRun: { id: string }; recent: unknown[]; nextRun: string | null }[];
     expect(entry).toMatchObject({ profile: 'replica', lastRun: { id: jobId }, nextRun: null, lastProven: null, recent: [{ outcome: 'succeeded', downtimeMs: expect.any(Number) }] });
 

@@ -108,7 +108,7 @@ describe('tray and notifications', () => {
   });
 
   it('notifies with the archive or the error', () => {
-    const done = job({ state: { phase: 'succeeded', result: { method: 'cold', archive: '/b/q.tar.zst', archiveBytes: 3 * 1048576, archiveSha256: 'x', dataBytes: 1, files: 1, downtimeMs: 1500, heldMs: 1500, durationMs: 1, sourceLogFile: null, sourceLogPos: null, replication: [] } } });
+    const done = job({ state: { phase: 'succeeded', result: { method: 'cold', archive: '/b/q.tar.zst', archiveBytes: 3 * 1048576, archiveSha256: 'x', dataBytes: 1, files: 1, downtimeMs: 1500, heldMs: 1500, durationMs: 1, restorePoint: '2026-11-20T03:00:00.000Z', sourceLogFile: null, sourceLogPos: null, replication: [] } } });
     expect(jobNotification(done)).toEqual({ title: 'Backup of “prod” finished', body: '/b/q.tar.zst — 3.0 MiB, replica down 1.5 s' });
     expect(jobNotification(job({ state: { phase: 'failed', error: { code: 'access-denied', message: 'The server refused user u.' } } }))).toEqual({ title: 'Backup of “prod” failed', body: 'The server refused user u.' });
     expect(jobNotification(job({}))).toBeNull();

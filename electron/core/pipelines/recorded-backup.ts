@@ -1,4 +1,5 @@
 import type { RunRecord } from '../../shared/history.js';
+import type { Manifest } from '../../shared/manifest.js';
 import { runBackup, type BackupHooks, type BackupOutcome, type BackupRequest } from '../backup/run-backup.js';
 import { QuiesceError, describeError } from '../errors.js';
 import type { Clock } from '../jobs/clock.js';
@@ -35,13 +36,18 @@ export async function recordedBackup(request: BackupRequest, hooks: BackupHooks,
     {
       downtimeMs: Math.round(outcome.downtimeMs),
       heldMs: Math.round(outcome.heldMs),
-      restorePoint: m.serverDownAt || m.startedAt,
+      restorePoint: restorePointOf(m),
       archive: { path: outcome.archive.path, bytes: outcome.archive.bytes, sha256: outcome.archive.sha256, dataBytes: m.totalBytes },
     },
     o.clock(),
   );
   await recorded.catch((error: Error) => hooks.onEvent?.({ type: 'warning', message: `The backup succeeded, but its record could not be written to ${o.history.dir}: ${error.message}` }));
   return { outcome, run };
+}
+
+/** The moment an archive restores to: when a cold backup's server went down; otherwise when the backup began. */
+export function restorePointOf(m: Pick<Manifest, 'serverDownAt' | 'startedAt'>): string {
+  return m.serverDownAt || m.startedAt;
 }
 
 /** A run that did not produce an archive: why, in the words the user saw. */
