@@ -38,24 +38,7 @@ import type { InventoryEntry } from '../archive/source-entry.js';
 import { keyFileComponent } from './key-file.js';
 import { preCopyFiles, refreshCopy, stageFiles, stagedPath, stagingClonesFiles, type PreCopy } from './stage.js';
 import { TOOL_VERSION } from '../version.js';
-
-export interface Timeouts {
-  /** for the server to exit after shutdown is asked */
-  stopMs: number;
-  /** for the server to accept connections after it is started */
-  startMs: number;
-  /** for the SQL thread to close its temporary tables */
-  tempTablesMs: number;
-  /** for both replication threads to run again */
-  replicationMs: number;
-  /** for any one statement: a frozen server must not hang the backup */
-  queryMs: number;
-  /** for InnoDB's dirty pages to be written while the server is up (the shutdown writes the
-   *  rest); 0: not asked, the shutdown writes them all */
-  flushMs: number;
-}
-
-export const DEFAULT_TIMEOUTS: Timeouts = { stopMs: 300_000, startMs: 300_000, tempTablesMs: 300_000, replicationMs: 120_000, queryMs: 60_000, flushMs: 60_000 };
+import { cancelled, limitsOf, type Timeouts } from './backup-limits.js';
 
 export interface ColdBackupOptions {
   connection: ConnectionOptions;
@@ -92,11 +75,10 @@ export interface ColdBackupResult {
  * from the journal.
  */
 export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupResult> {
-  const given = Object.entries(o.timeouts ?? {}).filter(([, v]) => v !== undefined);
   const run: ColdRun = {
     o,
     emit: o.onEvent ?? (() => undefined),
-    timeouts: { ...DEFAULT_TIMEOUTS, ...Object.fromEntries(given) },
+    timeouts: limitsOf(o.timeouts),
     format: o.format ?? 'tar.zst',
     startedAt: new Date(),
   };
@@ -186,7 +168,7 @@ async function copyAheadWhileUp(run: ColdRun, p: Prepared): Promise<StillUp> {
     reopened?.destroy();
     await removeLeftovers(stagingDir, null);
     await p.journal.end();
-    throw run.o.signal?.aborted ? cancelled() : error;
+    throw run.o.signal?.aborted ? cancelled('cold') : error;
   }
 }
 
@@ -256,13 +238,13 @@ async function reportDownFailure(run: ColdRun, p: Prepared, error: unknown): Pro
   const both = bothFailed(error);
   if (both) {
     // both messages without their hints: the one hint says what to do now
-    const failure = run.o.signal?.aborted ? cancelled() : both.first;
+    const failure = run.o.signal?.aborted ? cancelled('cold') : both.first;
     return new QuiesceError('backup-failed', `${what(failure)} Then bringing the replica back failed too: ${what(both.bringBack.failure)}`, 'When the cause is fixed, run `quiesce recover`: it starts the server the way it was run and puts replication back as found.', { cause: failure });
   }
   if (error instanceof BringBackFailed) return error.failure;
   await removeLeftovers(p.stagingDir, partialFileOf(p.target));
   await p.journal.end();
-  return run.o.signal?.aborted ? cancelled() : error;
+  return run.o.signal?.aborted ? cancelled('cold') : error;
 }
 
 /**
@@ -294,7 +276,7 @@ async function archiveAfterwards(run: ColdRun, p: Prepared, down: Down): Promise
     }
     return archive;
   } catch (error) {
-    throw run.o.signal?.aborted ? cancelled() : error;
+    throw run.o.signal?.aborted ? cancelled('cold') : error;
   } finally {
     await removeLeftovers(p.stagingDir, archive ? null : partialFileOf(p.target));
     await p.journal.end();
@@ -463,11 +445,7 @@ async function preflight(run: ColdRun): Promise<Prepared> {
 }
 
 function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw cancelled();
-}
-
-export function cancelled(): QuiesceError {
-  return new QuiesceError('cancelled', 'The backup was cancelled: the replica is running, its replication threads are as the backup found them, and no partial files remain.');
+  if (signal?.aborted) throw cancelled('cold');
 }
 
 async function removeLeftovers(stagingDir: string | null, partial: string | null): Promise<void> {

@@ -10,7 +10,8 @@ import { lockServer, serverIdentity } from '../server/server-lock.js';
 import { describeTarget, type ConnectionOptions } from '../mysql/connection.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import type { ServerControlChoice } from '../../shared/profile.js';
-import { cancelled, runColdBackup, type Timeouts } from './cold-backup.js';
+import { runColdBackup } from './cold-backup.js';
+import { cancelled, type Timeouts } from './backup-limits.js';
 import { runDumpBackup } from './dump-backup.js';
 import { runReadOnlyBackup } from './readonly-backup.js';
 import type { DestinationOptions } from './archive-target.js';
@@ -54,12 +55,6 @@ export interface BackupOutcome {
   replication: ChannelOutcome[];
 }
 
-const CANCELLED: Record<BackupMethod, string> = {
-  cold: cancelled().message,
-  dump: 'The dump was cancelled: the replica\'s SQL thread is as the backup found it, and no partial files remain.',
-  readonly: 'The backup was cancelled: read_only and the global read lock are as the backup found them, and no partial files remain.',
-};
-
 /**
  * The one backup pipeline (docs/backup-sequence.md): repair what an earlier, killed run left;
  * take the server's lock (one backup of a server at a time, whoever runs it); run the method,
@@ -77,10 +72,10 @@ export async function runBackup(request: BackupRequest, hooks: BackupHooks = {})
   const lock = await lockServer(await serverIdentity(request.connection), describeTarget(request.connection));
   const started = Date.now();
   try {
-    const common = { connection: request.connection, destination: request.destination, destinationOptions: request.destinationOptions, format: request.format, stateDir, onEvent: emit, signal: hooks.signal };
+    const common = { connection: request.connection, destination: request.destination, destinationOptions: request.destinationOptions, format: request.format, timeouts: request.timeouts, stateDir, onEvent: emit, signal: hooks.signal };
     switch (request.method) {
       case 'cold': {
-        const r = await runColdBackup({ ...common, control: request.control, staging: request.staging, timeouts: request.timeouts });
+        const r = await runColdBackup({ ...common, control: request.control, staging: request.staging });
         return { method: 'cold', archive: r.archive, downtimeMs: r.downtimeMs, heldMs: r.downtimeMs, durationMs: r.durationMs, staged: r.staged, replication: r.replicationAfter };
       }
       case 'dump': {
@@ -95,7 +90,7 @@ export async function runBackup(request: BackupRequest, hooks: BackupHooks = {})
   } catch (error) {
     // only a clean cancel is called one: a bring-back that failed says so itself
     const cleanCancel = hooks.signal?.aborted && (!(error instanceof QuiesceError) || error.code === 'cancelled');
-    if (cleanCancel) throw new QuiesceError('cancelled', CANCELLED[request.method], undefined, { cause: error });
+    if (cleanCancel) throw cancelled(request.method, error);
     throw error;
   } finally {
     await lock.release();
