@@ -5,6 +5,8 @@ import { HistoryStore } from '../../core/jobs/history.js';
 import { recordedBackup } from '../../core/pipelines/recorded-backup.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import type { BackupMethod } from '../../shared/manifest.js';
+import type { RunRecord } from '../../shared/history.js';
+import type { BackupOutcome } from '../../core/backup/run-backup.js';
 import { describeChannelOutcome } from '../../shared/replication-outcome.js';
 import type { Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, profileStore, targetFrom } from '../options.js';
@@ -58,25 +60,27 @@ function seconds(value: string | undefined, name: string): number | undefined {
   return n * 1000;
 }
 
+const BACKUP_OPTIONS = {
+  ...CONNECTION_OPTIONS,
+  ...CONTROL_OPTIONS,
+  dest: { type: 'string' },
+  format: { type: 'string' },
+  'no-staging': { type: 'boolean' },
+  'stop-timeout': { type: 'string' },
+  'start-timeout': { type: 'string' },
+  'temp-tables-timeout': { type: 'string' },
+  'query-timeout': { type: 'string' },
+  'flush-timeout': { type: 'string' },
+  method: { type: 'string' },
+  'lock-wait': { type: 'string' },
+  'encrypt-to': { type: 'string', multiple: true },
+  'staging-dir': { type: 'string' },
+} as const;
+
 export async function backupCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      ...CONNECTION_OPTIONS,
-      ...CONTROL_OPTIONS,
-      dest: { type: 'string' },
-      format: { type: 'string' },
-      'no-staging': { type: 'boolean' },
-      'stop-timeout': { type: 'string' },
-      'start-timeout': { type: 'string' },
-      'temp-tables-timeout': { type: 'string' },
-      'query-timeout': { type: 'string' },
-      'flush-timeout': { type: 'string' },
-      method: { type: 'string' },
-      'lock-wait': { type: 'string' },
-      'encrypt-to': { type: 'string', multiple: true },
-      'staging-dir': { type: 'string' },
-    },
+    options: BACKUP_OPTIONS,
     strict: true,
   });
   const method = values.method ?? 'cold';
@@ -120,6 +124,12 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
       { history: new HistoryStore(stateDir), profile: target.profile?.name ?? null, trigger: 'cli', clock: systemClock() },
     ),
   );
+  reportBackup(reporter, outcome, run.record);
+  return 0;
+}
+
+/** The summary a DBA reads: the verdict, the archive, what was held and for how long, the coordinates. */
+function reportBackup(reporter: Reporter, outcome: BackupOutcome, record: RunRecord): void {
   const { archive } = outcome;
   const m = archive.manifest;
   const c = m.replication;
@@ -144,10 +154,10 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
       staged: outcome.staged,
       replication: c,
       replicationAfter: outcome.replication,
-      verdict: verdictOf(run.record),
+      verdict: verdictOf(record),
     },
     [
-      `Result      ${verdictOf(run.record).text} (prove it: quiesce verify --restore-test ${shellQuoted(archive.path)})`,
+      `Result      ${verdictOf(record).text} (prove it: quiesce verify --restore-test ${shellQuoted(archive.path)})`,
       `Archive     ${archive.path}`,
       outcome.method === 'cold' ? `Size        ${formatBytes(archive.bytes)} (${formatBytes(m.totalBytes)} of data in ${m.files.length} files)` : `Size        ${formatBytes(archive.bytes)} (a ${formatBytes(m.totalBytes)} SQL dump)`,
       `SHA-256     ${archive.sha256}`,
@@ -157,5 +167,4 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
       ...outcome.replication.map((r) => `Replication ${describeChannelOutcome(r)}`),
     ],
   );
-  return 0;
 }

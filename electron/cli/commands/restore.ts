@@ -6,7 +6,7 @@ import type { ArchiveRef } from '../../core/archive/archive-ref.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import { describeTarget } from '../../core/mysql/connection.js';
 import { runLoad } from '../../core/pipelines/load-pipeline.js';
-import { runRestore, type RestoreRequest } from '../../core/pipelines/restore-pipeline.js';
+import { runRestore, type RestoreOutcome, type RestoreRequest } from '../../core/pipelines/restore-pipeline.js';
 import { assertCloneRootFree } from '../../core/restore/clone.js';
 import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
 import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
@@ -116,16 +116,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
   if (!positionals[0]) throw new UsageError('Name the archive: quiesce restore ARCHIVE.');
   const archive = await archiveArg(positionals[0], values);
   if (values.into) return loadIntoServer(archive, values, reporter);
-  const remap: Record<string, string> = {};
-  for (const [flag, kind] of Object.entries(KIND_FLAGS)) {
-    const value = (values as Record<string, unknown>)[flag];
-    if (typeof value === 'string') remap[kind] = value;
-  }
-  for (const m of values.map ?? []) {
-    const eq = m.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--map takes NAME=DIR, not '${m}'.`);
-    remap[m.slice(0, eq)] = m.slice(eq + 1);
-  }
+  const remap = remapOf(values);
   const cloneRoot = values['clone-into'] ? path.resolve(values['clone-into']) : null;
   if (cloneRoot && (Object.keys(remap).length > 0 || values.apply || values.socket || values.host)) {
     throw new UsageError('--clone-into puts every component under its folder: it takes no --datadir, --map, --apply, --socket or --host.');
@@ -155,10 +146,31 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
     stateDir: defaultStateDir(),
   };
   const outcome = await interrupts.protect((signal) => runRestore(request, { onEvent: (e) => reporter.event(e), signal }), CANCEL_RESTORE);
+  reportRestore(reporter, archive.url, outcome, connection !== null);
+  return 0;
+}
+
+/** --datadir and the other folder flags, and every --map NAME=DIR: component (name or kind) → folder. */
+function remapOf(values: Record<string, unknown> & { map?: string[] }): Record<string, string> {
+  const remap: Record<string, string> = {};
+  for (const [flag, kind] of Object.entries(KIND_FLAGS)) {
+    const value = values[flag];
+    if (typeof value === 'string') remap[kind] = value;
+  }
+  for (const m of values.map ?? []) {
+    const eq = m.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--map takes NAME=DIR, not '${m}'.`);
+    remap[m.slice(0, eq)] = m.slice(eq + 1);
+  }
+  return remap;
+}
+
+/** What was restored where, what was moved aside, and the resume kit: how the server starts and replication resumes. */
+function reportRestore(reporter: Reporter, archive: string, outcome: RestoreOutcome, applying: boolean): void {
   const { result, clone, kit, resumed } = outcome;
   const datadir = result.components.find((c) => c.kind === 'datadir');
   reporter.result(
-    { command: 'restore', archive: archive.url, optionFile: clone?.optionFile ?? null, startCommand: clone?.startCommand ?? null, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
+    { command: 'restore', archive, optionFile: clone?.optionFile ?? null, startCommand: clone?.startCommand ?? null, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
     [
       `Restored ${result.filesWritten} files (${formatBytes(result.bytesWritten)}):`,
       ...result.components.map((c) => `  ${c.name.padEnd(12)} → ${c.target}${c.target !== c.originalPath ? `  (was ${c.originalPath})` : ''}`),
@@ -175,8 +187,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
       ...kit.byPosition.map((s) => `       ${s};`),
       ...(kit.byGtid.length > 0 ? ['     or by GTID:', ...kit.byGtid.map((s) => `       ${s};`)] : []),
       ...(kit.source ? [`  Source: ${kit.source.message}`] : []),
-      ...(resumed ? [`  Applied: ${resumed.note}`] : connection ? ['  The server is up; replication resumes from its relay logs.'] : []),
+      ...(resumed ? [`  Applied: ${resumed.note}`] : applying ? ['  The server is up; replication resumes from its relay logs.'] : []),
     ],
   );
-  return 0;
 }

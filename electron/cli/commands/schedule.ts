@@ -2,7 +2,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKUP_METHODS, type BackupMethod } from '../../shared/manifest.js';
 import { EVERY_HOURS, WEEKDAYS, describeProof, describeRetention, describeWhen, type ProfileSchedule, type RetentionPolicy, type ScheduleWhen, type Weekday } from '../../shared/schedule.js';
-import { systemClock } from '../../core/jobs/clock.js';
+import { systemClock, type Clock } from '../../core/jobs/clock.js';
+import type { ProfileStore } from '../../core/profiles/profile-store.js';
 import { HistoryStore } from '../../core/jobs/history.js';
 import { installTimer, isInstalled, refreshInstalledTimer, timerForProfiles, uninstallTimer } from '../../core/schedule/os-timer.js';
 import { isDue, nextSlots } from '../../core/schedule/slots.js';
@@ -110,102 +111,119 @@ function printPlan(plan: TimerPlan, verb: 'install' | 'uninstall'): string[] {
 
 export async function scheduleCommand(argv: string[], reporter: Reporter): Promise<number> {
   const [verb, ...rest] = argv;
-  const store = profileStore();
-  const clock = systemClock();
-  if (verb === 'set') {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      options: { every: { type: 'string' }, daily: { type: 'string' }, weekly: { type: 'string' }, method: { type: 'string' }, 'prove-every': { type: 'string' }, json: { type: 'boolean' }, ...KEEP_FLAGS },
-      allowPositionals: true,
-      strict: true,
-    });
-    const [name, extra, ...more] = positionals;
-    if (!name || more.length || (extra !== undefined && values.weekly === undefined)) throw new UsageError('quiesce schedule set PROFILE (--every 6h | --daily 03:00 | --weekly sun 03:00) …');
-    const method = values.method ?? 'cold';
-    if (!(BACKUP_METHODS as readonly string[]).includes(method)) throw new UsageError('--method is cold (default), dump or readonly.');
-    const profile = await store.get(name);
-    const schedule: ProfileSchedule = {
-      when: whenFrom(values, extra),
-      method: method as BackupMethod,
-      retention: retentionFrom(values),
-      proveEvery: count(values['prove-every'], 'prove-every', 0) ?? 0,
-    };
-    if (profile.password === 'ask' && process.env.QUIESCE_PASSWORD === undefined) {
-      reporter.event({ type: 'warning', message: `Profile '${name}' asks for its password on every run: a scheduled run cannot ask. Keep it in the keychain (--password-stdin), read it from an option file (--option-file ~/.my.cnf), or use --no-password for socket authentication (quiesce profiles add again), or the timer's runs will fail.` });
-    }
-    if (!profile.destination) reporter.event({ type: 'warning', message: `Profile '${name}' has no destination yet: the scheduled runs will fail until it has one.` });
-    await store.save({ ...profile, schedule }, null, true);
-    const next = nextSlots(schedule.when, clock(), 3);
-    const timer = await refreshTimer(reporter);
-    reporter.result({ command: 'schedule set', profile: name, schedule, nextRuns: next.map((d) => d.toISOString()) }, [
-      `'${name}': ${describeWhen(schedule.when)}, ${schedule.method}; ${describeRetention(schedule.retention)}; ${describeProof(schedule.proveEvery)}.`,
-      `Next runs: ${next.map((d) => formatWhen(d)).join(', ')}`,
-      timer ?? 'Run `quiesce schedule install` once so that the OS runs it (`--print` shows what it writes).',
-    ]);
-    return 0;
-  }
-  if (verb === 'remove') {
-    const { positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new UsageError('quiesce schedule remove PROFILE');
-    const profile = await store.get(positionals[0]!);
-    if (!profile.schedule) {
-      reporter.result({ command: 'schedule remove', profile: profile.name, removed: false }, [`'${profile.name}' had no schedule.`]);
-      return 0;
-    }
-    const { schedule: _removed, ...unscheduled } = profile;
-    await store.save(unscheduled, null, true);
-    const timer = await refreshTimer(reporter);
-    reporter.result({ command: 'schedule remove', profile: profile.name, removed: true }, [`'${profile.name}' is no longer backed up on a schedule.`, ...(timer ? [timer] : [])]);
-    return 0;
-  }
-  if (verb === 'list') {
-    parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
-    const { records } = await new HistoryStore().read();
-    const now = clock();
-    const rows = [];
-    for (const p of await store.list()) {
-      const last = records.find((r) => r.profile === p.name) ?? null;
-      rows.push({
-        profile: p.name,
-        schedule: p.schedule ?? null,
-        due: p.schedule ? isDue(p.schedule.when, last ? new Date(last.startedAt) : null, now) : false,
-        nextRun: p.schedule ? nextSlots(p.schedule.when, now)[0]!.toISOString() : null,
-        lastRun: last ? { startedAt: last.startedAt, outcome: last.outcome, verdict: verdictOf(last), trigger: last.trigger, archive: last.archive?.path ?? null, error: last.error?.message ?? null } : null,
-      });
-    }
-    const plan = await planTimer(asRoot());
-    const installed = await isInstalled(plan);
-    reporter.result({ command: 'schedule list', timerInstalled: installed, timer: plan.summary, profiles: rows }, [
-      ...rows.map((r) => {
-        const when = r.schedule ? `${describeWhen(r.schedule.when)}, ${r.schedule.method}, ${describeRetention(r.schedule.retention)}` : 'no schedule';
-        const next = r.nextRun ? `next ${formatWhen(r.nextRun)}${r.due ? ' (due now)' : ''}` : '';
-        const last = r.lastRun ? `last ${formatWhen(r.lastRun.startedAt)}: ${r.lastRun.verdict.text}` : 'never backed up';
-        return `${r.profile.padEnd(16)} ${when}  ${next}  ${last}`;
-      }),
-      ...(rows.length === 0 ? ['No profiles yet.'] : []),
-      installed ? `OS timer installed: ${plan.summary}` : 'OS timer not installed: `quiesce schedule install`.',
-    ]);
-    return 0;
-  }
-  if (verb === 'install' || verb === 'uninstall') {
-    const { values } = parseArgs({ args: rest, options: { print: { type: 'boolean' }, system: { type: 'boolean' }, json: { type: 'boolean' } }, strict: true });
-    const plan = await planTimer(values.system === true || asRoot());
-    if (verb === 'install' && !(await store.list()).some((p) => p.schedule)) {
-      throw new UsageError('No profile has a schedule yet: `quiesce schedule set PROFILE --daily 03:00` first.');
-    }
-    if (values.print) {
-      reporter.result({ command: `schedule ${verb}`, printed: true, plan: { ...plan, files: plan.files.map((f) => ({ path: f.path, content: typeof f.content === 'string' ? f.content : null })) } }, printPlan(plan, verb));
-      return 0;
-    }
-    if (verb === 'install') {
-      await installTimer(plan);
-      reporter.result({ command: 'schedule install', kind: plan.kind, files: plan.files.map((f) => f.path) }, [`Installed: ${plan.summary}.`, ...plan.notes]);
-      return 0;
-    }
-    const failures = await uninstallTimer(plan);
-    for (const f of failures) reporter.event({ type: 'warning', message: `Unloading the timer: ${f} (its files are removed anyway).` });
-    reporter.result({ command: 'schedule uninstall', kind: plan.kind, files: plan.files.map((f) => f.path) }, [`Removed: ${plan.summary}.`]);
-    return 0;
+  switch (verb) {
+    case 'set':
+      return setSchedule(rest, reporter, profileStore(), systemClock());
+    case 'remove':
+      return removeSchedule(rest, reporter, profileStore());
+    case 'list':
+      return listSchedules(rest, reporter, profileStore(), systemClock());
+    case 'install':
+    case 'uninstall':
+      return installOrUninstall(verb, rest, reporter, profileStore());
   }
   throw new UsageError('quiesce schedule set | list | remove | install | uninstall (see --help).');
+}
+
+/** A profile's schedule, saved, with its next runs and a warning when it cannot run unattended. */
+async function setSchedule(rest: string[], reporter: Reporter, store: ProfileStore, clock: Clock): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { every: { type: 'string' }, daily: { type: 'string' }, weekly: { type: 'string' }, method: { type: 'string' }, 'prove-every': { type: 'string' }, json: { type: 'boolean' }, ...KEEP_FLAGS },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [name, extra, ...more] = positionals;
+  if (!name || more.length || (extra !== undefined && values.weekly === undefined)) throw new UsageError('quiesce schedule set PROFILE (--every 6h | --daily 03:00 | --weekly sun 03:00) …');
+  const method = values.method ?? 'cold';
+  if (!(BACKUP_METHODS as readonly string[]).includes(method)) throw new UsageError('--method is cold (default), dump or readonly.');
+  const profile = await store.get(name);
+  const schedule: ProfileSchedule = {
+    when: whenFrom(values, extra),
+    method: method as BackupMethod,
+    retention: retentionFrom(values),
+    proveEvery: count(values['prove-every'], 'prove-every', 0) ?? 0,
+  };
+  if (profile.password === 'ask' && process.env.QUIESCE_PASSWORD === undefined) {
+    reporter.event({ type: 'warning', message: `Profile '${name}' asks for its password on every run: a scheduled run cannot ask. Keep it in the keychain (--password-stdin), read it from an option file (--option-file ~/.my.cnf), or use --no-password for socket authentication (quiesce profiles add again), or the timer's runs will fail.` });
+  }
+  if (!profile.destination) reporter.event({ type: 'warning', message: `Profile '${name}' has no destination yet: the scheduled runs will fail until it has one.` });
+  await store.save({ ...profile, schedule }, null, true);
+  const next = nextSlots(schedule.when, clock(), 3);
+  const timer = await refreshTimer(reporter);
+  reporter.result({ command: 'schedule set', profile: name, schedule, nextRuns: next.map((d) => d.toISOString()) }, [
+    `'${name}': ${describeWhen(schedule.when)}, ${schedule.method}; ${describeRetention(schedule.retention)}; ${describeProof(schedule.proveEvery)}.`,
+    `Next runs: ${next.map((d) => formatWhen(d)).join(', ')}`,
+    timer ?? 'Run `quiesce schedule install` once so that the OS runs it (`--print` shows what it writes).',
+  ]);
+  return 0;
+}
+
+/** A profile no longer backed up on a schedule. */
+async function removeSchedule(rest: string[], reporter: Reporter, store: ProfileStore): Promise<number> {
+  const { positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError('quiesce schedule remove PROFILE');
+  const profile = await store.get(positionals[0]!);
+  if (!profile.schedule) {
+    reporter.result({ command: 'schedule remove', profile: profile.name, removed: false }, [`'${profile.name}' had no schedule.`]);
+    return 0;
+  }
+  const { schedule: _removed, ...unscheduled } = profile;
+  await store.save(unscheduled, null, true);
+  const timer = await refreshTimer(reporter);
+  reporter.result({ command: 'schedule remove', profile: profile.name, removed: true }, [`'${profile.name}' is no longer backed up on a schedule.`, ...(timer ? [timer] : [])]);
+  return 0;
+}
+
+/** Every profile's schedule, next and last run, and whether the OS timer is installed. */
+async function listSchedules(rest: string[], reporter: Reporter, store: ProfileStore, clock: Clock): Promise<number> {
+  parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
+  const { records } = await new HistoryStore().read();
+  const now = clock();
+  const rows = [];
+  for (const p of await store.list()) {
+    const last = records.find((r) => r.profile === p.name) ?? null;
+    rows.push({
+      profile: p.name,
+      schedule: p.schedule ?? null,
+      due: p.schedule ? isDue(p.schedule.when, last ? new Date(last.startedAt) : null, now) : false,
+      nextRun: p.schedule ? nextSlots(p.schedule.when, now)[0]!.toISOString() : null,
+      lastRun: last ? { startedAt: last.startedAt, outcome: last.outcome, verdict: verdictOf(last), trigger: last.trigger, archive: last.archive?.path ?? null, error: last.error?.message ?? null } : null,
+    });
+  }
+  const plan = await planTimer(asRoot());
+  const installed = await isInstalled(plan);
+  reporter.result({ command: 'schedule list', timerInstalled: installed, timer: plan.summary, profiles: rows }, [
+    ...rows.map((r) => {
+      const when = r.schedule ? `${describeWhen(r.schedule.when)}, ${r.schedule.method}, ${describeRetention(r.schedule.retention)}` : 'no schedule';
+      const next = r.nextRun ? `next ${formatWhen(r.nextRun)}${r.due ? ' (due now)' : ''}` : '';
+      const last = r.lastRun ? `last ${formatWhen(r.lastRun.startedAt)}: ${r.lastRun.verdict.text}` : 'never backed up';
+      return `${r.profile.padEnd(16)} ${when}  ${next}  ${last}`;
+    }),
+    ...(rows.length === 0 ? ['No profiles yet.'] : []),
+    installed ? `OS timer installed: ${plan.summary}` : 'OS timer not installed: `quiesce schedule install`.',
+  ]);
+  return 0;
+}
+
+/** The OS timer that runs `run-due`: written, removed, or printed. */
+async function installOrUninstall(verb: 'install' | 'uninstall', rest: string[], reporter: Reporter, store: ProfileStore): Promise<number> {
+  const { values } = parseArgs({ args: rest, options: { print: { type: 'boolean' }, system: { type: 'boolean' }, json: { type: 'boolean' } }, strict: true });
+  const plan = await planTimer(values.system === true || asRoot());
+  if (verb === 'install' && !(await store.list()).some((p) => p.schedule)) {
+    throw new UsageError('No profile has a schedule yet: `quiesce schedule set PROFILE --daily 03:00` first.');
+  }
+  if (values.print) {
+    reporter.result({ command: `schedule ${verb}`, printed: true, plan: { ...plan, files: plan.files.map((f) => ({ path: f.path, content: typeof f.content === 'string' ? f.content : null })) } }, printPlan(plan, verb));
+    return 0;
+  }
+  if (verb === 'install') {
+    await installTimer(plan);
+    reporter.result({ command: 'schedule install', kind: plan.kind, files: plan.files.map((f) => f.path) }, [`Installed: ${plan.summary}.`, ...plan.notes]);
+    return 0;
+  }
+  const failures = await uninstallTimer(plan);
+  for (const f of failures) reporter.event({ type: 'warning', message: `Unloading the timer: ${f} (its files are removed anyway).` });
+  reporter.result({ command: 'schedule uninstall', kind: plan.kind, files: plan.files.map((f) => f.path) }, [`Removed: ${plan.summary}.`]);
+  return 0;
 }
