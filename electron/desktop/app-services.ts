@@ -44,8 +44,18 @@ async function destinationCheck(report: InspectReport, destination: string | nul
   }
 }
 
+type HandlerOptions = { profiles: ProfileStore; jobs: JobRegistry; shell: DesktopShell; history: HistoryStore; cli: CliCommand; clock?: () => Date };
+type HandlerContext = ReturnType<typeof handlerContext>;
+
 /** The handlers behind every IPC channel: profiles, inspection, jobs. No Electron in here. */
-export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; shell: DesktopShell; history: HistoryStore; cli: CliCommand; clock?: () => Date }): IpcHandlers {
+export function createHandlers(o: HandlerOptions): IpcHandlers {
+  const c = handlerContext(o);
+  const restore = createRestoreHandlers({ profiles: o.profiles, history: o.history, jobs: o.jobs, connectionFor: c.connectionFor });
+  return { ...profileHandlers(o, c), ...jobHandlers(o, c), ...restore, ...historyHandlers(o, c) };
+}
+
+/** What the handlers share: the clock, the timer, a profile's connection, and the inspection kept between steps. */
+function handlerContext(o: HandlerOptions) {
   const now = o.clock ?? (() => new Date());
   const system = process.getuid?.() === 0;
   const timerPlan = async () => timerForProfiles(await o.profiles.list(), o.cli, system);
@@ -75,6 +85,12 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
     }
   };
 
+  return { now, system, timerPlan, timerView, connectionFor, inspected, inspectNow };
+}
+
+/** Saved profiles: list, save, remove, test. */
+function profileHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Extract<keyof IpcHandlers, `profiles:${string}`>> {
+  const { connectionFor, inspected } = c;
   return {
     'profiles:list': async () => {
       const views: ProfileView[] = [];
@@ -116,6 +132,13 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
         return { ok: false, error: describeError(error) };
       }
     },
+  };
+}
+
+/** Inspection, the destination check, and backup jobs. */
+function jobHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Extract<keyof IpcHandlers, `backup:${string}` | `jobs:${string}`>> {
+  const { connectionFor, inspected, inspectNow } = c;
+  return {
     'backup:inspect': async ({ name, password, destination }): Promise<InspectView> => {
       const target = await connectionFor(name, password);
       const r = await inspectNow(name, target);
@@ -163,7 +186,13 @@ export function createHandlers(o: { profiles: ProfileStore; jobs: JobRegistry; s
         }),
       ),
     'jobs:log': async ({ jobId }) => o.jobs.log(jobId),
-    ...createRestoreHandlers({ profiles: o.profiles, history: o.history, jobs: o.jobs, connectionFor }),
+  };
+}
+
+/** The history, the dashboard, schedules and their OS timer, and the shell. */
+function historyHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Extract<keyof IpcHandlers, `history:${string}` | `dashboard:${string}` | `schedules:${string}` | `shell:${string}`>> {
+  const { now, system, timerPlan, timerView } = c;
+  return {
     'history:list': async ({ profile }) => {
       const { records, unreadable } = await o.history.read(profile);
       return { runs: records, unreadable };

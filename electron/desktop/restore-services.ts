@@ -63,30 +63,10 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
   /** encrypted archives are read in full once to learn their manifest; kept for the plan that follows */
   const manifests = new Map<string, Manifest>();
 
-  const open = async (sel: ArchiveSelection): Promise<Opened> => {
-    const profile = sel.profile ? await o.profiles.get(sel.profile) : null;
-    const access = await s3AccessOf(profile, o.profiles);
-    let unlock: ArchiveSource['unlock'];
-    if (sel.identityFile) {
-      // read here, as the user, never by the (possibly elevated) worker
-      const identities = await readFile(sel.identityFile, 'utf8').catch((error: unknown) => {
-        throw new QuiesceError('no-identity-file', `The identity file ${sel.identityFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Choose the file age-keygen wrote.');
-      });
-      parseIdentities(identities, sel.identityFile);
-      unlock = { identities };
-    } else {
-      const passphrase = await passphraseToRead(sel.archive, profile, o.profiles);
-      if (passphrase) unlock = { passphrase };
-    }
-    const decrypt = !unlock ? null : 'passphrase' in unlock ? { passphrase: unlock.passphrase } : { identities: parseIdentities(unlock.identities, sel.identityFile!) };
-    const ref = archiveRef(sel.archive, { access, unlock: decrypt });
-    const source: ArchiveSource = { url: ref.url, ...(access.settings && Object.keys(access.settings).length > 0 ? { objectStore: access.settings } : {}), ...(access.secretAccessKey ? { s3SecretKey: access.secretAccessKey } : {}), ...(unlock ? { unlock } : {}) };
-    return { ref, source, profile };
-  };
 
   /** An archive about to be read in full: an encrypted one needs what opens it, said before anything is read. */
   const openUnlocked = async (sel: ArchiveSelection): Promise<Opened> => {
-    const opened = await open(sel);
+    const opened = await openSelection(o, sel);
     if (opened.ref.encrypted && !opened.ref.unlock) throw new QuiesceError('needs-identity', `${opened.ref.url} is encrypted (age).`, 'Choose its age identity file, or open it from the profile whose passphrase is in the keychain.');
     return opened;
   };
@@ -103,34 +83,6 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
     return verified.manifest;
   };
 
-  const planOf = async (opened: Opened, choice: RestoreChoice, manifest: Manifest): Promise<RestorePlanView> => {
-    if (choice.mode === 'load') {
-      if (manifest.method === 'cold') throw new QuiesceError('not-a-dump', 'This is a cold backup of files: restore it in place or as a clone; only a dump is loaded into a running server.');
-      if (!choice.intoProfile) throw new QuiesceError('no-target', 'Choose the profile of the server the dump is loaded into.');
-      const { connection } = await o.connectionFor(choice.intoProfile);
-      const replicaOf = replicaOfSourceSql(manifest, null);
-      return {
-        mode: 'load',
-        targets: [],
-        withoutRelayLogs: true,
-        serverRunning: null,
-        problems: [],
-        notes: [`${manifest.totalBytes} bytes of SQL are loaded into ${describeTarget(connection)}; the tables it holds are replaced.`],
-        statements: { byPosition: replicaOf ? [`${replicaOf}`] : [], byGtid: [] },
-        source: opened.profile ? await checkSourceBinlog(manifest, connection) : null,
-        needsElevation: null,
-        into: describeTarget(connection),
-        checks: [],
-      };
-    }
-    const plan = await previewRestore(manifest, choice);
-    const login = opened.profile ? await o.connectionFor(opened.profile.name).then((t) => t.connection, () => null) : null;
-    const source = login ? await checkSourceBinlog(manifest, login) : null;
-    const binlog: PlanCheck = source
-      ? { label: 'Source binary log', ok: source.reachable && source.hasBinlog === true, detail: source.message }
-      : { label: 'Source binary log', ok: null, detail: 'not checked: open the archive from its profile, and Quiesce asks the source whether it still has the binary log to resume from' };
-    return { ...plan, source, checks: [...plan.checks, binlog] };
-  };
 
   return {
     'restore:archives': async ({ profile, location }) => {
@@ -151,7 +103,7 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
       return { archives, problems: [] };
     },
     'restore:open': async (sel): Promise<ArchiveView> => {
-      const { ref } = await open(sel);
+      const { ref } = await openSelection(o, sel);
       const size = await ref.storage.size(ref.location);
       const manifest = (await peekManifest(ref)) ?? manifests.get(ref.url) ?? null;
       const proof = await readProof(ref);
@@ -165,12 +117,12 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
     },
     'restore:plan': async ({ choice, ...sel }) => {
       const opened = await openUnlocked(sel);
-      return planOf(opened, choice, await manifestOf(opened.ref));
+      return planOf(o, opened, choice, await manifestOf(opened.ref));
     },
     'restore:start': async ({ choice, stopServer, ...sel }) => {
       const opened = await openUnlocked(sel);
       const manifest = await manifestOf(opened.ref);
-      const plan = await planOf(opened, choice, manifest);
+      const plan = await planOf(o, opened, choice, manifest);
       const label = labelOf(opened);
       let job: ArchiveJobRequest;
       if (choice.mode === 'load') {
@@ -180,16 +132,7 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
       // what only the stop can mend is left to it; everything else stops the restore here, in words
       const blocking = problemsLeft(plan, stopServer === true);
       if (blocking.length > 0) throw new QuiesceError('restore-blocked', blocking[0]!, blocking.length > 1 ? `And: ${blocking.slice(1).join(' ')}` : undefined);
-      let server: Extract<ArchiveJobRequest, { kind: 'restore' }>['server'] = null;
-      if (plan.serverRunning && choice.mode === 'in-place') {
-        if (!opened.profile) throw new QuiesceError('server-running', `A server (pid ${plan.serverRunning.pid}) is running on the datadir.`, 'Stop it first, or open the archive from its profile so Quiesce can stop it the way it is run.');
-        const { profile, connection } = await o.connectionFor(opened.profile.name);
-        // the profile's server must be the one on this datadir: never stop another
-        const datadir = plan.targets.find((t) => t.kind === 'datadir')!.to;
-        const served = await datadirServedBy(connection);
-        if (served !== datadir) throw new QuiesceError('wrong-server', `Profile “${profile.name}” reaches the server on ${served}, not the one running on ${datadir}; nothing was stopped.`, 'Open the archive from the profile of the server that runs on that datadir, or stop that server yourself.');
-        server = { connection, control: profile.control };
-      }
+      const server = await serverToStop(o, opened, plan, choice);
       job = { kind: 'restore', archive: opened.source, placement: placementFor(choice), withoutRelayLogs: choice.withoutRelayLogs, server };
       return { jobId: await o.jobs.start(label, job, plan.needsElevation) };
     },
@@ -198,4 +141,68 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
       return { jobId: await o.jobs.start(labelOf(opened), { kind: 'verify', archive: opened.source, restoreTest }) };
     },
   };
+}
+
+/** An archive as chosen: where, the bucket's key, and what decrypts it (an identity file read here, as the user). */
+async function openSelection(o: RestoreServicesOptions, sel: ArchiveSelection): Promise<Opened> {
+  const profile = sel.profile ? await o.profiles.get(sel.profile) : null;
+  const access = await s3AccessOf(profile, o.profiles);
+  let unlock: ArchiveSource['unlock'];
+  if (sel.identityFile) {
+    // read here, as the user, never by the (possibly elevated) worker
+    const identities = await readFile(sel.identityFile, 'utf8').catch((error: unknown) => {
+      throw new QuiesceError('no-identity-file', `The identity file ${sel.identityFile} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, 'Choose the file age-keygen wrote.');
+    });
+    parseIdentities(identities, sel.identityFile);
+    unlock = { identities };
+  } else {
+    const passphrase = await passphraseToRead(sel.archive, profile, o.profiles);
+    if (passphrase) unlock = { passphrase };
+  }
+  const decrypt = !unlock ? null : 'passphrase' in unlock ? { passphrase: unlock.passphrase } : { identities: parseIdentities(unlock.identities, sel.identityFile!) };
+  const ref = archiveRef(sel.archive, { access, unlock: decrypt });
+  const source: ArchiveSource = { url: ref.url, ...(access.settings && Object.keys(access.settings).length > 0 ? { objectStore: access.settings } : {}), ...(access.secretAccessKey ? { s3SecretKey: access.secretAccessKey } : {}), ...(unlock ? { unlock } : {}) };
+  return { ref, source, profile };
+}
+
+/** What a restore will do, with the source's binary log checked when the archive was opened from its profile. */
+async function planOf(o: RestoreServicesOptions, opened: Opened, choice: RestoreChoice, manifest: Manifest): Promise<RestorePlanView> {
+  if (choice.mode === 'load') {
+    if (manifest.method === 'cold') throw new QuiesceError('not-a-dump', 'This is a cold backup of files: restore it in place or as a clone; only a dump is loaded into a running server.');
+    if (!choice.intoProfile) throw new QuiesceError('no-target', 'Choose the profile of the server the dump is loaded into.');
+    const { connection } = await o.connectionFor(choice.intoProfile);
+    const replicaOf = replicaOfSourceSql(manifest, null);
+    return {
+      mode: 'load',
+      targets: [],
+      withoutRelayLogs: true,
+      serverRunning: null,
+      problems: [],
+      notes: [`${manifest.totalBytes} bytes of SQL are loaded into ${describeTarget(connection)}; the tables it holds are replaced.`],
+      statements: { byPosition: replicaOf ? [`${replicaOf}`] : [], byGtid: [] },
+      source: opened.profile ? await checkSourceBinlog(manifest, connection) : null,
+      needsElevation: null,
+      into: describeTarget(connection),
+      checks: [],
+    };
+  }
+  const plan = await previewRestore(manifest, choice);
+  const login = opened.profile ? await o.connectionFor(opened.profile.name).then((t) => t.connection, () => null) : null;
+  const source = login ? await checkSourceBinlog(manifest, login) : null;
+  const binlog: PlanCheck = source
+    ? { label: 'Source binary log', ok: source.reachable && source.hasBinlog === true, detail: source.message }
+    : { label: 'Source binary log', ok: null, detail: 'not checked: open the archive from its profile, and Quiesce asks the source whether it still has the binary log to resume from' };
+  return { ...plan, source, checks: [...plan.checks, binlog] };
+}
+
+/** In place on a running server: the one to stop first — its profile's, and only when that server runs on this datadir. */
+async function serverToStop(o: RestoreServicesOptions, opened: Opened, plan: RestorePlanView, choice: RestoreChoice): Promise<Extract<ArchiveJobRequest, { kind: 'restore' }>['server']> {
+  if (!plan.serverRunning || choice.mode !== 'in-place') return null;
+  if (!opened.profile) throw new QuiesceError('server-running', `A server (pid ${plan.serverRunning.pid}) is running on the datadir.`, 'Stop it first, or open the archive from its profile so Quiesce can stop it the way it is run.');
+  const { profile, connection } = await o.connectionFor(opened.profile.name);
+  // the profile's server must be the one on this datadir: never stop another
+  const datadir = plan.targets.find((t) => t.kind === 'datadir')!.to;
+  const served = await datadirServedBy(connection);
+  if (served !== datadir) throw new QuiesceError('wrong-server', `Profile “${profile.name}” reaches the server on ${served}, not the one running on ${datadir}; nothing was stopped.`, 'Open the archive from the profile of the server that runs on that datadir, or stop that server yourself.');
+  return { connection, control: profile.control };
 }

@@ -43,12 +43,7 @@ export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: strin
     shell: { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null },
   });
 
-  const hasToken = (value: string | null | undefined) => {
-    if (!value) return false;
-    const a = Buffer.from(value);
-    const b = Buffer.from(token);
-    return a.length === b.length && timingSafeEqual(a, b);
-  };
+  const hasToken = (value: string | null | undefined) => sameToken(value, token);
   const cookieToken = (req: http.IncomingMessage) => /(?:^|;\s*)quiesce_token=([0-9a-f]+)/.exec(req.headers.cookie ?? '')?.[1];
 
   const server = http.createServer(async (req, res) => {
@@ -161,4 +156,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const stop = () => void bridge.close().then(() => demo?.stop()).then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** The token compared in constant time. */
+function sameToken(value: string | null | undefined, token: string): boolean {
+  if (!value) return false;
+  const a = Buffer.from(value);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

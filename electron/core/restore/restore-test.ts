@@ -63,48 +63,23 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
   const binaries = await findServerBinaries();
   const verified = o.verified ?? (await verifyArchive(archive, o.onEvent, o.signal));
   const manifest = verified.manifest;
-  if (!verified.ok) {
-    const first = verified.problems[0]!;
-    throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems.length} problem(s); first: ${first.path}, ${first.problem}); nothing was restored.`, 'Restore another backup.');
-  }
+  if (!verified.ok) throw damaged(verified);
   assertKeysAtHand(manifest, o.key !== undefined);
   const scratch = await mkdtemp(path.join(o.scratchParent ?? os.tmpdir(), 'quiesce-restore-test-'));
   const dirs = (name: string) => path.join(scratch, name);
   let server: ThrowawayServer | null = null;
-  const cancelled = () => new QuiesceError('cancelled', 'The restore test was cancelled: its throw-away server was stopped and its scratch folder removed; the archive was not changed.');
   const interrupted = () => {
-    if (o.signal?.aborted) throw cancelled();
+    if (o.signal?.aborted) throw cancelledTest();
   };
   try {
     const isDump = manifest.method !== 'cold';
     let restored = { files: 0, bytes: 0 };
-    if (!isDump) {
-      const r = await restoreArchive({
-        archive,
-        remap: (m) => Object.fromEntries(m.components.map((c) => [c.name, dirs(c.name)])),
-        skip: ['config'],
-        verified,
-        owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
-        onEvent: o.onEvent,
-        signal: o.signal,
-      });
-      restored = { files: r.filesWritten, bytes: r.bytesWritten };
-    }
+    if (!isDump) restored = await restoreIntoScratch(archive, dirs, verified, o);
     interrupted();
     o.onEvent?.({ type: 'step', step: 'restore-test', label: STEP_LABELS['restore-test'] });
     // a key file given is placed in the scratch folder: the throw-away server opens scratch files only
     const keyCopy = o.key ? await placeKeyFile(o.key, dirs('keyfile-given')) : null;
-    server = await createThrowawayServer({
-      binaries,
-      name: 'restore-test',
-      dir: dirs('server'),
-      serverId: 4_000_000_000,
-      datadir: dirs('datadir'),
-      existingDatadir: !isDump,
-      options: isDump ? ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking'] : serverOptions(manifest, dirs, keyCopy),
-    }).catch(async (error: unknown) => {
-      throw await startFailure(error, dirs('server'), manifest);
-    });
+    server = await startOnScratch(binaries, dirs, manifest, keyCopy);
     interrupted();
     // opened before a dump is loaded: the dump brings its own grant tables
     const session = await mysql.createConnection({ socketPath: server.socket, user: 'root' });
@@ -118,20 +93,14 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
       const problems: string[] = [];
       const [versionRows] = await session.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
       const serverUsed = `${binaries.server} (${String(versionRows[0]?.v)})`;
-      const ours = parseFlavor(String(versionRows[0]?.v));
-      const theirs = parseFlavor(manifest.server.version);
-      if (ours.product !== theirs.product || ours.major !== theirs.major || ours.minor !== theirs.minor) {
-        problems.push(`The backup is of ${manifest.server.version}; the local server is ${String(versionRows[0]?.v)}: a pass here is weaker evidence.`);
-      }
+      const versionProblem = otherVersion(String(versionRows[0]?.v), manifest.server.version);
+      if (versionProblem) problems.push(versionProblem);
       const { checked, failures } = await checkAllTables(session, interrupted);
       // what the server really opened, every table now having been checked: the archived copy only
       const opened = await filesOpened(server.pid, scratch);
       const foreign = opened?.outside ?? [];
       if (foreign[0]) problems.push(`The throw-away server opened ${foreign.length} file(s) outside its scratch folder, e.g. ${foreign[0]}: the restored files point at another server's, so this proved nothing about the archive.`);
-      const expected = isDump ? positionText(manifest.replication.sourceLogFile, manifest.replication.sourceLogPos) : positionsText(manifest.replication.channels);
-      const inHeader = positionInDumpHeader(dumpHeader);
-      const found = isDump ? positionText(inHeader?.file, inHeader?.pos) : await restoredPosition(session);
-      const match = (!isDump && manifest.settings.metadataInTables) || found === expected;
+      const { expected, found, match } = await positionCheck(manifest, session, dumpHeader);
       if (!match) problems.push(`The restored replication position is ${found}; the manifest says ${expected}.`);
       if (checked === 0) problems.push('The archive holds no tables: nothing was checked.');
       const result: RestoreTestResult = {
@@ -155,7 +124,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
       await session.end().catch(() => undefined);
     }
   } catch (error) {
-    throw o.signal?.aborted ? cancelled() : error;
+    throw o.signal?.aborted ? cancelledTest() : error;
   } finally {
     try {
       if (server) await stopThrowawayServer(server); // one that will not stop is an error, not a leftover
@@ -239,4 +208,60 @@ async function checkAllTables(session: mysql.Connection, interrupted: () => void
     }
   }
   return { checked: tables.length, failures };
+}
+
+/** A cold archive's components into the scratch folder (not its option files), owned by this user. */
+async function restoreIntoScratch(archive: ArchiveRef, dirs: (name: string) => string, verified: VerifyResult, o: { onEvent?: EventSink; signal?: AbortSignal }): Promise<{ files: number; bytes: number }> {
+  const r = await restoreArchive({
+    archive,
+    remap: (m) => Object.fromEntries(m.components.map((c) => [c.name, dirs(c.name)])),
+    skip: ['config'],
+    verified,
+    owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+    onEvent: o.onEvent,
+    signal: o.signal,
+  });
+  return { files: r.filesWritten, bytes: r.bytesWritten };
+}
+
+/** Another product or version here than the backup's: said, since a pass is then weaker evidence. */
+function otherVersion(local: string, backedUp: string): string | null {
+  const ours = parseFlavor(local);
+  const theirs = parseFlavor(backedUp);
+  const same = ours.product === theirs.product && ours.major === theirs.major && ours.minor === theirs.minor;
+  return same ? null : `The backup is of ${backedUp}; the local server is ${local}: a pass here is weaker evidence.`;
+}
+
+/** The replication position read back (from the restored server, or the dump's header) against the manifest's. */
+async function positionCheck(manifest: Manifest, session: mysql.Connection, dumpHeader: string): Promise<{ expected: string; found: string; match: boolean }> {
+  const isDump = manifest.method !== 'cold';
+  const expected = isDump ? positionText(manifest.replication.sourceLogFile, manifest.replication.sourceLogPos) : positionsText(manifest.replication.channels);
+  const inHeader = positionInDumpHeader(dumpHeader);
+  const found = isDump ? positionText(inHeader?.file, inHeader?.pos) : await restoredPosition(session);
+  return { expected, found, match: (!isDump && manifest.settings.metadataInTables) || found === expected };
+}
+
+function damaged(verified: VerifyResult): QuiesceError {
+  const first = verified.problems[0]!;
+  return new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems.length} problem(s); first: ${first.path}, ${first.problem}); nothing was restored.`, 'Restore another backup.');
+}
+
+function cancelledTest(): QuiesceError {
+  return new QuiesceError('cancelled', 'The restore test was cancelled: its throw-away server was stopped and its scratch folder removed; the archive was not changed.');
+}
+
+/** The throw-away server on the restored copy (a dump: an empty one to load it into); a failed start says why, from its log. */
+async function startOnScratch(binaries: Awaited<ReturnType<typeof findServerBinaries>>, dirs: (name: string) => string, manifest: Manifest, keyCopy: string | null): Promise<ThrowawayServer> {
+  const isDump = manifest.method !== 'cold';
+  return createThrowawayServer({
+    binaries,
+    name: 'restore-test',
+    dir: dirs('server'),
+    serverId: 4_000_000_000,
+    datadir: dirs('datadir'),
+    existingDatadir: !isDump,
+    options: isDump ? ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking'] : serverOptions(manifest, dirs, keyCopy),
+  }).catch(async (error: unknown) => {
+    throw await startFailure(error, dirs('server'), manifest);
+  });
 }
