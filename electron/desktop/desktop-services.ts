@@ -22,7 +22,7 @@ export interface DesktopServicesOptions {
   shell: DesktopShell;
   /** how the OS timer runs this installation's CLI */
   cli: CliCommand;
-  /** a job's events, progress already at most 10 a second (the engine's progress meter) */
+  /** a job's events, progress already at most 8 a second (the engine's progress meter) */
   onJobEvent(jobId: string, event: BackupEvent): void;
   onJobState(job: JobView): void;
   onRefused(refusal: Refusal): void;
