@@ -40,7 +40,7 @@ interface Tracked {
 }
 
 /** What a job request asks for: a backup, or a job on an archive. */
-export const kindOfJob = (job: JobRequest): JobKind => ('kind' in job ? job.kind : 'backup');
+const kindOfJob = (job: JobRequest): JobKind => ('kind' in job ? job.kind : 'backup');
 
 /** The record a job leaves for a restarted main process (older records: a backup). */
 interface SavedJob extends Partial<WorkerAttachment> {

@@ -41,7 +41,7 @@ export function failingProfiles(jobs: JobView[], runs: RunRecord[]): string[] {
 }
 
 /** The next scheduled run of any profile, for the tooltip. */
-export function nextScheduled(entries: DashboardEntry[]): { profile: string; at: string } | null {
+function nextScheduled(entries: DashboardEntry[]): { profile: string; at: string } | null {
   const next = entries.filter((e) => e.nextRun).sort((a, b) => a.nextRun!.localeCompare(b.nextRun!))[0];
   return next ? { profile: next.profile, at: next.nextRun! } : null;
 }

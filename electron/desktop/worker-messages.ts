@@ -122,7 +122,7 @@ const archiveJobResultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('load'), load: z.object({ into: text, method: z.enum(BACKUP_METHODS), bytes: count, replicaOf: text.nullable() }).strict() }).strict(),
 ]) satisfies z.ZodType<ArchiveJobResult>;
 
-export const jobStateSchema = z.discriminatedUnion('phase', [
+const jobStateSchema = z.discriminatedUnion('phase', [
   z.object({ phase: z.literal('idle') }).strict(),
   z.object({ phase: z.literal('running'), step: text.nullable() }).strict(),
   z.object({ phase: z.literal('succeeded'), result: z.union([jobSummarySchema, archiveJobResultSchema]) }).strict(),

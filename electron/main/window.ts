@@ -26,7 +26,7 @@ export function createMainWindow(preload: string): BrowserWindow {
 }
 
 /** Navigation and new windows are refused; https links open in the user's browser. */
-export function lockDown(contents: WebContents): void {
+function lockDown(contents: WebContents): void {
   contents.on('will-navigate', (event, url) => {
     if (!url.startsWith(`${RENDERER_ORIGIN}/`)) event.preventDefault();
   });

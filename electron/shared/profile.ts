@@ -48,4 +48,4 @@ export interface ObjectStoreSettings {
 }
 
 /** Archives encrypted to age recipients (public keys), or with a passphrase kept in the keychain. */
-export type ArchiveEncryption = { kind: 'recipients'; recipients: string[] } | { kind: 'passphrase' };
+type ArchiveEncryption = { kind: 'recipients'; recipients: string[] } | { kind: 'passphrase' };

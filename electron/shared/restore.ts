@@ -7,7 +7,7 @@ import type { BackupMethod, ComponentKind } from './manifest.js';
 
 /** In place (the server must be down); as a clone in new folders; or a dump loaded into a running server. */
 export const RESTORE_MODES = ['in-place', 'clone', 'load'] as const;
-export type RestoreMode = (typeof RESTORE_MODES)[number];
+type RestoreMode = (typeof RESTORE_MODES)[number];
 
 /** What the DBA chose on the options screen. */
 export interface RestoreChoice {

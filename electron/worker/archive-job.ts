@@ -17,7 +17,7 @@ interface Run {
 }
 
 /** The wire form of an archive, opened as the engine reads it (the identity parsed here, never echoed). */
-export function refOfSource(source: ArchiveSource): ArchiveRef {
+function refOfSource(source: ArchiveSource): ArchiveRef {
   const unlock = !source.unlock ? null : 'passphrase' in source.unlock ? { passphrase: source.unlock.passphrase } : { identities: parseIdentities(source.unlock.identities, 'the identity file given') };
   return archiveRef(source.url, { access: { settings: source.objectStore ?? {}, secretAccessKey: source.s3SecretKey ?? null }, unlock });
 }

@@ -24,7 +24,7 @@ const connectionSchema = z
   .strict()
   .refine((c) => c.socket !== undefined || c.host !== undefined, 'a socket or a host is needed');
 
-export const jobRequestSchema = z
+const jobRequestSchema = z
   .object({
     method: z.enum(BACKUP_METHODS),
     connection: connectionSchema,
@@ -75,7 +75,7 @@ const placementSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('clone'), root: absolute, serverId: z.number().int().min(1).max(4294967295), port: z.number().int().min(1).max(65535).nullable() }).strict(),
 ]);
 
-export const archiveJobSchema = z.discriminatedUnion('kind', [
+const archiveJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('verify'), archive: archiveSourceSchema, restoreTest: z.boolean() }).strict(),
   z
     .object({
@@ -102,7 +102,7 @@ const anyJobSchema = z.unknown().transform((value, ctx): JobRequest => {
   return z.NEVER;
 });
 
-export const clientMessageSchema = z.discriminatedUnion('type', [
+const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ v: z.literal(1), type: z.literal('hello'), token: z.string().min(16).max(256) }).strict(),
   z.object({ v: z.literal(1), type: z.literal('start'), job: anyJobSchema }).strict(),
   z.object({ v: z.literal(1), type: z.literal('cancel') }).strict(),

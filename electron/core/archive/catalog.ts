@@ -4,8 +4,8 @@ import type { Storage } from '../storage/storage.js';
 import { archiveKindOf } from './archive-ref.js';
 
 export const CATALOG_SUFFIX = '.catalog.json';
-export const PROOF_SUFFIX = '.verified.json';
-export const CATALOG_FORMAT = 'quiesce-catalog/1';
+const PROOF_SUFFIX = '.verified.json';
+const CATALOG_FORMAT = 'quiesce-catalog/1';
 
 /**
  * The small, non-secret entry written beside each archive once it is complete: what a fleet

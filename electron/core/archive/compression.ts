@@ -40,7 +40,7 @@ function blockCompressor(format: ArchiveFormat): CompressBlock {
  * leaves the second core idle.) Memory: `parallel` + 1 block buffers, allocated once and
  * reused — a fresh 8 MiB buffer per block left the allocator holding on to tens of megabytes.
  */
-export class ParallelBlockCompressor extends Transform {
+class ParallelBlockCompressor extends Transform {
   private readonly spare: Buffer[] = [];
   private block: Buffer | null = null;
   private filled = 0;
@@ -118,7 +118,7 @@ const MAX_FRAME_BYTES = 256 << 20;
  * zstd-frames.ts), because Node's own decompressor stops early, without an error, at an
  * empty frame in the middle of a stream.
  */
-export class ZstdFrameDecompressor extends Transform {
+class ZstdFrameDecompressor extends Transform {
   private pending: Buffer = Buffer.alloc(0);
   private readonly decompress = promisify(zlib.zstdDecompress);
 

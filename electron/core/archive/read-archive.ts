@@ -6,7 +6,7 @@ import { assertUnlockable, type ArchiveRef } from './archive-ref.js';
 import { createDecompressor } from './compression.js';
 import tarStream from 'tar-stream';
 
-export type TarEntryType = 'file' | 'directory' | 'symlink';
+type TarEntryType = 'file' | 'directory' | 'symlink';
 
 export interface TarEntry {
   name: string;

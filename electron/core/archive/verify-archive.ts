@@ -5,7 +5,7 @@ import { openArchive, readTar, type EntryShape } from './read-archive.js';
 import { assertUnlockable, type ArchiveRef } from './archive-ref.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 
-export interface VerifyProblem {
+interface VerifyProblem {
   path: string;
   problem: 'checksum' | 'size' | 'missing' | 'extra';
 }

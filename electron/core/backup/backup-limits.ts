@@ -18,7 +18,7 @@ export interface Timeouts {
   flushMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: Timeouts = { stopMs: 300_000, startMs: 300_000, tempTablesMs: 300_000, replicationMs: 120_000, queryMs: 60_000, flushMs: 60_000 };
+const DEFAULT_TIMEOUTS: Timeouts = { stopMs: 300_000, startMs: 300_000, tempTablesMs: 300_000, replicationMs: 120_000, queryMs: 60_000, flushMs: 60_000 };
 
 /** The defaults, with what was given in their place. */
 export function limitsOf(given: Partial<Timeouts> | undefined): Timeouts {

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 
 /** 1 MiB: read at a time, large enough that reading is bound by memory bandwidth. */
-export const SYNC_BLOCK_BYTES = 1024 * 1024;
+const SYNC_BLOCK_BYTES = 1024 * 1024;
 
 /**
  * 4 KiB: what is rewritten at a time — a filesystem block, the smallest InnoDB page and a

@@ -14,7 +14,7 @@ export interface DestinationCheck {
 }
 
 /** A staged copy needs the data once plus the archive; an archive is rarely larger than half. */
-export function roomToStage(freeBytes: number, dataBytes: number): boolean {
+function roomToStage(freeBytes: number, dataBytes: number): boolean {
   return freeBytes >= dataBytes * 1.5 + 64 * 1024 * 1024;
 }
 
@@ -23,7 +23,7 @@ export function roomToStage(freeBytes: number, dataBytes: number): boolean {
  * copy shares their blocks: it needs room only for the archive and for what the server
  * rewrites while the archive is made.
  */
-export function roomToClone(freeBytes: number, dataBytes: number): boolean {
+function roomToClone(freeBytes: number, dataBytes: number): boolean {
   return freeBytes >= dataBytes * 0.5 + 64 * 1024 * 1024;
 }
 

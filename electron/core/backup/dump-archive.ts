@@ -13,7 +13,7 @@ import { TOOL_VERSION } from '../version.js';
 import type { Location } from '../storage/location.js';
 import type { ArchiveTarget } from './archive-target.js';
 
-export const DUMP_FILE = 'all-databases.sql';
+const DUMP_FILE = 'all-databases.sql';
 
 /** The coordinates as SQL comments at the top of the dump (loading it changes no replication settings). */
 export function dumpHeader(flavor: ServerFlavor, method: BackupMethod, c: ReplicationCoordinates, at: Date): string {

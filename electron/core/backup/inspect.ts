@@ -17,7 +17,7 @@ import { isProcessAlive } from '../server/process-watch.js';
 import { archivedComponent, planComponents, takeInventory, type ComponentPlan, type Inventory } from './inventory.js';
 import { findDatadirLinks } from './datadir-links.js';
 
-export interface Problem {
+interface Problem {
   severity: 'error' | 'warning';
   message: string;
   hint?: string;
@@ -49,7 +49,7 @@ export interface InspectReport {
 const DEFAULT_OPTION_FILES = ['/etc/my.cnf', '/etc/mysql/my.cnf', '/etc/mysql/mariadb.cnf', '/usr/local/etc/my.cnf', '/opt/homebrew/etc/my.cnf'];
 
 /** `--defaults-file`/`--defaults-extra-file` from the command line, else the default locations that exist. */
-export async function findOptionFiles(argvs: string[][]): Promise<string[]> {
+async function findOptionFiles(argvs: string[][]): Promise<string[]> {
   const named = argvs.flatMap((argv) => argv.flatMap((arg) => /^--defaults(?:-extra)?-file=(.+)$/.exec(arg)?.[1] ?? []));
   if (named.length > 0) return [...new Set(named.map((p) => path.resolve(p)))];
   const found: string[] = [];
@@ -167,7 +167,7 @@ function numberOrNull(value: string | undefined): number | null {
   return value === undefined || value === '' || Number.isNaN(Number(value)) ? null : Number(value);
 }
 
-export function serverSettings(vars: Map<string, string>, files: ServerFiles): ServerSettings {
+function serverSettings(vars: Map<string, string>, files: ServerFiles): ServerSettings {
   const base = (p: string | null) => (p ? path.basename(p) : null);
   return {
     innodbPageSize: numberOrNull(vars.get('innodb_page_size')),

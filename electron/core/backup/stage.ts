@@ -14,7 +14,7 @@ export function stagedPath(stagingDir: string, entry: InventoryEntry): string {
 }
 
 /** What a file looked like just before it was copied ahead. */
-export interface FileIdentity {
+interface FileIdentity {
   ino: bigint;
   size: bigint;
   mtimeNs: bigint;
@@ -40,7 +40,7 @@ export function racyWindowNs(mtimeNs: bigint, platform: NodeJS.Platform = proces
   return platform === 'linux' && mtimeNs % 1_000_000_000n !== 0n ? TICK_WINDOW_NS : COARSE_WINDOW_NS;
 }
 
-export function unchangedSince(before: FileIdentity, now: FileIdentity): boolean {
+function unchangedSince(before: FileIdentity, now: FileIdentity): boolean {
   return (
     before.ino === now.ino &&
     before.size === now.size &&

@@ -8,15 +8,15 @@ import { rawPublicKey, x25519, type AgeIdentity } from './age-keys.js';
  * the same random 16-byte file key, then a MAC over the header made with that key.
  * See https://age-encryption.org/v1 and docs/archive-format.md.
  */
-export const AGE_MAGIC = 'age-encryption.org/v1';
+const AGE_MAGIC = 'age-encryption.org/v1';
 const X25519_LABEL = 'age-encryption.org/v1/X25519';
 const SCRYPT_LABEL = 'age-encryption.org/v1/scrypt';
 /** age's own default work factor for passphrases */
-export const SCRYPT_LOG_N = 18;
+const SCRYPT_LOG_N = 18;
 /** the largest work factor this reader accepts: 2^20 takes 1 GiB of memory */
 const SCRYPT_MAX_LOG_N = 20;
 /** a header larger than this is not one we would write, whatever the number of recipients */
-export const MAX_HEADER_BYTES = 64 * 1024;
+const MAX_HEADER_BYTES = 64 * 1024;
 
 export type EncryptTo = { recipients: Buffer[] } | { passphrase: string };
 export type DecryptWith = { identities: AgeIdentity[] } | { passphrase: string };

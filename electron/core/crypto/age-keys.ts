@@ -12,11 +12,11 @@ export interface AgeIdentity {
   publicKey: Buffer;
 }
 
-export function privateKeyOf(raw: Buffer): KeyObject {
+function privateKeyOf(raw: Buffer): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
 }
 
-export function publicKeyObject(raw: Buffer): KeyObject {
+function publicKeyObject(raw: Buffer): KeyObject {
   return createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
 }
 

@@ -19,7 +19,7 @@ export interface RecoveryOutcome {
 }
 
 /** A job whose process is gone (on this host) and whose record was never closed. */
-export function isAbandoned(record: JobRecord): boolean {
+function isAbandoned(record: JobRecord): boolean {
   if (record.hostname !== os.hostname()) return false;
   return record.pid <= 0 || (record.pid !== process.pid && !isProcessAlive(record.pid));
 }

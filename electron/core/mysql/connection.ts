@@ -29,7 +29,7 @@ export interface SessionLimits {
   queryTimeoutMs?: number;
 }
 
-export const DEFAULT_QUERY_LIMIT_MS = 60_000;
+const DEFAULT_QUERY_LIMIT_MS = 60_000;
 const END_LIMIT_MS = 2_000;
 
 export function describeTarget(c: ConnectionOptions): string {

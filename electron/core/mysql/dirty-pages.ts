@@ -59,7 +59,7 @@ export async function restoreFlushSettings(session: Session, saved: SavedSetting
 }
 
 /** The settings as they are now; null when the server has no InnoDB (nothing to flush). */
-export async function readFlushSettings(session: Session): Promise<SavedSetting[] | null> {
+async function readFlushSettings(session: Session): Promise<SavedSetting[] | null> {
   try {
     const [row] = await queryRows(session, `SELECT ${FLUSH_VARIABLES.map((v) => `@@GLOBAL.${v} AS ${v}`).join(', ')}`);
     return FLUSH_VARIABLES.map((name) => ({ name, value: Number(row![name]) }));

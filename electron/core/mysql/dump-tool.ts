@@ -7,7 +7,7 @@ import { clientOptionFile } from './client-options.js';
 import type { ConnectionOptions } from './connection.js';
 
 /** mariadb-dump or mysqldump: QUIESCE_DUMP_TOOL, then PATH, then the usual server folders. */
-export async function findDumpTool(): Promise<string> {
+async function findDumpTool(): Promise<string> {
   if (process.env.QUIESCE_DUMP_TOOL) return process.env.QUIESCE_DUMP_TOOL;
   const found = await findProgram('mariadb-dump', 'mysqldump');
   if (found) return found;

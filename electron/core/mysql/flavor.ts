@@ -21,7 +21,7 @@ export function atLeast(f: ServerFlavor, major: number, minor: number, patch: nu
 }
 
 /** MySQL ≥ 8.0.22 and MariaDB ≥ 10.5.1 have the REPLICA vocabulary. */
-export function hasReplicaKeyword(f: ServerFlavor): boolean {
+function hasReplicaKeyword(f: ServerFlavor): boolean {
   return f.product === 'mariadb' ? atLeast(f, 10, 5, 1) : atLeast(f, 8, 0, 22);
 }
 

@@ -38,7 +38,7 @@ export async function passphraseToRead(archive: string, profile: Profile | null,
 }
 
 /** What a profile (and recipients given for one run) asks of its archives: encrypted to whom, or with what. */
-export async function encryptionOf(profile: Profile | null, store: Pick<ProfileStore, 'secret'>, recipients: string[] = []): Promise<EncryptTo | null> {
+async function encryptionOf(profile: Profile | null, store: Pick<ProfileStore, 'secret'>, recipients: string[] = []): Promise<EncryptTo | null> {
   if (recipients.length > 0) return { recipients: recipients.map(parseRecipient) };
   const wanted = profile?.encryption;
   if (!wanted) return null;

@@ -14,7 +14,7 @@ interface Keytar {
   deletePassword(service: string, account: string): Promise<boolean>;
 }
 
-export const KEYCHAIN_SERVICE = 'Quiesce';
+const KEYCHAIN_SERVICE = 'Quiesce';
 
 /**
  * The OS keychain through keytar: macOS Keychain, Windows Credential Vault, the Secret

@@ -36,7 +36,7 @@ export function manifestView(m: Manifest): ManifestView {
  * Where each component goes for a choice: its original path in place; ROOT/NAME for a clone
  * (every component, the option files too, so nothing of the original server is touched).
  */
-export function remapFor(manifest: Manifest, choice: Pick<RestoreChoice, 'mode' | 'cloneRoot'>): Record<string, string> {
+function remapFor(manifest: Manifest, choice: Pick<RestoreChoice, 'mode' | 'cloneRoot'>): Record<string, string> {
   if (choice.mode !== 'clone') return {};
   if (!choice.cloneRoot || !path.isAbsolute(choice.cloneRoot)) return {};
   return cloneRemap(manifest, choice.cloneRoot);

@@ -64,7 +64,7 @@ export interface RestoreResult {
 
 const stampNow = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
-export function isRelayLogFile(name: string, manifest: Manifest): boolean {
+function isRelayLogFile(name: string, manifest: Manifest): boolean {
   const base = manifest.settings.relayLogBasename;
   const index = manifest.settings.relayLogIndex;
   return !!base && (name === index || (name.startsWith(base) && /^[.-]/.test(name.slice(base.length))));
@@ -86,7 +86,7 @@ export function planTargets(manifest: Manifest, o: Pick<RestoreOptions, 'remap' 
 }
 
 /** The caller's remap, by component name or kind. */
-export function remapOf(manifest: Manifest, o: Pick<RestoreOptions, 'remap'>): Record<string, string> {
+function remapOf(manifest: Manifest, o: Pick<RestoreOptions, 'remap'>): Record<string, string> {
   return typeof o.remap === 'function' ? o.remap(manifest) : (o.remap ?? {});
 }
 

@@ -11,7 +11,7 @@ import type { RestoredComponent } from './restore.js';
  * with DATA DIRECTORY). Restored elsewhere, each must name the restored copy, never the
  * original's files — or the copy's server opens, and writes, the original's live files.
  */
-export async function filesNamingPaths(components: RestoredComponent[], manifest: Manifest): Promise<string[]> {
+async function filesNamingPaths(components: RestoredComponent[], manifest: Manifest): Promise<string[]> {
   const found: string[] = [];
   const namesIn = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).map((n) => path.join(dir, n));
   const relayInfo = (n: string) => n === manifest.settings.relayLogInfoFile || /^relay-log-.+\.info$/.test(n);

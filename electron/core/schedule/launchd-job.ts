@@ -2,7 +2,7 @@ import path from 'node:path';
 import { WEEKDAYS } from '../../shared/schedule.js';
 import { slotTimes, type TimerPlan, type TimerRequest } from './timer-plan.js';
 
-export const LAUNCHD_LABEL = 'com.quiesce.run-due';
+const LAUNCHD_LABEL = 'com.quiesce.run-due';
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const str = (s: string) => `<string>${xml(s)}</string>`;

@@ -13,7 +13,7 @@ import { taskSchedulerTask } from './task-scheduler-task.js';
 import type { TimerPlan, TimerRequest } from './timer-plan.js';
 
 /** The timer this platform runs: systemd (Linux), launchd (macOS), Task Scheduler (Windows). */
-export function timerPlanFor(platform: NodeJS.Platform, r: TimerRequest, o: { home: string; configDir: string; env: NodeJS.ProcessEnv }): TimerPlan {
+function timerPlanFor(platform: NodeJS.Platform, r: TimerRequest, o: { home: string; configDir: string; env: NodeJS.ProcessEnv }): TimerPlan {
   if (platform === 'darwin') return launchdJob(r, o.home);
   if (platform === 'win32') return taskSchedulerTask(r, o.configDir);
   return systemdTimer(r, systemdUnitDir({ system: r.system, home: o.home, env: o.env }));
@@ -26,7 +26,7 @@ export interface CliCommand {
 }
 
 /** The QUIESCE_* folders this process was given: the timer's runs must use the same ones. Never a password. */
-export function quiesceFolders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+function quiesceFolders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   return Object.fromEntries(['QUIESCE_CONFIG_DIR', 'QUIESCE_STATE_DIR', 'QUIESCE_LOCK_DIR'].flatMap((k) => (env[k] ? [[k, env[k]!]] : [])));
 }
 
@@ -64,7 +64,7 @@ export async function refreshInstalledTimer(profiles: Profile[], cli: CliCommand
 export type CommandRunner = (argv: string[]) => Promise<void>;
 
 const execFileAsync = promisify(execFile);
-export const runCommand: CommandRunner = async ([program, ...args]) => {
+const runCommand: CommandRunner = async ([program, ...args]) => {
   await execFileAsync(program!, args, { timeout: 60_000 });
 };
 

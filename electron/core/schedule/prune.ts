@@ -9,7 +9,7 @@ import type { HistoryStore } from '../jobs/history.js';
 import { readProof } from '../restore/restore-test.js';
 import { applyRetention, hasRules } from './retention.js';
 
-export interface PrunedArchive {
+interface PrunedArchive {
   path: string;
   /** when its backup began, by the clock the schedule keeps */
   at: string;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ScheduleWhen } from '../../shared/schedule.js';
 import type { TimerPlan, TimerRequest } from './timer-plan.js';
 
-export const SYSTEMD_UNIT = 'quiesce-run-due';
+const SYSTEMD_UNIT = 'quiesce-run-due';
 
 /** A schedule as a systemd calendar expression (systemd.time(7)); check with `systemd-analyze calendar`. */
 export function systemdCalendar(when: ScheduleWhen): string {
@@ -15,7 +15,7 @@ export function systemdCalendar(when: ScheduleWhen): string {
  * systemd's own quoting (systemd.syntax(7)): double quotes, \ escapes, % doubled; in
  * ExecStart= also $ doubled, since only there are variables expanded.
  */
-export function systemdQuote(word: string, where: 'exec' | 'environment' = 'exec'): string {
+function systemdQuote(word: string, where: 'exec' | 'environment' = 'exec'): string {
   const quoted = word.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
   return `"${where === 'exec' ? quoted.replace(/\$/g, '$$$$') : quoted}"`;
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ScheduleWhen } from '../../shared/schedule.js';
 import type { TimerPlan, TimerRequest } from './timer-plan.js';
 
-export const TASK_NAME = '\\Quiesce\\run-due';
+const TASK_NAME = '\\Quiesce\\run-due';
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const DAY_ELEMENT = { sun: 'Sunday', mon: 'Monday', tue: 'Tuesday', wed: 'Wednesday', thu: 'Thursday', fri: 'Friday', sat: 'Saturday' } as const;

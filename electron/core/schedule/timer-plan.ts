@@ -16,7 +16,7 @@ export interface TimerRequest {
   uid: number;
 }
 
-export interface TimerFile {
+interface TimerFile {
   path: string;
   content: string | Buffer;
 }
@@ -38,7 +38,7 @@ export interface TimerPlan {
 }
 
 /** `HH:MM` → [hours, minutes] */
-export function hourMinute(at: string): [number, number] {
+function hourMinute(at: string): [number, number] {
   const [h, m] = at.split(':').map(Number) as [number, number];
   return [h, m];
 }

@@ -21,7 +21,7 @@ export type ServerControlSpec =
  * - 'either': a user's own command, which may start the server and return, or be the server:
  *   spawned detached; done when the server accepts connections, failed if it exits non-zero.
  */
-export type CommandMode = 'runs-to-end' | 'daemon' | 'either';
+type CommandMode = 'runs-to-end' | 'daemon' | 'either';
 
 export interface ControlCommand {
   program: string;

@@ -122,7 +122,7 @@ async function readLogSince(file: string, offset: number): Promise<string> {
 }
 
 /** Where a server is, after something went wrong: up, on its way down, or down. */
-export async function serverState(connection: ConnectionOptions, where: Pick<StartOptions, 'datadir' | 'pidFile'>): Promise<'up' | 'stopping' | 'down'> {
+async function serverState(connection: ConnectionOptions, where: Pick<StartOptions, 'datadir' | 'pidFile'>): Promise<'up' | 'stopping' | 'down'> {
   if (await canConnect(connection, 2000)) return 'up';
   return (await datadirHolder(where)) ? 'stopping' : 'down';
 }

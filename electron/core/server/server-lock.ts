@@ -29,7 +29,7 @@ interface LockRecord {
 
 export type LockedJob = 'backup' | 'restore';
 
-export function lockDir(): string {
+function lockDir(): string {
   return process.env.QUIESCE_LOCK_DIR ?? path.join(os.tmpdir(), 'quiesce-locks');
 }
 

@@ -7,7 +7,7 @@ export type Location = { kind: 'local'; path: string } | { kind: 's3'; bucket: s
 /** Bucket names as S3 allows them (3–63 of a-z 0-9 . -); MinIO and Ceph use the same rules. */
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export function isS3Url(text: string): boolean {
+function isS3Url(text: string): boolean {
   return text.startsWith('s3://');
 }
 

@@ -20,7 +20,7 @@ export interface ReplicaPair {
   backupUser: { user: string; password: string };
 }
 
-export const SANDBOX_BACKUP_USER = 'quiesce';
+const SANDBOX_BACKUP_USER = 'quiesce';
 
 export interface ReplicaPairOptions {
   root?: string;
