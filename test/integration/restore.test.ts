@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
@@ -119,6 +119,20 @@ describe('restore: a backup is only real once it has been restored', () => {
     } finally {
       await stopThrowawayServer(clone);
     }
+  });
+
+  it('without relay logs: relay logs already in the relay-log folder are moved aside, never left to be replayed', async () => {
+    const root = await tempDir('stale-relay');
+    const relay = path.join(root, 'relay');
+    await mkdir(relay, { recursive: true });
+    await writeFile(path.join(relay, 'relay-bin.000009'), 'another run\'s');
+    await writeFile(path.join(relay, 'relay-bin.index'), `${path.join(relay, 'relay-bin.000009')}\n`);
+    const run = await runCli(['restore', archive, '--datadir', path.join(root, 'data'), '--relay-log-dir', relay, '--load-tmpdir', path.join(root, 'load'), '--skip', 'config', '--without-relay-logs', '--json'], env());
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const relayLogs = (await readdir(relay, { recursive: true })).filter((n) => /relay-bin\.(\d+|index)$/.test(n)).sort();
+    expect(relayLogs).toEqual([expect.stringMatching(/^\.before-restore-\w+\/relay-bin\.000009$/), expect.stringMatching(/^\.before-restore-\w+\/relay-bin\.index$/)]);
+    expect(await readFile(path.join(relay, relayLogs[0]!), 'utf8')).toBe('another run\'s');
   });
 
   it('without relay logs: resumes from the executed position, applied by --apply', async () => {
