@@ -6,9 +6,10 @@ import type { ArchiveRef } from '../../core/archive/archive-ref.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import { describeTarget } from '../../core/mysql/connection.js';
 import { runLoad } from '../../core/pipelines/load-pipeline.js';
-import { runRestore, type RestoreOutcome, type RestoreRequest } from '../../core/pipelines/restore-pipeline.js';
+import { resumeRestoredServer, runRestore, type RestoreOutcome, type RestoreRequest } from '../../core/pipelines/restore-pipeline.js';
 import { assertCloneRootFree } from '../../core/restore/clone.js';
 import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
+import type { ResumeOutcome } from '../../core/restore/resume-kit.js';
 import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
 import { CANCEL_RESTORE, type Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, UsageError, portFrom, targetFrom } from '../options.js';
@@ -141,12 +142,13 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
     withoutRelayLogs: values['without-relay-logs'],
     owner: values.owner ? parseOwner(values.owner) : undefined,
     key,
-    resume: connection ? { connection, startCommand: values['start-command'] ?? null, timeoutMs: Number(values['start-timeout'] ?? 120) * 1000 } : null,
     sourceLogin: login,
     stateDir: defaultStateDir(),
   };
   const outcome = await interrupts.protect((signal) => runRestore(request, { onEvent: (e) => reporter.event(e), signal }), CANCEL_RESTORE);
-  reportRestore(reporter, archive.url, outcome, connection !== null);
+  // the files are in place: a signal from here ends the command at once, as outside any protected step
+  const resumed = connection ? await resumeRestoredServer(outcome.result, { connection, startCommand: values['start-command'] ?? null, timeoutMs: Number(values['start-timeout'] ?? 120) * 1000 }) : null;
+  reportRestore(reporter, archive.url, outcome, connection !== null, resumed);
   return 0;
 }
 
@@ -166,8 +168,8 @@ function remapOf(values: Record<string, unknown> & { map?: string[] }): Record<s
 }
 
 /** What was restored where, what was moved aside, and the resume kit: how the server starts and replication resumes. */
-function reportRestore(reporter: Reporter, archive: string, outcome: RestoreOutcome, applying: boolean): void {
-  const { result, clone, kit, resumed } = outcome;
+function reportRestore(reporter: Reporter, archive: string, outcome: RestoreOutcome, applying: boolean, resumed: ResumeOutcome | null): void {
+  const { result, clone, kit } = outcome;
   const datadir = result.components.find((c) => c.kind === 'datadir');
   reporter.result(
     { command: 'restore', archive, optionFile: clone?.optionFile ?? null, startCommand: clone?.startCommand ?? null, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },

@@ -6,7 +6,7 @@ import { s3AccessOf } from '../../core/profiles/profile-destination.js';
 import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
 import { parseArgs } from 'node:util';
 import { HistoryStore } from '../../core/jobs/history.js';
-import type { RestoreTestResult } from '../../core/restore/restore-test.js';
+import { readProof, type RestoreTestResult } from '../../core/restore/restore-test.js';
 import { damageText, runVerify } from '../../core/pipelines/verify-pipeline.js';
 import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
 import { UsageError, profileStore } from '../options.js';
@@ -63,9 +63,11 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
   reporter.event({ type: 'step', step: 'verify', label: STEP_LABELS.verify });
   const request = { archive, prove: values['restore-test'] === true, key, scratchParent: values.scratch, book: new HistoryStore() };
   const onEvent = (e: BackupEvent) => reporter.event(e);
-  const { verify: result, proof: proven, earlierProof } = request.prove ? await interrupts.protect((signal) => runVerify(request, { onEvent, signal }), CANCEL_RESTORE_TEST) : await runVerify(request, { onEvent });
+  const { verify: result, proof: proven } = request.prove ? await interrupts.protect((signal) => runVerify(request, { onEvent, signal }), CANCEL_RESTORE_TEST) : await runVerify(request, { onEvent });
   const lines = result.ok ? [`OK: ${result.filesChecked} files, ${formatBytes(result.bytesChecked)}, every SHA-256 matches the manifest.`] : [`FAILED: ${damageText(result)}.`];
   if (proven) lines.push(...provenLines(proven));
+  // not proven now: the archive's last restore test, if one was kept beside it
+  const earlierProof = !request.prove && result.ok ? await readProof(archive) : null;
   if (earlierProof) lines.push(`Last restore test: ${earlierProof.proven ? 'proven' : 'NOT proven'} on ${formatWhen(earlierProof.testedAt)}.`);
   const { entries: _entries, manifest: _manifest, ...summary } = result;
   reporter.result({ command: 'verify', archive: archive.url, ...summary, restoreTest: proven }, lines);

@@ -27,8 +27,6 @@ export interface RestoreRequest {
   key?: GivenKeyFile | null;
   /** in place with a running server: it is stopped the way it is run, and started again afterwards — also when the restore fails */
   runningServer?: { connection: ConnectionOptions; control: ServerControlChoice } | null;
-  /** once written: start the server (a command) or wait for it, then resume from the executed position when there are no relay logs */
-  resume?: { connection: ConnectionOptions; startCommand: string | null; timeoutMs: number } | null;
   /** a login to check that the source still has the binary log the backup resumes from */
   sourceLogin?: Pick<ConnectionOptions, 'user' | 'password'> | null;
   /** where the journal of a stopped server goes, for `recover` */
@@ -43,14 +41,14 @@ export interface RestoreOutcome {
   restarted: string | null;
   clone: { root: string; optionFile: string; startCommand: string; serverId: number; port: number } | null;
   kit: ResumeKit;
-  resumed: ResumeOutcome | null;
   /** what to do next, in order */
   nextSteps: string[];
 }
 
 /**
  * The one restore of files: stop (when asked) → write under the lock and the journal → start
- * → the clone's option file → resume. A server stopped here is started again on every way out.
+ * → the clone's option file (then, for the CLI's --apply, resumeRestoredServer). A server
+ * stopped here is started again on every way out.
  */
 export async function runRestore(request: RestoreRequest, hooks: { onEvent: EventSink; signal?: AbortSignal }): Promise<RestoreOutcome> {
   const { placement } = request;
@@ -60,14 +58,13 @@ export async function runRestore(request: RestoreRequest, hooks: { onEvent: Even
   const restarted = stopped ? await stopped.start().then(() => 'The server was started again on the restored files.', (e: unknown) => `The server did NOT start on the restored files: ${describeError(e)}`) : null;
   const clone = placement.kind === 'clone' ? await finishClone(result, placement, request.key ?? null) : null;
   const kit = { ...resumeStatements(result.manifest), source: request.sourceLogin ? await checkSourceBinlog(result.manifest, request.sourceLogin) : null };
-  const resumed = request.resume ? await resumeOnceUp(result, request.resume) : null;
   const datadir = result.components.find((c) => c.kind === 'datadir');
   const nextSteps = [
-    ...(restarted || resumed || request.resume ? [] : clone ? [`Start the clone with its own option file (its own server_id, port and socket): ${clone.startCommand}`] : [`Start the server on ${datadir?.target ?? 'the restored datadir'}.`]),
+    ...(restarted ? [] : clone ? [`Start the clone with its own option file (its own server_id, port and socket): ${clone.startCommand}`] : [`Start the server on ${datadir?.target ?? 'the restored datadir'}.`]),
     result.withoutRelayLogs ? 'Resume replication from the executed position with the statements below.' : 'Replication resumes from the restored relay logs; should they be unusable, run the statements below.',
   ];
   const notes = clone ? result.notes.filter((n) => !n.startsWith('Set server_id')) : result.notes;
-  return { result, notes, restarted, clone, kit, resumed, nextSteps };
+  return { result, notes, restarted, clone, kit, nextSteps };
 }
 
 async function writeRestore(request: RestoreRequest, stopped: StoppedServer | null, hooks: { onEvent: EventSink; signal?: AbortSignal }): Promise<RestoreResult> {
@@ -102,8 +99,12 @@ async function finishClone(result: RestoreResult, placement: Extract<RestorePlac
   return { root: placement.root, optionFile, startCommand: `${server} --defaults-file=${shellQuoted(optionFile)} &`, serverId: placement.serverId, port };
 }
 
-/** The restored server up (started by a command, or waited for), then replication resumed when it has no relay logs to resume from. */
-async function resumeOnceUp(result: RestoreResult, r: NonNullable<RestoreRequest['resume']>): Promise<ResumeOutcome | null> {
+/**
+ * After a restore, once its files are in place: the server up (started by a command, or waited
+ * for), then replication resumed when it has no relay logs to resume from. Apart from
+ * runRestore because nothing here can be taken back: a cancel of the restore ends before it.
+ */
+export async function resumeRestoredServer(result: RestoreResult, r: { connection: ConnectionOptions; startCommand: string | null; timeoutMs: number }): Promise<ResumeOutcome | null> {
   if (r.startCommand) {
     await startServer({ spec: { kind: 'custom', start: r.startCommand, stop: null }, connection: r.connection, pidFile: null, errorLog: null, datadir: result.components.find((c) => c.kind === 'datadir')?.target ?? null, timeoutMs: r.timeoutMs });
   } else {

@@ -3,7 +3,7 @@ import { damageOf, verifyArchive, type VerifyResult } from '../archive/verify-ar
 import type { ProofFacts } from '../jobs/history.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import type { GivenKeyFile } from '../restore/given-key-file.js';
-import { readProof, restoreTest, type RestoreTestResult } from '../restore/restore-test.js';
+import { restoreTest, type RestoreTestResult } from '../restore/restore-test.js';
 
 /**
  * Where a verification's verdict is kept with the run that wrote the archive: the history
@@ -26,8 +26,6 @@ export interface VerifyRequest {
 export interface VerifyOutcome {
   verify: VerifyResult;
   proof: RestoreTestResult | null;
-  /** not proven now: the archive's last restore test, if one was kept beside it */
-  earlierProof: RestoreTestResult | null;
 }
 
 /** The one verify (and prove): checked, proven when asked and whole, and the verdict kept with the run that wrote it. */
@@ -41,8 +39,7 @@ export async function runVerify(request: VerifyRequest, hooks: { onEvent: EventS
   });
   const proof = request.prove && verify.ok ? await restoreTest(archive, { scratchParent: request.scratchParent, key: request.key, onEvent: hooks.onEvent, verified: verify, signal: hooks.signal }) : null;
   if (book) await recordVerdict(book, archive.url, { ok: verify.ok, damage: damageText(verify), proof });
-  const earlierProof = !request.prove && verify.ok ? await readProof(archive) : null;
-  return { verify, proof, earlierProof };
+  return { verify, proof };
 }
 
 /** Verification problems in one line: how many, and the first. */
