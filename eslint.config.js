@@ -8,7 +8,7 @@
 //   cli       the `quiesce` command: core, shared
 //   tools     demo, bench, browser bridge, the sandbox pair (development): core, shared, cli, desktop
 //   main      Electron main process, wiring only: desktop, shared, 'electron'
-//   preload   the window's fixed API: shared types, 'electron'
+//   preload   the window's fixed API, built from shared/ipc-contract.ts (bundled in): shared, 'electron'
 //   renderer  the Svelte UI: shared only, through window.quiesce
 import js from '@eslint/js';
 import svelte from 'eslint-plugin-svelte';
@@ -68,13 +68,17 @@ export default tseslint.config(
     },
   },
   {
+    // the IPC contract has one door on each side: main/ipc.ts and the preload
+    files: ['**/*.ts', '**/*.cts', '**/*.svelte'],
+    ignores: ['electron/main/ipc.ts', 'electron/preload/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', importNames: ['ipcMain', 'ipcRenderer'], message: 'IPC goes through electron/main/ipc.ts (main) or the preload (renderer), built from shared/ipc-contract.ts.' }] }],
+      'no-restricted-syntax': ['error', { selector: "MemberExpression[property.name='send'][object.property.name='webContents']", message: 'Events to the window go through sendTo() in electron/main/ipc.ts, typed by IpcEvents.' }],
+    },
+  },
+  {
     // a function a reader takes in at once: longer ones are split where their steps part
     files: ['electron/**'],
     rules: { 'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }] },
-  },
-  {
-    // a sandboxed preload is CommonJS: `import x = require()` is the form TypeScript allows there
-    files: ['electron/preload/**/*.cts'],
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -1,5 +1,4 @@
-import type { BackupEvent } from '../shared/backup-events.js';
-import type { JobView } from '../shared/ipc-contract.js';
+import type { DashboardEntry, IpcEventChannel, IpcEvents, JobView } from '../shared/ipc-contract.js';
 import { defaultStateDir } from '../core/jobs/journal.js';
 import { HistoryStore } from '../core/jobs/history.js';
 import type { CliCommand } from '../core/schedule/os-timer.js';
@@ -7,7 +6,7 @@ import { recoverAbandonedJobs } from '../core/jobs/recover.js';
 import { ProfileStore } from '../core/profiles/profile-store.js';
 import { KeychainSecretStore, type SecretStore } from '../core/profiles/secret-store.js';
 import { createHandlers, type DesktopShell } from './app-services.js';
-import { createDispatcher, type IpcHandlers, type Refusal } from './ipc-dispatch.js';
+import { createDispatcher, type Refusal } from './ipc-dispatch.js';
 import { JobRegistry } from './job-registry.js';
 import { RunWatch } from './run-watch.js';
 
@@ -22,11 +21,15 @@ export interface DesktopServicesOptions {
   shell: DesktopShell;
   /** how the OS timer runs this installation's CLI */
   cli: CliCommand;
-  /** a job's events, progress already at most 8 a second (the engine's progress meter) */
-  onJobEvent(jobId: string, event: BackupEvent): void;
-  onJobState(job: JobView): void;
+  /** how an event reaches the window: Electron's webContents (main/ipc.ts) or the bridge's sockets */
+  send: IpcSend;
+  /** after the window was told: notifications, the tray */
+  onJobState?(job: JobView): void;
   onRefused(refusal: Refusal): void;
 }
+
+/** One event to the renderer, typed by the contract; a job's progress is at most 8 a second (the engine's meter). */
+export type IpcSend = <C extends IpcEventChannel>(channel: C, message: IpcEvents[C]) => void;
 
 export interface DesktopServices {
   profiles: ProfileStore;
@@ -34,8 +37,11 @@ export interface DesktopServices {
   /** what scheduled runs did while the app was closed, told once */
   runWatch: RunWatch;
   jobs: JobRegistry;
-  handlers: IpcHandlers;
+  /** the renderer's one door (main/ipc.ts, the browser bridge) */
   dispatch: ReturnType<typeof createDispatcher>;
+  /** for the tray: the dashboard, and a backup with the profile's saved settings */
+  dashboard(): Promise<DashboardEntry[]>;
+  startBackup(profile: string): Promise<{ jobId: string }>;
 }
 
 /** What a dead worker of this profile left, brought back with the profile's login (replication restarts as it ran). */
@@ -66,11 +72,22 @@ export async function startDesktopServices(o: DesktopServicesOptions): Promise<D
     execPath: o.execPath,
     workerScript: o.workerScript,
     workerLingerMs: o.workerLingerMs,
-    onEvent: (jobId, event) => o.onJobEvent(jobId, event),
-    onState: (job) => o.onJobState(job),
+    onEvent: (jobId, event) => o.send('job:event', { jobId, event }),
+    onState: (job) => {
+      o.send('job:state', { jobId: job.jobId, state: job.state });
+      o.onJobState?.(job);
+    },
     recover: (profile) => recoverForProfile(stateDir, profiles, profile),
   });
   await jobs.reattachAll();
   const handlers = createHandlers({ profiles, jobs, shell: o.shell, history, cli: o.cli });
-  return { profiles, history, runWatch: new RunWatch(history, stateDir), jobs, handlers, dispatch: createDispatcher(handlers, o.onRefused) };
+  return {
+    profiles,
+    history,
+    runWatch: new RunWatch(history, stateDir),
+    jobs,
+    dispatch: createDispatcher(handlers, o.onRefused),
+    dashboard: () => handlers['dashboard:summary'](),
+    startBackup: (profile) => handlers['backup:start']({ name: profile }),
+  };
 }

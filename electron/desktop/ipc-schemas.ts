@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { IpcChannel } from '../shared/ipc-contract.js';
+import type { IpcChannel, IpcRequests } from '../shared/ipc-contract.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
 import { S3_DESTINATION, profileSchema, scheduleSchema } from '../core/profiles/profile-schema.js';
 import { RESTORE_MODES } from '../shared/restore.js';
@@ -28,8 +28,13 @@ const restoreChoice = z
   })
   .strict();
 
-/** The run-time check of every request the renderer may send (a compromised renderer included). */
-export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
+/**
+ * The run-time check of every request the renderer may send (a compromised renderer included).
+ * Each schema's output must be its channel's request type: `satisfies` refuses a schema that
+ * lets through what the handler does not take, and test/unit/ipc-contract.test.ts one that
+ * leaves out a field the contract has.
+ */
+export const IPC_REQUEST_SCHEMAS = {
   'profiles:list': z.undefined(),
   'profiles:save': z.object({ profile: profileSchema, password: password.nullable(), replace: z.boolean(), s3SecretKey: password.nullable().optional(), archivePassphrase: password.nullable().optional() }).strict(),
   'profiles:remove': z.object({ name }).strict(),
@@ -55,4 +60,4 @@ export const IPC_REQUEST_SCHEMAS: Record<IpcChannel, z.ZodType> = {
   'shell:reveal': z.object({ path: absolute }).strict(),
   'shell:choose-folder': z.object({ current: absolute.optional() }).strict(),
   'shell:open-external': z.object({ url: z.string().url().max(2000).refine((u) => u.startsWith('https://'), 'only https links open') }).strict(),
-};
+} satisfies { [C in IpcChannel]: z.ZodType<IpcRequests[C]['request']> };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { startDesktopServices } from '../desktop/desktop-services.js';
 import { jobNotification, quitQuestion, runNotification } from '../desktop/tray-model.js';
 import type { RunRecord } from '../shared/history.js';
-import { registerIpc } from './ipc.js';
+import { registerIpc, sendTo } from './ipc.js';
 import { QuiesceTray } from './tray.js';
 import { createMainWindow } from './window.js';
 import { declareRendererScheme, serveRenderer } from './renderer-protocol.js';
@@ -28,7 +28,7 @@ app.whenReady().then(async () => {
   let runs: RunRecord[] = [];
   const refreshTray = async () => {
     if (!tray) return;
-    const entries = await services.handlers['dashboard:summary'](undefined).catch(() => []);
+    const entries = await services.dashboard().catch(() => []);
     tray.update(await services.profiles.list().catch(() => []), services.jobs.list(), runs, entries);
   };
   // scheduled runs happen with the app closed too: what they did is told at start, then each minute
@@ -44,9 +44,8 @@ app.whenReady().then(async () => {
     workerScript,
     // the OS timer runs the CLI with the app's own binary, as Node
     cli: { command: [process.execPath, path.join(root, 'out', 'cli', 'quiesce.js')], env: { ELECTRON_RUN_AS_NODE: '1' } },
-    onJobEvent: (jobId, event) => window?.webContents.send('job:event', { jobId, event }),
+    send: sendTo(() => window),
     onJobState: (job) => {
-      window?.webContents.send('job:state', { jobId: job.jobId, state: job.state });
       const note = jobNotification(job);
       if (note && Notification.isSupported()) new Notification(note).show();
       void refreshTray();
@@ -72,7 +71,7 @@ app.whenReady().then(async () => {
   tray = new QuiesceTray(path.join(root, 'assets'), (id) => {
     if (id === 'open') openWindow();
     else if (id === 'quit') app.quit();
-    else if (id.startsWith('backup:')) void services.handlers['backup:start']({ name: id.slice('backup:'.length) }).catch((e: Error) => new Notification({ title: 'Quiesce', body: e.message }).show());
+    else if (id.startsWith('backup:')) void services.startBackup(id.slice('backup:'.length)).catch((e: Error) => new Notification({ title: 'Quiesce', body: e.message }).show());
   });
   await lookAtRuns();
   setInterval(() => void lookAtRuns(), 60_000).unref();

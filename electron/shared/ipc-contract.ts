@@ -121,80 +121,85 @@ export interface IpcRequests {
 
 export type IpcChannel = keyof IpcRequests;
 
+/** What the main process tells the window, unasked. */
 export interface IpcEvents {
   'job:event': { jobId: string; event: BackupEvent };
   'job:state': { jobId: string; state: JobState };
 }
 
+export type IpcEventChannel = keyof IpcEvents;
+
+/**
+ * The one table of the renderer's API: the method of `window.quiesce` behind each channel.
+ * `satisfies Record<IpcChannel, …>` makes it name every channel of IpcRequests once; the
+ * channel list, QuiesceApi, the preload and the browser bridge's client all derive from it,
+ * and the main side's schemas are checked against IpcRequests (test/unit/ipc-contract.test.ts).
+ */
+const IPC_METHOD_OF = {
+  'profiles:list': 'listProfiles',
+  'profiles:save': 'saveProfile',
+  'profiles:remove': 'removeProfile',
+  'profiles:test': 'testProfile',
+  'backup:inspect': 'inspect',
+  'backup:check-destination': 'checkDestination',
+  'backup:start': 'startBackup',
+  'backup:cancel': 'cancelBackup',
+  'jobs:list': 'listJobs',
+  'jobs:log': 'jobLog',
+  'archive:verify': 'verifyArchive',
+  'restore:archives': 'listArchives',
+  'restore:open': 'openArchive',
+  'restore:plan': 'planRestore',
+  'restore:start': 'startRestore',
+  'history:list': 'listHistory',
+  'dashboard:summary': 'dashboard',
+  'schedules:set': 'setSchedule',
+  'schedules:preview': 'previewSchedule',
+  'schedules:timer': 'timer',
+  'schedules:install': 'installTimer',
+  'schedules:uninstall': 'uninstallTimer',
+  'shell:reveal': 'revealInFolder',
+  'shell:choose-folder': 'chooseFolder',
+  'shell:open-external': 'openExternal',
+} as const satisfies Record<IpcChannel, string>;
+
+/** The listener of `window.quiesce` for each event; each returns the function that stops listening. */
+const IPC_LISTENER_OF = {
+  'job:event': 'onJobEvent',
+  'job:state': 'onJobState',
+} as const satisfies Record<IpcEventChannel, string>;
+
+export const IPC_CHANNELS = Object.keys(IPC_METHOD_OF) as IpcChannel[];
+
 /** What every invoke resolves to: a value, or an error in words (never a stack, never a secret). */
 export type IpcResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
 
-/**
- * One request on one channel, typed by the contract: the preload and the browser bridge both
- * build QuiesceApi on this, so a wrong channel or payload does not compile. Channels without
- * a request take no payload.
- */
-export type IpcInvoke = <C extends IpcChannel>(
-  channel: C,
-  ...payload: IpcRequests[C]['request'] extends void ? [] : [IpcRequests[C]['request']]
-) => Promise<IpcResult<IpcRequests[C]['response']>>;
+/** A channel's payload as arguments: channels without a request take none. */
+type RequestArgs<C extends IpcChannel> = IpcRequests[C]['request'] extends void ? [] : [IpcRequests[C]['request']];
 
-export const IPC_CHANNELS = [
-  'profiles:list',
-  'profiles:save',
-  'profiles:remove',
-  'profiles:test',
-  'backup:inspect',
-  'backup:check-destination',
-  'backup:start',
-  'backup:cancel',
-  'jobs:list',
-  'jobs:log',
-  'archive:verify',
-  'restore:archives',
-  'restore:open',
-  'restore:plan',
-  'restore:start',
-  'history:list',
-  'dashboard:summary',
-  'schedules:set',
-  'schedules:preview',
-  'schedules:timer',
-  'schedules:install',
-  'schedules:uninstall',
-  'shell:reveal',
-  'shell:choose-folder',
-  'shell:open-external',
-] as const satisfies readonly IpcChannel[];
+/** One request on one channel, typed by the contract. */
+export type IpcInvoke = <C extends IpcChannel>(channel: C, ...payload: RequestArgs<C>) => Promise<IpcResult<IpcRequests[C]['response']>>;
+export type IpcListen = <C extends IpcEventChannel>(channel: C, listener: (message: IpcEvents[C]) => void) => () => void;
 
 /** The fixed API the preload exposes as `window.quiesce` (and the browser bridge imitates). */
-export interface QuiesceApi {
-  listProfiles(): Promise<IpcResult<ProfileView[]>>;
-  saveProfile(request: IpcRequests['profiles:save']['request']): Promise<IpcResult<ProfileView>>;
-  removeProfile(name: string): Promise<IpcResult<void>>;
-  testProfile(name: string, password?: string): Promise<IpcResult<ConnectionTest>>;
-  inspect(request: IpcRequests['backup:inspect']['request']): Promise<IpcResult<InspectView>>;
-  checkDestination(request: IpcRequests['backup:check-destination']['request']): Promise<IpcResult<Pick<InspectView, 'destination' | 'destinationProblem'>>>;
-  startBackup(request: IpcRequests['backup:start']['request']): Promise<IpcResult<{ jobId: string }>>;
-  cancelBackup(jobId: string): Promise<IpcResult<void>>;
-  listJobs(): Promise<IpcResult<JobView[]>>;
-  jobLog(jobId: string): Promise<IpcResult<string[]>>;
-  verifyArchive(request: IpcRequests['archive:verify']['request']): Promise<IpcResult<{ jobId: string }>>;
-  listArchives(request: IpcRequests['restore:archives']['request']): Promise<IpcResult<IpcRequests['restore:archives']['response']>>;
-  openArchive(request: ArchiveSelection): Promise<IpcResult<ArchiveView>>;
-  planRestore(request: IpcRequests['restore:plan']['request']): Promise<IpcResult<RestorePlanView>>;
-  startRestore(request: IpcRequests['restore:start']['request']): Promise<IpcResult<{ jobId: string }>>;
-  listHistory(profile?: string): Promise<IpcResult<IpcRequests['history:list']['response']>>;
-  dashboard(): Promise<IpcResult<DashboardEntry[]>>;
-  setSchedule(name: string, schedule: ProfileSchedule | null): Promise<IpcResult<IpcRequests['schedules:set']['response']>>;
-  previewSchedule(when: ScheduleWhen, count: number): Promise<IpcResult<string[]>>;
-  timer(): Promise<IpcResult<TimerView>>;
-  installTimer(): Promise<IpcResult<TimerView>>;
-  uninstallTimer(): Promise<IpcResult<TimerView>>;
-  revealInFolder(path: string): Promise<IpcResult<void>>;
-  chooseFolder(current?: string): Promise<IpcResult<string | null>>;
-  openExternal(url: string): Promise<IpcResult<void>>;
-  /** returns the function that stops listening */
-  onJobEvent(listener: (message: IpcEvents['job:event']) => void): () => void;
-  onJobState(listener: (message: IpcEvents['job:state']) => void): () => void;
+export type QuiesceApi = {
+  readonly [C in IpcChannel as (typeof IPC_METHOD_OF)[C]]: (...request: RequestArgs<C>) => Promise<IpcResult<IpcRequests[C]['response']>>;
+} & {
+  readonly [C in IpcEventChannel as (typeof IPC_LISTENER_OF)[C]]: (listener: (message: IpcEvents[C]) => void) => () => void;
+};
+
+/**
+ * `window.quiesce` over one transport: the preload's ipcRenderer, or the browser bridge's
+ * WebSocket. Nothing generic reaches the page: one named function per channel.
+ */
+export function buildQuiesceApi(invoke: IpcInvoke, listen: IpcListen): QuiesceApi {
+  const api: Record<string, unknown> = {};
+  // the table's types were checked above, one channel at a time; here a channel is any of them
+  const send = invoke as (channel: IpcChannel, payload?: unknown) => ReturnType<IpcInvoke>;
+  const on = listen as (channel: IpcEventChannel, listener: (message: unknown) => void) => () => void;
+  for (const channel of IPC_CHANNELS) api[IPC_METHOD_OF[channel]] = (request?: unknown) => send(channel, request);
+  for (const channel of Object.keys(IPC_LISTENER_OF) as IpcEventChannel[]) {
+    api[IPC_LISTENER_OF[channel]] = (listener: (message: unknown) => void) => on(channel, listener);
+  }
+  return Object.freeze(api) as QuiesceApi;
 }

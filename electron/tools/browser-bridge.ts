@@ -36,8 +36,7 @@ export async function startBrowserBridge(o: BridgeOptions): Promise<{ url: strin
     stateDir: o.stateDir,
     workerLingerMs: o.workerLingerMs,
     cli: { command: [process.execPath, path.join(path.dirname(o.workerScript), '..', 'cli', 'quiesce.js')], env: {} },
-    onJobEvent: (jobId, event) => broadcast({ event: 'job:event', message: { jobId, event } }),
-    onJobState: (job) => broadcast({ event: 'job:state', message: { jobId: job.jobId, state: job.state } }),
+    send: (channel, message) => broadcast({ event: channel, message }),
     onRefused: (r) => process.stderr.write(`bridge: refused ${r.channel}: ${r.reason}\n`),
     // a browser has no folder chooser or file manager: the UI falls back to typing a path
     shell: { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null },

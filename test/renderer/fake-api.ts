@@ -39,7 +39,7 @@ export function fakeApi(inspect: InspectView, destinationProblem: string | null 
     startRestore: () => Promise.resolve({ ok: false as const, error: { code: 'x', message: 'not in this test' } }),
     listHistory: () => ok({ runs: [], unreadable: [] }),
     dashboard: () => ok([]),
-    setSchedule: (name, schedule) => (calls.push(`schedule ${name} ${JSON.stringify(schedule)}`), ok({ profile: { ...profile, ...(schedule ? { schedule } : {}) }, timer: null })),
+    setSchedule: ({ name, schedule }) => (calls.push(`schedule ${name} ${JSON.stringify(schedule)}`), ok({ profile: { ...profile, ...(schedule ? { schedule } : {}) }, timer: null })),
     previewSchedule: () => ok(['2026-11-24T02:00:00.000Z', '2026-11-25T02:00:00.000Z']),
     timer: () => ok({ installed: false, kind: 'systemd' as const, summary: 'systemd user timer quiesce-run-due.timer: *-*-* 03:00:00', notes: [] }),
     installTimer: () => ok({ installed: true, kind: 'systemd' as const, summary: 'x', notes: [] }),

@@ -2,9 +2,9 @@ import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
 
 /** The project's own lint configuration, judging text as if it were the named file. */
-async function problems(file: string, code: string): Promise<string[]> {
+async function problems(file: string, code: string, rules = ['local/layering']): Promise<string[]> {
   const [result] = await new ESLint().lintText(code, { filePath: file });
-  return result!.messages.filter((m) => m.ruleId === 'local/layering').map((m) => m.message);
+  return result!.messages.filter((m) => rules.includes(m.ruleId ?? '')).map((m) => m.message);
 }
 
 describe('the layering rule judges the file an import resolves to', () => {
@@ -26,5 +26,14 @@ describe('the layering rule judges the file an import resolves to', () => {
     expect(await problems('electron/main/x.ts', "import e from 'electron';\nexport const x = e;\n")).toEqual([]);
     expect(await problems('electron/shared/x.ts', "import fs from 'node:fs';\nexport const x = fs;\n")).toEqual([expect.stringMatching(/imports nothing/)]);
     expect(await problems('test/unit/x.ts', "import { w } from '../../electron/worker/worker.js';\nexport const x = w;\n")).toEqual([]);
+  });
+
+  it('keeps raw IPC in its two doors: main/ipc.ts and the preload', async () => {
+    const ipc = ['no-restricted-imports', 'no-restricted-syntax'];
+    const raw = "import { ipcMain } from 'electron';\nexport const x = (w: { webContents: { send(c: string): void } }) => { w.webContents.send('job:state'); return ipcMain; };\n";
+    expect(await problems('electron/main/main.ts', raw, ipc)).toEqual([expect.stringMatching(/main\/ipc\.ts/), expect.stringMatching(/sendTo\(\)/)]);
+    expect(await problems('electron/main/ipc.ts', raw, ipc)).toEqual([]);
+    expect(await problems('electron/preload/preload.ts', "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n", ipc)).toEqual([]);
+    expect(await problems('electron/main/tray.ts', "import { ipcRenderer } from 'electron';\nexport const x = ipcRenderer;\n", ipc)).toEqual([expect.stringMatching(/preload/)]);
   });
 });

@@ -52,7 +52,7 @@ export class AppState {
     try {
       this.profiles = await call(quiesce().listProfiles());
       this.dashboard = await call(quiesce().dashboard());
-      const history = await call(quiesce().listHistory());
+      const history = await call(quiesce().listHistory({}));
       this.runs = history.runs;
       this.unreadableRuns = history.unreadable;
       this.loadError = null;
@@ -166,7 +166,7 @@ export class WizardState {
 
   /** The native folder chooser where there is one; otherwise the typed path stays. */
   async chooseDestination(): Promise<void> {
-    const chosen = await call(quiesce().chooseFolder(this.destination.startsWith('/') ? this.destination : undefined)).catch(() => null);
+    const chosen = await call(quiesce().chooseFolder(this.destination.startsWith('/') ? { current: this.destination } : {})).catch(() => null);
     if (chosen) {
       this.destination = chosen;
       await this.checkDestination();
@@ -229,7 +229,7 @@ export class WizardState {
   }
 
   async cancel(): Promise<void> {
-    if (this.jobId) await call(quiesce().cancelBackup(this.jobId));
+    if (this.jobId) await call(quiesce().cancelBackup({ jobId: this.jobId }));
   }
 
   async runVerify(restoreTest: boolean): Promise<void> {

@@ -151,7 +151,7 @@ export class RestoreState {
   }
 
   async cancel(): Promise<void> {
-    if (this.run.jobId) await this.attempt(() => call(quiesce().cancelBackup(this.run.jobId!)));
+    if (this.run.jobId) await this.attempt(() => call(quiesce().cancelBackup({ jobId: this.run.jobId! })));
   }
 
   onEvent(jobId: string, event: BackupEvent): void {
