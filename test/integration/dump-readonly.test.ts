@@ -10,7 +10,7 @@ import { QuiesceError } from '../../electron/core/errors.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { runCli } from '../helpers/cli.js';
-import { checksums, connectAsRoot, replicaConnection, startWriter, tempDir, threadsRunning, usePair, waitForCatchUp } from '../helpers/pair.js';
+import { checksums, connectAsRoot, replicaConnection, startWriter, tempDir, threadsRunning, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
 import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 
 async function readOnlyValue(socket: string): Promise<number> {
@@ -124,5 +124,53 @@ describe('the manual’s other two methods', () => {
     const { readdir } = await import('node:fs/promises');
     expect((await readdir(f.dest)).filter((n) => n.endsWith('.partial') || n.startsWith('.quiesce-staging'))).toEqual([]);
     expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+  });
+
+  // the same limits as the cold method: a frozen server ends the dump within them, and what
+  // the hold changed is put back once the server thaws
+  for (const method of ['dump', 'readonly'] as const) {
+    it(`${method}: the server freezes (SIGSTOP) during the dump: the backup ends within its limits; \`recover\` puts everything back once it thaws`, async () => {
+      const server = method === 'dump' ? f.pair.replica : f.pair.source;
+      const stateDir = await tempDir(`state-frozen-${method}`);
+      const login = ['--socket', server.socket, '--user', f.pair.backupUser.user];
+      const started = Date.now();
+      const run = await runCli(['backup', ...login, '--method', method, '--dest', f.dest, '--state-dir', stateDir, '--json', '--query-timeout', '3'], { QUIESCE_PASSWORD: f.pair.backupUser.password }, (line) => {
+        if (line.type === 'step' && line.step === 'dump') process.kill(server.pid, 'SIGSTOP');
+      });
+      try {
+        expect(Date.now() - started).toBeLessThan(30_000);
+        expect(run.code).toBe(1);
+        const error = String(run.lines.find((l) => l.type === 'error')?.message);
+        // the dump stalls, then putting back what the hold changed meets the frozen server too
+        expect(error).toMatch(/within 3 s/);
+        expect(error).toMatch(/quiesce recover/);
+      } finally {
+        process.kill(server.pid, 'SIGCONT');
+      }
+      expect(await readdir(path.join(stateDir, 'jobs'))).toHaveLength(1); // handed to `recover`
+      const recovered = await runCli(['recover', ...login, '--state-dir', stateDir, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password });
+      expect(recovered.code).toBe(0);
+      expect(await readdir(path.join(stateDir, 'jobs'))).toEqual([]);
+      expect(await readdir(f.dest).then((names) => names.filter((n) => n.startsWith('.quiesce-staging') || n.endsWith('.partial')))).toEqual([]);
+      expect(await readOnlyValue(f.pair.source.socket)).toBe(0);
+      expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    }, 90_000);
+  }
+
+  it('read-only: a session that holds a table past --lock-wait: refused in words, read_only as found, nothing written', async () => {
+    const stateDir = await tempDir('state-lock-wait');
+    const busy = await connectAsRoot(f.pair.source);
+    // a table locked for writing keeps FLUSH TABLES WITH READ LOCK waiting
+    await busy.query('LOCK TABLES shop.orders WRITE');
+    const started = Date.now();
+    const run = await runCli(['backup', '--socket', f.pair.source.socket, '--user', f.pair.backupUser.user, '--method', 'readonly', '--lock-wait', '2', '--dest', f.dest, '--state-dir', stateDir, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password });
+    await busy.query('UNLOCK TABLES');
+    await busy.end();
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(run.code).toBe(1);
+    expect(String(run.lines.find((l) => l.type === 'error')?.message)).toMatch(/global read lock was not granted within 2 s/);
+    expect(await readOnlyValue(f.pair.source.socket)).toBe(0);
+    expect((await readdir(f.dest)).filter((n) => n.startsWith('.quiesce-staging') || n.endsWith('.partial'))).toEqual([]);
+    expect(await readdir(path.join(stateDir, 'jobs'))).toEqual([]); // its journal was begun, and closed
   });
 });

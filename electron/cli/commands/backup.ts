@@ -45,7 +45,8 @@ export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the 
   --service NAME | --start-command CMD [--stop-command CMD]
                                       how the server is run, when not detected
   --stop-timeout S, --start-timeout S, --temp-tables-timeout S, --query-timeout S (default 60:
-                                      no statement waits longer, so a frozen server cannot hang a backup)
+                                      no statement, and no pause in a dump, lasts longer: a frozen server
+                                      cannot hang a backup)
   --flush-timeout S                   cold: how long InnoDB may write dirty pages before the shutdown
                                       (default 60; 0 leaves them all to the shutdown: longer downtime)
   --json                              JSON lines on stdout

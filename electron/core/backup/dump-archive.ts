@@ -27,12 +27,12 @@ export function dumpHeader(flavor: ServerFlavor, method: BackupMethod, c: Replic
 }
 
 /** Step 1: the dump, spooled to a staging file beside the destination (its size must be known for tar). */
-export async function spoolDump(o: { connection: ConnectionOptions; stagingDir: string; header: string; product: 'mariadb' | 'mysql'; emit: EventSink; signal?: AbortSignal }): Promise<string> {
+export async function spoolDump(o: { connection: ConnectionOptions; stagingDir: string; header: string; product: 'mariadb' | 'mysql'; stallMs: number; emit: EventSink; signal?: AbortSignal }): Promise<string> {
   await mkdir(path.join(o.stagingDir, 'dump'), { recursive: true, mode: 0o700 });
   const file = path.join(o.stagingDir, 'dump', DUMP_FILE);
   // a dump's size is unknown until it ends: progress counts bytes (total grows with them)
   const meter = new ProgressMeter('dump', 0, 0, o.emit);
-  await dumpAllDatabases({ connection: o.connection, target: file, header: o.header, product: o.product, signal: o.signal, onBytes: (n) => meter.addBytes(n) });
+  await dumpAllDatabases({ connection: o.connection, target: file, header: o.header, product: o.product, stallMs: o.stallMs, signal: o.signal, onBytes: (n) => meter.addBytes(n) });
   meter.finish();
   return file;
 }

@@ -11,7 +11,7 @@ import { checkPrivileges, privilegesNeeded } from '../mysql/privileges.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { archiveFileName } from './archive-name.js';
 import { archiveLocationIn, archiveTarget, partialFileOf, probeTarget, type DestinationOptions } from './archive-target.js';
-import type { Timeouts } from './backup-limits.js';
+import { limitsOf, type Timeouts } from './backup-limits.js';
 import { checkDestination } from './destination.js';
 import { archiveDump, dumpHeader, spoolDump } from './dump-archive.js';
 
@@ -83,7 +83,7 @@ export async function runDumpMethod<H extends Hold>(session: Session, o: DumpMet
       coordinates = await spec.coordinates();
       await journal.step('dump');
       emit({ type: 'step', step: 'dump', label: STEP_LABELS.dump });
-      file = await spoolDump({ connection: o.connection, stagingDir, product: flavor.product, header: dumpHeader(flavor, method, coordinates, startedAt), emit, signal: o.signal });
+      file = await spoolDump({ connection: o.connection, stagingDir, product: flavor.product, header: dumpHeader(flavor, method, coordinates, startedAt), stallMs: limitsOf(o.timeouts).queryMs, emit, signal: o.signal });
     }
     await journal.step('archive', { readOnlyBefore: undefined });
     const archive = await archiveDump({ file, target, archiveTo, format, method, server, replication: coordinates, startedAt, emit, signal: o.signal });

@@ -22,8 +22,7 @@ export interface ReadOnlyBackupOptions extends DumpMethodOptions {
  */
 export async function runReadOnlyBackup(o: ReadOnlyBackupOptions): Promise<{ archive: ArchiveResult; readOnlyMs: number }> {
   const lockWaitSeconds = Math.max(1, Math.round(o.lockWaitSeconds ?? 60));
-  // FLUSH TABLES WITH READ LOCK may wait up to --lock-wait: its own, clearer limit comes first
-  const lock = await openSession(o.connection, { queryTimeoutMs: Math.max(limitsOf(o.timeouts).queryMs, (lockWaitSeconds + 10) * 1000) });
+  const lock = await openSession(o.connection, { queryTimeoutMs: limitsOf(o.timeouts).queryMs });
   try {
     const vars = await readGlobalVariables(lock);
     const readOnlyBefore = vars.get('read_only') === 'ON' || vars.get('read_only') === '1';
@@ -58,7 +57,8 @@ class ReadLocked implements Hold {
     this.emit({ type: 'step', step: 'read-only', label: STEP_LABELS['read-only'] });
     await this.lock.query(`SET SESSION lock_wait_timeout = ${this.lockWaitSeconds}`);
     try {
-      await this.lock.query('FLUSH TABLES WITH READ LOCK');
+      // it may wait up to --lock-wait: the server's own, clearer limit comes before the client's
+      await this.lock.query('FLUSH TABLES WITH READ LOCK', [], (this.lockWaitSeconds + 10) * 1000);
     } catch (error) {
       throw new QuiesceError('lock-timeout', `The global read lock was not granted within ${this.lockWaitSeconds} s: long-running queries or open transactions hold tables.`, 'Look at SHOW PROCESSLIST, or allow longer with --lock-wait.', { cause: error });
     }

@@ -18,7 +18,8 @@ export type Row = mysql.RowDataPacket;
  * backup that has already stopped replication). `end` is bounded too.
  */
 export interface Session {
-  query<T extends Row[] | mysql.ResultSetHeader = mysql.ResultSetHeader>(sql: string, values?: unknown[]): Promise<[T, unknown]>;
+  /** `limitMs`: this statement's own limit, in place of the session's */
+  query<T extends Row[] | mysql.ResultSetHeader = mysql.ResultSetHeader>(sql: string, values?: unknown[], limitMs?: number): Promise<[T, unknown]>;
   end(): Promise<void>;
   destroy(): void;
 }
@@ -63,10 +64,10 @@ function drop(connection: mysql.Connection): void {
   (connection as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection?.stream?.destroy?.();
 }
 
-function boundedSession(connection: mysql.Connection, target: string, limitMs: number): Session {
+function boundedSession(connection: mysql.Connection, target: string, sessionLimitMs: number): Session {
   let stuck = false;
   return {
-    async query<T extends Row[] | mysql.ResultSetHeader>(sql: string, values?: unknown[]): Promise<[T, unknown]> {
+    async query<T extends Row[] | mysql.ResultSetHeader>(sql: string, values?: unknown[], limitMs = sessionLimitMs): Promise<[T, unknown]> {
       try {
         return await connection.query<T>({ sql, timeout: limitMs }, values);
       } catch (error) {
