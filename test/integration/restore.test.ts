@@ -5,6 +5,8 @@ import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { prepareThrowawayServer, startThrowawayServer, stopThrowawayServer, createThrowawayServer, type ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import { runCli } from '../helpers/cli.js';
+import { peekManifest } from '../../electron/core/archive/peek-manifest.js';
+import { archiveRef } from '../../electron/core/archive/archive-ref.js';
 import { checksums, replicaConnection, startWriter, tempDir, usePair, waitForCatchUp, waitForThreadsRunning, type ReplicaPair } from '../helpers/pair.js';
 
 /** A second replica of the same source, on a restored datadir. */
@@ -161,5 +163,31 @@ describe('restore: a backup is only real once it has been restored', () => {
     } finally {
       await stopThrowawayServer(server);
     }
+  });
+
+  it('Ctrl-C while --apply waits for the server to be started: ends at once (130), the restored files stay whole', async () => {
+    const root = await tempDir('apply-wait');
+    const datadir = path.join(root, 'data');
+    const socket = path.join(root, 'not-started.sock');
+    const args = ['restore', archive, '--datadir', datadir, '--load-tmpdir', path.join(root, 'load'), '--skip', 'config', '--skip', 'relaylog', '--without-relay-logs', '--apply', '--socket', socket, '--user', f.pair.backupUser.user, '--json'];
+    let waitingAt = 0;
+    const run = await runCli(args, env(), (line, child) => {
+      if (line.type === 'log' && /Waiting up to \d+ s for the server at socket .*not-started\.sock/.test(String(line.message))) {
+        waitingAt = Date.now();
+        child.kill('SIGINT');
+      }
+    });
+    expect(waitingAt).toBeGreaterThan(0);
+    expect(run.code).toBe(130);
+    expect(Date.now() - waitingAt).toBeLessThan(5000);
+    // nothing was taken back: every datadir file of the archive is there at its size, nothing moved aside or partial
+    const manifest = (await peekManifest(archiveRef(archive)))!;
+    // (--without-relay-logs leaves out the relay-log position file on purpose)
+    const tables = manifest.files.filter((m) => m.path.startsWith('datadir/') && !m.path.endsWith('relay-log.info'));
+    expect(tables.length).toBeGreaterThan(10);
+    for (const file of tables) {
+      expect((await stat(path.join(datadir, file.path.slice('datadir/'.length)))).size).toBe(file.size);
+    }
+    expect((await readdir(datadir, { recursive: true })).filter((n) => n.includes('.before-restore') || n.endsWith('.partial'))).toEqual([]);
   });
 });

@@ -147,7 +147,12 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
   };
   const outcome = await interrupts.protect((signal) => runRestore(request, { onEvent: (e) => reporter.event(e), signal }), CANCEL_RESTORE);
   // the files are in place: a signal from here ends the command at once, as outside any protected step
-  const resumed = connection ? await resumeRestoredServer(outcome.result, { connection, startCommand: values['start-command'] ?? null, timeoutMs: Number(values['start-timeout'] ?? 120) * 1000 }) : null;
+  const startCommand = values['start-command'] ?? null;
+  const timeoutMs = Number(values['start-timeout'] ?? 120) * 1000;
+  if (connection && !startCommand) {
+    reporter.event({ type: 'log', message: `The files are restored. Waiting up to ${timeoutMs / 1000} s for the server at ${describeTarget(connection)} to accept connections: start it now (Ctrl-C stops waiting; the restored files stay).` });
+  }
+  const resumed = connection ? await resumeRestoredServer(outcome.result, { connection, startCommand, timeoutMs }) : null;
   reportRestore(reporter, archive.url, outcome, connection !== null, resumed);
   return 0;
 }
