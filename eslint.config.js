@@ -35,6 +35,7 @@ const LAYERS = {
     ['server'],
     ['archive'],
     ['elevation', 'sandbox'],
+    ['binlog'],
     ['restore'],
     ['jobs'],
     ['backup'],

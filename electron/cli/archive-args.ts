@@ -6,6 +6,9 @@ import { QuiesceError } from '../core/errors.js';
 import { passphraseToRead, s3AccessOf } from '../core/profiles/profile-destination.js';
 import type { Profile } from '../shared/profile.js';
 import { profileStore } from './options.js';
+import { parseLocation, type Location } from '../core/storage/location.js';
+import { storageFor } from '../core/storage/storage-for.js';
+import type { Storage } from '../core/storage/storage.js';
 
 /** The flags every command that reads an archive takes. */
 export const ARCHIVE_READ_OPTIONS = {
@@ -36,4 +39,11 @@ async function unlockFrom(archive: string, identityFiles: string[], profile: Pro
 export async function archiveArg(text: string, values: { identity?: string[]; profile?: string }): Promise<ArchiveRef> {
   const profile = values.profile ? await profileStore().get(values.profile) : null;
   return archiveRef(text, { access: await s3AccessOf(profile, profileStore()), unlock: await unlockFrom(text, values.identity ?? [], profile) });
+}
+
+/** Where binary logs are kept (--binlogs), with what reaches and opens them: the same keys as archives. */
+export async function binlogsArg(text: string, values: { identity?: string[]; profile?: string }): Promise<{ location: Location; storage: Storage; unlock: DecryptWith | null }> {
+  const profile = values.profile ? await profileStore().get(values.profile) : null;
+  const location = parseLocation(text);
+  return { location, storage: storageFor(location, await s3AccessOf(profile, profileStore())), unlock: await unlockFrom(text, values.identity ?? [], profile) };
 }

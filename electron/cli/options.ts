@@ -45,6 +45,14 @@ interface ConnectionFields {
   optionFile?: string;
 }
 
+/** `--NAME S`: a positive number of seconds, in milliseconds. */
+export function millisecondsFrom(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(n > 0)) throw new UsageError(`--${name} takes a number of seconds, not '${value}'.`);
+  return n * 1000;
+}
+
 /** Refuses a password flag outright: it would be visible in `ps` to every user. */
 export function refusePasswordFlag(argv: string[]): void {
   if (argv.some((a) => /^(-p|--password)(=|$)|^-p./.test(a))) {

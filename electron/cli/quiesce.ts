@@ -12,6 +12,7 @@ import { RUN_DUE_HELP, runDueCommand } from './commands/run-due.js';
 import { SCHEDULE_HELP, scheduleCommand } from './commands/schedule.js';
 import { VERIFY_HELP, verifyCommand } from './commands/verify.js';
 import { LIST_HELP, listCommand } from './commands/list.js';
+import { BINLOGS_HELP, binlogsCommand } from './commands/binlogs.js';
 import { Interrupts } from './interrupts.js';
 import { UsageError, refusePasswordFlag } from './options.js';
 import { logUnexpected } from './unexpected.js';
@@ -24,7 +25,8 @@ Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
   inspect    what a backup of this replica would do (read-only)
   backup     back a replica up: cold (stop, copy, start; the default), dump, or read-only
   verify     check an archive against its manifest (--restore-test: and prove it restores)
-  restore    put a backup back, at its original paths or new ones
+  restore    put a backup back, at its original paths or new ones (--until: to a point in time)
+  binlogs    keep the source's binary logs (pull), and see what they recover (list)
   recover    bring back a replica whose backup was interrupted
   profiles   saved replicas: list, add, remove (passwords in the OS keychain or an option file)
   schedule   backups that run by themselves: set, list, remove; install the OS timer
@@ -50,6 +52,7 @@ const COMMANDS: Record<string, { run: (argv: string[], r: Reporter, interrupts: 
   prune: { run: pruneCommand, help: PRUNE_HELP },
   history: { run: historyCommand, help: HISTORY_HELP },
   list: { run: listCommand, help: LIST_HELP },
+  binlogs: { run: binlogsCommand, help: BINLOGS_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

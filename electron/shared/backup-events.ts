@@ -18,6 +18,8 @@ export const BACKUP_STEPS = [
   'read-only',
   'dump',
   'writable',
+  'pull-binlogs',
+  'replay',
 ] as const;
 export type BackupStep = (typeof BACKUP_STEPS)[number];
 
@@ -38,6 +40,8 @@ export const STEP_LABELS: Record<BackupStep, string> = {
   'read-only': 'Locking tables and setting read_only',
   dump: 'Dumping every database',
   writable: 'Setting read_only back and unlocking tables',
+  'pull-binlogs': 'Copying the binary logs not yet kept',
+  replay: 'Replaying the binary logs up to the point in time',
 };
 
 export interface ProgressSnapshot {

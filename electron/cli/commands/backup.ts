@@ -9,7 +9,7 @@ import type { RunRecord } from '../../shared/history.js';
 import type { BackupOutcome } from '../../core/backup/run-backup.js';
 import { describeChannelOutcome } from '../../shared/replication-outcome.js';
 import type { Interrupts } from '../interrupts.js';
-import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, profileStore, targetFrom } from '../options.js';
+import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, millisecondsFrom, profileStore, targetFrom } from '../options.js';
 import { destinationOptionsOf } from '../../core/profiles/profile-destination.js';
 import { verdictOf } from '../../shared/run-verdict.js';
 import { shellQuoted } from '../../core/shell-quoted.js';
@@ -54,13 +54,6 @@ export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP cancel the backup: the replica is brought back as it was
 found, partial files are removed, and the exit status is 130, 143 or 129.`;
 
-function seconds(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!(n > 0)) throw new UsageError(`--${name} takes a number of seconds, not '${value}'.`);
-  return n * 1000;
-}
-
 const BACKUP_OPTIONS = {
   ...CONNECTION_OPTIONS,
   ...CONTROL_OPTIONS,
@@ -90,13 +83,13 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
     throw new UsageError(`--format is one of ${ARCHIVE_FORMATS.join(', ')}.`);
   }
   const timeouts = {
-    stopMs: seconds(values['stop-timeout'], 'stop-timeout'),
-    startMs: seconds(values['start-timeout'], 'start-timeout'),
-    tempTablesMs: seconds(values['temp-tables-timeout'], 'temp-tables-timeout'),
-    queryMs: seconds(values['query-timeout'], 'query-timeout'),
-    flushMs: values['flush-timeout'] === '0' ? 0 : seconds(values['flush-timeout'], 'flush-timeout'),
+    stopMs: millisecondsFrom(values['stop-timeout'], 'stop-timeout'),
+    startMs: millisecondsFrom(values['start-timeout'], 'start-timeout'),
+    tempTablesMs: millisecondsFrom(values['temp-tables-timeout'], 'temp-tables-timeout'),
+    queryMs: millisecondsFrom(values['query-timeout'], 'query-timeout'),
+    flushMs: values['flush-timeout'] === '0' ? 0 : millisecondsFrom(values['flush-timeout'], 'flush-timeout'),
   };
-  const lockWait = seconds(values['lock-wait'], 'lock-wait');
+  const lockWait = millisecondsFrom(values['lock-wait'], 'lock-wait');
   const target = await targetFrom(values);
   if (!target.destination) throw new UsageError('Say where the archive goes: --dest DIR (or a profile with a destination).');
   const stateDir = values['state-dir'] ?? defaultStateDir();

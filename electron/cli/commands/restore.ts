@@ -7,14 +7,16 @@ import { defaultStateDir } from '../../core/jobs/journal.js';
 import { describeTarget } from '../../core/mysql/connection.js';
 import { runLoad } from '../../core/pipelines/load-pipeline.js';
 import { resumeRestoredServer, runRestore, type RestoreOutcome, type RestoreRequest } from '../../core/pipelines/restore-pipeline.js';
+import { runPointInTimeRestore } from '../../core/pipelines/pitr-pipeline.js';
+import { parseReplayTarget, type ReplayTarget } from '../../core/binlog/replay-plan.js';
 import { assertCloneRootFree } from '../../core/restore/clone.js';
 import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
 import type { ResumeOutcome } from '../../core/restore/resume-kit.js';
-import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg } from '../archive-args.js';
+import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg, binlogsArg } from '../archive-args.js';
 import { CANCEL_RESTORE, type Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, UsageError, portFrom, targetFrom } from '../options.js';
 import { readPassword } from '../password.js';
-import { formatBytes, type Reporter } from '../reporter.js';
+import { formatBytes, formatWhen, type Reporter } from '../reporter.js';
 
 export const RESTORE_HELP = `quiesce restore ARCHIVE — put a backup back (the server must be stopped)
 
@@ -109,6 +111,10 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
       into: { type: 'boolean' },
       'clone-into': { type: 'string' },
       'key-file': { type: 'string' },
+      until: { type: 'string' },
+      'until-gtid': { type: 'string' },
+      binlogs: { type: 'string' },
+      timeline: { type: 'string' },
       ...ARCHIVE_READ_OPTIONS,
     },
     allowPositionals: true,
@@ -145,6 +151,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
     sourceLogin: login,
     stateDir: defaultStateDir(),
   };
+  if (values.until !== undefined || values['until-gtid'] !== undefined) return pointInTime(request, values, reporter, interrupts);
   const outcome = await interrupts.protect((signal) => runRestore(request, { onEvent: (e) => reporter.event(e), signal }), CANCEL_RESTORE);
   // the files are in place: a signal from here ends the command at once, as outside any protected step
   const startCommand = values['start-command'] ?? null;
@@ -154,6 +161,33 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
   }
   const resumed = connection ? await resumeRestoredServer(outcome.result, { connection, startCommand, timeoutMs }) : null;
   reportRestore(reporter, archive.url, outcome, connection !== null, resumed);
+  return 0;
+}
+
+/** --until / --until-gtid: the restore, then the kept binary logs replayed onto it (not a replica afterwards). */
+async function pointInTime(request: RestoreRequest, values: { until?: string; 'until-gtid'?: string; binlogs?: string; timeline?: string; apply?: boolean; 'without-relay-logs'?: boolean; identity?: string[]; profile?: string }, reporter: Reporter, interrupts: Interrupts): Promise<number> {
+  if (!values.binlogs) throw new UsageError('--until needs --binlogs DIR|s3://BUCKET/PREFIX: where `quiesce binlogs pull` keeps the binary logs.');
+  if (values.apply || values['without-relay-logs']) throw new UsageError('--until makes a server that is not a replica: it takes no --apply or --without-relay-logs (the statements to make it one are printed).');
+  let target: ReplayTarget;
+  try {
+    target = parseReplayTarget({ until: values.until, untilGtid: values['until-gtid'] });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const binlogs = await binlogsArg(values.binlogs, values);
+  const pitr = await interrupts.protect(
+    (signal) => runPointInTimeRestore({ ...request, target, binlogs: { ...binlogs, timeline: values.timeline ?? null } }, { onEvent: (e) => reporter.event(e), signal }),
+    { ...CANCEL_RESTORE, undo: 'the replaying server is stopped, and what the restore wrote is removed and what it moved aside put back' },
+  );
+  const r = pitr.replay;
+  reporter.result({ command: 'restore', archive: request.archive.url, pointInTime: r, replicaAgain: pitr.replicaAgain, components: pitr.restore.result.components, clone: pitr.restore.clone, notes: pitr.restore.notes }, [
+    `Restored    ${request.archive.url}, then ${r.transactions} transaction(s) replayed from ${r.start.file}:${r.start.pos} (timeline ${r.timeline})`,
+    `Reached     ${r.last ? `${formatWhen(r.last.at)}${r.last.gtid ? ` (GTID ${r.last.gtid})` : ''}` : 'the backup itself (no transaction before the target)'}; ${r.stop ? `stopped before ${r.stop.file}:${r.stop.pos}` : 'every kept event replayed'}`,
+    ...pitr.restore.result.components.map((c) => `  ${c.name.padEnd(12)} ${c.target}`),
+    'It is not a replica (RESET SLAVE ALL): starting it cannot replay the accident. To make it one again from exactly that point:',
+    ...pitr.replicaAgain.map((sql) => `  ${sql};`),
+    ...(pitr.restore.clone ? [`Start it: ${pitr.restore.clone.startCommand}`] : []),
+  ]);
   return 0;
 }
 

@@ -72,6 +72,18 @@ export function changeSourceToPositionSql(f: ServerFlavor, file: string, pos: nu
   return `CHANGE MASTER${mariadbName} TO MASTER_LOG_FILE=${quoteName(file)}, MASTER_LOG_POS=${pos}${noGtid}${forChannel}`;
 }
 
+/** Forgets every replication setting, relay log and position: the server is not a replica any more. */
+export function resetReplicaAllSql(f: ServerFlavor): string {
+  return f.product === 'mysql' && atLeast(f, 8, 0, 22) ? 'RESET REPLICA ALL' : 'RESET SLAVE ALL';
+}
+
+/** Making a server a replica of `source` from a file and position (the password left for the user to fill in). */
+export function replicaOfSql(f: ServerFlavor, source: { host: string; port: number; user: string }, file: string, pos: number): string {
+  const q = quoteName;
+  if (hasChangeReplicationSource(f)) return `CHANGE REPLICATION SOURCE TO SOURCE_HOST=${q(source.host)}, SOURCE_PORT=${source.port}, SOURCE_USER=${q(source.user)}, SOURCE_PASSWORD='…', SOURCE_LOG_FILE=${q(file)}, SOURCE_LOG_POS=${pos}`;
+  return `CHANGE MASTER TO MASTER_HOST=${q(source.host)}, MASTER_PORT=${source.port}, MASTER_USER=${q(source.user)}, MASTER_PASSWORD='…', MASTER_LOG_FILE=${q(file)}, MASTER_LOG_POS=${pos}${f.product === 'mariadb' ? ', MASTER_USE_GTID=no' : ''}`;
+}
+
 /** Resuming by GTID instead of file/position. */
 export function resumeByGtidSql(f: ServerFlavor, gtidSlavePos: string | null, channel = ''): string[] {
   if (f.product === 'mariadb') {

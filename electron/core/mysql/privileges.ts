@@ -40,6 +40,15 @@ export function privilegesNeeded(f: ServerFlavor, method: BackupMethod): Need[] 
   }
 }
 
+/** Pulling binary logs: reading them as a replica does, and listing them. */
+export function binlogPullNeeds(f: ServerFlavor): Need[] {
+  const monitor = f.product === 'mariadb' ? (atLeast(f, 10, 5, 2) ? ['BINLOG MONITOR', 'SUPER'] : ['REPLICATION CLIENT', 'SUPER']) : ['REPLICATION CLIENT', 'SUPER'];
+  return [
+    { what: 'read the binary log as a replica does', anyOf: ['REPLICATION SLAVE'] },
+    { what: 'list the binary logs (SHOW BINARY LOGS)', anyOf: monitor },
+  ];
+}
+
 export interface GrantsOnServer {
   /** global privileges, normalised; 'ALL PRIVILEGES' stands for every one */
   global: Set<string>;

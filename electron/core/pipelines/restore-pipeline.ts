@@ -6,6 +6,7 @@ import { canConnect, type ConnectionOptions } from '../mysql/connection.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { assertCloneRootFree, cloneKeyFile, cloneRemap, writeCloneOptionFile } from '../restore/clone.js';
 import type { GivenKeyFile } from '../restore/given-key-file.js';
+import type { RestoreUndoRecord } from '../restore/interrupted-restore.js';
 import { restoreArchive, type RestoreResult } from '../restore/restore.js';
 import { checkSourceBinlog, resumeFromBackupPosition, resumeStatements, type ResumeKit, type ResumeOutcome } from '../restore/resume-kit.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
@@ -33,6 +34,13 @@ export interface RestoreRequest {
   stateDir: string;
 }
 
+export interface RestoreHooks {
+  onEvent: EventSink;
+  signal?: AbortSignal;
+  /** how to take the restore back, told before anything is moved (a point-in-time restore takes it back when its replay fails) */
+  onUndoRecord?: (record: RestoreUndoRecord) => Promise<void>;
+}
+
 export interface RestoreOutcome {
   result: RestoreResult;
   /** the notes for the user (a clone's server_id is in its option file, not a note) */
@@ -50,7 +58,7 @@ export interface RestoreOutcome {
  * → the clone's option file (then, for the CLI's --apply, resumeRestoredServer). A server
  * stopped here is started again on every way out.
  */
-export async function runRestore(request: RestoreRequest, hooks: { onEvent: EventSink; signal?: AbortSignal }): Promise<RestoreOutcome> {
+export async function runRestore(request: RestoreRequest, hooks: RestoreHooks): Promise<RestoreOutcome> {
   const { placement } = request;
   if (placement.kind === 'clone') await assertCloneRootFree(placement.root);
   const stopped = request.runningServer ? await stopServerForRestore(request.runningServer, request.stateDir, hooks.onEvent) : null;
@@ -67,7 +75,7 @@ export async function runRestore(request: RestoreRequest, hooks: { onEvent: Even
   return { result, notes, restarted, clone, kit, nextSteps };
 }
 
-async function writeRestore(request: RestoreRequest, stopped: StoppedServer | null, hooks: { onEvent: EventSink; signal?: AbortSignal }): Promise<RestoreResult> {
+async function writeRestore(request: RestoreRequest, stopped: StoppedServer | null, hooks: RestoreHooks): Promise<RestoreResult> {
   const { placement } = request;
   try {
     const result = await restoreArchive({
@@ -80,7 +88,10 @@ async function writeRestore(request: RestoreRequest, stopped: StoppedServer | nu
       owner: request.owner,
       onEvent: hooks.onEvent,
       signal: hooks.signal,
-      onUndoRecord: stopped ? (restoreUndo) => stopped.journal.step('restore', { restoreUndo }) : undefined,
+      onUndoRecord: async (restoreUndo) => {
+        await stopped?.journal.step('restore', { restoreUndo });
+        await hooks.onUndoRecord?.(restoreUndo);
+      },
     });
     await stopped?.journal.step('restored', { restoreUndo: null });
     return result;

@@ -27,7 +27,7 @@ interface LockRecord {
   job?: LockedJob;
 }
 
-export type LockedJob = 'backup' | 'restore';
+export type LockedJob = 'backup' | 'restore' | 'binlog pull';
 
 function lockDir(): string {
   return process.env.QUIESCE_LOCK_DIR ?? path.join(os.tmpdir(), 'quiesce-locks');

@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { gapsOf, readTimelines, type Timeline } from '../../core/binlog/binlog-catalog.js';
+import { pullBinlogs } from '../../core/binlog/pull-binlogs.js';
+import { destinationOptionsOf, s3AccessOf } from '../../core/profiles/profile-destination.js';
+import { parseLocation } from '../../core/storage/location.js';
+import { storageFor } from '../../core/storage/storage-for.js';
+import { formatWhen } from '../../shared/format.js';
+import type { Interrupts } from '../interrupts.js';
+import { CONNECTION_OPTIONS, UsageError, connectionFrom, millisecondsFrom, portFrom, profileStore } from '../options.js';
+import { formatBytes, type Reporter } from '../reporter.js';
+
+export const BINLOGS_HELP = `quiesce binlogs pull|list — keep the binary logs that recover to any second (docs/point-in-time.md)
+
+  quiesce binlogs pull (--socket PATH | --host H --port P) --user U --dest DIR|s3://BUCKET/PREFIX
+      Connects as a replica would to the server whose binary log covers the backups (the
+      replica's source, or a replica with log_slave_updates) and copies every binary log not yet
+      kept whole, plus the current one up to its end: each compressed, checksummed and, with
+      --encrypt-to, encrypted. Run it again (or on a timer) to keep up; a file kept in part is
+      fetched again whole, never duplicated. Password: QUIESCE_PASSWORD, or asked.
+        --encrypt-to RECIPIENT   an age public key (repeatable)
+        --profile NAME           the S3 endpoint, key and encryption of that profile
+        --query-timeout S        a statement, or a fetch that receives nothing, may take this long (60)
+  quiesce binlogs list --dest DIR|s3://BUCKET/PREFIX [--profile NAME]
+      Per server (timeline): the window the kept logs cover and every gap in it.
+  --json   JSON on stdout`;
+
+export async function binlogsCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (verb === 'pull') return pull(rest, reporter, interrupts);
+  if (verb === 'list') return list(rest, reporter);
+  throw new UsageError('quiesce binlogs pull … or quiesce binlogs list --dest … (see quiesce binlogs --help).');
+}
+
+async function pull(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, dest: { type: 'string' }, 'encrypt-to': { type: 'string', multiple: true }, 'query-timeout': { type: 'string' } }, strict: true });
+  if (!values.dest) throw new UsageError('Say where the binary logs are kept: --dest DIR or s3://BUCKET/PREFIX.');
+  if (!values.socket && !values.host) throw new UsageError('Say which server to pull from: --socket PATH, or --host H --port P.');
+  const store = profileStore();
+  const profile = values.profile ? await store.get(values.profile) : null;
+  const destination = await destinationOptionsOf(profile, store, { recipients: values['encrypt-to'] });
+  const connection = await connectionFrom({ socket: values.socket, host: values.host, port: portFrom(values.port), user: values.user, optionFile: values['option-file'] });
+  const result = await interrupts.protect(
+    (signal) => pullBinlogs({ connection, destination: values.dest!, access: destination.access, encryption: destination.encryption, queryMs: millisecondsFrom(values['query-timeout'], 'query-timeout'), onEvent: (e) => reporter.event(e), signal }),
+    { undo: 'the file being copied is dropped; every file already claimed is whole', doing: 'dropping the file being copied', risk: 'nothing (an unclaimed file is never used)' },
+  );
+  reporter.result({ command: 'binlogs pull', ...result }, [
+    `Timeline    ${result.timeline} at ${result.destination}`,
+    `Pulled      ${result.pulled.length === 0 ? 'nothing new' : result.pulled.map((p) => `${p.file} (${formatBytes(p.bytes)}${p.complete ? '' : ', still being written'})`).join(', ')}`,
+    `Kept whole  ${result.alreadyKept} file(s) from before`,
+    `Newest      ${result.newestEventAt ? formatWhen(result.newestEventAt) : 'no event yet'}`,
+  ]);
+  return 0;
+}
+
+/** What a timeline lets a restore reach: from its oldest kept event to its last pull, and its holes. */
+function windowOf(t: Timeline): { from: string | null; to: string | null; gaps: string[] } {
+  const first = t.entries[0];
+  const last = t.entries.at(-1);
+  const gaps = gapsOf(t.entries).map((g) => `after ${g.after.file} (${g.after.lastEventAt ?? '?'}) until ${g.before.file} (${g.before.firstEventAt ?? '?'}): ${g.missing > 0 ? `${g.missing} file(s) never pulled` : `${g.after.file} kept only in part`}`);
+  return { from: first?.firstEventAt ?? first?.createdAt ?? null, to: last ? [last.lastEventAt, last.pulledAt].filter((x): x is string => !!x).sort().at(-1)! : null, gaps };
+}
+
+async function list(argv: string[], reporter: Reporter): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { dest: { type: 'string' }, profile: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  if (!values.dest) throw new UsageError('Say where the binary logs are kept: --dest DIR or s3://BUCKET/PREFIX.');
+  const store = profileStore();
+  const profile = values.profile ? await store.get(values.profile) : null;
+  const dest = parseLocation(values.dest);
+  const { timelines, unreadable } = await readTimelines(storageFor(dest, await s3AccessOf(profile, store)), dest);
+  const rows = timelines.map((t) => ({ timeline: t.record.id, server: t.record.identity, note: t.record.note, files: t.entries.length, bytes: t.entries.reduce((n, e) => n + e.bytes, 0), ...windowOf(t) }));
+  reporter.result({ command: 'binlogs list', timelines: rows, unreadable }, [
+    ...rows.flatMap((r) => [
+      `${r.timeline}  (${r.server.hostname}:${r.server.port}, server_id ${r.server.serverId})`,
+      `    any second from ${r.from ? formatWhen(r.from) : '?'} to ${r.to ? formatWhen(r.to) : '?'} (the last pull), from a backup taken in that window`,
+      `    ${r.files} file(s), ${formatBytes(r.bytes)} of binary log`,
+      ...r.gaps.map((g) => `    GAP ${g}`),
+      ...(r.note ? [`    ${r.note}`] : []),
+    ]),
+    ...unreadable.map((n) => `! ${n}: not a catalogue entry Quiesce wrote; ignored`),
+    rows.length === 0 ? `No binary logs are kept at ${values.dest}.` : '',
+  ].filter((l) => l !== ''));
+  return 0;
+}
