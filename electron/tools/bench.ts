@@ -13,6 +13,7 @@ import { currentPid, startThrowawayServer } from '../core/sandbox/throwaway-serv
 import { replicaThreads, startHeavyWriter, startSampleWriter, waitForCatchUp, waitForThreadsRunning } from './sandbox/replication-wait.js';
 import { waitForProcessExit } from '../core/server/process-watch.js';
 import { startS3Server, type S3Server } from './local-s3.js';
+import { benchBinlogs, binlogTable } from './bench-binlogs.js';
 
 /**
  * `npm run bench`: replica downtime and time to a compressed archive, side by side on the same
@@ -529,11 +530,12 @@ async function main(): Promise<void> {
       'size-mb': { type: 'string', default: '1024' },
       rounds: { type: 'string', default: '3' },
       writer: { type: 'string', default: 'light' },
-      only: { type: 'string', default: 'restart,tar-cf,tar-czf,mariabackup,quiesce' },
+      only: { type: 'string', default: 'restart,tar-cf,tar-czf,mariabackup,quiesce,binlogs' },
       json: { type: 'boolean' },
       out: { type: 'string' },
       'cold-cache': { type: 'boolean' },
       on: { type: 'string' },
+      'binlog-mb': { type: 'string', default: '256' },
     },
   });
   const sizes = values['size-mb'].split(',').map(Number);
@@ -542,31 +544,40 @@ async function main(): Promise<void> {
   const only = values.only.split(',');
   if (sizes.some((n) => !Number.isInteger(n) || n < 16) || !Number.isInteger(rounds) || rounds < 1) throw new Error('--size-mb takes whole MiB (≥ 16), comma-separated; --rounds a whole number ≥ 1');
   if (writer !== 'light' && writer !== 'heavy') throw new Error('--writer is light (a row every 10 ms) or heavy (random updates all over the data, no pause)');
-  const unknown = only.filter((n) => !(n in PROCEDURES));
-  if (unknown.length) throw new Error(`--only takes ${Object.keys(PROCEDURES).join(', ')}; not ${unknown.join(', ')}`);
+  const binlogs = only.includes('binlogs');
+  const procedures = only.filter((n) => n !== 'binlogs');
+  const unknown = procedures.filter((n) => !(n in PROCEDURES));
+  if (unknown.length) throw new Error(`--only takes ${Object.keys(PROCEDURES).join(', ')}, binlogs; not ${unknown.join(', ')}`);
   const out = path.resolve(values.out ?? path.join(ROOT, 'bench-results', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const say = (line: string) => (values.json ? undefined : process.stderr.write(`${line}\n`));
   const results: SizeResult[] = [];
   try {
-    for (const sizeMb of sizes) {
-      results.push(await benchOneSize(sizeMb, { rounds, writer, coldCache: values['cold-cache'] ?? false, only, out, on: values.on ? path.resolve(values.on) : undefined, say }));
+    for (const sizeMb of procedures.length > 0 ? sizes : []) {
+      results.push(await benchOneSize(sizeMb, { rounds, writer, coldCache: values['cold-cache'] ?? false, only: procedures, out, on: values.on ? path.resolve(values.on) : undefined, say }));
     }
   } finally {
     if (benchS3) await (await benchS3).stop();
+  }
+  const binlogResult = binlogs ? await benchBinlogs({ mb: Number(values['binlog-mb']), out, say }) : null;
+  if (binlogResult) await writeFile(path.join(out, 'binlogs.json'), JSON.stringify(binlogResult, null, 2));
+  if (results.length === 0) {
+    process.stdout.write(values.json ? `${JSON.stringify({ binlogs: binlogResult, out })}\n` : `\n${binlogResult ? binlogTable(binlogResult) : ''}\n`);
+    return;
   }
   const settings = { sizes, rounds, writer, coldCache: values['cold-cache'] ?? false, on: values.on ?? null, replicaOptions: REPLICA_OPTIONS, machine: { cpus: os.availableParallelism(), memory: os.totalmem() } };
   await writeFile(path.join(out, 'chart.svg'), chart(results.at(-1)!.summary));
   if (results.length > 1) await writeFile(path.join(out, 'sweep.svg'), sweepChart(results));
   await writeFile(path.join(out, 'results.json'), JSON.stringify({ settings, results }, null, 2));
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ settings, results: results.map(({ sizeMb, datadirBytes, summary, ratios }) => ({ sizeMb, datadirBytes, summary, ratios })), out })}\n`);
+    process.stdout.write(`${JSON.stringify({ settings, results: results.map(({ sizeMb, datadirBytes, summary, ratios }) => ({ sizeMb, datadirBytes, summary, ratios })), binlogs: binlogResult, out })}\n`);
     return;
   }
   for (const r of results) {
     process.stdout.write(`\n## ${r.sizeMb} MiB loaded (replica datadir ${formatBytes(r.datadirBytes)}), ${writer} writer, ${rounds} round(s)${settings.coldCache ? ', cold cache' : ''}\n\n${table(r.summary)}\n\n`);
     printVerdicts(r, writer);
   }
+  if (binlogResult) process.stdout.write(`\n## Binary logs (point-in-time recovery)\n\n${binlogTable(binlogResult)}\n`);
   process.stdout.write(`\nCharts and raw figures: ${out}\n`);
 }
 

@@ -1,10 +1,12 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cp, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
+import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
+import { startS3Server } from '../../electron/tools/local-s3.js';
 import { isProcessAlive, waitForProcessExit } from '../../electron/core/server/process-watch.js';
 import { runCli } from '../helpers/cli.js';
 import { connectAsRoot, replicaConnection, tempDir, usePair, waitForCatchUp } from '../helpers/pair.js';
@@ -47,6 +49,16 @@ async function withClone<T>(root: string, body: (socket: string) => Promise<T>):
     await waitForProcessExit(server.pid!, 60_000);
     expect(isProcessAlive(server.pid!)).toBe(false);
   }
+}
+
+/** servers started from a point-in-time restore's scratch folder, still running */
+async function replayServersRunning(): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes('quiesce-pitr-') && /mariadbd|mysqld/.test(cmd)) found.push(cmd);
+  }
+  return found;
 }
 
 describe('point-in-time recovery from kept binary logs', () => {
@@ -107,6 +119,18 @@ describe('point-in-time recovery from kept binary logs', () => {
     await withClone(clone, async (socket) => expect(await contents(socket)).toEqual(kept.expected));
   });
 
+  it('verify --restore-test --until proves the point in time: replayed in a scratch folder, every table checked, no replica left', async () => {
+    const scratch = await tempDir('pitr-proof');
+    const run = await runCli(['verify', kept.archive, '--restore-test', '--until', localText(kept.beforeAccident), '--binlogs', kept.dir, '--scratch', scratch, '--json'], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const proof = (run.lines.at(-1) as { pointInTime: { proven: boolean; tablesChecked: number; tableProblems: unknown[]; notAReplica: boolean; replay: { stop: unknown } } }).pointInTime;
+    expect(proof).toMatchObject({ proven: true, tableProblems: [], notAReplica: true });
+    expect(proof.tablesChecked).toBeGreaterThanOrEqual(2);
+    expect(proof.replay.stop).not.toBeNull();
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
   it('a gap in the kept logs, a time not yet pulled, a GTID never seen: refused in words, nothing written', async () => {
     const holed = await tempDir('binlogs-gap');
     await cp(kept.dir, holed, { recursive: true });
@@ -130,6 +154,59 @@ describe('point-in-time recovery from kept binary logs', () => {
     }
   });
 
+  it('encrypted binary logs in a bucket: stock age and zstd read them back byte for byte; a restore --until reads them with the key', async () => {
+    const s3 = await startS3Server();
+    try {
+      const keyFile = path.join(await tempDir('age'), 'key.txt');
+      execFileSync('age-keygen', ['-o', keyFile], { stdio: 'ignore' });
+      const recipient = execFileSync('age-keygen', ['-y', keyFile], { encoding: 'utf8' }).trim();
+      const url = `s3://${s3.bucket}/binlogs`;
+      const e = { ...env, ...s3.env };
+      const pulled = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', url, '--encrypt-to', recipient, '--json'], e);
+      expect(pulled.stderr).toBe('');
+      expect(pulled.code).toBe(0);
+      const keys = await s3.keys('binlogs/');
+      const data = keys.filter((k) => !k.endsWith('.json'));
+      expect(data.length).toBeGreaterThanOrEqual(3);
+      expect(data.every((k) => k.endsWith('.zst.age'))).toBe(true);
+      // a closed file, decrypted and decompressed by the stock tools, is the server's file
+      const first = data.find((k) => /binlog\.000001\.zst\.age$/.test(k))!;
+      const plain = execFileSync('sh', ['-c', `age -d -i ${keyFile} | zstd -dc`], { input: await s3.get(first) });
+      expect(plain.equals(await readFile(path.join(path.dirname(f.pair.source.socket), 'binlog.000001')))).toBe(true);
+
+      const clone = path.join(await tempDir('pitr-s3'), 'clone');
+      const noKey = await runCli(['restore', kept.archive, '--clone-into', clone, '--server-id', '25', '--until', localText(kept.beforeAccident), '--binlogs', url, '--json'], e);
+      expect(noKey.code).toBe(1);
+      expect(String(noKey.lines.find((l) => l.type === 'error')?.message)).toMatch(/is encrypted: give its key/);
+      const run = await runCli(['restore', kept.archive, '--clone-into', clone, '--server-id', '25', '--until', localText(kept.beforeAccident), '--binlogs', url, '--identity', keyFile, '--json'], e);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      await withClone(clone, async (socket) => expect(await contents(socket)).toEqual(kept.expected));
+    } finally {
+      await s3.stop();
+    }
+  });
+
+  it('another server writing to the same destination (a failover): a new timeline, said, never mixed', async () => {
+    const other = await createThrowawayServer({ binaries: await findServerBinaries(), name: 'new-source', dir: path.join(await tempDir('failover'), 'server'), serverId: 31, options: [`log-bin=binlog`] });
+    try {
+      await rows(other.socket, 'CREATE DATABASE promoted');
+      const run = await runCli(['binlogs', 'pull', '--socket', other.socket, '--user', 'root', '--dest', kept.dir, '--json'], env);
+      expect(run.code).toBe(0);
+      expect(run.lines.some((l) => l.type === 'warning' && /A different server than before writes here .* a new timeline/.test(String(l.message)))).toBe(true);
+      const listed = await runCli(['binlogs', 'list', '--dest', kept.dir, '--json']);
+      const timelines = (listed.lines.at(-1) as { timelines: { timeline: string; server: { serverId: number } }[] }).timelines;
+      expect(timelines.map((t) => t.server.serverId).sort()).toEqual([1, 31]);
+      // the backup of the first source still restores from its own timeline only
+      const clone = path.join(await tempDir('pitr-after-failover'), 'clone');
+      const again = await runCli(['restore', kept.archive, '--clone-into', clone, '--server-id', '26', '--until', localText(kept.beforeAccident), '--binlogs', kept.dir, '--json'], env);
+      expect(again.code).toBe(0);
+      expect((again.lines.at(-1) as { pointInTime: { timeline: string } }).pointInTime.timeline).toBe(timelines.find((t) => t.server.serverId === 1)!.timeline);
+    } finally {
+      await stopThrowawayServer(other);
+    }
+  });
+
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal} during the replay: the replaying server is stopped and the clone's folder is as before (empty)`, async () => {
       const clone = path.join(await tempDir('pitr-cancel'), 'clone');
@@ -143,23 +220,40 @@ describe('point-in-time recovery from kept binary logs', () => {
       expect(sent).toBe(true);
       expect(run.code).toBe(signal === 'SIGINT' ? 130 : 143);
       expect(await readdir(clone).catch(() => [])).toEqual([]);
-      // no server is left running on the clone's files
-      const running = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
-      const onClone: string[] = [];
-      for (const pid of running) {
-        const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-        if (cmd.includes('quiesce-pitr-') && /mariadbd|mysqld/.test(cmd)) onClone.push(cmd);
-      }
-      expect(onClone).toEqual([]);
+      expect(await replayServersRunning()).toEqual([]);
     });
   }
+
+  it('SIGKILL during the replay: `quiesce recover` stops the replaying server and empties the clone folder again', async () => {
+    const clone = path.join(await tempDir('pitr-killed'), 'clone');
+    const state = await tempDir('pitr-killed-state');
+    const e = { ...env, QUIESCE_STATE_DIR: state };
+    const run = await runCli(['restore', kept.archive, '--clone-into', clone, '--server-id', '27', '--until', localText(kept.beforeAccident), '--binlogs', kept.dir, '--json'], e, (line, child) => {
+      // the replaying server is up and applying
+      if (line.type === 'progress' && line.step === 'replay') child.kill('SIGKILL');
+    });
+    expect(run.code).not.toBe(0);
+    expect(await readdir(path.join(state, 'jobs'))).toHaveLength(1);
+    expect(await readdir(clone)).toContain('datadir');
+    expect(await replayServersRunning()).toHaveLength(1);
+    const recovered = await runCli(['recover', '--json'], e);
+    expect(recovered.code).toBe(0);
+    expect(String((recovered.lines.at(-1) as { jobs: { message: string }[] }).jobs[0]?.message)).toMatch(/point-in-time restore .* the replaying server is stopped and the target is as it was before/);
+    expect(await readdir(clone).catch(() => [])).toEqual([]);
+    expect(await replayServersRunning()).toEqual([]);
+    expect(await readdir(path.join(state, 'jobs'))).toEqual([]);
+  });
 
   it('a pull killed (SIGKILL) as it copies, then run again: every file whole, none twice, nothing unclaimed left', async () => {
     const dir = await tempDir('binlogs-killed');
     const killed = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--json'], env, (line, child) => {
-      if (line.type === 'step' && line.step === 'pull-binlogs') child.kill('SIGKILL');
+      // once the first file is claimed, the others not yet
+      if (line.type === 'progress' && line.step === 'pull-binlogs' && Number(line.filesDone) >= 1) child.kill('SIGKILL');
     });
     expect(killed.code).not.toBe(0);
+    const [early] = await readdir(dir);
+    const claimedEarly = (await readdir(path.join(dir, early!))).filter((n) => n.endsWith('.json') && n !== 'timeline.json');
+    expect(claimedEarly.length).toBeGreaterThanOrEqual(1);
     const again = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--json'], env);
     expect(again.code).toBe(0);
     const [timeline] = await readdir(dir);

@@ -7,7 +7,7 @@ import { QuiesceError } from '../errors.js';
 import { openSession, type ConnectionOptions } from '../mysql/connection.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 import { lockServer } from '../server/server-lock.js';
-import { childOf, locationUrl, parseLocation, type Location } from '../storage/location.js';
+import { baseNameOf, childOf, locationUrl, parseLocation, type Location } from '../storage/location.js';
 import type { S3Access } from '../storage/s3-access.js';
 import { storageFor } from '../storage/storage-for.js';
 import type { Storage } from '../storage/storage.js';
@@ -83,6 +83,7 @@ export async function pullBinlogs(o: PullOptions): Promise<PullResult> {
       if (wrote) kept.set(wrote.file, wrote);
     }
     meter.finish();
+    await removeUnclaimed(storage, timeline.folder, [...kept.values()]);
     const newest = [...kept.values()].map((e) => e.lastEventAt).filter((t): t is string => t !== null).sort().at(-1) ?? null;
     return { destination: locationUrl(dest), timeline: timeline.record.id, pulled, alreadyKept: source.files.length - toPull.length, newestEventAt: newest, warnings: [...source.warnings, ...warnings] };
   } finally {
@@ -161,6 +162,15 @@ async function timelineFor(storage: Storage, dest: Location, source: BinlogSourc
   const timeline: Timeline = { record: { format: CATALOG_FORMAT, id, identity: source.identity, createdAt: new Date().toISOString(), note }, folder, entries: [] };
   await writeTimeline(storage, timeline);
   return { timeline, warnings };
+}
+
+/** Data a killed pull stored but never claimed (no entry names it): removed, under the lock. */
+async function removeUnclaimed(storage: Storage, folder: Location, entries: BinlogEntry[]): Promise<void> {
+  const claimed = new Set(entries.map((e) => e.object));
+  for (const object of await storage.list(folder)) {
+    const name = baseNameOf(object.location);
+    if (/\.zst(\.age)?$/.test(name) && !claimed.has(name)) await storage.remove(object.location);
+  }
 }
 
 /** A kept file the server now holds with another size, or numbering that went back: the logs were reset. */

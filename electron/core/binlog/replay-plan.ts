@@ -54,17 +54,35 @@ export interface ReplayPlan {
   bytes: number;
 }
 
+/** What the backup knows of the source it replicated from, to tell its timeline from another server's. */
+export interface BackupSource {
+  start: BinlogPosition;
+  /** the source's port as the replica reached it */
+  port: number | null;
+  /** when the backup's data stands: the file it starts in began before */
+  takenAt: Date;
+}
+
 /**
- * The timeline that holds the backup's position, chosen among those kept (one only, or the
- * one named): the file the backup's position is in must be kept.
+ * The timeline that holds the backup's position, chosen among those kept (the one named, or
+ * the only one whose file of that name began before the backup and whose server listens on
+ * the port the replica used).
  */
-export function timelineHolding(timelines: Timeline[], start: BinlogPosition, named: string | null): Timeline {
-  const candidates = timelines.filter((t) => (named ? t.record.id === named : true) && t.entries.some((e) => e.file === start.file));
+export function timelineHolding(timelines: Timeline[], from: BackupSource, named: string | null): Timeline {
+  const { start } = from;
+  let candidates = timelines.filter((t) => (named ? t.record.id === named : true) && t.entries.some((e) => e.file === start.file));
   if (named && candidates.length === 0) throw new QuiesceError('no-timeline', `The timeline ${named} is not kept there, or does not hold ${start.file}.`, 'See `quiesce binlogs list`.');
   if (candidates.length === 0) {
     throw new QuiesceError('binlog-missing', `The kept binary logs do not include ${start.file}, where the backup's data stands (${start.file}:${start.pos}): recovery past the backup is not possible from them.`, 'Pull the binary logs of the replica\'s source (`quiesce binlogs pull`) before the source purges them; see `quiesce binlogs list` for what is kept.');
   }
-  if (candidates.length > 1) throw new QuiesceError('ambiguous-timeline', `More than one timeline holds ${start.file}: ${candidates.map((t) => t.record.id).join(', ')}.`, 'Name one with --timeline ID (see `quiesce binlogs list`).');
+  if (candidates.length > 1) {
+    candidates = candidates.filter((t) => {
+      const entry = t.entries.find((e) => e.file === start.file)!;
+      const begun = !entry.createdAt || new Date(entry.createdAt) <= from.takenAt;
+      return begun && (from.port === null || t.record.identity.port === from.port);
+    });
+  }
+  if (candidates.length !== 1) throw new QuiesceError('ambiguous-timeline', `More than one timeline holds ${start.file}: ${timelines.filter((t) => t.entries.some((e) => e.file === start.file)).map((t) => t.record.id).join(', ')}.`, 'Name one with --timeline ID (see `quiesce binlogs list`).');
   return candidates[0]!;
 }
 

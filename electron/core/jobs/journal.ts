@@ -7,6 +7,7 @@ import type { ServerControlSpec } from '../server/control-spec.js';
 import type { ThreadsBefore } from '../mysql/replication-control.js';
 import type { SavedSetting } from '../mysql/dirty-pages.js';
 import type { RestoreUndoRecord } from '../restore/interrupted-restore.js';
+import type { ReplayRecord } from '../restore/interrupted-replay.js';
 
 /**
  * The record that lets a later process bring the replica back if this one dies mid-job.
@@ -40,6 +41,8 @@ export interface JobRecord {
   settingsBefore?: SavedSetting[];
   /** an in-place restore between moving the old files aside and its end: how to undo it before the server is started */
   restoreUndo?: RestoreUndoRecord | null;
+  /** a point-in-time restore: its replaying server and clone folder, to take back */
+  replay?: ReplayRecord | null;
 }
 
 export function defaultStateDir(): string {

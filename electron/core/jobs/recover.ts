@@ -9,6 +9,7 @@ import { ensureServerRunning } from '../server/lifecycle.js';
 import { isProcessAlive, waitForProcessExit } from '../server/process-watch.js';
 import { Journal, type JobRecord } from './journal.js';
 import { undoInterruptedRestore } from '../restore/interrupted-restore.js';
+import { takeBackReplay } from '../restore/interrupted-replay.js';
 
 export interface RecoveryOutcome {
   jobId: string;
@@ -45,6 +46,18 @@ export async function recoverAbandonedJobs(
   return outcomes;
 }
 
+/** A point-in-time restore killed as it replayed: its server stopped, its target as it was before. */
+async function recoverReplay(file: string, record: JobRecord, outcome: RecoveryOutcome): Promise<RecoveryOutcome> {
+  try {
+    await takeBackReplay(record.replay!, record.restoreUndo ?? null);
+  } catch (error) {
+    outcome.message = `The interrupted point-in-time restore could not be taken back: ${describeError(error)} Put the .before-restore-* folders back by hand.`;
+    return outcome; // the journal stays, for the next attempt
+  }
+  await Journal.remove(file);
+  return { ...outcome, server: 'was-up', replication: 'not-needed', message: `Job ${record.jobId} (a point-in-time restore interrupted at "${record.step}"): the replaying server is stopped and the target is as it was before.` };
+}
+
 /** The same server when reached the same way: the socket, or host and port. */
 function sameServer(a: Omit<ConnectionOptions, 'password'>, b: Omit<ConnectionOptions, 'password'>): boolean {
   return a.socket ? a.socket === b.socket : !b.socket && (a.host ?? '127.0.0.1') === (b.host ?? '127.0.0.1') && (a.port ?? 3306) === (b.port ?? 3306);
@@ -52,6 +65,7 @@ function sameServer(a: Omit<ConnectionOptions, 'password'>, b: Omit<ConnectionOp
 
 async function recoverJob(file: string, record: JobRecord, connection: ConnectionOptions, timeoutMs: number): Promise<RecoveryOutcome> {
   const outcome: RecoveryOutcome = { jobId: record.jobId, step: record.step, server: 'failed', replication: 'failed', message: '' };
+  if (record.replay) return recoverReplay(file, record, outcome);
   let undone = '';
   if (record.restoreUndo) {
     // a half-written datadir must not be started: the files as they were go back first

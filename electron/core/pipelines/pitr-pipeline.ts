@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
@@ -10,12 +10,17 @@ import { replayBinlogs } from '../binlog/replay-binlogs.js';
 import { QuiesceError } from '../errors.js';
 import { parseFlavor, replicaOfSql, resetReplicaAllSql } from '../mysql/flavor.js';
 import type { EventSink } from '../progress/progress-meter.js';
-import { undoInterruptedRestore, type RestoreUndoRecord } from '../restore/interrupted-restore.js';
+import type { RestoreUndoRecord } from '../restore/interrupted-restore.js';
+import { takeBackReplay, type ReplayRecord } from '../restore/interrupted-replay.js';
+import { Journal } from '../jobs/journal.js';
+import type { Manifest } from '../../shared/manifest.js';
 import { restoredServerOptions } from '../restore/restored-server-options.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
-import { prepareThrowawayServer, startThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../sandbox/throwaway-server.js';
+import { prepareThrowawayServer, startThrowawayServer, stopThrowawayServer } from '../sandbox/throwaway-server.js';
 import type { Location } from '../storage/location.js';
 import type { Storage } from '../storage/storage.js';
+import { restorePointOf } from './recorded-backup.js';
+import { assertCloneRootFree } from '../restore/clone.js';
 import { runRestore, type RestoreOutcome, type RestoreRequest } from './restore-pipeline.js';
 
 export interface PointInTimeRequest extends RestoreRequest {
@@ -48,66 +53,60 @@ export async function runPointInTimeRestore(request: PointInTimeRequest, hooks: 
   if (manifest.method !== 'cold') throw new QuiesceError('pitr-needs-files', `A point-in-time restore replays onto restored files; this archive is a ${manifest.method} backup.`, 'Choose an archive of the cold method (or load the dump, then replay with mariadb-binlog yourself).');
   if (manifest.replication.channels.length > 1) throw new QuiesceError('pitr-multi-source', 'This replica has several sources: one binary log cannot bring it to a point in time.', 'Restore it without --until.');
   const start = startOf(manifest.replication);
+  if (request.placement.kind === 'clone') await assertCloneRootFree(request.placement.root);
   const scratch = await mkdtemp(path.join(request.scratchParent ?? os.tmpdir(), 'quiesce-pitr-'));
+  // every refusal (no such log, a gap, a time not reached, damaged logs) comes before a file is written
+  const plan = await planFor(request, manifest, start, scratch).catch(async (error: unknown) => {
+    await rm(scratch, { recursive: true, force: true });
+    throw error;
+  });
+  const { placement } = request;
+  const replay: ReplayRecord = { scratch, pidFile: null, cloneRoot: placement.kind === 'clone' ? { path: placement.root, existed: await stat(placement.root).then(() => true, () => false) } : null };
+  // from here, should this process die, `quiesce recover` stops the replaying server and takes the target back
+  const journal = await Journal.begin(request.stateDir, { connection: { socket: path.join(scratch, 'srv', 'mysqld.sock'), user: 'root' }, control: null, pidFile: null, errorLog: null, replicationBefore: [], serverStopped: false, partialArchive: null, stagingDir: null, replay });
   let undo: RestoreUndoRecord | null = null;
-  let server: ThrowawayServer | null = null;
   try {
-    // every refusal (no such log, a gap, a time not reached, damaged logs) comes before a file is written
-    const { location, storage } = request.binlogs;
-    const { timelines } = await readTimelines(storage, location);
-    const plan = await planReplay({ storage, timeline: timelineHolding(timelines, start, request.binlogs.timeline), start, target: request.target, dir: path.join(scratch, 'binlogs'), unlock: request.binlogs.unlock });
-    const takeBack = await takeBackOf(request, () => undo);
-    const restore = await runRestore(request, { ...hooks, onUndoRecord: async (record) => void (undo = record) });
-    try {
-      const dirOf = (name: string) => restore.result.components.find((c) => c.name === name)?.target ?? path.join(scratch, name);
-      const datadir = restore.result.components.find((c) => c.kind === 'datadir')?.target;
-      if (!datadir) throw new QuiesceError('pitr-needs-files', 'The archive has no datadir to replay onto.');
-      hooks.onEvent({ type: 'step', step: 'replay', label: `Replaying ${plan.transactions} transaction(s) from ${start.file}:${start.pos}${plan.stop ? ` up to ${plan.stop.file}:${plan.stop.pos}` : ' to the end of the kept logs'}` });
-      server = await prepareThrowawayServer({
-        binaries: await findServerBinaries(),
-        name: 'point-in-time',
-        dir: path.join(scratch, 'server'),
-        serverId: manifest.server.serverId ?? 1,
-        datadir,
-        existingDatadir: true,
-        options: ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', 'skip-log-bin', ...restoredServerOptions(manifest, dirOf)],
-      });
-      await startThrowawayServer(server);
-      await replayBinlogs(plan, server.socket, hooks);
-      await forgetReplication(server.socket, manifest.server.version);
-      await stopThrowawayServer(server);
-      server = null;
-    } catch (error) {
-      if (server) await stopThrowawayServer(server).catch(() => undefined);
-      server = null;
-      await takeBack();
-      throw hooks.signal?.aborted ? new QuiesceError('cancelled', 'The point-in-time restore was cancelled: the replaying server is stopped and the target is as it was before.') : error;
-    }
+    const restore = await runRestore(request, { ...hooks, onUndoRecord: async (record) => ((undo = record), journal.update({ restoreUndo: record })) });
+    await replayOnto(restore, manifest, plan, { scratch, journal, replay }, hooks);
+    await rm(scratch, { recursive: true, force: true });
+    await journal.end();
     const { files, ...rest } = plan;
     return { restore, replay: { ...rest, files: files.map((f) => f.entry.file) }, replicaAgain: replicaAgain(manifest, plan) };
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
+  } catch (error) {
+    await takeBackReplay(replay, undo);
+    await journal.end();
+    throw hooks.signal?.aborted ? new QuiesceError('cancelled', 'The point-in-time restore was cancelled: the replaying server is stopped and the target is as it was before.') : error;
   }
 }
 
-/**
- * How a failed or cancelled replay puts the target back: a clone's folder was new or empty
- * (the restore refuses any other), so it is emptied again, its option file included; files
- * restored at paths are taken back by the restore's own undo record.
- */
-async function takeBackOf(request: RestoreRequest, undo: () => RestoreUndoRecord | null): Promise<() => Promise<void>> {
-  const { placement } = request;
-  if (placement.kind === 'clone') {
-    const existed = await stat(placement.root).then(() => true, () => false);
-    return async () => {
-      if (!existed) return rm(placement.root, { recursive: true, force: true });
-      for (const name of await readdir(placement.root)) await rm(path.join(placement.root, name), { recursive: true, force: true });
-    };
-  }
-  return async () => {
-    const record = undo();
-    if (record) await undoInterruptedRestore(record);
-  };
+async function planFor(request: PointInTimeRequest, manifest: Manifest, start: BinlogPosition, scratch: string): Promise<ReplayPlan> {
+  const { location, storage } = request.binlogs;
+  const { timelines } = await readTimelines(storage, location);
+  const from = { start, port: manifest.replication.channels[0]?.sourcePort ?? null, takenAt: new Date(restorePointOf(manifest)) };
+  return planReplay({ storage, timeline: timelineHolding(timelines, from, request.binlogs.timeline), start, target: request.target, dir: path.join(scratch, 'binlogs'), unlock: request.binlogs.unlock });
+}
+
+/** A throw-away server on the restored files: the replay, the replication settings forgotten, a clean shutdown. */
+async function replayOnto(restore: RestoreOutcome, manifest: Manifest, plan: ReplayPlan, o: { scratch: string; journal: Journal; replay: ReplayRecord }, hooks: { onEvent: EventSink; signal?: AbortSignal }): Promise<void> {
+  const dirOf = (name: string) => restore.result.components.find((c) => c.name === name)?.target ?? path.join(o.scratch, name);
+  const datadir = restore.result.components.find((c) => c.kind === 'datadir')?.target;
+  if (!datadir) throw new QuiesceError('pitr-needs-files', 'The archive has no datadir to replay onto.');
+  hooks.onEvent({ type: 'step', step: 'replay', label: `Replaying ${plan.transactions} transaction(s) from ${plan.start.file}:${plan.start.pos}${plan.stop ? ` up to ${plan.stop.file}:${plan.stop.pos}` : ' to the end of the kept logs'}` });
+  const server = await prepareThrowawayServer({
+    binaries: await findServerBinaries(),
+    name: 'point-in-time',
+    dir: path.join(o.scratch, 'srv'),
+    serverId: manifest.server.serverId ?? 1,
+    datadir,
+    existingDatadir: true,
+    options: ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', 'skip-log-bin', ...restoredServerOptions(manifest, dirOf)],
+  });
+  o.replay.pidFile = server.pidFile;
+  await o.journal.step('replay', { replay: o.replay });
+  await startThrowawayServer(server);
+  await replayBinlogs(plan, server.socket, hooks);
+  await forgetReplication(server.socket, manifest.server.version);
+  await stopThrowawayServer(server);
 }
 
 function startOf(c: { sourceLogFile: string | null; sourceLogPos: number | null }): BinlogPosition {
@@ -125,7 +124,7 @@ async function forgetReplication(socket: string, version: string): Promise<void>
 }
 
 /** From the first transaction not replayed (or the end of the kept logs), with the source the backup replicated from. */
-function replicaAgain(manifest: Awaited<ReturnType<typeof peekManifest>> & object, plan: ReplayPlan): string[] {
+function replicaAgain(manifest: Manifest, plan: ReplayPlan): string[] {
   const channel = manifest.replication.channels[0];
   const last = plan.files.at(-1)?.entry;
   const at = plan.stop ?? (last ? { file: last.file, pos: last.bytes } : plan.start);

@@ -13,6 +13,7 @@ import { normalizeStatusRow } from '../mysql/replica-status.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
 import { restoredServerOptions } from './restored-server-options.js';
 import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../sandbox/throwaway-server.js';
+import { checkAllTables } from './check-tables.js';
 import { restoreArchive } from './restore.js';
 import { loadDumpArchive, positionInDumpHeader } from './load-dump.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
@@ -190,24 +191,6 @@ async function startFailure(error: unknown, serverDir: string, manifest: Manifes
   const errors = log.split('\n').filter((l) => /\[ERROR\]/.test(l)).slice(-6).map((l) => `  ${l.replace(/^\S+ \S+ \d+ /, '')}`);
   const encrypted = manifest.settings.encryption ? ' The data is encrypted at rest: is the key file the one the backup was taken with?' : '';
   return new QuiesceError('restore-test-start-failed', `The archive verified, but a throw-away server would not start on the restored files.${encrypted} Its log said:\n${errors.length > 0 ? errors.join('\n') : log.trimEnd().split('\n').slice(-6).join('\n')}`);
-}
-
-async function checkAllTables(session: mysql.Connection, interrupted: () => void): Promise<{ checked: number; failures: { table: string; message: string }[] }> {
-  const [tables] = await session.query<mysql.RowDataPacket[]>(
-    "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('information_schema', 'performance_schema', 'sys')",
-  );
-  const failures: { table: string; message: string }[] = [];
-  for (const { db, t } of tables) {
-    interrupted();
-    const name = `\`${String(db).replace(/`/g, '``')}\`.\`${String(t).replace(/`/g, '``')}\``;
-    const [rows] = await session.query<mysql.RowDataPacket[]>(`CHECK TABLE ${name}`);
-    for (const r of rows) {
-      if (r.Msg_type === 'error' || (r.Msg_type === 'status' && !/^(OK|Table is already up to date)$/i.test(String(r.Msg_text)))) {
-        failures.push({ table: `${db}.${t}`, message: String(r.Msg_text) });
-      }
-    }
-  }
-  return { checked: tables.length, failures };
 }
 
 /** A cold archive's components into the scratch folder (not its option files), owned by this user. */

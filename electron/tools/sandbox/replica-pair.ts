@@ -27,6 +27,8 @@ export interface ReplicaPairOptions {
   backupPassword?: string;
   /** extra [mysqld] lines for the replica; later lines win (the benchmark sizes its buffer pool and redo log) */
   replicaOptions?: string[];
+  /** extra [mysqld] lines for the source (the binary log benchmark logs rows, in smaller files) */
+  sourceOptions?: string[];
 }
 
 export async function createReplicaPair(options: ReplicaPairOptions = {}): Promise<ReplicaPair> {
@@ -45,7 +47,7 @@ export async function createReplicaPair(options: ReplicaPairOptions = {}): Promi
       name: 'source',
       dir: path.join(root, 'source'),
       serverId: 1,
-      options: [`log-bin=${path.join(root, 'source', 'binlog')}`, 'binlog_format=MIXED'],
+      options: [`log-bin=${path.join(root, 'source', 'binlog')}`, 'binlog_format=MIXED', ...(options.sourceOptions ?? [])],
     });
     const replicaDir = path.join(root, 'replica');
     replica = await createThrowawayServer({
