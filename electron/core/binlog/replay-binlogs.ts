@@ -27,7 +27,7 @@ export async function replayBinlogs(plan: ReplayPlan, socket: string, o: { onEve
   const args = [`--start-position=${plan.start.pos}`, ...(plan.stop ? [`--stop-position=${plan.stop.pos}`] : []), ...files];
   const meter = new ProgressMeter('replay', plan.bytes, files.length, o.onEvent ?? (() => undefined));
   const decoder = spawn(tool, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
-  const applier = spawn(client, ['--no-defaults', `--socket=${socket}`, '--user=root', '--binary-mode', '--batch'], { stdio: ['pipe', 'ignore', 'pipe'], signal: o.signal });
+  const applier = spawn(client, ['--no-defaults', `--socket=${socket}`, '--user=root', '--binary-mode', '--batch', '--max-allowed-packet=1073741824'], { stdio: ['pipe', 'ignore', 'pipe'], signal: o.signal });
   const decoderErr = tail(decoder.stderr);
   const applierErr = tail(applier.stderr);
   applier.stdin.on('error', () => undefined); // an applier that failed stops reading: its own error is the one told

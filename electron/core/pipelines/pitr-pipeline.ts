@@ -99,7 +99,8 @@ async function replayOnto(restore: RestoreOutcome, manifest: Manifest, plan: Rep
     serverId: manifest.server.serverId ?? 1,
     datadir,
     existingDatadir: true,
-    options: ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', 'skip-log-bin', ...restoredServerOptions(manifest, dirOf)],
+    // a replayed row event arrives as one BINLOG statement, as large as the source's transaction made it
+    options: ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', 'skip-log-bin', 'max_allowed_packet=1073741824', ...restoredServerOptions(manifest, dirOf)],
   });
   o.replay.pidFile = server.pidFile;
   await o.journal.step('replay', { replay: o.replay });
