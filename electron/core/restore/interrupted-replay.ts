@@ -38,14 +38,18 @@ export async function takeBackReplay(r: ReplayRecord, undo: RestoreUndoRecord | 
   await rm(r.scratch, { recursive: true, force: true });
 }
 
-/** The servers started from this scratch folder: found by their command line (Linux), else by the pid file. */
+/**
+ * What a killed replay leaves running from this scratch folder — its server, and the decoder and
+ * client feeding it — found by their command lines, which name the folder (Linux); elsewhere
+ * the server by its pid file.
+ */
 async function replayServers(pidFile: string | null, scratch: string): Promise<number[]> {
   const procs = await readdir('/proc').catch(() => null);
   if (procs) {
     const found: number[] = [];
     for (const name of procs.filter((n) => /^\d+$/.test(n))) {
       const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
-      if (cmdline.includes(`--defaults-file=${scratch}${path.sep}`)) found.push(Number(name));
+      if (cmdline.includes(`${scratch}${path.sep}`) && Number(name) !== process.pid) found.push(Number(name));
     }
     return found;
   }
