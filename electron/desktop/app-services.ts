@@ -203,8 +203,10 @@ function historyHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers
     },
     'schedules:set': async ({ name, schedule }) => {
       const profile = await o.profiles.get(name);
-      const { schedule: _old, ...rest } = profile;
-      const saved = await o.profiles.save(schedule ? { ...rest, schedule } : rest, null, true);
+      const { schedule: old, ...rest } = profile;
+      // the app does not edit the binary logs' cadence (the CLI does): an edit keeps it
+      const binlogs = schedule?.binlogs ?? old?.binlogs;
+      const saved = await o.profiles.save(schedule ? { ...rest, schedule: { ...schedule, ...(binlogs ? { binlogs } : {}) } } : rest, null, true);
       const hasPassword = saved.password === 'keychain' && (await o.profiles.password(saved).catch(() => null)) !== null;
       // the schedule is saved either way; a timer that could not be rewritten is said, not thrown
       const timer = await refreshInstalledTimer(await o.profiles.list(), o.cli, system).catch((e: Error) => `The OS timer could not be updated: ${e.message}`);

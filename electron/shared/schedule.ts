@@ -20,6 +20,18 @@ export interface RetentionPolicy {
   keepMonthly?: number;
 }
 
+/** Minutes that divide an hour: how often the binary logs may be pulled. */
+export const BINLOG_EVERY_MINUTES = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60] as const;
+
+/** Keeping the source's binary logs for point-in-time recovery (docs/point-in-time.md). */
+export interface BinlogSchedule {
+  everyMinutes: number;
+  /** a folder, or s3://BUCKET/PREFIX (with the profile's S3 settings and encryption) */
+  destination: string;
+  /** the server that writes the binary log: the replica's source; null: the replica itself (log_slave_updates) */
+  from: { host: string; port: number } | null;
+}
+
 /** A profile's automation: when, how, what to keep, how often to prove a backup restores. */
 export interface ProfileSchedule {
   when: ScheduleWhen;
@@ -27,6 +39,13 @@ export interface ProfileSchedule {
   retention: RetentionPolicy | null;
   /** 0: never; 1: every backup; N: every Nth backup */
   proveEvery: number;
+  /** the binary logs pulled every few minutes as well */
+  binlogs?: BinlogSchedule;
+}
+
+export function describeBinlogs(b: BinlogSchedule | undefined): string {
+  if (!b) return 'no binary logs kept';
+  return `binary logs every ${b.everyMinutes} min from ${b.from ? `${b.from.host}:${b.from.port}` : 'the replica itself'} to ${b.destination}`;
 }
 
 export function describeWhen(when: ScheduleWhen): string {

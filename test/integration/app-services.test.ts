@@ -60,6 +60,12 @@ describe('the main process services, without Electron', () => {
     const set = await call('schedules:set', { name: 'replica', schedule: { when: { kind: 'weekly', day: 'sun', at: '03:00' }, method: 'cold', retention: { keepDaily: 7 }, proveEvery: 1 } }) as { profile: { schedule: unknown }; timer: string | null };
     expect(set).toMatchObject({ profile: { schedule: { when: { kind: 'weekly' } }, hasPassword: true }, timer: null });
     expect((await store.get('replica')).schedule).toMatchObject({ retention: { keepDaily: 7 } });
+    // the binary logs' cadence, set with the CLI, survives an edit of the schedule in the app
+    const withBinlogs = await store.get('replica');
+    await store.save({ ...withBinlogs, schedule: { ...withBinlogs.schedule!, binlogs: { everyMinutes: 5, destination: '/srv/binlogs', from: null } } }, null, true);
+    await call('schedules:set', { name: 'replica', schedule: { when: { kind: 'daily', at: '02:00' }, method: 'cold', retention: null, proveEvery: 0 } });
+    expect((await store.get('replica')).schedule).toMatchObject({ when: { kind: 'daily', at: '02:00' }, binlogs: { everyMinutes: 5, destination: '/srv/binlogs' } });
+    await call('schedules:set', { name: 'replica', schedule: { when: { kind: 'weekly', day: 'sun', at: '03:00' }, method: 'cold', retention: { keepDaily: 7 }, proveEvery: 1 } });
     const preview = await call('schedules:preview', { when: { kind: 'weekly', day: 'sun', at: '03:00' }, count: 3 }) as string[];
     expect(preview.map((d) => new Date(d).getDay())).toEqual([0, 0, 0]);
     expect(await call('schedules:timer', undefined)).toMatchObject({ installed: false, kind: 'systemd' });

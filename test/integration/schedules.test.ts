@@ -132,6 +132,31 @@ describe('schedules: run-due, retention, proof, history', () => {
     expect((await runCli(['schedule', 'set', 'nobody', '--daily', '03:00'], env)).stderr).toMatch(/There is no profile 'nobody'/);
   });
 
+  it('keeps the binary logs every 5 minutes as well: pulled from the source with the profile\'s login, not before their time, and the timer fires that often', async () => {
+    const { env, at } = await setUp();
+    const binlogs = await tempDir('binlogs');
+    const set = await runCli(['schedule', 'set', unique, '--daily', '03:00', '--binlogs-every', '5m', '--binlogs-dest', binlogs, '--binlogs-from', `127.0.0.1:${f.pair.source.port}`, '--json'], at('2026-11-20T08:00:00'));
+    expect(set.code).toBe(0);
+    expect(set.lines.at(-1)).toMatchObject({ schedule: { binlogs: { everyMinutes: 5, destination: binlogs, from: { host: '127.0.0.1', port: f.pair.source.port } } } });
+    const printed = await runCli(['schedule', 'install', '--print'], env);
+    expect(printed.stdout).toContain('OnCalendar=*-*-* *:00/5:00');
+
+    const first = await runCli(['run-due', '--json'], at('2026-11-20T09:00:00'));
+    expect(first.code).toBe(0);
+    expect(first.lines.at(-1)).toMatchObject({ profiles: [{ result: 'succeeded', binlogs: { result: 'pulled' } }] });
+    const [timeline] = await readdir(binlogs);
+    const kept = (await readdir(path.join(binlogs, timeline!))).filter((n) => n.endsWith('.json') && n !== 'timeline.json');
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    // two minutes later: neither is due
+    expect((await runCli(['run-due', '--json'], at('2026-11-20T09:02:00'))).lines.at(-1)).toMatchObject({ profiles: [{ result: 'not-due', binlogs: { result: 'not-due' } }] });
+    // five minutes later: the logs are, the backup is not
+    expect((await runCli(['run-due', '--json'], at('2026-11-20T09:05:00'))).lines.at(-1)).toMatchObject({ profiles: [{ result: 'not-due', binlogs: { result: 'pulled' } }] });
+    // a wrong cadence is refused in words
+    const wrong = await runCli(['schedule', 'set', unique, '--daily', '03:00', '--binlogs-every', '7m', '--binlogs-dest', binlogs], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--binlogs-every takes minutes that divide an hour/);
+  });
+
   it('two run-due at once back the replica up once', async () => {
     const { env, dest, at } = await setUp();
     expect((await runCli(['schedule', 'set', unique, '--daily', '03:00'], env)).code).toBe(0);

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { launchdJob } from '../../electron/core/schedule/launchd-job.js';
-import { systemdCalendar, systemdTimer } from '../../electron/core/schedule/systemd-timer.js';
+import { minutesCalendar, systemdCalendar, systemdTimer } from '../../electron/core/schedule/systemd-timer.js';
 import { nextSlots } from '../../electron/core/schedule/slots.js';
 import { taskSchedulerTask, windowsQuote } from '../../electron/core/schedule/task-scheduler-task.js';
 import type { TimerRequest } from '../../electron/core/schedule/timer-plan.js';
@@ -19,6 +19,7 @@ const cli = path.resolve('out/cli/quiesce.js');
 const request = (over: Partial<TimerRequest> = {}): TimerRequest => ({
   command: [process.execPath, cli, 'run-due'],
   schedules,
+  everyMinutes: null,
   env: { QUIESCE_CONFIG_DIR: '/srv/quiesce conf/100% "real"' },
   system: false,
   logFile: '/var/log/quiesce/run-due.log',
@@ -74,6 +75,29 @@ describe('systemd timer (checked by systemd-analyze; systemd is not PID 1 here, 
         process.env.TZ = zone;
       }
     }
+  });
+});
+
+describe('the binary logs\' cadence, on every platform', () => {
+  it('systemd: every N minutes of every hour, as systemd-analyze computes it; the units still verify', () => {
+    expect(minutesCalendar(5)).toBe('*-*-* *:00/5:00');
+    const out = execFileSync('systemd-analyze', ['calendar', '--iterations=3', minutesCalendar(20)], { env: { ...process.env, TZ: 'UTC' }, encoding: 'utf8' });
+    const minutes = [...out.matchAll(/(?:Next elapse|Iter\. #\d): \w{3} \S+ \d{2}:(\d{2}):00 UTC/g)].map((m) => Number(m[1]));
+    expect(minutes.every((m) => m % 20 === 0)).toBe(true);
+    expect(minutes).toHaveLength(3);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'quiesce-units-'));
+    const plan = systemdTimer(request({ everyMinutes: 5 }), dir);
+    for (const f of plan.files) writeFileSync(f.path, f.content);
+    expect(spawnSync('systemd-analyze', ['verify', ...plan.files.map((f) => f.path)], { encoding: 'utf8' }).status).toBe(0);
+    expect(readFileSync(path.join(dir, 'quiesce-run-due.timer'), 'utf8')).toContain('OnCalendar=*-*-* *:00/5:00');
+  });
+
+  it('launchd: at those minutes of every hour; Task Scheduler: a daily trigger repeating every N minutes', () => {
+    const plist = python('import plistlib,sys,json; print(json.dumps(plistlib.loads(sys.stdin.buffer.read())))', launchdJob(request({ schedules: [], everyMinutes: 15 }), '/Users/dba').files[0]!.content);
+    expect(plist.StartCalendarInterval).toEqual([{ Minute: 0 }, { Minute: 15 }, { Minute: 30 }, { Minute: 45 }]);
+    const task = taskSchedulerTask(request({ schedules: [], everyMinutes: 10, env: {} }), 'C:\\cfg').files[0]!.content as Buffer;
+    const xmlText = task.toString('utf16le');
+    expect(xmlText).toContain('<Repetition><Interval>PT10M</Interval><Duration>P1D</Duration></Repetition>');
   });
 });
 

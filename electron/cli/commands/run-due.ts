@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../../core/jobs/clock.js';
 import { HistoryStore } from '../../core/jobs/history.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
-import { runDue } from '../../core/schedule/run-due.js';
+import { runDue, type DueReport } from '../../core/schedule/run-due.js';
 import type { Interrupts } from '../interrupts.js';
 import { profileStore } from '../options.js';
 import { verdictOf } from '../../shared/run-verdict.js';
@@ -39,16 +39,18 @@ export async function runDueCommand(argv: string[], reporter: Reporter, interrup
       },
     }),
   );
-  const lines = reports.map((r) => {
-    const next = r.nextRun ? ` (next ${formatWhen(r.nextRun)})` : '';
-    if (r.result === 'not-due') return `${r.profile}: not due${next}`;
-    if (!r.run) return `${r.profile}: backup ${r.result === 'cancelled' ? 'cancelled' : 'FAILED'}: ${r.detail}${next}`;
-    const a = r.run.archive;
-    const figures = a ? ` → ${a.path} (${formatBytes(a.bytes)}, down ${formatDuration((r.run.downtimeMs ?? 0) / 1000)}${r.pruned ? `, ${r.pruned.removed.length} old archive(s) deleted` : ''})` : '';
-    // the backup and its proof were good, yet the run was not: retention failed, or it was cancelled after
-    const after = r.result !== 'succeeded' && verdictOf(r.run).good ? ` — but ${r.detail}` : '';
-    return `${r.profile}: ${verdictOf(r.run).text}${figures}${after}${next}`;
-  });
+  const lines = reports.flatMap((r) => [backupLine(r), ...(r.binlogs && r.binlogs.result !== 'not-due' ? [`${r.profile}: binary logs ${r.binlogs.result === 'pulled' ? 'pulled' : 'FAILED'}: ${r.binlogs.detail}`] : [])]);
   reporter.result({ command: 'run-due', profiles: reports.map((r) => ({ ...r, verdict: r.run ? verdictOf(r.run) : null })) }, lines.length ? lines : ['No profile has a schedule (`quiesce schedule set`).']);
-  return reports.some((r) => r.result === 'failed' || r.result === 'cancelled') ? 1 : 0;
+  return reports.some((r) => r.result === 'failed' || r.result === 'cancelled' || r.binlogs?.result === 'failed') ? 1 : 0;
+}
+
+function backupLine(r: DueReport): string {
+  const next = r.nextRun ? ` (next ${formatWhen(r.nextRun)})` : '';
+  if (r.result === 'not-due') return `${r.profile}: not due${next}`;
+  if (!r.run) return `${r.profile}: backup ${r.result === 'cancelled' ? 'cancelled' : 'FAILED'}: ${r.detail}${next}`;
+  const a = r.run.archive;
+  const figures = a ? ` → ${a.path} (${formatBytes(a.bytes)}, down ${formatDuration((r.run.downtimeMs ?? 0) / 1000)}${r.pruned ? `, ${r.pruned.removed.length} old archive(s) deleted` : ''})` : '';
+  // the backup and its proof were good, yet the run was not: retention failed, or it was cancelled after
+  const after = r.result !== 'succeeded' && verdictOf(r.run).good ? ` — but ${r.detail}` : '';
+  return `${r.profile}: ${verdictOf(r.run).text}${figures}${after}${next}`;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKUP_METHODS, type BackupMethod } from '../../shared/manifest.js';
-import { EVERY_HOURS, WEEKDAYS, describeProof, describeRetention, describeWhen, type ProfileSchedule, type RetentionPolicy, type ScheduleWhen, type Weekday } from '../../shared/schedule.js';
+import { BINLOG_EVERY_MINUTES, EVERY_HOURS, WEEKDAYS, describeBinlogs, describeProof, describeRetention, describeWhen, type ProfileSchedule, type RetentionPolicy, type ScheduleWhen, type Weekday } from '../../shared/schedule.js';
 import { systemClock, type Clock } from '../../core/jobs/clock.js';
 import type { ProfileStore } from '../../core/profiles/profile-store.js';
 import { HistoryStore } from '../../core/jobs/history.js';
@@ -16,9 +16,12 @@ export const SCHEDULE_HELP = `quiesce schedule set | list | remove | install | u
 
   quiesce schedule set PROFILE (--every 6h | --daily 03:00 | --weekly sun 03:00)
         [--method cold|dump|readonly] [--keep-last N] [--keep-daily N] [--keep-weekly N]
-        [--keep-monthly N] [--prove-every N]
+        [--keep-monthly N] [--prove-every N] [--binlogs-every 5m --binlogs-dest DIR|s3://… [--binlogs-from HOST:PORT]]
       times are the machine's local time; --every N h runs at 00:00 and every N hours after
       (N divides 24); --prove-every 1 restore-tests every backup, N every Nth (default 0: never)
+      --binlogs-every Nm also keeps the binary logs for point-in-time recovery: pulled every N
+      minutes (N divides 60) with the profile's login, from --binlogs-from (the replica's source)
+      or, without it, from the replica itself (log_slave_updates); see quiesce binlogs --help
   quiesce schedule list [--json]       each profile's schedule, next run, last run and outcome
   quiesce schedule remove PROFILE
   quiesce schedule install [--system] [--print]
@@ -125,11 +128,31 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
   throw new UsageError('quiesce schedule set | list | remove | install | uninstall (see --help).');
 }
 
+const BINLOG_FLAGS = { 'binlogs-every': { type: 'string' }, 'binlogs-dest': { type: 'string' }, 'binlogs-from': { type: 'string' } } as const;
+
+/** --binlogs-every 5m --binlogs-dest D [--binlogs-from HOST:PORT]: the binary logs kept as well. */
+function binlogsFrom(values: { 'binlogs-every'?: string; 'binlogs-dest'?: string; 'binlogs-from'?: string }): Pick<ProfileSchedule, 'binlogs'> {
+  const every = values['binlogs-every'];
+  if (every === undefined) {
+    if (values['binlogs-dest'] || values['binlogs-from']) throw new UsageError('--binlogs-dest and --binlogs-from go with --binlogs-every Nm.');
+    return {};
+  }
+  const m = /^(\d+)m?$/.exec(every);
+  const minutes = m ? Number(m[1]) : NaN;
+  if (!(BINLOG_EVERY_MINUTES as readonly number[]).includes(minutes)) throw new UsageError(`--binlogs-every takes minutes that divide an hour (${BINLOG_EVERY_MINUTES.join(', ')}), as 5m; not '${every}'.`);
+  const destination = values['binlogs-dest'];
+  if (!destination || !(destination.startsWith('s3://') || path.isAbsolute(destination))) throw new UsageError('--binlogs-every needs --binlogs-dest, an absolute folder or s3://BUCKET/PREFIX.');
+  const from = values['binlogs-from'];
+  const hostPort = from ? /^(.+):(\d{1,5})$/.exec(from) : null;
+  if (from && (!hostPort || Number(hostPort[2]) < 1 || Number(hostPort[2]) > 65535)) throw new UsageError(`--binlogs-from takes HOST:PORT, not '${from}'.`);
+  return { binlogs: { everyMinutes: minutes, destination, from: hostPort ? { host: hostPort[1]!, port: Number(hostPort[2]) } : null } };
+}
+
 /** A profile's schedule, saved, with its next runs and a warning when it cannot run unattended. */
 async function setSchedule(rest: string[], reporter: Reporter, store: ProfileStore, clock: Clock): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { every: { type: 'string' }, daily: { type: 'string' }, weekly: { type: 'string' }, method: { type: 'string' }, 'prove-every': { type: 'string' }, json: { type: 'boolean' }, ...KEEP_FLAGS },
+    options: { every: { type: 'string' }, daily: { type: 'string' }, weekly: { type: 'string' }, method: { type: 'string' }, 'prove-every': { type: 'string' }, json: { type: 'boolean' }, ...KEEP_FLAGS, ...BINLOG_FLAGS },
     allowPositionals: true,
     strict: true,
   });
@@ -143,6 +166,7 @@ async function setSchedule(rest: string[], reporter: Reporter, store: ProfileSto
     method: method as BackupMethod,
     retention: retentionFrom(values),
     proveEvery: count(values['prove-every'], 'prove-every', 0) ?? 0,
+    ...binlogsFrom(values),
   };
   if (profile.password === 'ask' && process.env.QUIESCE_PASSWORD === undefined) {
     reporter.event({ type: 'warning', message: `Profile '${name}' asks for its password on every run: a scheduled run cannot ask. Keep it in the keychain (--password-stdin), read it from an option file (--option-file ~/.my.cnf), or use --no-password for socket authentication (quiesce profiles add again), or the timer's runs will fail.` });
@@ -152,7 +176,7 @@ async function setSchedule(rest: string[], reporter: Reporter, store: ProfileSto
   const next = nextSlots(schedule.when, clock(), 3);
   const timer = await refreshTimer(reporter);
   reporter.result({ command: 'schedule set', profile: name, schedule, nextRuns: next.map((d) => d.toISOString()) }, [
-    `'${name}': ${describeWhen(schedule.when)}, ${schedule.method}; ${describeRetention(schedule.retention)}; ${describeProof(schedule.proveEvery)}.`,
+    `'${name}': ${describeWhen(schedule.when)}, ${schedule.method}; ${describeRetention(schedule.retention)}; ${describeProof(schedule.proveEvery)}; ${describeBinlogs(schedule.binlogs)}.`,
     `Next runs: ${next.map((d) => formatWhen(d)).join(', ')}`,
     timer ?? 'Run `quiesce schedule install` once so that the OS runs it (`--print` shows what it writes).',
   ]);

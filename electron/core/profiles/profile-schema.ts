@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Profile, ServerControlChoice } from '../../shared/profile.js';
 import { PASSWORD_SOURCES, PROFILE_FILE_VERSION } from '../../shared/profile.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../../shared/manifest.js';
-import { EVERY_HOURS, WEEKDAYS, type ProfileSchedule } from '../../shared/schedule.js';
+import { BINLOG_EVERY_MINUTES, EVERY_HOURS, WEEKDAYS, type ProfileSchedule } from '../../shared/schedule.js';
 
 const absolutePath = (p: string) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\');
 const absolute = z.string().min(1).refine(absolutePath, 'must be an absolute path');
@@ -34,6 +34,14 @@ export const scheduleSchema = z
     method: z.enum(BACKUP_METHODS),
     retention: z.object({ keepLast: keep, keepDaily: keep, keepWeekly: keep, keepMonthly: keep }).strict().nullable(),
     proveEvery: z.number().int().min(0).max(1000),
+    binlogs: z
+      .object({
+        everyMinutes: z.number().int().refine((m) => (BINLOG_EVERY_MINUTES as readonly number[]).includes(m), `minutes that divide an hour: ${BINLOG_EVERY_MINUTES.join(', ')}`),
+        destination,
+        from: z.object({ host: z.string().min(1).max(255), port: z.number().int().min(1).max(65535) }).strict().nullable(),
+      })
+      .strict()
+      .optional(),
   })
   .strict() satisfies z.ZodType<ProfileSchedule>;
 

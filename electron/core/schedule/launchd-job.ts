@@ -23,6 +23,11 @@ export function launchdJob(r: TimerRequest, home: string): TimerPlan {
       intervals.set(entry, entry);
     }
   }
+  // the binary logs' cadence: at these minutes of every hour
+  for (let minute = 0; r.everyMinutes && minute < 60; minute += r.everyMinutes) {
+    const entry = `    <dict><key>Minute</key>${int(minute)}</dict>`;
+    intervals.set(entry, entry);
+  }
   const env = Object.entries(r.env);
   const plist = [
     '<?xml version="1.0" encoding="UTF-8"?>',

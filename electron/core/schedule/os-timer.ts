@@ -31,12 +31,20 @@ function quiesceFolders(env: NodeJS.ProcessEnv = process.env): Record<string, st
 }
 
 /** The one timer for every scheduled profile, calling `run-due` the way `cli` says. */
+/** How often the timer fires for the binary logs: every profile's cadence falls on its ticks (their greatest common divisor). */
+function binlogCadence(profiles: Profile[]): number | null {
+  const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+  const cadences = profiles.flatMap((p) => (p.schedule?.binlogs ? [p.schedule.binlogs.everyMinutes] : []));
+  return cadences.length > 0 ? cadences.reduce(gcd) : null;
+}
+
 export function timerForProfiles(profiles: Profile[], cli: CliCommand, system: boolean): TimerPlan {
   return timerPlanFor(
     process.platform,
     {
       command: [...cli.command, 'run-due'],
       schedules: profiles.flatMap((p) => (p.schedule ? [p.schedule.when] : [])),
+      everyMinutes: binlogCadence(profiles),
       env: { ...cli.env, ...quiesceFolders() },
       system,
       logFile: path.join(defaultStateDir(), 'run-due.log'),

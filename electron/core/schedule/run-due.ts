@@ -13,6 +13,7 @@ import { archiveRef } from '../archive/archive-ref.js';
 import { passphraseToRead, destinationOptionsOf, s3AccessOf } from '../profiles/profile-destination.js';
 import { recoverAbandonedJobs } from '../jobs/recover.js';
 import { pruneArchives, type PruneResult } from './prune.js';
+import { pullIfDue, type BinlogPullReport } from './binlog-pulls.js';
 import { hasRules } from './retention.js';
 import { isDue, nextSlots } from './slots.js';
 
@@ -26,6 +27,8 @@ export interface DueReport {
   pruned: PruneResult | null;
   /** an earlier run of this profile that was killed, repaired first: what was done */
   recovered: string[];
+  /** its binary logs, when the schedule keeps them (pulled before the backup, which may take long) */
+  binlogs: BinlogPullReport | null;
 }
 
 export interface RunDueOptions {
@@ -51,15 +54,16 @@ export async function runDue(o: RunDueOptions): Promise<DueReport[]> {
     const schedule = profile.schedule;
     if (!schedule) continue;
     const recovered = await repairKilledRun(o, profile);
+    const binlogs = schedule.binlogs && !o.signal?.aborted ? await pullIfDue(o, profile, schedule.binlogs) : null;
     const now = o.clock();
     const { records } = await o.history.read(profile.name);
     const last = records[0] ? new Date(records[0].startedAt) : null;
     if (!isDue(schedule.when, last, now)) {
-      reports.push({ profile: profile.name, result: 'not-due', detail: `last attempt ${records[0]!.startedAt}`, nextRun: nextSlots(schedule.when, now)[0]!.toISOString(), run: null, pruned: null, recovered });
+      reports.push({ profile: profile.name, result: 'not-due', detail: `last attempt ${records[0]!.startedAt}`, nextRun: nextSlots(schedule.when, now)[0]!.toISOString(), run: null, pruned: null, recovered, binlogs });
       continue;
     }
     if (o.signal?.aborted) break;
-    reports.push({ ...(await backUpScheduled(o, profile, schedule, records)), recovered });
+    reports.push({ ...(await backUpScheduled(o, profile, schedule, records)), recovered, binlogs });
   }
   return reports;
 }
@@ -81,8 +85,8 @@ async function repairKilledRun(o: RunDueOptions, profile: Profile): Promise<stri
   }
 }
 
-async function backUpScheduled(o: RunDueOptions, profile: Profile, schedule: ProfileSchedule, earlier: RunRecord[]): Promise<Omit<DueReport, 'recovered'>> {
-  const report = (result: DueReport['result'], detail: string, run: RunRecord | null, pruned: PruneResult | null = null): Omit<DueReport, 'recovered'> => ({
+async function backUpScheduled(o: RunDueOptions, profile: Profile, schedule: ProfileSchedule, earlier: RunRecord[]): Promise<Omit<DueReport, 'recovered' | 'binlogs'>> {
+  const report = (result: DueReport['result'], detail: string, run: RunRecord | null, pruned: PruneResult | null = null): Omit<DueReport, 'recovered' | 'binlogs'> => ({
     profile: profile.name,
     result,
     detail,

@@ -11,6 +11,11 @@ export function systemdCalendar(when: ScheduleWhen): string {
   return `${day}*-*-* ${when.at}:00`;
 }
 
+/** Every `minutes` (dividing an hour), on the hour and after it: the binary logs' cadence. */
+export function minutesCalendar(minutes: number): string {
+  return minutes >= 60 ? '*-*-* *:00:00' : `*-*-* *:00/${minutes}:00`;
+}
+
 /**
  * systemd's own quoting (systemd.syntax(7)): double quotes, \ escapes, % doubled; in
  * ExecStart= also $ doubled, since only there are variables expanded.
@@ -35,7 +40,7 @@ export function systemdUnitDir(o: { system: boolean; home: string; env: NodeJS.P
  * bring the replica back; ten minutes are allowed for that before SIGKILL.
  */
 export function systemdTimer(r: TimerRequest, unitDir: string): TimerPlan {
-  const calendars = [...new Set(r.schedules.map(systemdCalendar))];
+  const calendars = [...new Set([...r.schedules.map(systemdCalendar), ...(r.everyMinutes ? [minutesCalendar(r.everyMinutes)] : [])])];
   const ctl = r.system ? ['systemctl'] : ['systemctl', '--user'];
   const service = [
     '[Unit]',

@@ -37,6 +37,8 @@ export function taskSchedulerTask(r: TimerRequest, configDir: string): TimerPlan
     ? { command: 'cmd.exe', arguments: `/d /c "${env.map(([k, v]) => `set "${k}=${v}"&&`).join('')}${[program, ...args].map(windowsQuote).join(' ')}"` }
     : { command: program, arguments: args.map(windowsQuote).join(' ') };
   const triggers = [...new Set(r.schedules.map(trigger))];
+  // the binary logs' cadence: from midnight, every N minutes all day
+  if (r.everyMinutes) triggers.push(`    <CalendarTrigger><Repetition><Interval>PT${r.everyMinutes}M</Interval><Duration>P1D</Duration></Repetition><StartBoundary>2026-01-01T00:00:00</StartBoundary><ScheduleByDay><DaysInterval>1</DaysInterval></ScheduleByDay></CalendarTrigger>`);
   const text = [
     '<?xml version="1.0" encoding="UTF-16"?>',
     '<Task version="1.4" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">',

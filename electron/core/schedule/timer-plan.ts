@@ -6,6 +6,8 @@ export interface TimerRequest {
   command: string[];
   /** every scheduled profile's `when`: the timer fires at each of their slots */
   schedules: ScheduleWhen[];
+  /** the shortest binary-log cadence of any profile (minutes dividing an hour): the timer also fires that often */
+  everyMinutes: number | null;
   /** QUIESCE_* settings the CLI was given, so the timer's runs use the same folders */
   env: Record<string, string>;
   /** run as the machine's service (root / LocalSystem) rather than as this user */
