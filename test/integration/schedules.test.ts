@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../electron/shared/history.js';
 import { runCli } from '../helpers/cli.js';
-import { tempDir, threadsRunning, usePair } from '../helpers/pair.js';
+import { connectAsRoot, tempDir, threadsRunning, usePair, waitForCatchUp } from '../helpers/pair.js';
 
 /**
  * Scheduled backups of a real replica, with the clock set (QUIESCE_NOW) to walk through days:
@@ -155,6 +155,37 @@ describe('schedules: run-due, retention, proof, history', () => {
     const wrong = await runCli(['schedule', 'set', unique, '--daily', '03:00', '--binlogs-every', '7m', '--binlogs-dest', binlogs], env);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/--binlogs-every takes minutes that divide an hour/);
+  });
+
+  it('retention deletes the binary logs no kept archive needs, and only those', async () => {
+    const { at } = await setUp();
+    const binlogs = await tempDir('binlogs-kept');
+    const from = `127.0.0.1:${f.pair.source.port}`;
+    expect((await runCli(['schedule', 'set', unique, '--daily', '03:00', '--keep-last', '1', '--binlogs-every', '5m', '--binlogs-dest', binlogs, '--binlogs-from', from], at('2026-11-20T08:00:00'))).code).toBe(0);
+    expect((await runCli(['run-due', '--json'], at('2026-11-20T09:00:00'))).code).toBe(0);
+    const root = await connectAsRoot(f.pair.source);
+    try {
+      await root.query('FLUSH BINARY LOGS');
+      await root.query("INSERT INTO shop.audit (msg) VALUES ('between the backups')");
+      await root.query('FLUSH BINARY LOGS');
+      await root.query("INSERT INTO shop.audit (msg) VALUES ('in the newest file')");
+    } finally {
+      await root.end();
+    }
+    await waitForCatchUp(f.pair);
+    const second = await runCli(['run-due', '--json'], at('2026-11-21T09:00:00'));
+    expect(second.code).toBe(0);
+    const report = (second.lines.at(-1) as { profiles: { run: { archive: { path: string } } }[] }).profiles[0]!;
+    const kept = (await readdir(path.dirname(report.run.archive.path))).filter((n) => n.endsWith('.tar.zst'));
+    expect(kept).toEqual([path.basename(report.run.archive.path)]);
+    const [timeline] = await readdir(binlogs);
+    const remaining = (await readdir(path.join(binlogs, timeline!))).filter((n) => n.endsWith('.json') && n !== 'timeline.json').map((n) => n.replace(/\.json$/, '')).sort();
+    const c = await connectAsRoot(f.pair.source);
+    const onServer = ((await c.query('SHOW BINARY LOGS'))[0] as { Log_name: string }[]).map((r) => r.Log_name).sort();
+    await c.end();
+    // the kept archive's data stands in the newest file: every file before it went, it and what follows stayed
+    expect(remaining).toEqual([onServer.at(-1)]);
+    expect(onServer.length).toBeGreaterThanOrEqual(3);
   });
 
   it('two run-due at once back the replica up once', async () => {

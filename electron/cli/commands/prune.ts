@@ -5,6 +5,7 @@ import { systemClock } from '../../core/jobs/clock.js';
 import { HistoryStore } from '../../core/jobs/history.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import { pruneArchives } from '../../core/schedule/prune.js';
+import { pruneProfileBinlogs } from '../../core/schedule/binlog-retention.js';
 import { UsageError, profileStore } from '../options.js';
 import type { Reporter } from '../reporter.js';
 import { RETENTION_OPTIONS, retentionFrom } from './schedule.js';
@@ -21,7 +22,9 @@ export const PRUNE_HELP = `quiesce prune --profile P — delete the archives a r
   --json
 
 The newest archive and the newest proven one are always kept. Each kept archive is listed
-with why; a deleted archive's proof file goes with it.`;
+with why; a deleted archive's proof file goes with it. A profile that keeps binary logs
+(schedule set --binlogs-every) also loses the ones no kept archive needs: those before the
+oldest kept archive's position.`;
 
 export async function pruneCommand(argv: string[], reporter: Reporter): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { profile: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'state-dir': { type: 'string' }, ...RETENTION_OPTIONS }, strict: true });
@@ -32,12 +35,15 @@ export async function pruneCommand(argv: string[], reporter: Reporter): Promise<
   const history = new HistoryStore(values['state-dir'] ?? defaultStateDir());
   const r = await pruneArchives(history, profile.name, policy, { dryRun: values['dry-run'] === true, clock: systemClock(), access: await s3AccessOf(profile, profileStore()) });
   const verb = r.dryRun ? 'would delete' : 'deleted';
-  reporter.result({ command: 'prune', ...r }, [
+  // the binary logs the profile keeps: those no kept archive needs go too
+  const binlogs = profile.schedule?.binlogs ? await pruneProfileBinlogs(profile, profile.schedule.binlogs, r.kept.map((k) => k.path), profileStore(), r.dryRun) : null;
+  reporter.result({ command: 'prune', ...r, binlogs }, [
     `${profile.name}: ${describeRetention(policy)}${r.dryRun ? ' (dry run: nothing deleted)' : ''}`,
     ...r.kept.map((k) => `  keep    ${k.path}  (${k.reasons.join(', ')})`),
     ...r.removed.map((k) => `  ${verb.padEnd(7)} ${k.path}`),
     ...r.missing.map((m) => `  missing ${m} (in the history, not on disk)`),
-    `${r.kept.length} kept, ${r.removed.length} ${verb}.`,
+    ...(binlogs ? binlogs.removed.map((b) => `  ${verb.padEnd(7)} binary log ${b}`) : []),
+    `${r.kept.length} kept, ${r.removed.length} ${verb}${binlogs ? `; ${binlogs.removed.length} binary log file(s) no kept archive needs ${verb}` : ''}.`,
   ]);
   return 0;
 }

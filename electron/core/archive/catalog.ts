@@ -58,6 +58,11 @@ export async function writeCatalogEntry(storage: Storage, archive: Location, ent
 }
 
 /** One archive as a fleet listing shows it. */
+/** The catalogue entry beside an archive (readable without the archive's key), or null. */
+export async function readCatalogEntry(storage: Storage, archive: Location): Promise<CatalogEntry | null> {
+  return parseEntry(await storage.readSmall(withSuffix(archive, CATALOG_SUFFIX)).catch(() => null));
+}
+
 export interface ListedArchive {
   url: string;
   /** from the catalogue entry; null for an archive without one (written before 0.2, or by hand) */

@@ -14,6 +14,7 @@ import { passphraseToRead, destinationOptionsOf, s3AccessOf } from '../profiles/
 import { recoverAbandonedJobs } from '../jobs/recover.js';
 import { pruneArchives, type PruneResult } from './prune.js';
 import { pullIfDue, type BinlogPullReport } from './binlog-pulls.js';
+import { pruneProfileBinlogs } from './binlog-retention.js';
 import { hasRules } from './retention.js';
 import { isDue, nextSlots } from './slots.js';
 
@@ -122,6 +123,10 @@ async function backUpScheduled(o: RunDueOptions, profile: Profile, schedule: Pro
     try {
       pruned = await pruneArchives(o.history, profile.name, schedule.retention, { dryRun: false, clock: o.clock, access: await s3AccessOf(profile, o.profiles) });
       run.line(`Retention (${pruned.kept.length} kept): ${pruned.removed.length ? `deleted ${pruned.removed.map((r) => r.path).join(', ')}` : 'nothing to delete'}.`);
+      if (schedule.binlogs) {
+        const logs = await pruneProfileBinlogs(profile, schedule.binlogs, pruned.kept.map((k) => k.path), o.profiles, false);
+        run.line(`Binary logs no kept archive needs: ${logs.removed.length ? `deleted ${logs.removed.join(', ')}` : 'none'}.`);
+      }
     } catch (error) {
       problems.push(`Retention failed: ${describeError(error)}`);
       run.line(`! ${problems.at(-1)}`);
