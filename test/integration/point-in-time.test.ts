@@ -128,6 +128,21 @@ describe('point-in-time recovery from kept binary logs', () => {
     await withClone(clone, async (socket) => expect(await contents(socket)).toEqual(kept.expected));
   });
 
+  it('restore --profile P --until T, without naming the archive: the profile\'s newest archive before T', async () => {
+    const e = { ...env, QUIESCE_CONFIG_DIR: await tempDir('pitr-config') };
+    const added = await runCli(['profiles', 'add', 'pitr', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', f.dest, '--password-stdin'], e, undefined, `${f.pair.backupUser.password}\n`);
+    expect(added.code).toBe(0);
+    const clone = path.join(await tempDir('pitr-profile'), 'clone');
+    const run = await runCli(['restore', '--profile', 'pitr', '--clone-into', clone, '--server-id', '28', '--until', localText(kept.beforeAccident), '--binlogs', kept.dir, '--json'], e);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.lines.at(-1)).toMatchObject({ archive: kept.archive });
+    await withClone(clone, async (socket) => expect(await contents(socket)).toEqual(kept.expected));
+    const tooEarly = await runCli(['restore', '--profile', 'pitr', '--clone-into', path.join(await tempDir('pitr-early'), 'clone'), '--server-id', '28', '--until', '2020-01-01 00:00:00', '--binlogs', kept.dir, '--json'], e);
+    expect(tooEarly.code).toBe(1);
+    expect(tooEarly.stderr).toMatch(/No cold archive in .* was taken before 2020-01-01/);
+  });
+
   it('verify --restore-test --until proves the point in time: replayed in a scratch folder, every table checked, no replica left', async () => {
     const scratch = await tempDir('pitr-proof');
     const run = await runCli(['verify', kept.archive, '--restore-test', '--until', localText(kept.beforeAccident), '--binlogs', kept.dir, '--scratch', scratch, '--json'], env);

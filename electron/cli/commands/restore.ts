@@ -13,6 +13,7 @@ import { assertCloneRootFree } from '../../core/restore/clone.js';
 import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
 import type { ResumeOutcome } from '../../core/restore/resume-kit.js';
 import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg, binlogsArg } from '../archive-args.js';
+import { archiveBefore } from '../profile-archives.js';
 import { CANCEL_RESTORE, type Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, UsageError, portFrom, targetFrom } from '../options.js';
 import { readPassword } from '../password.js';
@@ -120,8 +121,10 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
     allowPositionals: true,
     strict: true,
   });
-  if (!positionals[0]) throw new UsageError('Name the archive: quiesce restore ARCHIVE.');
-  const archive = await archiveArg(positionals[0], values);
+  // to a point in time from a profile: its newest archive before that time
+  const chosen = positionals[0] ?? (values.profile && values.until !== undefined ? await archiveBefore(values.profile, untilTime(values.until)) : undefined);
+  if (!chosen) throw new UsageError('Name the archive: quiesce restore ARCHIVE (or --profile NAME --until TIME for its newest before then).');
+  const archive = await archiveArg(chosen, values);
   if (values.into) return loadIntoServer(archive, values, reporter);
   const remap = remapOf(values);
   const cloneRoot = values['clone-into'] ? path.resolve(values['clone-into']) : null;
@@ -162,6 +165,14 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
   const resumed = connection ? await resumeRestoredServer(outcome.result, { connection, startCommand, timeoutMs }) : null;
   reportRestore(reporter, archive.url, outcome, connection !== null, resumed);
   return 0;
+}
+
+function untilTime(text: string): Date {
+  try {
+    return (parseReplayTarget({ until: text }) as { at: Date }).at;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** --until / --until-gtid: the restore, then the kept binary logs replayed onto it (not a replica afterwards). */

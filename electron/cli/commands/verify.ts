@@ -1,9 +1,5 @@
-import path from 'node:path';
-import { QuiesceError } from '../../core/errors.js';
-import { listArchives } from '../../core/archive/catalog.js';
-import { archiveTarget } from '../../core/backup/archive-target.js';
-import { s3AccessOf } from '../../core/profiles/profile-destination.js';
 import { ARCHIVE_READ_HELP, ARCHIVE_READ_OPTIONS, archiveArg, binlogsArg } from '../archive-args.js';
+import { newestArchive } from '../profile-archives.js';
 import type { ArchiveRef } from '../../core/archive/archive-ref.js';
 import { parseReplayTarget, type ReplayTarget } from '../../core/binlog/replay-plan.js';
 import { provePointInTime } from '../../core/pipelines/pitr-proof.js';
@@ -13,7 +9,7 @@ import { HistoryStore } from '../../core/jobs/history.js';
 import { readProof, type RestoreTestResult } from '../../core/restore/restore-test.js';
 import { damageText, runVerify } from '../../core/pipelines/verify-pipeline.js';
 import { readGivenKeyFile } from '../../core/restore/given-key-file.js';
-import { UsageError, profileStore } from '../options.js';
+import { UsageError } from '../options.js';
 import { STEP_LABELS, type BackupEvent } from '../../shared/backup-events.js';
 import { formatBytes, formatDuration, formatWhen, type Reporter } from '../reporter.js';
 import { CANCEL_RESTORE_TEST, type Interrupts } from '../interrupts.js';
@@ -67,18 +63,6 @@ async function provePointInTimeCommand(archive: ArchiveRef, values: { until?: st
     `Replica     ${proof.notAReplica ? 'none configured (starting it cannot replay the accident)' : 'STILL CONFIGURED'}`,
   ]);
   return proof.proven ? 0 : 1;
-}
-
-async function newestArchive(name: string): Promise<string> {
-  const store = profileStore();
-  const profile = await store.get(name);
-  if (!profile.destination) throw new UsageError(`Profile '${name}' has no destination; name the archive.`);
-  const target = archiveTarget(profile.destination, { access: await s3AccessOf(profile, store), profile: profile.name });
-  const { archives } = await listArchives(target.storage, target.folder);
-  // a local destination may hold other folders: only its own archives count
-  const newest = archives.filter((a) => target.folder.kind === 's3' || path.dirname(a.url) === target.workDir).at(-1);
-  if (!newest) throw new QuiesceError('archive-missing', `There is no archive in ${profile.destination} yet.`, `Run quiesce backup --profile ${name}.`);
-  return newest.url;
 }
 
 export async function verifyCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
