@@ -1,4 +1,10 @@
-import type { ConnectionTest, InspectView, ProfileView } from '../shared/ipc-contract.js';
+import type { ConnectionTest, DashboardEntry, InspectView, ProfileView } from '../shared/ipc-contract.js';
+import type { RunRecord } from '../shared/history.js';
+import type { BinlogSchedule } from '../shared/schedule.js';
+import { readTimelines } from '../core/binlog/binlog-catalog.js';
+import { windowOf } from '../core/binlog/binlog-window.js';
+import { parseLocation } from '../core/storage/location.js';
+import { storageFor } from '../core/storage/storage-for.js';
 import type { Profile } from '../shared/profile.js';
 import { canStageAt, checkDestination } from '../core/backup/destination.js';
 import { readProof } from '../core/restore/restore-test.js';
@@ -41,6 +47,25 @@ async function destinationCheck(report: InspectReport, destination: string | nul
     return { destination: { path: destination, freeBytes: d.freeBytes, canStage: await canStageAt(d, report.estimate.entries, report.estimate.totalBytes) }, destinationProblem: null };
   } catch (error) {
     return { destination: null, destinationProblem: describeError(error) };
+  }
+}
+
+/**
+ * A profile's recoverable window on the dashboard: its current timeline (the newest) from the
+ * oldest kept backup's point (or the first kept event) to the newest known moment, with gaps;
+ * an unreachable destination is said, not thrown.
+ */
+async function recoverableOf(profile: Profile, b: BinlogSchedule, records: RunRecord[], profiles: ProfileStore): Promise<NonNullable<DashboardEntry['recoverable']>> {
+  try {
+    const dest = parseLocation(b.destination);
+    const { timelines } = await readTimelines(storageFor(dest, await s3AccessOf(profile, profiles)), dest);
+    const current = timelines.at(-1);
+    if (!current) return { from: null, to: null, lastPullAt: null, gaps: [], problem: 'no binary logs pulled yet' };
+    const kept = records.filter((r) => r.profile === profile.name && r.outcome === 'succeeded' && r.method === 'cold' && r.archive && !r.prunedAt);
+    const reach = windowOf(current, kept.map((r) => r.restorePoint ?? r.startedAt));
+    return { ...reach, problem: reach.from ? null : 'no backup taken since the oldest kept binary log: nothing to replay onto yet' };
+  } catch (error) {
+    return { from: null, to: null, lastPullAt: null, gaps: [], problem: describeError(error) };
   }
 }
 
@@ -199,7 +224,14 @@ function historyHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers
     },
     'dashboard:summary': async () => {
       const running = new Set(o.jobs.list().filter((j) => j.state.phase === 'running' || j.state.phase === 'idle').map((j) => j.profile));
-      return dashboardOf(await o.profiles.list(), (await o.history.read()).records, now(), running);
+      const profiles = await o.profiles.list();
+      const { records } = await o.history.read();
+      const entries = dashboardOf(profiles, records, now(), running);
+      for (const entry of entries) {
+        const profile = profiles.find((p) => p.name === entry.profile)!;
+        if (profile.schedule?.binlogs) entry.recoverable = await recoverableOf(profile, profile.schedule.binlogs, records, o.profiles);
+      }
+      return entries;
     },
     'schedules:set': async ({ name, schedule }) => {
       const profile = await o.profiles.get(name);

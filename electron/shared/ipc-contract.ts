@@ -72,6 +72,8 @@ export interface DashboardEntry {
   lastGood: RunRecord | null;
   /** the newest archive that passed a restore test: when its data was taken, how long restoring it took */
   lastProven: { restorePoint: string; testedAt: string; restoreMs: number; archive: string } | null;
+  /** with binary logs kept (schedule.binlogs): any second from `from` to `to`, the last pull, every gap; or why it is not known */
+  recoverable?: { from: string | null; to: string | null; lastPullAt: string | null; gaps: string[]; problem: string | null } | null;
   /** oldest first, for the chart */
   recent: { startedAt: string; outcome: RunRecord['outcome']; downtimeMs: number | null; archiveBytes: number | null }[];
 }

@@ -65,6 +65,9 @@ describe('the main process services, without Electron', () => {
     await store.save({ ...withBinlogs, schedule: { ...withBinlogs.schedule!, binlogs: { everyMinutes: 5, destination: '/srv/binlogs', from: null } } }, null, true);
     await call('schedules:set', { name: 'replica', schedule: { when: { kind: 'daily', at: '02:00' }, method: 'cold', retention: null, proveEvery: 0 } });
     expect((await store.get('replica')).schedule).toMatchObject({ when: { kind: 'daily', at: '02:00' }, binlogs: { everyMinutes: 5, destination: '/srv/binlogs' } });
+    // the dashboard says what the kept binary logs recover: here, that none were pulled yet
+    const [withWindow] = await call('dashboard:summary', undefined) as { recoverable: unknown }[];
+    expect(withWindow!.recoverable).toMatchObject({ problem: 'no binary logs pulled yet', gaps: [] });
     await call('schedules:set', { name: 'replica', schedule: { when: { kind: 'weekly', day: 'sun', at: '03:00' }, method: 'cold', retention: { keepDaily: 7 }, proveEvery: 1 } });
     const preview = await call('schedules:preview', { when: { kind: 'weekly', day: 'sun', at: '03:00' }, count: 3 }) as string[];
     expect(preview.map((d) => new Date(d).getDay())).toEqual([0, 0, 0]);

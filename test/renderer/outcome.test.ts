@@ -38,6 +38,19 @@ describe('one outcome everywhere: the backup\'s result and the proof\'s, each wi
     expect(await screen.findByText('last backup good and proven')).toBeTruthy();
   });
 
+  it('the dashboard shows the window the kept binary logs recover, and each gap in it', async () => {
+    const good = run({ restoreTest: null });
+    const recoverable = { from: '2026-11-20T03:00:00.000Z', to: new Date(Date.now() - 120_000).toISOString(), lastPullAt: new Date(Date.now() - 120_000).toISOString(), gaps: ['after binlog.000004 (2026-11-21T10:00:00Z) until binlog.000006 (2026-11-21T11:00:00Z): 1 file(s) never pulled'], problem: null };
+    render(DashboardView, { app: await appWith([good], [{ ...entry(good), recoverable }, { ...entry(good), profile: 'db3' }]), onBackUp: () => undefined });
+    const card = await screen.findByRole('region', { name: 'db2' });
+    expect(within(card).getByText(/^any second from .* to /)).toBeTruthy();
+    expect(within(card).getByText(/last binlog pull 2 min ago/)).toBeTruthy();
+    expect(within(card).getByRole('status').textContent).toMatch(/^gap after binlog\.000004 .* 1 file\(s\) never pulled$/);
+    expect(within(card).getByRole('status').className).toContain('bad');
+    // a replica whose binary logs are not kept says what that means, and how to change it
+    expect(within(await screen.findByRole('region', { name: 'db3' })).getByText(/to each backup only/)).toBeTruthy();
+  });
+
   it('history shows backup and proof side by side, the reason in the row, without CLI advice', async () => {
     const failed = run({ id: '00000000-0000-4000-8000-000000000002', startedAt: '2026-11-21T03:00:00.000Z', outcome: 'failed', archive: null, error: { code: 'password-needed', message: 'Profile “db2” asks for its password on every run.', hint: 'Store its password in the keychain (`quiesce profiles add … --password-stdin`).' } });
     render(HistoryView, { app: await appWith([failed, proofFailed]) });

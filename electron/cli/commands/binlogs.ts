@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { gapsOf, readTimelines, type Timeline } from '../../core/binlog/binlog-catalog.js';
+import { readTimelines } from '../../core/binlog/binlog-catalog.js';
+import { windowOf } from '../../core/binlog/binlog-window.js';
 import { pullBinlogs } from '../../core/binlog/pull-binlogs.js';
 import { destinationOptionsOf, s3AccessOf } from '../../core/profiles/profile-destination.js';
 import { parseLocation } from '../../core/storage/location.js';
@@ -52,14 +53,6 @@ async function pull(argv: string[], reporter: Reporter, interrupts: Interrupts):
   return 0;
 }
 
-/** What a timeline lets a restore reach: from its oldest kept event to its last pull, and its holes. */
-function windowOf(t: Timeline): { from: string | null; to: string | null; gaps: string[] } {
-  const first = t.entries[0];
-  const last = t.entries.at(-1);
-  const gaps = gapsOf(t.entries).map((g) => `after ${g.after.file} (${g.after.lastEventAt ?? '?'}) until ${g.before.file} (${g.before.firstEventAt ?? '?'}): ${g.missing > 0 ? `${g.missing} file(s) never pulled` : `${g.after.file} kept only in part`}`);
-  return { from: first?.firstEventAt ?? first?.createdAt ?? null, to: last ? [last.lastEventAt, last.pulledAt].filter((x): x is string => !!x).sort().at(-1)! : null, gaps };
-}
-
 async function list(argv: string[], reporter: Reporter): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { dest: { type: 'string' }, profile: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
   if (!values.dest) throw new UsageError('Say where the binary logs are kept: --dest DIR or s3://BUCKET/PREFIX.');
@@ -67,7 +60,7 @@ async function list(argv: string[], reporter: Reporter): Promise<number> {
   const profile = values.profile ? await store.get(values.profile) : null;
   const dest = parseLocation(values.dest);
   const { timelines, unreadable } = await readTimelines(storageFor(dest, await s3AccessOf(profile, store)), dest);
-  const rows = timelines.map((t) => ({ timeline: t.record.id, server: t.record.identity, note: t.record.note, files: t.entries.length, bytes: t.entries.reduce((n, e) => n + e.bytes, 0), ...windowOf(t) }));
+  const rows = timelines.map((t) => ({ server: t.record.identity, note: t.record.note, files: t.entries.length, bytes: t.entries.reduce((n, e) => n + e.bytes, 0), ...windowOf(t) }));
   reporter.result({ command: 'binlogs list', timelines: rows, unreadable }, [
     ...rows.flatMap((r) => [
       `${r.timeline}  (${r.server.hostname}:${r.server.port}, server_id ${r.server.serverId})`,
