@@ -135,15 +135,19 @@ describe('schedules: run-due, retention, proof, history', () => {
   it('keeps the binary logs every 5 minutes as well: pulled from the source with the profile\'s login, not before their time, and the timer fires that often', async () => {
     const { env, at } = await setUp();
     const binlogs = await tempDir('binlogs');
-    const set = await runCli(['schedule', 'set', unique, '--daily', '03:00', '--binlogs-every', '5m', '--binlogs-dest', binlogs, '--binlogs-from', `127.0.0.1:${f.pair.source.port}`, '--json'], at('2026-11-20T08:00:00'));
+    const set = await runCli(['schedule', 'set', unique, '--daily', '03:00', '--prove-every', '1', '--binlogs-every', '5m', '--binlogs-dest', binlogs, '--binlogs-from', `127.0.0.1:${f.pair.source.port}`, '--json'], at('2026-11-20T08:00:00'));
     expect(set.code).toBe(0);
     expect(set.lines.at(-1)).toMatchObject({ schedule: { binlogs: { everyMinutes: 5, destination: binlogs, from: { host: '127.0.0.1', port: f.pair.source.port } } } });
     const printed = await runCli(['schedule', 'install', '--print'], env);
     expect(printed.stdout).toContain('OnCalendar=*-*-* *:00/5:00');
 
     const first = await runCli(['run-due', '--json'], at('2026-11-20T09:00:00'));
+    expect(first.lines.at(-1), first.stdout.slice(-3000)).toMatchObject({ profiles: [{ result: 'succeeded', binlogs: { result: 'pulled' } }] });
     expect(first.code).toBe(0);
-    expect(first.lines.at(-1)).toMatchObject({ profiles: [{ result: 'succeeded', binlogs: { result: 'pulled' } }] });
+    // proven on schedule: the new archive, and the logs from it to now replayed onto it
+    const [proved] = await history(env);
+    expect(proved!.restoreTest).toMatchObject({ proven: true });
+    expect(proved!.log.join('\n')).toMatch(/Point in time proven: the new archive and \d+ transaction\(s\) of kept binary logs replayed to .*, \d+ tables checked\./);
     const [timeline] = await readdir(binlogs);
     const kept = (await readdir(path.join(binlogs, timeline!))).filter((n) => n.endsWith('.json') && n !== 'timeline.json');
     expect(kept.length).toBeGreaterThanOrEqual(1);

@@ -100,7 +100,11 @@ async function pullOne(storage: Storage, timeline: Timeline, before: BinlogEntry
     const summary = summarizeBinlog(raw);
     const bytes = raw.subarray(0, summary.wholeBytes);
     const complete = summary.closed || !o.isLast;
-    if (before && !complete && before.bytes === bytes.length) return null;
+    if (before && !complete && before.bytes === bytes.length) {
+      // nothing new, and that is news too: nothing was written up to now (a restore may reach this moment)
+      await writeEntry(storage, timeline.folder, { ...before, pulledAt: new Date().toISOString() });
+      return null;
+    }
     const encrypted = !!o.encryption;
     const object = objectNameOf(o.file, bytes.length, complete, encrypted);
     const storedBytes = await storeBinlog(storage, childOf(timeline.folder, object), bytes, o.encryption ?? null, o.signal);

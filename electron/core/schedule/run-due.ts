@@ -15,6 +15,7 @@ import { recoverAbandonedJobs } from '../jobs/recover.js';
 import { pruneArchives, type PruneResult } from './prune.js';
 import { pullIfDue, type BinlogPullReport } from './binlog-pulls.js';
 import { pruneProfileBinlogs } from './binlog-retention.js';
+import { provePointInTimeNow } from './point-in-time-proof.js';
 import { hasRules } from './retention.js';
 import { isDue, nextSlots } from './slots.js';
 
@@ -116,6 +117,9 @@ async function backUpScheduled(o: RunDueOptions, profile: Profile, schedule: Pro
   if (provingIsDue(schedule, earlier) && !o.signal?.aborted) {
     const proof = await prove(run, profile, o, onEvent);
     if (proof) problems.push(proof);
+    // with binary logs kept: the newest archive and the logs to now, replayed and checked
+    const pitr = schedule.binlogs && !proof && !o.signal?.aborted ? await provePointInTimeNow(run, profile, schedule.binlogs, o, onEvent) : null;
+    if (pitr) problems.push(pitr);
   }
   let pruned: PruneResult | null = null;
   // a cancel (SIGTERM from the OS stopping the timer's unit) deletes nothing
