@@ -6,7 +6,7 @@ import type { Storage } from '../storage/storage.js';
 import type { BinlogServerIdentity } from './binlog-source.js';
 
 /**
- * The kept binary logs at a destination (docs/binlogs.md): one folder per timeline — the logs
+ * The kept binary logs at a destination (docs/point-in-time.md): one folder per timeline — the logs
  * of one server since its logs began — holding `timeline.json`, and per binlog file its data
  * (`FILE.zst`, `.age` when encrypted) and its entry (`FILE.json`). The entry is written
  * last, once its data is durable: a file without an entry was never claimed.
@@ -56,6 +56,7 @@ const entrySchema = z.object({
   firstGtid: z.string().max(200).nullable(),
   lastGtid: z.string().max(200).nullable(),
   transactions: z.number().int().min(0),
+  /** when the fetch began: everything written before is in the kept bytes */
   pulledAt: z.string().max(40),
 });
 export type BinlogEntry = z.infer<typeof entrySchema>;

@@ -42,7 +42,7 @@ export interface PullResult {
 
 /**
  * Copies every binary log of the server not yet kept at the destination, and the one being
- * written up to its end (docs/binlogs.md). Each file is read as a replica reads it, cut at
+ * written up to its end (docs/point-in-time.md). Each file is read as a replica reads it, cut at
  * its last whole event, compressed (and encrypted), made durable, and only then claimed by its
  * catalogue entry; a file kept partly before is fetched again whole and its entry replaced,
  * never duplicated. An interrupted pull leaves no entry for what it did not finish.
@@ -95,6 +95,8 @@ export async function pullBinlogs(o: PullOptions): Promise<PullResult> {
 /** One file: fetched, cut at its last whole event, stored, then claimed; null when nothing is new. */
 async function pullOne(storage: Storage, timeline: Timeline, before: BinlogEntry | null, o: PullOptions & { queryMs: number; file: string; isLast: boolean; scratch: string }): Promise<BinlogEntry | null> {
   const dir = await mkdtemp(path.join(o.scratch, 'f-'));
+  // what was written before the fetch began is in it; what came while it ran may not be
+  const pulledAt = new Date().toISOString();
   try {
     const raw = await fetchBinlogFile({ connection: o.connection, file: o.file, dir, limitMs: o.queryMs, signal: o.signal });
     const summary = summarizeBinlog(raw);
@@ -102,7 +104,7 @@ async function pullOne(storage: Storage, timeline: Timeline, before: BinlogEntry
     const complete = summary.closed || !o.isLast;
     if (before && !complete && before.bytes === bytes.length) {
       // nothing new, and that is news too: nothing was written up to now (a restore may reach this moment)
-      await writeEntry(storage, timeline.folder, { ...before, pulledAt: new Date().toISOString() });
+      await writeEntry(storage, timeline.folder, { ...before, pulledAt });
       return null;
     }
     const encrypted = !!o.encryption;
@@ -125,7 +127,7 @@ async function pullOne(storage: Storage, timeline: Timeline, before: BinlogEntry
       firstGtid: gtids[0] ?? null,
       lastGtid: gtids.at(-1) ?? null,
       transactions: summary.transactions.length,
-      pulledAt: new Date().toISOString(),
+      pulledAt,
     };
     await writeEntry(storage, timeline.folder, entry);
     // the entry now names the new data: the partial copy it replaced goes
