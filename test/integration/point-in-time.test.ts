@@ -269,6 +269,34 @@ describe('point-in-time recovery from kept binary logs', () => {
     expect(await readdir(path.join(state, 'jobs'))).toEqual([]);
   });
 
+  it('binlogs pull --follow keeps a new write within seconds, and stops cleanly at Ctrl-C with nothing half-claimed', async () => {
+    const dir = await tempDir('binlogs-follow');
+    let wroteAt = 0;
+    let stopped = false;
+    const run = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--follow', '--every', '1', '--json'], env, (line, child) => {
+      if (line.type !== 'log') return;
+      if (wroteAt === 0) {
+        wroteAt = Date.now();
+        void connectAsRoot(f.pair.source).then(async (c) => {
+          await c.query("INSERT INTO shop.orders (customer, amount) VALUES ('while following', 1)");
+          await c.end();
+        });
+      } else if (!stopped && Date.now() - wroteAt > 2500) {
+        stopped = true;
+        child.kill('SIGINT');
+      }
+    });
+    expect(stopped).toBe(true);
+    expect(run.code).toBe(130);
+    const [timeline] = await readdir(dir);
+    const files = await readdir(path.join(dir, timeline!));
+    const entries = files.filter((n) => n.endsWith('.json') && n !== 'timeline.json');
+    expect(files.filter((n) => n.endsWith('.zst'))).toHaveLength(entries.length);
+    const newest = JSON.parse(await readFile(path.join(dir, timeline!, entries.sort().at(-1)!), 'utf8')) as { lastEventAt: string; pulledAt: string };
+    // the write is kept: the newest event is at or after it (to the second)
+    expect(Date.parse(newest.lastEventAt)).toBeGreaterThanOrEqual(Math.floor(wroteAt / 1000) * 1000);
+  });
+
   it('a pull killed (SIGKILL) as it copies, then run again: every file whole, none twice, nothing unclaimed left', async () => {
     const dir = await tempDir('binlogs-killed');
     const killed = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--json'], env, (line, child) => {

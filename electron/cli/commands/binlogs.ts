@@ -21,6 +21,9 @@ export const BINLOGS_HELP = `quiesce binlogs pull|list — keep the binary logs 
         --encrypt-to RECIPIENT   an age public key (repeatable)
         --profile NAME           the S3 endpoint, key and encryption of that profile
         --query-timeout S        a statement, or a fetch that receives nothing, may take this long (60)
+        --follow [--every S]     go on pulling every S seconds (10) until Ctrl-C or SIGTERM: what was
+                                 written up to each pull's start is durable when it ends. Each pull
+                                 copies the file being written again whole: keep max_binlog_size moderate
   quiesce binlogs list --dest DIR|s3://BUCKET/PREFIX [--profile NAME]
       Per server (timeline): the window the kept logs cover and every gap in it.
   --json   JSON on stdout`;
@@ -32,25 +35,42 @@ export async function binlogsCommand(argv: string[], reporter: Reporter, interru
   throw new UsageError('quiesce binlogs pull … or quiesce binlogs list --dest … (see quiesce binlogs --help).');
 }
 
+const CANCEL_PULL = { undo: 'the file being copied is dropped; every file already claimed is whole', doing: 'dropping the file being copied', risk: 'nothing (an unclaimed file is never used)' };
+
 async function pull(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, dest: { type: 'string' }, 'encrypt-to': { type: 'string', multiple: true }, 'query-timeout': { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, dest: { type: 'string' }, 'encrypt-to': { type: 'string', multiple: true }, 'query-timeout': { type: 'string' }, follow: { type: 'boolean' }, every: { type: 'string' } }, strict: true });
   if (!values.dest) throw new UsageError('Say where the binary logs are kept: --dest DIR or s3://BUCKET/PREFIX.');
   if (!values.socket && !values.host) throw new UsageError('Say which server to pull from: --socket PATH, or --host H --port P.');
+  if (values.every !== undefined && !values.follow) throw new UsageError('--every goes with --follow.');
+  const everyMs = millisecondsFrom(values.every, 'every') ?? 10_000;
   const store = profileStore();
   const profile = values.profile ? await store.get(values.profile) : null;
   const destination = await destinationOptionsOf(profile, store, { recipients: values['encrypt-to'] });
   const connection = await connectionFrom({ socket: values.socket, host: values.host, port: portFrom(values.port), user: values.user, optionFile: values['option-file'] });
-  const result = await interrupts.protect(
-    (signal) => pullBinlogs({ connection, destination: values.dest!, access: destination.access, encryption: destination.encryption, queryMs: millisecondsFrom(values['query-timeout'], 'query-timeout'), onEvent: (e) => reporter.event(e), signal }),
-    { undo: 'the file being copied is dropped; every file already claimed is whole', doing: 'dropping the file being copied', risk: 'nothing (an unclaimed file is never used)' },
-  );
-  reporter.result({ command: 'binlogs pull', ...result }, [
-    `Timeline    ${result.timeline} at ${result.destination}`,
-    `Pulled      ${result.pulled.length === 0 ? 'nothing new' : result.pulled.map((p) => `${p.file} (${formatBytes(p.bytes)}${p.complete ? '' : ', still being written'})`).join(', ')}`,
-    `Kept whole  ${result.alreadyKept} file(s) from before`,
-    `Newest      ${result.newestEventAt ? formatWhen(result.newestEventAt) : 'no event yet'}`,
-  ]);
-  return 0;
+  const once = () =>
+    interrupts.protect(
+      (signal) => pullBinlogs({ connection, destination: values.dest!, access: destination.access, encryption: destination.encryption, queryMs: millisecondsFrom(values['query-timeout'], 'query-timeout'), onEvent: (e) => reporter.event(e), signal }),
+      CANCEL_PULL,
+    );
+  if (!values.follow) {
+    const result = await once();
+    reporter.result({ command: 'binlogs pull', ...result }, [
+      `Timeline    ${result.timeline} at ${result.destination}`,
+      `Pulled      ${result.pulled.length === 0 ? 'nothing new' : result.pulled.map((p) => `${p.file} (${formatBytes(p.bytes)}${p.complete ? '' : ', still being written'})`).join(', ')}`,
+      `Kept whole  ${result.alreadyKept} file(s) from before`,
+      `Newest      ${result.newestEventAt ? formatWhen(result.newestEventAt) : 'no event yet'}`,
+    ]);
+    return 0;
+  }
+  // --follow: a pull every few seconds until stopped; each as durable as a single one, and a
+  // signal between two pulls ends at once (nothing is in flight)
+  for (;;) {
+    const r = await once();
+    reporter.event({ type: 'log', message: `${new Date().toISOString()}: ${r.pulled.length === 0 ? 'nothing new' : `kept ${r.pulled.map((p) => p.file).join(', ')}`}; newest event ${r.newestEventAt ?? 'none'}` });
+    // a signal that came while a pull was finishing: that pull is whole, and it was the last
+    if (interrupts.exitCode !== null) return interrupts.exitCode;
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
 }
 
 async function list(argv: string[], reporter: Reporter): Promise<number> {
