@@ -15,3 +15,12 @@ export async function findProgram(...names: string[]): Promise<string | null> {
   }
   return null;
 }
+
+/** The program named by the environment variable `override`, else the first of `names` found; else `missing` is thrown. */
+export async function requireProgram(names: string[], missing: () => Error, override?: string): Promise<string> {
+  const given = override ? process.env[override] : undefined;
+  if (given) return given;
+  const found = await findProgram(...names);
+  if (found) return found;
+  throw missing();
+}

@@ -80,7 +80,8 @@ export async function benchBinlogs(o: { mb: number; out: string; say: (line: str
     const until = new Date(Date.now() + 1000);
     await new Promise((r) => setTimeout(r, 1500));
     const source = pair.source.socket;
-    const env = { ...process.env, QUIESCE_PASSWORD: '' };
+    // the restore's journal goes into the bench's folder, never the user's own state folder
+    const env = { ...process.env, QUIESCE_PASSWORD: '', QUIESCE_STATE_DIR: path.join(o.out, 'binlog-bench', 'state') };
     const stockDir = path.join(o.out, 'binlog-bench', 'stock');
     await mkdir(stockDir, { recursive: true });
     await run('sh', ['-c', `printf '[client]\\nuser=root\\nsocket=${source}\\n' > ${stockDir}.cnf`]);

@@ -68,6 +68,15 @@ export interface Timeline {
   entries: BinlogEntry[];
 }
 
+/**
+ * The last moment a timeline's newest kept file is known to cover: the start of its last
+ * fetch while it was still being written (nothing came before that was not kept), else its last
+ * event (what followed went to a file not kept).
+ */
+export function knownUntilOf(newest: BinlogEntry): string | null {
+  return newest.complete ? newest.lastEventAt : newest.pulledAt;
+}
+
 /** binlog.000042 → 42 */
 export function sequenceOf(file: string): number {
   const m = /\.(\d+)$/.exec(file);

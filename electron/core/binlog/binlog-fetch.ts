@@ -2,16 +2,13 @@ import { spawn } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
-import { findProgram } from '../find-program.js';
+import { requireProgram } from '../find-program.js';
 import { clientOptionFile } from '../mysql/client-options.js';
 import type { ConnectionOptions } from '../mysql/connection.js';
 
 /** mariadb-binlog or mysqlbinlog: QUIESCE_BINLOG_TOOL, then PATH, then the usual server folders. */
-export async function findBinlogTool(): Promise<string> {
-  if (process.env.QUIESCE_BINLOG_TOOL) return process.env.QUIESCE_BINLOG_TOOL;
-  const found = await findProgram('mariadb-binlog', 'mysqlbinlog');
-  if (found) return found;
-  throw new QuiesceError('no-binlog-tool', 'Neither mariadb-binlog nor mysqlbinlog is installed here.', 'Install the client tools (e.g. `apt-get install mariadb-client`), or set QUIESCE_BINLOG_TOOL.');
+export function findBinlogTool(): Promise<string> {
+  return requireProgram(['mariadb-binlog', 'mysqlbinlog'], () => new QuiesceError('no-binlog-tool', 'Neither mariadb-binlog nor mysqlbinlog is installed here.', 'Install the client tools (e.g. `apt-get install mariadb-client`), or set QUIESCE_BINLOG_TOOL.'), 'QUIESCE_BINLOG_TOOL');
 }
 
 /**

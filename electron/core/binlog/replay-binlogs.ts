@@ -1,16 +1,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
-import { findProgram } from '../find-program.js';
+import { findSqlClient } from '../mysql/client-options.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 import { findBinlogTool } from './binlog-fetch.js';
 import type { ReplayPlan } from './replay-plan.js';
-
-async function findClient(): Promise<string> {
-  const found = await findProgram('mariadb', 'mysql');
-  if (found) return found;
-  throw new QuiesceError('no-client', 'Neither the mariadb nor the mysql client is installed here: the binary logs cannot be replayed.', 'Install the client tools (e.g. `apt-get install mariadb-client`).');
-}
 
 /**
  * Replays the plan's files from its start up to (not including) its stop into the server on
@@ -21,7 +15,7 @@ async function findClient(): Promise<string> {
  */
 export async function replayBinlogs(plan: ReplayPlan, socket: string, o: { onEvent?: EventSink; signal?: AbortSignal } = {}): Promise<void> {
   if (plan.files.length === 0 || plan.transactions === 0) return;
-  const [tool, client] = [await findBinlogTool(), await findClient()];
+  const [tool, client] = [await findBinlogTool(), await findSqlClient()];
   const lastFile = plan.stop ? plan.files.findIndex((f) => f.entry.file === plan.stop!.file) : plan.files.length - 1;
   const files = plan.files.slice(0, lastFile + 1).map((f) => f.path);
   const args = [`--start-position=${plan.start.pos}`, ...(plan.stop ? [`--stop-position=${plan.stop.pos}`] : []), ...files];

@@ -4,7 +4,7 @@ import type { DecryptWith } from '../crypto/age-header.js';
 import { QuiesceError } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
 import { summarizeBinlog } from './binlog-events.js';
-import { gapsOf, sequenceOf, type BinlogEntry, type Timeline } from './binlog-catalog.js';
+import { gapsOf, knownUntilOf, sequenceOf, type BinlogEntry, type Timeline } from './binlog-catalog.js';
 import { readKeptBinlog } from './binlog-store.js';
 
 /** Where a replay stops: before the first transaction at or after a time, or before one GTID. */
@@ -121,7 +121,8 @@ export async function planReplay(o: { storage: Storage; timeline: Timeline; star
   // every kept event is before the target: is it known that nothing happened between them and the target?
   // Only when the newest kept file was still being written when pulled: then nothing came after it until the pull.
   const newest = entries.at(-1);
-  const knownUntil = !newest ? null : newest.complete ? (newest.lastEventAt ? new Date(newest.lastEventAt) : null) : new Date(newest.pulledAt);
+  const known = newest ? knownUntilOf(newest) : null;
+  const knownUntil = known ? new Date(known) : null;
   if (o.target.kind === 'gtid' || !knownUntil || knownUntil < o.target.at) {
     const reach = newest ? `the kept logs reach ${newest.lastEventAt ?? newest.file} (last pulled ${newest.pulledAt})` : 'no logs are kept after the backup';
     throw new QuiesceError('binlog-short', `${describeTarget(o.target)} is not in the kept binary logs: ${reach}.`, o.target.kind === 'gtid' ? 'Check the GTID (domain-server-sequence), and pull the latest logs first.' : 'Pull the latest logs first (`quiesce binlogs pull`), or choose an earlier time.');

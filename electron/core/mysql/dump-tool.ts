@@ -2,16 +2,13 @@ import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
-import { findProgram } from '../find-program.js';
+import { requireProgram } from '../find-program.js';
 import { clientOptionFile } from './client-options.js';
 import type { ConnectionOptions } from './connection.js';
 
 /** mariadb-dump or mysqldump: QUIESCE_DUMP_TOOL, then PATH, then the usual server folders. */
-async function findDumpTool(): Promise<string> {
-  if (process.env.QUIESCE_DUMP_TOOL) return process.env.QUIESCE_DUMP_TOOL;
-  const found = await findProgram('mariadb-dump', 'mysqldump');
-  if (found) return found;
-  throw new QuiesceError('no-dump-tool', 'Neither mariadb-dump nor mysqldump is installed here.', 'Install the client tools (e.g. `apt-get install mariadb-client`), or set QUIESCE_DUMP_TOOL.');
+function findDumpTool(): Promise<string> {
+  return requireProgram(['mariadb-dump', 'mysqldump'], () => new QuiesceError('no-dump-tool', 'Neither mariadb-dump nor mysqldump is installed here.', 'Install the client tools (e.g. `apt-get install mariadb-client`), or set QUIESCE_DUMP_TOOL.'), 'QUIESCE_DUMP_TOOL');
 }
 
 /**

@@ -14,7 +14,7 @@ import type { RestoreUndoRecord } from '../restore/interrupted-restore.js';
 import { takeBackReplay, type ReplayRecord } from '../restore/interrupted-replay.js';
 import { Journal } from '../jobs/journal.js';
 import type { Manifest } from '../../shared/manifest.js';
-import { restoredServerOptions } from '../restore/restored-server-options.js';
+import { isolatedServerOptions } from '../restore/restored-server-options.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
 import { prepareThrowawayServer, startThrowawayServer, stopThrowawayServer } from '../sandbox/throwaway-server.js';
 import type { Location } from '../storage/location.js';
@@ -99,8 +99,7 @@ async function replayOnto(restore: RestoreOutcome, manifest: Manifest, plan: Rep
     serverId: manifest.server.serverId ?? 1,
     datadir,
     existingDatadir: true,
-    // a replayed row event arrives as one BINLOG statement, as large as the source's transaction made it
-    options: ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', 'skip-log-bin', 'max_allowed_packet=1073741824', ...restoredServerOptions(manifest, dirOf)],
+    options: isolatedServerOptions({ manifest, dirOf }),
   });
   o.replay.pidFile = server.pidFile;
   await o.journal.step('replay', { replay: o.replay });

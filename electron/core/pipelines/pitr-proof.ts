@@ -5,7 +5,7 @@ import mysql from 'mysql2/promise';
 import { QuiesceError } from '../errors.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import { checkAllTables } from '../restore/check-tables.js';
-import { restoredServerOptions } from '../restore/restored-server-options.js';
+import { isolatedServerOptions } from '../restore/restored-server-options.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
 import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../sandbox/throwaway-server.js';
 import { runPointInTimeRestore, type PointInTimeOutcome, type PointInTimeRequest } from './pitr-pipeline.js';
@@ -43,7 +43,7 @@ export async function provePointInTime(request: Omit<PointInTimeRequest, 'placem
       serverId: 4_000_000_001,
       datadir: path.join(root, manifest.components.find((c) => c.kind === 'datadir')!.name),
       existingDatadir: true,
-      options: ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', 'skip-log-bin', ...restoredServerOptions(manifest, (name) => path.join(root, name))],
+      options: isolatedServerOptions({ manifest, dirOf: (name) => path.join(root, name) }),
     });
     const session = await mysql.createConnection({ socketPath: server.socket, user: 'root' });
     try {

@@ -5,20 +5,13 @@ import type { Manifest } from '../../shared/manifest.js';
 import { openArchive, readTar } from '../archive/read-archive.js';
 import type { ArchiveRef } from '../archive/archive-ref.js';
 import { verifyArchive, type VerifyResult } from '../archive/verify-archive.js';
-import { clientOptionFile } from '../mysql/client-options.js';
-import { findProgram } from '../find-program.js';
+import { clientOptionFile, findSqlClient } from '../mysql/client-options.js';
 import { QuiesceError } from '../errors.js';
 import type { ConnectionOptions } from '../mysql/connection.js';
 import { openSession, readGlobalVariables } from '../mysql/connection.js';
 import { hasChangeReplicationSource, parseFlavor, replicationThreadSql } from '../mysql/flavor.js';
 import { waitReplicationAsFound } from '../mysql/replication-control.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
-
-async function findClient(): Promise<string> {
-  const found = await findProgram('mariadb', 'mysql');
-  if (found) return found;
-  throw new QuiesceError('no-client', 'Neither the mariadb nor the mysql client is installed here.', 'Install the client tools (e.g. `apt-get install mariadb-client`).');
-}
 
 /**
  * A dump archive (dump or read-only method) into a running server: checked against its
@@ -30,7 +23,7 @@ export async function loadDumpArchive(o: { archive: ArchiveRef; into: Connection
   const verified = o.verified ?? (await verifyArchive(o.archive, emit, o.signal));
   if (verified.manifest.method === 'cold') throw new QuiesceError('not-a-dump', 'This is a cold (raw files) archive: restore it without --into.');
   if (!verified.ok) throw new QuiesceError('archive-damaged', `The archive fails verification (${verified.problems[0]!.path}: ${verified.problems[0]!.problem}); nothing was loaded.`);
-  const client = await findClient();
+  const client = await findSqlClient();
   const options = await clientOptionFile(o.into);
   emit({ type: 'step', step: 'restore', label: 'Loading the dump into the server' });
   const meter = new ProgressMeter('restore', verified.manifest.totalBytes, 1, emit);

@@ -11,7 +11,7 @@ import type { EventSink } from '../progress/progress-meter.js';
 import { parseFlavor } from '../mysql/flavor.js';
 import { normalizeStatusRow } from '../mysql/replica-status.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
-import { restoredServerOptions } from './restored-server-options.js';
+import { isolatedServerOptions } from './restored-server-options.js';
 import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../sandbox/throwaway-server.js';
 import { checkAllTables } from './check-tables.js';
 import { restoreArchive } from './restore.js';
@@ -165,10 +165,6 @@ async function restoredPosition(session: mysql.Connection): Promise<string> {
   return positionsText(status.map(normalizeStatusRow));
 }
 
-function serverOptions(manifest: Manifest, dirs: (name: string) => string, keyFile: string | null): string[] {
-  return ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', ...restoredServerOptions(manifest, dirs, keyFile)];
-}
-
 /** Data encrypted at rest needs its keys: in the archive, or given; said in one line before anything is restored. */
 function assertKeysAtHand(manifest: Manifest, keyGiven: boolean): void {
   const e = manifest.settings.encryption;
@@ -243,7 +239,7 @@ async function startOnScratch(binaries: Awaited<ReturnType<typeof findServerBina
     serverId: 4_000_000_000,
     datadir: dirs('datadir'),
     existingDatadir: !isDump,
-    options: isDump ? ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking'] : serverOptions(manifest, dirs, keyCopy),
+    options: isDump ? isolatedServerOptions() : isolatedServerOptions({ manifest, dirOf: dirs, keyFile: keyCopy }),
   }).catch(async (error: unknown) => {
     throw await startFailure(error, dirs('server'), manifest);
   });

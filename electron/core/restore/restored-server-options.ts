@@ -29,6 +29,17 @@ export function restoredServerOptions(manifest: Manifest, dirOf: (componentName:
 }
 
 /**
+ * A throw-away server that only looks at its copy: no network, no replication started, no
+ * events, no grant checks, no binary log of its own; a replayed transaction as one BINLOG
+ * statement may be as large as the source made it. With a manifest, the restored copy's own
+ * [mysqld] lines follow (a dump is loaded into a fresh server: none).
+ */
+export function isolatedServerOptions(restored?: { manifest: Manifest; dirOf: (componentName: string) => string; keyFile?: string | null }): string[] {
+  const own = ['skip-slave-start', 'event_scheduler=OFF', 'skip-grant-tables', 'skip-networking', 'skip-log-bin', 'max_allowed_packet=1073741824'];
+  return restored ? [...own, ...restoredServerOptions(restored.manifest, restored.dirOf, restored.keyFile ?? null)] : own;
+}
+
+/**
  * Data encrypted at rest is read with the same key plugin and key file: the copy restored from
  * the archive (its component 'keyfile'), or the one given. Other key plugins take no file.
  */

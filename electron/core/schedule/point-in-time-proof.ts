@@ -2,11 +2,11 @@ import type { BackupEvent } from '../../shared/backup-events.js';
 import type { Profile } from '../../shared/profile.js';
 import type { BinlogSchedule } from '../../shared/schedule.js';
 import { archiveRef } from '../archive/archive-ref.js';
-import { pullBinlogs } from '../binlog/pull-binlogs.js';
 import { describeError } from '../errors.js';
 import type { RunLog } from '../jobs/history.js';
 import { provePointInTime } from '../pipelines/pitr-proof.js';
-import { destinationOptionsOf, passphraseToRead, s3AccessOf } from '../profiles/profile-destination.js';
+import { passphraseToRead, s3AccessOf } from '../profiles/profile-destination.js';
+import { pullProfileBinlogs } from './binlog-pulls.js';
 import type { ProfileStore } from '../profiles/profile-store.js';
 import { parseLocation } from '../storage/location.js';
 import { storageFor } from '../storage/storage-for.js';
@@ -23,12 +23,9 @@ export async function provePointInTimeNow(run: RunLog, profile: Profile, b: Binl
       run.line('Point in time not proven: the archives and logs are encrypted to age recipients, and no private key is kept to open them unattended.');
       return null;
     }
-    const password = o.password ?? (await o.profiles.password(profile)) ?? undefined;
-    const connection = b.from ? { host: b.from.host, port: b.from.port, user: profile.connection.user, password } : { ...profile.connection, password };
-    const destination = await destinationOptionsOf(profile, o.profiles);
     // the data's own time (not the schedule's clock, which tests set), taken before the pull: the pulled logs reach past it
     const until = new Date();
-    await pullBinlogs({ connection, destination: b.destination, access: destination.access, encryption: destination.encryption, signal: o.signal });
+    await pullProfileBinlogs(o, profile, b);
     const archive = run.record.archive!.path;
     const passphrase = await passphraseToRead(archive, profile, o.profiles);
     const access = await s3AccessOf(profile, o.profiles);
