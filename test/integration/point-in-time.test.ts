@@ -297,6 +297,21 @@ describe('point-in-time recovery from kept binary logs', () => {
     expect(Date.parse(newest.lastEventAt)).toBeGreaterThanOrEqual(Math.floor(wroteAt / 1000) * 1000);
   });
 
+  it('two pulls into one destination at once: one at a time (the other refused in words, or after it), the catalogue whole', async () => {
+    const dir = await tempDir('binlogs-twice');
+    const args = ['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--json'];
+    const [a, b] = await Promise.all([runCli(args, env), runCli(args, env)]);
+    for (const r of [a, b]) {
+      if (r.code !== 0) expect(r.stderr).toMatch(/Another binlog pull of this server is running/);
+    }
+    expect([a.code, b.code]).toContain(0);
+    const [timeline] = await readdir(dir);
+    const files = await readdir(path.join(dir, timeline!));
+    const entries = files.filter((n) => n.endsWith('.json') && n !== 'timeline.json');
+    expect(files.filter((n) => n.endsWith('.zst'))).toHaveLength(entries.length);
+    expect(entries.length).toBeGreaterThanOrEqual(1);
+  });
+
   it('a pull killed (SIGKILL) as it copies, then run again: every file whole, none twice, nothing unclaimed left', async () => {
     const dir = await tempDir('binlogs-killed');
     const killed = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--json'], env, (line, child) => {
