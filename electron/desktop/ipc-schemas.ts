@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { IpcChannel, IpcRequests } from '../shared/ipc-contract.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
-import { S3_DESTINATION, profileSchema, scheduleSchema } from '../core/profiles/profile-schema.js';
+import { S3_DESTINATION, isoMoment, profileSchema, scheduleSchema } from '../core/profiles/profile-schema.js';
 import { RESTORE_MODES } from '../shared/restore.js';
 
 const name = z.string().min(1).max(64);
@@ -25,6 +25,7 @@ const restoreChoice = z
     serverId: z.number().int().min(1).max(4294967295).optional(),
     port: z.number().int().min(1).max(65535).optional(),
     intoProfile: name.optional(),
+    pointInTime: z.object({ until: isoMoment, binlogs: destination }).strict().optional(),
   })
   .strict();
 

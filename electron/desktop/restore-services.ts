@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { problemsLeft, type ArchiveChoiceView, type ArchiveSelection, type ArchiveView, type RestoreChoice, type RestorePlanView } from '../shared/restore.js';
+import { problemsLeft, type PointInTimeChoice, type ArchiveChoiceView, type ArchiveSelection, type ArchiveView, type RestoreChoice, type RestorePlanView } from '../shared/restore.js';
 import type { PlanCheck } from '../shared/restore.js';
 import type { ArchiveJobRequest, ArchiveSource } from '../shared/worker-protocol.js';
 import type { Manifest } from '../shared/manifest.js';
@@ -16,6 +16,8 @@ import { describeTarget, openSession, readGlobalVariables, type ConnectionOption
 import { passphraseToRead, s3AccessOf } from '../core/profiles/profile-destination.js';
 import type { ProfileStore } from '../core/profiles/profile-store.js';
 import { readProof } from '../core/restore/restore-test.js';
+import { previewPointInTime, type PointInTimeRequest } from '../core/pipelines/pitr-pipeline.js';
+import { parseReplayTarget } from '../core/binlog/replay-plan.js';
 import { manifestView, placementFor, previewRestore } from '../core/restore/restore-preview.js';
 import { checkSourceBinlog } from '../core/restore/resume-kit.js';
 import { replicaOfSourceSql } from '../core/restore/load-dump.js';
@@ -133,7 +135,8 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
       const blocking = problemsLeft(plan, stopServer === true);
       if (blocking.length > 0) throw new QuiesceError('restore-blocked', blocking[0]!, blocking.length > 1 ? `And: ${blocking.slice(1).join(' ')}` : undefined);
       const server = await serverToStop(o, opened, plan, choice);
-      job = { kind: 'restore', archive: opened.source, placement: placementFor(choice), withoutRelayLogs: choice.withoutRelayLogs, server };
+      const pointInTime = choice.pointInTime ? { until: choice.pointInTime.until, binlogs: (await keptBinlogs(o, opened, choice.pointInTime.binlogs)).source } : undefined;
+      job = { kind: 'restore', archive: opened.source, placement: placementFor(choice), withoutRelayLogs: pointInTime ? false : choice.withoutRelayLogs, server, ...(pointInTime ? { pointInTime } : {}) };
       return { jobId: await o.jobs.start(label, job, plan.needsElevation) };
     },
     'archive:verify': async ({ restoreTest, ...sel }) => {
@@ -168,6 +171,7 @@ async function openSelection(o: RestoreServicesOptions, sel: ArchiveSelection): 
 /** What a restore will do, with the source's binary log checked when the archive was opened from its profile. */
 async function planOf(o: RestoreServicesOptions, opened: Opened, choice: RestoreChoice, manifest: Manifest): Promise<RestorePlanView> {
   if (choice.mode === 'load') {
+    if (choice.pointInTime) throw new QuiesceError('pitr-needs-files', 'A point-in-time restore replays onto restored files: choose in place or as a clone.');
     if (manifest.method === 'cold') throw new QuiesceError('not-a-dump', 'This is a cold backup of files: restore it in place or as a clone; only a dump is loaded into a running server.');
     if (!choice.intoProfile) throw new QuiesceError('no-target', 'Choose the profile of the server the dump is loaded into.');
     const { connection } = await o.connectionFor(choice.intoProfile);
@@ -184,15 +188,68 @@ async function planOf(o: RestoreServicesOptions, opened: Opened, choice: Restore
       needsElevation: null,
       into: describeTarget(connection),
       checks: [],
+      replay: null,
     };
   }
   const plan = await previewRestore(manifest, choice);
+  if (choice.pointInTime) return pointInTimePlanOf(opened, choice.pointInTime, manifest, plan, await keptBinlogs(o, opened, choice.pointInTime.binlogs));
   const login = opened.profile ? await o.connectionFor(opened.profile.name).then((t) => t.connection, () => null) : null;
   const source = login ? await checkSourceBinlog(manifest, login) : null;
   const binlog: PlanCheck = source
     ? { label: 'Source binary log', ok: source.reachable && source.hasBinlog === true, detail: source.message }
     : { label: 'Source binary log', ok: null, detail: 'not checked: open the archive from its profile, and Quiesce asks the source whether it still has the binary log to resume from' };
   return { ...plan, source, checks: [...plan.checks, binlog] };
+}
+
+/**
+ * To a point in time: the files' plan, and the replay worked out from the kept logs (fetched,
+ * checked, thrown away) — which files, from where, up to which transaction. What refuses the
+ * replay (a gap, a time the logs do not reach) is a problem of the plan, in the restore's words.
+ * A server running on the datadir is not stopped for it: the result is not the replica it was.
+ */
+async function pointInTimePlanOf(opened: Opened, wanted: PointInTimeChoice, manifest: Manifest, plan: RestorePlanView, kept: KeptBinlogs): Promise<RestorePlanView> {
+  const preview = await previewPointInTime(manifest, { target: parseReplayTarget({ until: wanted.until }), binlogs: kept.binlogs }).catch((error: unknown) => error as Error);
+  const refused = preview instanceof Error ? `${preview.message}${preview instanceof QuiesceError && preview.hint ? ` ${preview.hint}` : ''}` : null;
+  const replay = preview instanceof Error ? null : preview.replay;
+  const check: PlanCheck = replay
+    ? { label: 'Kept binary logs', ok: true, detail: `${replay.transactions} transaction(s) in ${replay.files.length} file(s) of timeline ${replay.timeline}, from ${replay.start.file}:${replay.start.pos}${replay.stop ? ` up to (not including) ${replay.stop.file}:${replay.stop.pos}` : ' to the end of the kept logs'}` }
+    : { label: 'Kept binary logs', ok: false, detail: refused! };
+  return {
+    ...plan,
+    // stopping a running server is not offered: the replica it was is not what comes back
+    serverRunning: null,
+    withoutRelayLogs: true,
+    problems: [...plan.problems, ...(refused ? [refused] : [])],
+    notes: [...plan.notes, `Then the binary logs kept in ${kept.source.url} are replayed on a throw-away server (no networking, replication not started), and the result is made a plain server (RESET SLAVE ALL), not a replica: starting it cannot replay the accident.`],
+    statements: { byPosition: preview instanceof Error ? [] : preview.replicaAgain, byGtid: [] },
+    source: null,
+    checks: [...plan.checks, check],
+    replay,
+  };
+}
+
+/** Kept binary logs as the app reads them to plan, and as the worker reads them to replay. */
+interface KeptBinlogs {
+  binlogs: PointInTimeRequest['binlogs'];
+  source: ArchiveSource;
+}
+
+/**
+ * Where the binary logs are kept, opened with what opens the archive: the bucket's key of its
+ * profile, and the identity file chosen or the profile's passphrase (logs are encrypted as the
+ * profile's archives are).
+ */
+async function keptBinlogs(o: RestoreServicesOptions, opened: Opened, url: string): Promise<KeptBinlogs> {
+  const access = await s3AccessOf(opened.profile, o.profiles);
+  const identities = opened.source.unlock && 'identities' in opened.source.unlock ? opened.source.unlock.identities : null;
+  const profile = opened.profile;
+  const passphrase = !identities && profile?.encryption && profile.encryption.kind !== 'recipients' ? await o.profiles.secret(profile.name, 'archive-passphrase') : null;
+  const unlock: ArchiveSource['unlock'] = identities ? { identities } : passphrase ? { passphrase } : undefined;
+  const location = parseLocation(url);
+  return {
+    binlogs: { location, storage: storageFor(location, access), unlock: identities ? { identities: parseIdentities(identities, 'the identity file given') } : passphrase ? { passphrase } : null, timeline: null },
+    source: { url, ...(opened.source.objectStore ? { objectStore: opened.source.objectStore } : {}), ...(opened.source.s3SecretKey ? { s3SecretKey: opened.source.s3SecretKey } : {}), ...(unlock ? { unlock } : {}) },
+  };
 }
 
 /** In place on a running server: the one to stop first — its profile's, and only when that server runs on this datadir. */

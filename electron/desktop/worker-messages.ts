@@ -56,6 +56,18 @@ const jobSummarySchema = z
 
 const lines = z.array(text).max(1000);
 const statements = z.object({ byPosition: lines, byGtid: lines }).strict();
+const binlogPosition = z.object({ file: text, pos: count }).strict();
+const replayViewSchema = z
+  .object({
+    timeline: text,
+    files: lines,
+    start: binlogPosition,
+    stop: z.object({ file: text, pos: count, at: text, gtid: text.nullable() }).strict().nullable(),
+    last: z.object({ at: text, gtid: text.nullable() }).strict().nullable(),
+    transactions: count,
+    bytes: count,
+  })
+  .strict();
 
 const manifestViewSchema = z
   .object({
@@ -115,6 +127,7 @@ const archiveJobResultSchema = z.discriminatedUnion('kind', [
           nextSteps: lines,
           statements,
           restarted: text.nullable(),
+          replay: replayViewSchema.nullable(),
         })
         .strict(),
     })

@@ -22,6 +22,35 @@ export interface RestoreChoice {
   port?: number;
   /** load: the profile of the running server the dump goes into */
   intoProfile?: string;
+  /** files only: then the kept binary logs replayed onto them, to a moment before an accident */
+  pointInTime?: PointInTimeChoice;
+}
+
+/**
+ * To a point in time: the archive's files, then the binary logs `quiesce binlogs pull` kept
+ * replayed up to — not including — the first transaction at or after `until`. The result is
+ * a plain server, not a replica.
+ */
+export interface PointInTimeChoice {
+  /** ISO 8601 with its offset (the renderer turns the picked local time into one) */
+  until: string;
+  /** where the binary logs are kept: a folder or s3://BUCKET/PREFIX */
+  binlogs: string;
+}
+
+/** What a replay to a point in time reads and where it stops, worked out before anything is written. */
+interface ReplayView {
+  timeline: string;
+  /** the kept files it reads, in order */
+  files: string[];
+  /** the backup's source position, where the replay starts: FILE:POS */
+  start: { file: string; pos: number };
+  /** the first transaction not replayed (where, when it began, its GTID); null: every kept event after the start is replayed */
+  stop: { file: string; pos: number; at: string; gtid: string | null } | null;
+  /** the last transaction replayed (null: none; the result is the backup itself) */
+  last: { at: string; gtid: string | null } | null;
+  transactions: number;
+  bytes: number;
 }
 
 /** An archive as the app names it: a path or s3:// URL, the profile whose keychain opens it, an age identity file. */
@@ -95,6 +124,8 @@ export interface RestorePlanView {
   into: string | null;
   /** what was checked before anything is written, passed or not: room, write permission, safe targets, the source's binlog */
   checks: PlanCheck[];
+  /** to a point in time: the replay planned (null when it cannot be: why is in `problems`) */
+  replay: ReplayView | null;
 }
 
 /** One check on a restore plan; `ok` null: it could not be made (and why is in `detail`). */
@@ -138,6 +169,8 @@ export interface RestoreView {
   statements: { byPosition: string[]; byGtid: string[] };
   /** in place, when the app stopped the server first: started again, and how replication stands */
   restarted: string | null;
+  /** to a point in time: what was replayed (the result is not a replica; `statements` make it one again from there) */
+  replay: ReplayView | null;
 }
 
 export interface LoadView {

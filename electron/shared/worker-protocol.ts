@@ -54,6 +54,8 @@ export type ArchiveJobRequest =
       withoutRelayLogs: boolean;
       /** in place: stop this server first (the way it is run), start it again after */
       server: { connection: Connection; control: ServerControlChoice } | null;
+      /** then the kept binary logs replayed up to this moment (ISO 8601 with offset); they are reached and opened as an archive is */
+      pointInTime?: { until: string; binlogs: ArchiveSource };
     }
   | { kind: 'load'; archive: ArchiveSource; into: Connection };
 

@@ -7,6 +7,11 @@ import type { EventSink } from '../core/progress/progress-meter.js';
 import { manifestView } from '../core/restore/restore-preview.js';
 import { runLoad } from '../core/pipelines/load-pipeline.js';
 import { runRestore } from '../core/pipelines/restore-pipeline.js';
+import { runPointInTimeRestore, type PointInTimeOutcome, type PointInTimeRequest } from '../core/pipelines/pitr-pipeline.js';
+import { parseReplayTarget } from '../core/binlog/replay-plan.js';
+import type { DecryptWith } from '../core/crypto/age-header.js';
+import { parseLocation } from '../core/storage/location.js';
+import { storageFor } from '../core/storage/storage-for.js';
 import { runVerify } from '../core/pipelines/verify-pipeline.js';
 
 interface Run {
@@ -16,10 +21,21 @@ interface Run {
   stateDir: string;
 }
 
-/** The wire form of an archive, opened as the engine reads it (the identity parsed here, never echoed). */
+/** What opens an archive (or kept binary logs) on the wire, as the engine takes it (the identity parsed here, never echoed). */
+function unlockOf(source: ArchiveSource): DecryptWith | null {
+  return !source.unlock ? null : 'passphrase' in source.unlock ? { passphrase: source.unlock.passphrase } : { identities: parseIdentities(source.unlock.identities, 'the identity file given') };
+}
+
+const accessOf = (source: ArchiveSource) => ({ settings: source.objectStore ?? {}, secretAccessKey: source.s3SecretKey ?? null });
+
 function refOfSource(source: ArchiveSource): ArchiveRef {
-  const unlock = !source.unlock ? null : 'passphrase' in source.unlock ? { passphrase: source.unlock.passphrase } : { identities: parseIdentities(source.unlock.identities, 'the identity file given') };
-  return archiveRef(source.url, { access: { settings: source.objectStore ?? {}, secretAccessKey: source.s3SecretKey ?? null }, unlock });
+  return archiveRef(source.url, { access: accessOf(source), unlock: unlockOf(source) });
+}
+
+/** The kept binary logs a restore to a point in time replays: where, and what reaches and opens them. */
+function keptBinlogsOf(source: ArchiveSource): PointInTimeRequest['binlogs'] {
+  const location = parseLocation(source.url);
+  return { location, storage: storageFor(location, accessOf(source)), unlock: unlockOf(source), timeline: null };
 }
 
 /**
@@ -33,8 +49,12 @@ export async function runArchiveJob(job: ArchiveJobRequest, run: Run): Promise<A
   switch (job.kind) {
     case 'verify':
       return { kind: 'verify', verify: verifyView(await runVerify({ archive, prove: job.restoreTest, book: null }, hooks)) };
-    case 'restore':
-      return { kind: 'restore', restore: restoreView(await runRestore({ archive, placement: job.placement, withoutRelayLogs: job.withoutRelayLogs, runningServer: job.server, stateDir: run.stateDir }, hooks)) };
+    case 'restore': {
+      const request = { archive, placement: job.placement, withoutRelayLogs: job.withoutRelayLogs, runningServer: job.server, stateDir: run.stateDir };
+      if (!job.pointInTime) return { kind: 'restore', restore: restoreView(await runRestore(request, hooks)) };
+      const target = parseReplayTarget({ until: job.pointInTime.until });
+      return { kind: 'restore', restore: pointInTimeView(await runPointInTimeRestore({ ...request, target, binlogs: keptBinlogsOf(job.pointInTime.binlogs) }, hooks)) };
+    }
     case 'load': {
       const { manifest, replicaOf } = await runLoad({ archive, into: job.into }, hooks);
       return { kind: 'load', load: { into: describeTarget(job.into), method: manifest.method, bytes: manifest.totalBytes, replicaOf } };
@@ -66,5 +86,19 @@ function restoreView(o: Awaited<ReturnType<typeof runRestore>>): RestoreView {
     nextSteps: o.nextSteps,
     statements: { byPosition: o.kit.byPosition, byGtid: o.kit.byGtid },
     restarted: o.restarted,
+    replay: null,
+  };
+}
+
+/** The restore, then the replay: not a replica any more, so the statements are those that make it one again from where the replay stopped. */
+function pointInTimeView(o: PointInTimeOutcome): RestoreView {
+  const view = restoreView(o.restore);
+  const start = o.restore.clone ? [`Start the clone with its own option file (its own server_id, port and socket): ${o.restore.clone.startCommand}`] : [`Start the server on ${view.components.find((c) => c.name === 'datadir')?.target ?? 'the restored datadir'}.`];
+  return {
+    ...view,
+    withoutRelayLogs: true,
+    nextSteps: [...start, 'It is not a replica (RESET SLAVE ALL): starting it cannot replay the accident. To make it one again from exactly where the replay stopped, run the statements below.'],
+    statements: { byPosition: o.replicaAgain, byGtid: [] },
+    replay: o.replay,
   };
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseJson, type Parsed } from '../core/parse-json.js';
 import type { ArchiveJobRequest, BackupJobRequest, ClientMessage, JobRequest } from '../shared/worker-protocol.js';
 import { ARCHIVE_FORMATS, BACKUP_METHODS } from '../shared/manifest.js';
-import { S3_DESTINATION, ageRecipient, profileSchema, serverControlChoiceSchema } from '../core/profiles/profile-schema.js';
+import { S3_DESTINATION, ageRecipient, isoMoment, profileSchema, serverControlChoiceSchema } from '../core/profiles/profile-schema.js';
 
 /**
  * The worker may run elevated: it trusts nothing it is sent. Every field is checked again
@@ -84,9 +84,11 @@ const archiveJobSchema = z.discriminatedUnion('kind', [
       placement: placementSchema,
       withoutRelayLogs: z.boolean(),
       server: z.object({ connection: connectionSchema, control: serverControlChoiceSchema }).strict().nullable(),
+      pointInTime: z.object({ until: isoMoment, binlogs: archiveSourceSchema }).strict().optional(),
     })
     .strict()
-    .refine((j) => j.placement.kind === 'paths' || j.server === null, 'a clone goes to new folders with its own server_id, and stops no server'),
+    .refine((j) => j.placement.kind === 'paths' || j.server === null, 'a clone goes to new folders with its own server_id, and stops no server')
+    .refine((j) => !j.pointInTime || (j.server === null && !j.withoutRelayLogs), 'a restore to a point in time stops no server and replays from the backup\'s own position'),
   z.object({ kind: z.literal('load'), archive: archiveSourceSchema, into: connectionSchema }).strict(),
 ]) satisfies z.ZodType<ArchiveJobRequest>;
 

@@ -289,3 +289,90 @@ test('a DBA restores a backup as a clone from the app: manifest, proof, plan, re
   await page.getByRole('button', { name: 'Open' }).click();
   await expect(page.getByRole('alert')).toContainText(/nowhere/);
 });
+
+test.describe('in another time zone than the engine', () => {
+  // the picked moment travels with its offset: a half-hour zone proves it is not read as the engine's local time
+  test.use({ timezoneId: 'America/St_Johns' });
+
+  test('a DBA undoes an accident from the app: restore to the second before a DROP TABLE, shown as a plan first', async ({ page }) => {
+    const drillDest = path.join(path.dirname(dest), 'pitr-backups');
+    const kept = path.join(path.dirname(dest), 'kept-binlogs');
+    const cloneRoot = path.join(path.dirname(dest), 'before the accident');
+    mkdirSync(drillDest, { recursive: true });
+    mkdirSync(kept, { mode: 0o700 });
+    await page.goto(bridge.url);
+    await addProfile(page, 'pitr drill', pair.backupUser.password, drillDest);
+    const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [path.resolve('out/cli/quiesce.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const backup = cli(['backup', '--profile', 'pitr drill', '--json']);
+    expect(backup.status, backup.stderr).toBe(0);
+
+    // after the backup: a day's work, the moment, the accident, more work; the logs pulled
+    const source = await mysql.createConnection({ socketPath: pair.source.socket, user: 'root' });
+    await source.query('CREATE TABLE shop.invoices (id INT PRIMARY KEY, total INT) ENGINE=InnoDB');
+    await source.query('INSERT INTO shop.invoices VALUES (1, 100), (2, 250), (3, 75)');
+    await new Promise((r) => setTimeout(r, 1100));
+    const moment = Date.now();
+    await new Promise((r) => setTimeout(r, 1100));
+    await source.query('DROP TABLE shop.invoices');
+    await source.query("INSERT INTO shop.orders (customer, amount) VALUES ('after the accident', 1)");
+    await source.end();
+    const pulled = cli(['binlogs', 'pull', '--socket', pair.source.socket, '--user', 'root', '--dest', kept, '--json'], { QUIESCE_PASSWORD: '' });
+    expect(pulled.status, pulled.stderr).toBe(0);
+
+    await page.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.getByLabel('Profile').selectOption('pitr drill');
+    await page.getByRole('table', { name: 'Archives' }).getByRole('row').nth(1).getByRole('radio').check();
+    await page.getByRole('button', { name: 'Open' }).click();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('radio', { name: /As a clone/ }).check();
+    await page.getByLabel('Clone folder').fill(cloneRoot);
+    await page.getByLabel('server_id', { exact: true }).fill('78');
+    await page.getByRole('radio', { name: /A point in time after it/ }).check();
+    // the moment as the DBA's own clock shows it (the browser's zone), to the second
+    const local = await page.evaluate((ms) => {
+      const d = new Date(ms);
+      const two = (n: number) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+    }, moment);
+    await page.getByLabel('Up to (not including)').fill(local);
+    await page.getByLabel('Binary logs kept in').fill(kept);
+    await shot(page, 'restore-6-point-in-time-choose');
+    await page.getByRole('button', { name: 'Show the plan' }).click();
+
+    const replay = page.getByRole('table', { name: 'Replay' });
+    await expect(replay).toContainText(/Files\s*\S+\.\d{6}/);
+    await expect(replay.getByRole('row', { name: /Stops before/ })).toContainText(/the transaction of .* \(GTID \d+-\d+-\d+\) at \S+:\d+/);
+    await expect(page.getByRole('list', { name: 'Checks' })).toContainText(/✓ Kept binary logs: \d+ transaction\(s\) in \d+ file\(s\)/);
+    await expect(page.getByText(/Not a replica afterwards/)).toBeVisible();
+    await shot(page, 'restore-7-point-in-time-plan');
+    await page.getByLabel('I have read the plan').check();
+    await page.getByRole('button', { name: 'Restore now' }).click();
+
+    await expect(page.getByRole('heading', { name: /^Restored \d+ files/ })).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByRole('status').filter({ hasText: /transactions? replayed from .* stopped before the transaction of/ })).toBeVisible();
+    await expect(page.getByRole('listitem').filter({ hasText: /It is not a replica/ })).toBeVisible();
+    await shot(page, 'restore-8-point-in-time-result');
+
+    // the clone holds the table dropped after that second, with its rows; it is not a replica
+    const binaries = await findServerBinaries();
+    const clone = spawn(binaries.server, [`--defaults-file=${path.join(cloneRoot, 'my.cnf')}`], { stdio: 'ignore', detached: true });
+    try {
+      const socket = path.join(cloneRoot, 'mysqld.sock');
+      await expect.poll(() => existsSync(socket), { timeout: 60_000 }).toBe(true);
+      const session = await mysql.createConnection({ socketPath: socket, user: 'root' });
+      try {
+        const [invoices] = await session.query<mysql.RowDataPacket[]>('SELECT SUM(total) AS total, COUNT(*) AS n FROM shop.invoices');
+        expect(invoices[0]).toMatchObject({ n: 3 });
+        expect(Number(invoices[0]!.total)).toBe(425);
+        const [after] = await session.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM shop.orders WHERE customer = 'after the accident'");
+        expect(after[0]!.n).toBe(0);
+        expect((await session.query<mysql.RowDataPacket[]>('SHOW SLAVE STATUS'))[0]).toEqual([]);
+      } finally {
+        await session.end();
+      }
+    } finally {
+      process.kill(clone.pid!, 'SIGTERM');
+      await new Promise((r) => clone.once('exit', r));
+    }
+  });
+});

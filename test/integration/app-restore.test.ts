@@ -20,8 +20,12 @@ import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.
 import { lockServer, serverIdentity } from '../../electron/core/server/server-lock.js';
 import { addRowsAndCatchUp, checksums, connectAsRoot, mountTmpfs, replicaConnection, seed, threadsRunning, tempDir, usePair, waitForCatchUp, waitForThreadsRunning } from '../helpers/pair.js';
 import { runCli } from '../helpers/cli.js';
+import { contents, killReplayProcesses, replayProcesses, rows, withClone } from '../helpers/clone-server.js';
+import { isoFromLocalInput, localInputOf } from '../../electron/shared/format.js';
 
 const WORKER = path.resolve('out/worker/worker.js');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 
 /** The app as the main process builds it (dispatcher, handlers, registry, recovery), its workers real. */
 async function appOnRealWorkers() {
@@ -297,4 +301,97 @@ describe('restore from the app', () => {
     expect(JSON.stringify(replies)).not.toContain('loader-secret');
     expect(await waitForThreadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
   });
+
+  it('to a point in time: the plan names the files and the transaction it stops before, writing nothing; the clone is the source as it was then, not a replica; a time not reached and a cancel leave nothing', async () => {
+    const { call, ended, events, dispatch, replies } = await appOnRealWorkers();
+    await seed(f.pair.source, 100);
+    await waitForCatchUp(f.pair);
+    const kept = await tempDir('app-binlogs');
+    const profile = { name: 'pitr', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, format: 'tar.zst', password: 'keychain' };
+    await call('profiles:save', { profile, password: f.pair.backupUser.password, replace: false });
+    const backup = await ended((await call<{ jobId: string }>('backup:start', { name: 'pitr' })).jobId);
+    if (backup.phase !== 'succeeded' || 'kind' in backup.result) throw new Error(`the backup did not succeed: ${JSON.stringify(backup)}`);
+    const archive = backup.result.archive;
+
+    // after the backup: more writes; the moment a DBA picks; then the accident and writes after it
+    const source = await connectAsRoot(f.pair.source);
+    let until = '';
+    let expected: Record<string, string> = {};
+    let dropGtid = '';
+    try {
+      for (let i = 0; i < 12; i++) await source.query('INSERT INTO shop.audit (msg) VALUES (?)', [`after the backup ${i}`]);
+      await sleep(1100);
+      // as the picker gives it: this machine's time, to the second
+      until = isoFromLocalInput(localInputOf(new Date()));
+      expected = await contents(f.pair.source.socket);
+      dropGtid = String((await source.query<mysql.RowDataPacket[]>('SELECT @@gtid_binlog_pos AS p'))[0][0]!.p).replace(/-(\d+)$/, (_m, n: string) => `-${Number(n) + 1}`);
+      await sleep(1100);
+      await source.query('DROP TABLE shop.audit');
+      await source.query("INSERT INTO shop.orders (customer, amount) VALUES ('after the accident', 1)");
+    } finally {
+      await source.end();
+    }
+    const pulled = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', kept, '--json'], { QUIESCE_PASSWORD: '' });
+    expect(pulled.code, pulled.stderr).toBe(0);
+
+    const root = await tempDir('app-pitr');
+    const clone = path.join(root, 'clone');
+    // the plan's and the workers' scratch folders under this test's own (a test file beside it replays too)
+    const scratchParent = await tempDir('app-pitr-tmp');
+    const tmpBefore = process.env.TMPDIR;
+    process.env.TMPDIR = scratchParent;
+    try {
+      const choice = { mode: 'clone', withoutRelayLogs: false, cloneRoot: clone, serverId: 71, pointInTime: { until, binlogs: kept } };
+      const plan = await call<RestorePlanView>('restore:plan', { archive, profile: 'pitr', choice });
+      expect(plan.problems).toEqual([]);
+      expect(plan.serverRunning).toBeNull();
+      expect(plan.replay).toMatchObject({ start: { file: expect.any(String), pos: expect.any(Number) }, stop: { gtid: dropGtid } });
+      expect(plan.replay!.transactions).toBeGreaterThanOrEqual(12);
+      expect(plan.replay!.files[0]).toBe(plan.replay!.start.file);
+      expect(plan.checks.at(-1)).toMatchObject({ label: 'Kept binary logs', ok: true, detail: expect.stringMatching(/up to \(not including\) /) });
+      // the statements that make it a replica again point at the first transaction not replayed
+      expect(plan.statements.byPosition[0]).toContain(`MASTER_LOG_FILE='${plan.replay!.stop!.file}', MASTER_LOG_POS=${plan.replay!.stop!.pos}`);
+      // planning wrote nothing, and kept none of the logs it read
+      expect(await readdir(root)).toEqual([]);
+      expect((await readdir(scratchParent)).filter((n) => n.startsWith('quiesce-pitr'))).toEqual([]);
+
+      // a moment the kept logs do not reach yet: refused on the plan and by Restore, in words; nothing written
+      const later = { ...choice, pointInTime: { until: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, 'Z'), binlogs: kept } };
+      const short = await call<RestorePlanView>('restore:plan', { archive, profile: 'pitr', choice: later });
+      expect(short.replay).toBeNull();
+      expect(short.problems).toEqual([expect.stringMatching(/is not in the kept binary logs: .* Pull the latest logs first/)]);
+      await expect(call('restore:start', { archive, profile: 'pitr', choice: later })).rejects.toThrow(/is not in the kept binary logs/);
+      expect(await readdir(root)).toEqual([]);
+      // what a compromised renderer might send: refused before anything runs
+      expect(await dispatch('restore:plan', { archive, choice: { ...choice, pointInTime: { until: 'yesterday at noon', binlogs: kept } } }, true)).toMatchObject({ ok: false, error: { message: expect.stringMatching(/ISO 8601/) } });
+      expect(await dispatch('restore:plan', { archive, choice: { ...choice, pointInTime: { until, binlogs: 'kept' } } }, true)).toMatchObject({ ok: false });
+
+      // cancelled during the replay: the replaying server is stopped, the clone folder is as before (none)
+      const cancelled = (await call<{ jobId: string }>('restore:start', { archive, profile: 'pitr', choice })).jobId;
+      await expect.poll(() => events.some((e) => e.jobId === cancelled && e.event.type === 'step' && e.event.step === 'replay'), { timeout: 60_000, interval: 20 }).toBe(true);
+      await call('backup:cancel', { jobId: cancelled });
+      expect(await ended(cancelled)).toMatchObject({ phase: 'failed', error: { code: 'cancelled', message: expect.stringMatching(/replaying server is stopped/) } });
+      expect(await readdir(clone).catch(() => [])).toEqual([]);
+      expect(await replayProcesses(scratchParent)).toEqual([]);
+
+      const done = await ended((await call<{ jobId: string }>('restore:start', { archive, profile: 'pitr', choice })).jobId);
+      if (done.phase !== 'succeeded' || !('kind' in done.result) || done.result.kind !== 'restore') throw new Error(`the restore did not succeed: ${JSON.stringify(done)}`);
+      const r = done.result.restore;
+      expect(r.replay).toEqual(plan.replay);
+      expect(r.statements.byPosition).toEqual(plan.statements.byPosition);
+      expect(r.nextSteps.join(' ')).toMatch(/It is not a replica/);
+      expect((await readdir(scratchParent)).filter((n) => n.startsWith('quiesce-pitr'))).toEqual([]);
+    } finally {
+      if (tmpBefore === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmpBefore;
+      await killReplayProcesses(scratchParent);
+    }
+    await withClone(clone, async (socket) => {
+      // the source's data as it was at that second: the dropped table there, the write after it not
+      expect(await contents(socket)).toEqual(expected);
+      expect(await rows(socket, 'SHOW SLAVE STATUS')).toEqual([]);
+    });
+    expect(JSON.stringify(replies)).not.toContain(f.pair.backupUser.password);
+  });
 });
+

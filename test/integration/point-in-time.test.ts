@@ -1,78 +1,34 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cp, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { findServerBinaries } from '../../electron/core/sandbox/server-binaries.js';
 import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { startS3Server } from '../../electron/tools/local-s3.js';
-import { isProcessAlive, waitForProcessExit } from '../../electron/core/server/process-watch.js';
 import { runCli } from '../helpers/cli.js';
+import { contents, killReplayProcesses, replayProcesses, rows, withClone } from '../helpers/clone-server.js';
 import { connectAsRoot, replicaConnection, tempDir, usePair, waitForCatchUp } from '../helpers/pair.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** 'YYYY-MM-DD HH:MM:SS' in local time, as a DBA types --until */
 const localText = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${d.toTimeString().slice(0, 8)}`;
 
-async function rows(socket: string, sql: string): Promise<mysql.RowDataPacket[]> {
-  const c = await mysql.createConnection({ socketPath: socket, user: 'root' });
-  try {
-    return (await c.query<mysql.RowDataPacket[]>(sql))[0];
-  } finally {
-    await c.end();
-  }
-}
-
-/** what the source (or a copy of it) holds: each table's checksum and row count */
-async function contents(socket: string): Promise<Record<string, string>> {
-  const tables = await rows(socket, "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop' ORDER BY TABLE_NAME");
-  const out: Record<string, string> = {};
-  for (const { t } of tables) out[String(t)] = String((await rows(socket, `CHECKSUM TABLE shop.\`${String(t)}\` EXTENDED`))[0]!.Checksum);
-  return out;
-}
-
-/** a clone started the way `restore --clone-into` prints it */
-async function withClone<T>(root: string, body: (socket: string) => Promise<T>): Promise<T> {
-  const server = spawn((await findServerBinaries()).server, [`--defaults-file=${path.join(root, 'my.cnf')}`], { detached: true, stdio: 'ignore' });
-  server.unref();
-  const socket = path.join(root, 'mysqld.sock');
-  try {
-    const deadline = Date.now() + 60_000;
-    while (!(await rows(socket, 'SELECT 1').then(() => true, () => false))) {
-      if (Date.now() > deadline) throw new Error('the clone did not start');
-      await sleep(200);
-    }
-    return await body(socket);
-  } finally {
-    process.kill(server.pid!, 'SIGTERM');
-    await waitForProcessExit(server.pid!, 60_000);
-    expect(isProcessAlive(server.pid!)).toBe(false);
-  }
-}
-
-/** processes of a point-in-time restore still running: its server, the decoder and the client feeding it */
-async function replayServersRunning(): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
-    const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ');
-    if (/\/quiesce-pitr-\w+\//.test(cmd)) found.push(cmd);
-  }
-  return found;
-}
 
 describe('point-in-time recovery from kept binary logs', () => {
   const f = usePair();
   // a failed test must not leave a replaying server behind for the next run
   afterAll(async () => {
-    for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
-      const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (/\/quiesce-pitr-\w+\//.test(cmd)) process.kill(Number(pid), 'SIGKILL');
-    }
+    if (env.TMPDIR) await killReplayProcesses(env.TMPDIR);
   });
   const kept = { dir: '', archive: '', beforeAccident: new Date(0), expected: {} as Record<string, string>, dropGtid: '' };
   const pullArgs = () => ['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', kept.dir, '--json'];
-  const env = { QUIESCE_PASSWORD: '' };
+  // each run's scratch folders (the replaying server's among them) under this file's own folder
+  const env: Record<string, string> = { QUIESCE_PASSWORD: '' };
+  beforeAll(async () => {
+    env.TMPDIR = await tempDir('pitr-tmp');
+  });
 
   it('an accident after the backup: restore --until one second before it gives the source as it was then, not a replica', async () => {
     kept.dir = await tempDir('binlogs');
@@ -244,7 +200,7 @@ describe('point-in-time recovery from kept binary logs', () => {
       expect(sent).toBe(true);
       expect(run.code).toBe(signal === 'SIGINT' ? 130 : 143);
       expect(await readdir(clone).catch(() => [])).toEqual([]);
-      expect(await replayServersRunning()).toEqual([]);
+      expect(await replayProcesses(env.TMPDIR!)).toEqual([]);
     });
   }
 
@@ -260,12 +216,12 @@ describe('point-in-time recovery from kept binary logs', () => {
     expect(await readdir(path.join(state, 'jobs'))).toHaveLength(1);
     expect(await readdir(clone)).toContain('datadir');
     // the server, and the decoder and client that fed it: orphans of the killed process
-    expect((await replayServersRunning()).some((cmd) => /mariadbd|mysqld/.test(cmd.split(' ')[0]!))).toBe(true);
+    expect((await replayProcesses(env.TMPDIR!)).some((cmd) => /mariadbd|mysqld/.test(cmd.split(' ')[0]!))).toBe(true);
     const recovered = await runCli(['recover', '--json'], e);
     expect(recovered.code).toBe(0);
     expect(String((recovered.lines.at(-1) as { jobs: { message: string }[] }).jobs[0]?.message)).toMatch(/point-in-time restore .* the replaying server is stopped and the target is as it was before/);
     expect(await readdir(clone).catch(() => [])).toEqual([]);
-    expect(await replayServersRunning()).toEqual([]);
+    expect(await replayProcesses(env.TMPDIR!)).toEqual([]);
     expect(await readdir(path.join(state, 'jobs'))).toEqual([]);
   });
 

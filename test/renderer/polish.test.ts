@@ -107,6 +107,7 @@ describe('the restore plan', () => {
         { label: 'Write permission', ok: false, detail: 'Writing to /srv needs administrator rights.' },
         { label: 'Source binary log', ok: null, detail: 'not checked: open the archive from its profile' },
       ],
+      replay: null,
     };
     restore.plan = plan;
     render(RestorePlan, { restore });

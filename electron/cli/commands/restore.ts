@@ -193,7 +193,7 @@ async function pointInTime(request: RestoreRequest, values: { until?: string; 'u
   const r = pitr.replay;
   reporter.result({ command: 'restore', archive: request.archive.url, pointInTime: r, replicaAgain: pitr.replicaAgain, components: pitr.restore.result.components, clone: pitr.restore.clone, notes: pitr.restore.notes }, [
     `Restored    ${request.archive.url}, then ${r.transactions} transaction(s) replayed from ${r.start.file}:${r.start.pos} (timeline ${r.timeline})`,
-    `Reached     ${r.last ? `${formatWhen(r.last.at)}${r.last.gtid ? ` (GTID ${r.last.gtid})` : ''}` : 'the backup itself (no transaction before the target)'}; ${r.stop ? `stopped before ${r.stop.file}:${r.stop.pos}` : 'every kept event replayed'}`,
+    `Reached     ${r.last ? `${formatWhen(r.last.at)}${r.last.gtid ? ` (GTID ${r.last.gtid})` : ''}` : 'the backup itself (no transaction before the target)'}; ${r.stop ? `stopped before the transaction of ${formatWhen(r.stop.at)}${r.stop.gtid ? ` (GTID ${r.stop.gtid})` : ''} at ${r.stop.file}:${r.stop.pos}` : 'every kept event replayed'}`,
     ...pitr.restore.result.components.map((c) => `  ${c.name.padEnd(12)} ${c.target}`),
     'It is not a replica (RESET SLAVE ALL): starting it cannot replay the accident. To make it one again from exactly that point:',
     ...pitr.replicaAgain.map((sql) => `  ${sql};`),

@@ -46,8 +46,8 @@ export interface ReplayPlan {
   /** the kept files, fetched and proven, in order: the local copies mariadb-binlog reads */
   files: { entry: BinlogEntry; path: string }[];
   start: BinlogPosition;
-  /** the first transaction not replayed; null: every kept event after the start is replayed */
-  stop: BinlogPosition | null;
+  /** the first transaction not replayed (where it is, when it began, its GTID); null: every kept event after the start is replayed */
+  stop: (BinlogPosition & { at: string; gtid: string | null }) | null;
   /** the last transaction replayed: its time and GTID (null when none is) */
   last: { at: string; gtid: string | null } | null;
   transactions: number;
@@ -112,7 +112,7 @@ export async function planReplay(o: { storage: Storage; timeline: Timeline; star
     for (const t of summarizeBinlog(data).transactions) {
       if (t.pos < from) continue;
       const reached = stopAt !== null ? t.timestamp >= stopAt : t.gtid === (o.target as { gtid: string }).gtid;
-      if (reached) return { timeline: o.timeline.record.id, files, start: o.start, stop: { file: entry.file, pos: t.pos }, last, transactions, bytes: bytes + (t.pos - from) };
+      if (reached) return { timeline: o.timeline.record.id, files, start: o.start, stop: { file: entry.file, pos: t.pos, at: new Date(t.timestamp * 1000).toISOString(), gtid: t.gtid }, last, transactions, bytes: bytes + (t.pos - from) };
       last = { at: new Date(t.timestamp * 1000).toISOString(), gtid: t.gtid };
       transactions++;
     }

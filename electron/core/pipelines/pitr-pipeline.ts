@@ -7,7 +7,7 @@ import { peekManifest } from '../archive/peek-manifest.js';
 import { readTimelines } from '../binlog/binlog-catalog.js';
 import { planReplay, timelineHolding, type BinlogPosition, type ReplayPlan, type ReplayTarget } from '../binlog/replay-plan.js';
 import { replayBinlogs } from '../binlog/replay-binlogs.js';
-import { QuiesceError } from '../errors.js';
+import { QuiesceError, describeError } from '../errors.js';
 import { parseFlavor, replicaOfSql, resetReplicaAllSql } from '../mysql/flavor.js';
 import type { EventSink } from '../progress/progress-meter.js';
 import type { RestoreUndoRecord } from '../restore/interrupted-restore.js';
@@ -50,13 +50,10 @@ export interface PointInTimeOutcome {
 export async function runPointInTimeRestore(request: PointInTimeRequest, hooks: { onEvent: EventSink; signal?: AbortSignal }): Promise<PointInTimeOutcome> {
   const manifest = await peekManifest(request.archive);
   if (!manifest) throw new QuiesceError('archive-unreadable', 'The archive\'s manifest cannot be read.', 'Run `quiesce verify` on it.');
-  if (manifest.method !== 'cold') throw new QuiesceError('pitr-needs-files', `A point-in-time restore replays onto restored files; this archive is a ${manifest.method} backup.`, 'Choose an archive of the cold method (or load the dump, then replay with mariadb-binlog yourself).');
-  if (manifest.replication.channels.length > 1) throw new QuiesceError('pitr-multi-source', 'This replica has several sources: one binary log cannot bring it to a point in time.', 'Restore it without --until.');
-  const start = startOf(manifest.replication);
   if (request.placement.kind === 'clone') await assertCloneRootFree(request.placement.root);
   const scratch = await mkdtemp(path.join(request.scratchParent ?? os.tmpdir(), 'quiesce-pitr-'));
   // every refusal (no such log, a gap, a time not reached, damaged logs) comes before a file is written
-  const plan = await planFor(request, manifest, start, scratch).catch(async (error: unknown) => {
+  const plan = await planFor(manifest, request, scratch).catch(async (error: unknown) => {
     await rm(scratch, { recursive: true, force: true });
     throw error;
   });
@@ -70,16 +67,36 @@ export async function runPointInTimeRestore(request: PointInTimeRequest, hooks: 
     await replayOnto(restore, manifest, plan, { scratch, journal, replay }, hooks);
     await rm(scratch, { recursive: true, force: true });
     await journal.end();
-    const { files, ...rest } = plan;
-    return { restore, replay: { ...rest, files: files.map((f) => f.entry.file) }, replicaAgain: replicaAgain(manifest, plan) };
+    return { restore, replay: replayOf(plan), replicaAgain: replicaAgain(manifest, plan) };
   } catch (error) {
-    await takeBackReplay(replay, undo);
+    const stuck = await takeBackReplay(replay, undo).then(() => null, (e: unknown) => e);
+    // the journal stays while anything is left to take back: `recover` finishes it
+    if (stuck) throw new QuiesceError('take-back-failed', `The point-in-time restore ${hooks.signal?.aborted ? 'was cancelled' : `failed (${describeError(error)})`}, and taking it back did not finish: ${describeError(stuck)}.`, 'Run `quiesce recover` (the app does when it starts): it stops the replaying server and puts the target back.');
     await journal.end();
     throw hooks.signal?.aborted ? new QuiesceError('cancelled', 'The point-in-time restore was cancelled: the replaying server is stopped and the target is as it was before.') : error;
   }
 }
 
-async function planFor(request: PointInTimeRequest, manifest: Manifest, start: BinlogPosition, scratch: string): Promise<ReplayPlan> {
+/**
+ * What a restore to a point in time would replay, worked out (the kept logs fetched and
+ * checked) and thrown away: the app's plan, shown before anything is written. Refused in the
+ * same words as the restore itself.
+ */
+export async function previewPointInTime(manifest: Manifest, o: Pick<PointInTimeRequest, 'target' | 'binlogs' | 'scratchParent'>): Promise<Omit<PointInTimeOutcome, 'restore'>> {
+  const scratch = await mkdtemp(path.join(o.scratchParent ?? os.tmpdir(), 'quiesce-pitr-plan-'));
+  try {
+    const plan = await planFor(manifest, o, scratch);
+    return { replay: replayOf(plan), replicaAgain: replicaAgain(manifest, plan) };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The replay from the backup's source position to the target, its kept files fetched into the scratch folder. */
+async function planFor(manifest: Manifest, request: Pick<PointInTimeRequest, 'target' | 'binlogs'>, scratch: string): Promise<ReplayPlan> {
+  if (manifest.method !== 'cold') throw new QuiesceError('pitr-needs-files', `A point-in-time restore replays onto restored files; this archive is a ${manifest.method} backup.`, 'Choose an archive of the cold method (or load the dump, then replay with mariadb-binlog yourself).');
+  if (manifest.replication.channels.length > 1) throw new QuiesceError('pitr-multi-source', 'This replica has several sources: one binary log cannot bring it to a point in time.', 'Restore it without --until.');
+  const start = startOf(manifest.replication);
   const { location, storage } = request.binlogs;
   const { timelines } = await readTimelines(storage, location);
   const from = { start, port: manifest.replication.channels[0]?.sourcePort ?? null, takenAt: new Date(restorePointOf(manifest)) };
@@ -107,6 +124,11 @@ async function replayOnto(restore: RestoreOutcome, manifest: Manifest, plan: Rep
   await replayBinlogs(plan, server.socket, hooks);
   await forgetReplication(server.socket, manifest.server.version);
   await stopThrowawayServer(server);
+}
+
+/** The plan as it is reported: the kept files by name. */
+function replayOf({ files, ...rest }: ReplayPlan): PointInTimeOutcome['replay'] {
+  return { ...rest, files: files.map((f) => f.entry.file) };
 }
 
 function startOf(c: { sourceLogFile: string | null; sourceLogPos: number | null }): BinlogPosition {

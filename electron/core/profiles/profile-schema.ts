@@ -19,6 +19,11 @@ export const serverControlChoiceSchema = z.discriminatedUnion('kind', [
 /** s3://BUCKET[/PREFIX], with a bucket name as S3 allows it; one spelling for profiles, IPC and the worker */
 export const S3_DESTINATION = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\0]*)?$/;
 const destination = z.string().min(1).max(1024).refine((d) => S3_DESTINATION.test(d) || absolutePath(d), 'an absolute folder or s3://BUCKET/PREFIX');
+/** A moment on the wire (a restore's --until): ISO 8601 with its offset, to the second or finer; one spelling for IPC and the worker. */
+export const isoMoment = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/, 'must be ISO 8601 with an offset')
+  .refine((t) => !Number.isNaN(Date.parse(t)), 'must be a real moment');
 export const ageRecipient = z.string().regex(/^age1[02-9ac-hj-np-z]{58}$/, 'an age recipient (age1…)');
 
 const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day, HH:MM (24-hour)');

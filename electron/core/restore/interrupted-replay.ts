@@ -1,6 +1,6 @@
 import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { isProcessAlive, waitForProcessExit } from '../server/process-watch.js';
+import { isProcessAlive, signalProcess, waitForProcessExit } from '../server/process-watch.js';
 import { undoInterruptedRestore, type RestoreUndoRecord } from './interrupted-restore.js';
 
 /**
@@ -59,10 +59,8 @@ async function replayServers(pidFile: string | null, scratch: string): Promise<n
 
 async function stopReplayServers(pidFile: string | null, scratch: string): Promise<void> {
   for (const pid of await replayServers(pidFile, scratch)) {
-    process.kill(pid, 'SIGTERM');
-    if (!(await waitForProcessExit(pid, 60_000))) {
-      process.kill(pid, 'SIGKILL');
-      await waitForProcessExit(pid, 10_000);
-    }
+    // the decoder and the client end with the server: one found a moment ago may be gone now
+    if (!signalProcess(pid, 'SIGTERM')) continue;
+    if (!(await waitForProcessExit(pid, 60_000)) && signalProcess(pid, 'SIGKILL')) await waitForProcessExit(pid, 10_000);
   }
 }

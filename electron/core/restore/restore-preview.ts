@@ -115,6 +115,7 @@ export async function previewRestore(manifest: Manifest, choice: RestoreChoice):
     needsElevation: writeProblem,
     into: null,
     checks,
+    replay: null,
   };
 }
 

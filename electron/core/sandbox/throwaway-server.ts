@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
-import { isProcessAlive, waitForProcessExit } from '../server/process-watch.js';
+import { isProcessAlive, signalProcess, waitForProcessExit } from '../server/process-watch.js';
 import type { ServerBinaries } from './server-binaries.js';
 
 /**
@@ -176,15 +176,8 @@ function socketAccepts(socketPath: string): Promise<boolean> {
 export async function stopThrowawayServer(server: ThrowawayServer, timeoutMs = 60_000): Promise<void> {
   const pid = await currentPid(server);
   if (!pid) return;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  if (!(await waitForProcessExit(pid, timeoutMs))) {
-    process.kill(pid, 'SIGKILL');
-    await waitForProcessExit(pid, 10_000);
-  }
+  if (!signalProcess(pid, 'SIGTERM')) return;
+  if (!(await waitForProcessExit(pid, timeoutMs)) && signalProcess(pid, 'SIGKILL')) await waitForProcessExit(pid, 10_000);
 }
 
 /** The pid from the pid file when it is there (the server may have been restarted by someone else). */

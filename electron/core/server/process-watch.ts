@@ -15,6 +15,21 @@ export function isProcessAlive(pid: number): boolean {
   return !isZombie(pid);
 }
 
+/**
+ * Sends a signal to a process we did not start; false when it is already gone (ESRCH: it exited
+ * between being found and being signalled — a race every stop must expect). Other errors
+ * (EPERM: another user's) are thrown.
+ */
+export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
 /** A process that has exited but not been reaped by its parent still answers signal 0. */
 function isZombie(pid: number): boolean {
   if (process.platform !== 'linux') return false;

@@ -2,6 +2,7 @@ import type { BackupEvent, ProgressSnapshot } from '../../../electron/shared/bac
 import { problemsLeft, type ArchiveChoiceView, type ArchiveSelection, type ArchiveView, type RestoreChoice, type RestorePlanView, type VerifyView } from '../../../electron/shared/restore.js';
 import type { JobState } from '../../../electron/shared/worker-protocol.js';
 import { call, quiesce } from '../lib/api.js';
+import { isoFromLocalInput } from '../../../electron/shared/format.js';
 
 /** The Restore flow: choose an archive, check it, choose how, read the plan, restore, next steps. */
 export const RESTORE_STEPS = ['archive', 'check', 'how', 'plan', 'run', 'result'] as const;
@@ -62,6 +63,10 @@ export class RestoreState {
   readonly verify = new FollowedJob();
   verifyResult = $state<VerifyView | null>(null);
   choice = $state<RestoreChoice>({ mode: 'clone', withoutRelayLogs: false, cloneRoot: '', serverId: undefined, intoProfile: undefined });
+  /** to a point in time: the moment picked (a datetime-local value, this machine's time) and where the logs are kept */
+  toPointInTime = $state(false);
+  until = $state('');
+  binlogs = $state('');
   plan = $state<RestorePlanView | null>(null);
   planning = $state(false);
   stopServer = $state(false);
@@ -123,9 +128,19 @@ export class RestoreState {
     }
   }
 
+  /**
+   * The choice as it is sent: a clone folder trimmed, and the picked local moment as ISO 8601
+   * with its offset (so the worker, elevated or in another time zone, reads the same moment).
+   */
+  private choiceToSend(): RestoreChoice {
+    const { pointInTime: _dropped, ...choice } = { ...this.choice, cloneRoot: this.choice.cloneRoot?.trim() || undefined };
+    if (!this.toPointInTime || choice.mode === 'load') return choice;
+    return { ...choice, withoutRelayLogs: false, pointInTime: { until: isoFromLocalInput(this.until), binlogs: this.binlogs.trim() } };
+  }
+
   async makePlan(): Promise<void> {
     this.planning = true;
-    const choice = { ...this.choice, cloneRoot: this.choice.cloneRoot?.trim() || undefined };
+    const choice = this.choiceToSend();
     const plan = await this.attempt(() => call(quiesce().planRestore({ ...this.selection(), choice })));
     this.planning = false;
     if (!plan) return;
@@ -143,7 +158,7 @@ export class RestoreState {
   });
 
   async start(): Promise<void> {
-    const choice = { ...this.choice, cloneRoot: this.choice.cloneRoot?.trim() || undefined };
+    const choice = this.choiceToSend();
     const started = await this.attempt(() => call(quiesce().startRestore({ ...this.selection(), choice, ...(this.stopServer ? { stopServer: true } : {}) })));
     if (!started) return;
     this.run.follow(started.jobId);
