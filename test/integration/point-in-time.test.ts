@@ -9,7 +9,7 @@ import { createThrowawayServer, stopThrowawayServer } from '../../electron/core/
 import { startS3Server } from '../../electron/tools/local-s3.js';
 import { runCli } from '../helpers/cli.js';
 import { contents, killReplayProcesses, replayProcesses, rows, withClone } from '../helpers/clone-server.js';
-import { connectAsRoot, replicaConnection, tempDir, usePair, waitForCatchUp } from '../helpers/pair.js';
+import { connectAsRoot, mountTmpfs, replicaConnection, tempDir, usePair, waitForCatchUp } from '../helpers/pair.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** 'YYYY-MM-DD HH:MM:SS' in local time, as a DBA types --until */
@@ -291,4 +291,81 @@ describe('point-in-time recovery from kept binary logs', () => {
     expect(listed.code).toBe(0);
     expect((listed.lines.at(-1) as { timelines: { gaps: string[] }[] }).timelines).toEqual([expect.objectContaining({ gaps: [] })]);
   });
+
+  /** every data object has its entry and every entry its object: nothing half-claimed, nothing unclaimed */
+  async function catalogueWhole(dir: string): Promise<string[]> {
+    const timelines = await readdir(dir);
+    const claimed: string[] = [];
+    for (const t of timelines) {
+      const files = await readdir(path.join(dir, t));
+      const entries = files.filter((n) => n.endsWith('.json') && n !== 'timeline.json');
+      for (const e of entries) {
+        const entry = JSON.parse(await readFile(path.join(dir, t, e), 'utf8')) as { object: string };
+        expect(files).toContain(entry.object);
+      }
+      expect(files.filter((n) => n !== 'timeline.json' && !n.endsWith('.json'))).toHaveLength(entries.length);
+      claimed.push(...entries);
+    }
+    return claimed;
+  }
+
+  it('a pull by an account without the replication privileges: refused in words with the GRANT that fixes it, nothing written', async () => {
+    const source = await connectAsRoot(f.pair.source);
+    try {
+      await source.query("CREATE USER IF NOT EXISTS 'weak'@'localhost' IDENTIFIED BY 'weak-secret'; GRANT SELECT ON *.* TO 'weak'@'localhost'");
+    } finally {
+      await source.end();
+    }
+    const dir = await tempDir('binlogs-weak');
+    const run = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'weak', '--dest', dir, '--json'], { ...env, QUIESCE_PASSWORD: 'weak-secret' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/GRANT .*REPLICATION SLAVE.* TO 'weak'@'localhost'/);
+    expect(run.stderr).not.toContain('weak-secret');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('a destination that fills up mid-pull: refused in words, nothing half-claimed; with room again the next pull completes', async () => {
+    const dir = await tempDir('binlogs-full');
+    // smaller than the kept logs (the big transaction alone is about 20 MiB compressed)
+    const unmount = await mountTmpfs(dir, 'size=4m,mode=0700');
+    try {
+      const run = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--json'], env);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^quiesce: The disk filled up while keeping binlog\.\d+ in \S+binlogs-full-\w+; nothing of it was claimed, and the files kept before it stay .* Free some space there/);
+      expect(run.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
+      await catalogueWhole(dir);
+    } finally {
+      await unmount();
+    }
+    const again = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    const onServer = (await rows(f.pair.source.socket, 'SHOW BINARY LOGS')).map((r) => `${String(r.Log_name)}.json`);
+    expect((await catalogueWhole(dir)).sort()).toEqual(onServer);
+  });
+
+  it('a source frozen (SIGSTOP) as the pull copies: it ends within the limit, said in words, nothing half-claimed; thawed, the next pull completes', async () => {
+    const dir = await tempDir('binlogs-frozen');
+    const pid = f.pair.source.pid!;
+    let frozenAt = 0;
+    try {
+      const run = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--query-timeout', '3', '--json'], env, (line) => {
+        if (line.type === 'step' && line.step === 'pull-binlogs' && !frozenAt) {
+          frozenAt = Date.now();
+          process.kill(pid, 'SIGSTOP');
+        }
+      });
+      expect(frozenAt).toBeGreaterThan(0);
+      expect(run.code).toBe(1);
+      expect(Date.now() - frozenAt).toBeLessThan(30_000);
+      expect(run.stderr).toMatch(/^quiesce: mariadb-binlog received nothing of binlog\.\d+ for 3 s: the server looks frozen or overloaded\. Look at the server, then pull again/);
+      await catalogueWhole(dir);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const again = await runCli(['binlogs', 'pull', '--socket', f.pair.source.socket, '--user', 'root', '--dest', dir, '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    const onServer = (await rows(f.pair.source.socket, 'SHOW BINARY LOGS')).map((r) => `${String(r.Log_name)}.json`);
+    expect((await catalogueWhole(dir)).sort()).toEqual(onServer);
+  });
 });
+

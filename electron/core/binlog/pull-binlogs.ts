@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { EncryptTo } from '../crypto/age-header.js';
+import { explainWriteError } from '../archive/write-archive.js';
 import { QuiesceError } from '../errors.js';
 import { openSession, type ConnectionOptions } from '../mysql/connection.js';
 import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
@@ -133,6 +134,9 @@ async function pullOne(storage: Storage, timeline: Timeline, before: BinlogEntry
     // the entry now names the new data: the partial copy it replaced goes
     if (before && before.object !== object) await storage.remove(childOf(timeline.folder, before.object)).catch(() => undefined);
     return entry;
+  } catch (error) {
+    // the data is written whole or removed, and claimed only after: a full disk leaves the catalogue as it was
+    throw explainWriteError(error, `keeping ${o.file} in ${o.destination}`, 'nothing of it was claimed, and the files kept before it stay (the next pull goes on from there)');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
