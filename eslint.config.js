@@ -31,7 +31,7 @@ const LAYERS = {
   // electron/core bottom to top: a folder imports its own files and lower layers only
   coreLayers: [
     ['(base)'],
-    ['progress', 'crypto', 'mysql', 'storage'],
+    ['progress', 'crypto', 'mysql', 'storage', 'remote'],
     ['server'],
     ['archive'],
     ['elevation', 'sandbox'],

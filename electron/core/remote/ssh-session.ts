@@ -1,0 +1,143 @@
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import { QuiesceError } from '../errors.js';
+import { checkHostKey, fingerprintOf, hostPattern, knownHostsLine, knownKeyTypes } from './known-hosts.js';
+
+/** A database host reached over SSH (`--ssh USER@HOST[:PORT]`), and how its key and ours are checked. */
+export interface SshTarget {
+  user: string;
+  host: string;
+  port: number;
+  /** a private key file; none: the SSH agent, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa */
+  keyFile: string | null;
+  /** default ~/.ssh/known_hosts */
+  knownHostsFile: string;
+  /** trust on first use (OpenSSH's StrictHostKeyChecking=accept-new): a new host's key is added; a changed one is still refused */
+  acceptNewHostKey: boolean;
+  /** how long the connection and the handshake may take */
+  timeoutMs?: number;
+}
+
+interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface SshSession {
+  /** runs one command through the host's shell; `stdin` is written and closed (secrets travel this way, never in argv) */
+  run(command: string, o?: { stdin?: string }): Promise<CommandResult>;
+  close(): void;
+}
+
+const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/** The signature algorithms that prove a key of each type (an RSA key signs with SHA-2 first). */
+const HOST_KEY_ALGORITHMS: Record<string, ServerHostKeyAlgorithm[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+/** USER@HOST[:PORT], HOST an IPv4 address, a name, or [IPv6]. */
+export function parseSshTarget(text: string): { user: string; host: string; port: number } {
+  const m = /^([A-Za-z0-9._-]{1,64})@(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::(\d{1,5}))?$/.exec(text);
+  const port = m?.[3] ? Number(m[3]) : 22;
+  if (!m || port < 1 || port > 65535) throw new QuiesceError('usage', `--ssh takes USER@HOST[:PORT], not '${text}'.`);
+  return { user: m[1]!, host: m[2]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** An SSH connection, refused in words: an unknown host key (with its fingerprint), a changed one (with the line that holds the old), a key the host refuses. */
+export async function openSsh(target: SshTarget): Promise<SshSession> {
+  const where = `${target.host}:${target.port}`;
+  const known = await readFile(target.knownHostsFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw new QuiesceError('known-hosts-unreadable', `The known-hosts file ${target.knownHostsFile} cannot be read (${error.code ?? error.message}).`, 'Give a readable one with --known-hosts FILE.');
+  });
+  let refusal: QuiesceError | null = null;
+  let learnt: Buffer | null = null;
+  const hostVerifier = (key: Buffer): boolean => {
+    const verdict = checkHostKey(known, target.host, target.port, key);
+    const fingerprint = fingerprintOf(key);
+    if (verdict.kind === 'known') return true;
+    if (verdict.kind === 'unknown' && target.acceptNewHostKey) return (learnt = key), true;
+    refusal =
+      verdict.kind === 'unknown'
+        ? new QuiesceError('ssh-host-unknown', `The host key of ${where} is not known: ${fingerprint}. Nothing was done on that host.`, `Compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub there), then run again with --accept-new-host-key, or add it to ${target.knownHostsFile}.`)
+        : verdict.kind === 'revoked'
+          ? new QuiesceError('ssh-host-revoked', `The host key ${where} offers (${fingerprint}) is marked @revoked in ${target.knownHostsFile} line ${verdict.line}: refused.`)
+          : new QuiesceError('ssh-host-changed', `The host key of ${where} has CHANGED: it offers ${fingerprint}, but ${target.knownHostsFile} line ${verdict.line} holds another (${verdict.knownType}). Someone may be intercepting the connection, or the host was reinstalled. Nothing was done on that host.`, `If the change is expected, remove the old key (ssh-keygen -R '${hostPattern(target.host, target.port)}' -f ${target.knownHostsFile}) and connect again.`);
+    return false;
+  };
+  const config: ConnectConfig = {
+    host: target.host,
+    port: target.port,
+    username: target.user,
+    readyTimeout: target.timeoutMs ?? 20_000,
+    hostVerifier,
+    ...(await credentials(target)),
+  };
+  const types = knownKeyTypes(known, target.host, target.port).flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? []);
+  // a host known by some key types is asked for those first: a genuine host shows the key it is known by
+  if (types.length > 0) config.algorithms = { serverHostKey: { prepend: types, append: [], remove: [] } };
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', (error: Error & { level?: string; code?: string }) => reject(refusal ?? explainConnectError(error, target)));
+    client.connect(config);
+  });
+  if (learnt) await rememberHostKey(target, learnt);
+  return {
+    run: (command, o = {}) => runCommand(client, command, o.stdin),
+    close: () => client.end(),
+  };
+}
+
+async function credentials(target: SshTarget): Promise<Pick<ConnectConfig, 'privateKey' | 'agent'>> {
+  if (target.keyFile) {
+    const privateKey = await readFile(target.keyFile).catch((error: NodeJS.ErrnoException) => {
+      throw new QuiesceError('ssh-key-unreadable', `The SSH key ${target.keyFile} cannot be read (${error.code ?? error.message}).`, 'Give the private key file with --ssh-key FILE.');
+    });
+    return { privateKey };
+  }
+  if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
+  for (const name of DEFAULT_KEYS) {
+    const privateKey = await readFile(path.join(os.homedir(), '.ssh', name)).catch(() => null);
+    if (privateKey) return { privateKey };
+  }
+  throw new QuiesceError('ssh-no-key', 'No SSH key to log in with: no --ssh-key, no SSH agent (SSH_AUTH_SOCK), and none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa.', 'Give one with --ssh-key FILE, or start an agent with the key added (ssh-add).');
+}
+
+function explainConnectError(error: Error & { level?: string; code?: string }, target: SshTarget): QuiesceError {
+  const where = `${target.host}:${target.port}`;
+  if (error.level === 'client-authentication') return new QuiesceError('ssh-auth', `${where} refused ${target.user}'s key: the key is not in that user's authorized_keys there (or the user does not exist).`, 'Give the key that host accepts with --ssh-key FILE, or add its public half to ~/.ssh/authorized_keys of that user.');
+  if (error.code === 'ECONNREFUSED') return new QuiesceError('ssh-unreachable', `Nothing accepts SSH connections at ${where} (connection refused).`, 'Check the host and port (--ssh USER@HOST:PORT), and that sshd runs there.');
+  if (error.level === 'client-timeout') return new QuiesceError('ssh-unreachable', `${where} did not complete an SSH handshake in time.`, 'Check the host and port, and that no firewall drops the connection.');
+  return new QuiesceError('ssh-failed', `SSH to ${where} failed: ${error.message}`, 'Check the host, port and key.');
+}
+
+/** Added as OpenSSH's accept-new adds it: a plain line, the file and its folder owner-only when made. */
+async function rememberHostKey(target: SshTarget, key: Buffer): Promise<void> {
+  await mkdir(path.dirname(target.knownHostsFile), { recursive: true, mode: 0o700 });
+  const before = await readFile(target.knownHostsFile, 'utf8').catch(() => '');
+  const separator = before === '' || before.endsWith('\n') ? '' : '\n';
+  await appendFile(target.knownHostsFile, `${separator}${knownHostsLine(target.host, target.port, key)}\n`, { mode: 0o600 });
+}
+
+function runCommand(client: Client, command: string, stdin: string | undefined): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (error, stream) => {
+      if (error) return reject(new QuiesceError('ssh-failed', `The host would not run a command: ${error.message}`));
+      let stdout = '';
+      let stderr = '';
+      stream.on('data', (d: Buffer) => (stdout += d.toString()));
+      stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      stream.once('close', (code: number | null) => resolve({ code, stdout, stderr }));
+      stream.end(stdin ?? '');
+    });
+  });
+}
