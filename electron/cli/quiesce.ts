@@ -13,6 +13,7 @@ import { SCHEDULE_HELP, scheduleCommand } from './commands/schedule.js';
 import { VERIFY_HELP, verifyCommand } from './commands/verify.js';
 import { LIST_HELP, listCommand } from './commands/list.js';
 import { BINLOGS_HELP, binlogsCommand } from './commands/binlogs.js';
+import { AGENT_HELP, agentCommand } from './commands/agent.js';
 import { Interrupts } from './interrupts.js';
 import { UsageError, refusePasswordFlag } from './options.js';
 import { logUnexpected } from './unexpected.js';
@@ -27,6 +28,7 @@ Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
   verify     check an archive against its manifest (--restore-test: and prove it restores)
   restore    put a backup back, at its original paths or new ones (--until: to a point in time)
   binlogs    keep the source's binary logs (pull), and see what they recover (list)
+  agent      the engine on a database host reached over SSH: status, install, remove
   recover    bring back a replica whose backup was interrupted
   profiles   saved replicas: list, add, remove (passwords in the OS keychain or an option file)
   schedule   backups that run by themselves: set, list, remove; install the OS timer
@@ -53,6 +55,7 @@ const COMMANDS: Record<string, { run: (argv: string[], r: Reporter, interrupts: 
   history: { run: historyCommand, help: HISTORY_HELP },
   list: { run: listCommand, help: LIST_HELP },
   binlogs: { run: binlogsCommand, help: BINLOGS_HELP },
+  agent: { run: agentCommand, help: AGENT_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -21,7 +21,11 @@ export function makeKey(file: string): string {
   return file;
 }
 
-export async function startSshd(dir: string, o: { hostKey?: string; port?: number } = {}): Promise<TestSshd> {
+/**
+ * `hide`: folders the host must not see (the project's checkout): sshd runs in its own mount
+ * namespace with a tmpfs over each, so whatever runs there is truly without them.
+ */
+export async function startSshd(dir: string, o: { hostKey?: string; port?: number; hide?: string[] } = {}): Promise<TestSshd> {
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = o.hostKey ?? makeKey(path.join(dir, `host_${Date.now()}`));
   const clientKey = path.join(dir, 'client');
@@ -37,7 +41,10 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
     config,
     [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no'].join('\n') + '\n',
   );
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: 'ignore' });
+  const hide = (o.hide ?? []).map((d) => `mount -t tmpfs -o size=1m,mode=0755 tmpfs '${d}' && `).join('');
+  const child: ChildProcess = hide
+    ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${hide}exec /usr/sbin/sshd -D -e -f '${config}'`], { stdio: 'ignore' })
+    : spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;
   while (!(await accepts(port))) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error('sshd did not start');

@@ -1,6 +1,7 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { QuiesceError } from '../errors.js';
 import { checkHostKey, fingerprintOf, hostPattern, knownHostsLine, knownKeyTypes } from './known-hosts.js';
@@ -28,7 +29,7 @@ interface CommandResult {
 
 export interface SshSession {
   /** runs one command through the host's shell; `stdin` is written and closed (secrets travel this way, never in argv) */
-  run(command: string, o?: { stdin?: string }): Promise<CommandResult>;
+  run(command: string, o?: { stdin?: string | Readable }): Promise<CommandResult>;
   close(): void;
 }
 
@@ -128,7 +129,7 @@ async function rememberHostKey(target: SshTarget, key: Buffer): Promise<void> {
   await appendFile(target.knownHostsFile, `${separator}${knownHostsLine(target.host, target.port, key)}\n`, { mode: 0o600 });
 }
 
-function runCommand(client: Client, command: string, stdin: string | undefined): Promise<CommandResult> {
+function runCommand(client: Client, command: string, stdin: string | Readable | undefined): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     client.exec(command, (error, stream) => {
       if (error) return reject(new QuiesceError('ssh-failed', `The host would not run a command: ${error.message}`));
@@ -137,7 +138,10 @@ function runCommand(client: Client, command: string, stdin: string | undefined):
       stream.on('data', (d: Buffer) => (stdout += d.toString()));
       stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       stream.once('close', (code: number | null) => resolve({ code, stdout, stderr }));
-      stream.end(stdin ?? '');
+      if (stdin instanceof Readable) {
+        stdin.once('error', (e) => (stream.close(), reject(e)));
+        stdin.pipe(stream);
+      } else stream.end(stdin ?? '');
     });
   });
 }

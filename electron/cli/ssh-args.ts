@@ -1,0 +1,27 @@
+import os from 'node:os';
+import path from 'node:path';
+import { parseSshTarget, type SshTarget } from '../core/remote/ssh-session.js';
+
+/** The flags of every command that reaches a database host over SSH (docs/remote.md). */
+export const SSH_OPTIONS = {
+  ssh: { type: 'string' },
+  'ssh-key': { type: 'string' },
+  'known-hosts': { type: 'string' },
+  'accept-new-host-key': { type: 'boolean' },
+  'agent-dir': { type: 'string' },
+} as const;
+
+export const SSH_HELP = `  --ssh USER@HOST[:PORT]   the database host, over SSH (nothing needs to be installed there)
+  --ssh-key FILE           the private key (else the SSH agent, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
+  --known-hosts FILE       where host keys are checked (~/.ssh/known_hosts)
+  --accept-new-host-key    trust a host seen for the first time and remember its key (a changed key is always refused)
+  --agent-dir DIR          the agent's cache folder on the host (~/.cache/quiesce-agent)`;
+
+export function sshTargetFrom(values: { ssh?: string; 'ssh-key'?: string; 'known-hosts'?: string; 'accept-new-host-key'?: boolean }): SshTarget {
+  return {
+    ...parseSshTarget(values.ssh ?? ''),
+    keyFile: values['ssh-key'] ? path.resolve(values['ssh-key']) : null,
+    knownHostsFile: path.resolve(values['known-hosts'] ?? path.join(os.homedir(), '.ssh', 'known_hosts')),
+    acceptNewHostKey: values['accept-new-host-key'] === true,
+  };
+}
