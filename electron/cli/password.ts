@@ -7,6 +7,8 @@ import { Writable } from 'node:stream';
  */
 export async function readPassword(user: string): Promise<string | undefined> {
   if (process.env.QUIESCE_PASSWORD !== undefined) return process.env.QUIESCE_PASSWORD;
+  // the agent on a database host: the client sends the password on the SSH channel's stdin
+  if (process.env.QUIESCE_PASSWORD_STDIN === '1') return readStdin();
   if (!process.stdin.isTTY) return undefined;
   let muted = false;
   const output = new Writable({
@@ -25,4 +27,11 @@ export async function readPassword(user: string): Promise<string | undefined> {
   } finally {
     rl.close();
   }
+}
+
+/** All of stdin, less one trailing newline (a password piped in, never on a command line). */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }

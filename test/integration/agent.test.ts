@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSsh } from '../../electron/core/remote/ssh-session.js';
 import { runCli } from '../helpers/cli.js';
-import { mountTmpfs, tempDir } from '../helpers/pair.js';
+import { mountTmpfs, tempDir, usePair } from '../helpers/pair.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 
 /**
@@ -15,6 +15,7 @@ describe('the agent on a database host reached over SSH', () => {
   let small = '';
   let unmountSmall: () => Promise<void>;
   let sshd: TestSshd;
+  const f = usePair();
   const args = (verb: string, agentDir = path.join(dir, 'cache')) => ['agent', verb, '--ssh', `${sshd.user}@127.0.0.1:${sshd.port}`, '--ssh-key', sshd.clientKey, '--known-hosts', path.join(dir, 'known_hosts'), '--accept-new-host-key', '--agent-dir', agentDir, '--json'];
   const last = (r: { lines: unknown[] }) => r.lines.at(-1) as { state: string; uploaded?: boolean; version: string; dir: string };
 
@@ -92,6 +93,20 @@ describe('the agent on a database host reached over SSH', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^quiesce: The agent's cache folder .*small\/cache on the host has \d+ MiB free; the agent needs \d+ MiB\. Nothing was sent\. Free room there, or give another folder with --agent-dir\.\n$/);
     expect(await readdir(path.join(small, 'cache'))).toEqual([]);
+  });
+
+  it('inspect --ssh: the engine runs on the host, the password on the channel\'s stdin; a wrong one is refused there, in words', async () => {
+    const remote = ['inspect', ...args('status').slice(2).filter((a) => a !== '--json'), '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--json'];
+    const run = await runCli(remote, { QUIESCE_PASSWORD: f.pair.backupUser.password });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.lines.at(-1)).toMatchObject({ command: 'inspect', server: { product: 'mariadb' }, channels: [expect.objectContaining({ sourcePort: f.pair.source.port })] });
+    const wrong = await runCli(remote, { QUIESCE_PASSWORD: 'not the password' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/refused user '.*' \(wrong user or password\)/);
+    expect(wrong.stderr).not.toContain('not the password');
+    // text mode: the host's own words, streamed through
+    const text = await runCli(remote.filter((a) => a !== '--json'), { QUIESCE_PASSWORD: f.pair.backupUser.password });
+    expect(text.stdout).toMatch(/^Server {6}mariadb /m);
   });
 
   it('remove deletes every version from the host', async () => {

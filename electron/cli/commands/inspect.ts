@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { inspectReplica } from '../../core/backup/inspect.js';
 import { openSession } from '../../core/mysql/connection.js';
-import { CONNECTION_OPTIONS, CONTROL_OPTIONS, targetFrom } from '../options.js';
+import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, targetFrom } from '../options.js';
+import { runOnHost } from '../run-on-host.js';
+import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
 import { formatBytes, type Reporter } from '../reporter.js';
 
 export const INSPECT_HELP = `quiesce inspect — what a backup of this replica would do (read-only)
@@ -13,10 +15,16 @@ export const INSPECT_HELP = `quiesce inspect — what a backup of this replica w
                                       option file (user=…, password=…), such as ~/.my.cnf
   --service NAME | --start-command CMD [--stop-command CMD]
                                       how the server is run, when not detected
-  --json                              one JSON object on stdout`;
+  --json                              one JSON object on stdout
+  On another host, over SSH (the agent is sent there first; the paths are the host's):
+${SSH_HELP}`;
 
 export async function inspectCommand(argv: string[], reporter: Reporter): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, ...CONTROL_OPTIONS }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, ...CONTROL_OPTIONS, ...SSH_OPTIONS }, strict: true });
+  if (values.ssh) {
+    if (values.profile) throw new UsageError('--ssh takes the replica as the host sees it (--socket or --host/--port, --user); profiles for remote replicas are not built yet.');
+    return runOnHost('inspect', argv, values, reporter);
+  }
   const { connection, control } = await targetFrom(values);
   const session = await openSession(connection);
   try {

@@ -5,6 +5,7 @@ import type { Profile } from '../../shared/profile.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../shared/manifest.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, UsageError, profileStore } from '../options.js';
 import type { Reporter } from '../reporter.js';
+import { readStdin } from '../password.js';
 import { PASSPHRASE_VARIABLE } from '../../core/profiles/profile-destination.js';
 import { parseRecipient } from '../../core/crypto/age-keys.js';
 
@@ -28,12 +29,6 @@ export const PROFILES_HELP = `quiesce profiles list | add NAME … | remove NAME
   quiesce profiles remove NAME      (its keychain entry goes too)
 
 The profiles file holds no password or key: those live only in the OS keychain.`;
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
 
 const PASSWORD_WORDS: Record<Profile['password'], string> = { keychain: 'keychain', ask: 'asked each time', none: 'none (socket authentication)', 'option-file': 'option file' };
 

@@ -27,9 +27,16 @@ interface CommandResult {
   stderr: string;
 }
 
+interface RunOptions {
+  stdin?: string | Readable;
+  /** the output as it comes (a remote job's progress), besides the whole in the result */
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+}
+
 export interface SshSession {
   /** runs one command through the host's shell; `stdin` is written and closed (secrets travel this way, never in argv) */
-  run(command: string, o?: { stdin?: string | Readable }): Promise<CommandResult>;
+  run(command: string, o?: RunOptions): Promise<CommandResult>;
   close(): void;
 }
 
@@ -93,7 +100,7 @@ export async function openSsh(target: SshTarget): Promise<SshSession> {
   });
   if (learnt) await rememberHostKey(target, learnt);
   return {
-    run: (command, o = {}) => runCommand(client, command, o.stdin),
+    run: (command, o = {}) => runCommand(client, command, o),
     close: () => client.end(),
   };
 }
@@ -129,14 +136,14 @@ async function rememberHostKey(target: SshTarget, key: Buffer): Promise<void> {
   await appendFile(target.knownHostsFile, `${separator}${knownHostsLine(target.host, target.port, key)}\n`, { mode: 0o600 });
 }
 
-function runCommand(client: Client, command: string, stdin: string | Readable | undefined): Promise<CommandResult> {
+function runCommand(client: Client, command: string, { stdin, onStdout, onStderr }: RunOptions): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     client.exec(command, (error, stream) => {
       if (error) return reject(new QuiesceError('ssh-failed', `The host would not run a command: ${error.message}`));
       let stdout = '';
       let stderr = '';
-      stream.on('data', (d: Buffer) => (stdout += d.toString()));
-      stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      stream.on('data', (d: Buffer) => ((stdout += d.toString()), onStdout?.(d)));
+      stream.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), onStderr?.(d)));
       stream.once('close', (code: number | null) => resolve({ code, stdout, stderr }));
       if (stdin instanceof Readable) {
         stdin.once('error', (e) => (stream.close(), reject(e)));
