@@ -1,4 +1,5 @@
 import type { InspectView, ProfileView, QuiesceApi } from '../../electron/shared/ipc-contract.js';
+import type { RestorePlanView } from '../../electron/shared/restore.js';
 
 /** A renderer's API with every call answered from memory: what the components see, and no more. */
 export const profile: ProfileView = { name: 'db2', connection: { socket: '/run/mysqld/mysqld.sock', user: 'backup' }, control: { kind: 'auto' }, destination: '/backups', format: 'tar.zst', password: 'keychain', hasPassword: true };
@@ -52,3 +53,20 @@ export function fakeApi(inspect: InspectView, destinationProblem: string | null 
     ...over,
   };
 }
+
+/** A restore plan with nothing in the way: a clone's datadir, no checks; `over` sets the rest. */
+export const restorePlan = (over: Partial<RestorePlanView>): RestorePlanView => ({
+  mode: 'clone',
+  targets: [{ name: 'datadir', kind: 'datadir', from: '/var/lib/mysql', to: '/srv/clone/datadir', bytes: 1000, files: 10, existing: 'none' }],
+  withoutRelayLogs: true,
+  serverRunning: null,
+  problems: [],
+  notes: [],
+  statements: { byPosition: [], byGtid: [] },
+  source: null,
+  needsElevation: null,
+  into: null,
+  checks: [],
+  replay: null,
+  ...over,
+});

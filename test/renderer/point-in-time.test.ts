@@ -2,14 +2,14 @@ import { fireEvent, render, screen } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
 import { describe, expect, it } from 'vitest';
 import type { ProfileView } from '../../electron/shared/ipc-contract.js';
-import type { ArchiveView, RestoreChoice, RestorePlanView } from '../../electron/shared/restore.js';
+import type { ArchiveView, RestoreChoice } from '../../electron/shared/restore.js';
 import { isoFromLocalInput } from '../../electron/shared/format.js';
 import { useApi } from '../../renderer/src/lib/api.js';
 import { AppState } from '../../renderer/src/state/app.svelte.js';
 import { RestoreState } from '../../renderer/src/state/restore.svelte.js';
 import RestoreHow from '../../renderer/src/components/restore/RestoreHow.svelte';
 import RestorePlan from '../../renderer/src/components/restore/RestorePlan.svelte';
-import { fakeApi, profile, report } from './fake-api.js';
+import { fakeApi, profile, report, restorePlan as plan } from './fake-api.js';
 
 const ok = <T,>(value: T) => Promise.resolve({ ok: true as const, value });
 
@@ -35,21 +35,6 @@ const opened: ArchiveView = {
   },
 };
 
-const plan = (over: Partial<RestorePlanView>): RestorePlanView => ({
-  mode: 'clone',
-  targets: [{ name: 'datadir', kind: 'datadir', from: '/var/lib/mysql', to: '/srv/clone/datadir', bytes: 1000, files: 10, existing: 'none' }],
-  withoutRelayLogs: true,
-  serverRunning: null,
-  problems: [],
-  notes: [],
-  statements: { byPosition: [], byGtid: [] },
-  source: null,
-  needsElevation: null,
-  into: null,
-  checks: [],
-  replay: null,
-  ...over,
-});
 
 describe('restore to a point in time, in the app', () => {
   it('offers the moment with a date-time picker and the profile\'s kept logs, and sends the moment with its offset', async () => {

@@ -2,7 +2,6 @@ import { fireEvent, render, screen } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
 import { describe, expect, it } from 'vitest';
 import type { ProfileView } from '../../electron/shared/ipc-contract.js';
-import type { RestorePlanView } from '../../electron/shared/restore.js';
 import { useApi } from '../../renderer/src/lib/api.js';
 import { AppState, WizardState } from '../../renderer/src/state/app.svelte.js';
 import { RestoreState } from '../../renderer/src/state/restore.svelte.js';
@@ -12,7 +11,7 @@ import ProgressBar from '../../renderer/src/components/ProgressBar.svelte';
 import RestorePlan from '../../renderer/src/components/restore/RestorePlan.svelte';
 import SchedulesView from '../../renderer/src/components/SchedulesView.svelte';
 import Wizard from '../../renderer/src/components/Wizard.svelte';
-import { fakeApi, profile, report } from './fake-api.js';
+import { fakeApi, profile, report, restorePlan } from './fake-api.js';
 
 const ok = <T,>(value: T) => Promise.resolve({ ok: true as const, value });
 
@@ -91,24 +90,16 @@ describe('the restore plan', () => {
   it('shows what was checked, passed or not, and breaks paths only at a slash', async () => {
     useApi(fakeApi(report()));
     const restore = new RestoreState();
-    const plan: RestorePlanView = {
+    const plan = restorePlan({
       mode: 'in-place',
       targets: [{ name: 'datadir', kind: 'datadir', from: '/var/lib/mysql', to: '/srv/replica data/mysql', bytes: 10 * 2 ** 30, files: 900, existing: 'moved-aside' }],
       withoutRelayLogs: false,
-      serverRunning: null,
-      problems: [],
-      notes: [],
-      statements: { byPosition: [], byGtid: [] },
-      source: null,
-      needsElevation: null,
-      into: null,
       checks: [
         { label: 'Room', ok: true, detail: '10.0 GiB in 900 files fits where it goes' },
         { label: 'Write permission', ok: false, detail: 'Writing to /srv needs administrator rights.' },
         { label: 'Source binary log', ok: null, detail: 'not checked: open the archive from its profile' },
       ],
-      replay: null,
-    };
+    });
     restore.plan = plan;
     render(RestorePlan, { restore });
     const checks = screen.getByRole('list', { name: 'Checks' }).textContent!;
