@@ -1,6 +1,7 @@
 import { ensureAgent } from '../core/remote/agent-host.js';
 import { localAgentKit } from '../core/remote/agent-kit.js';
 import { openSsh } from '../core/remote/ssh-session.js';
+import { shellQuoted } from '../core/shell-quoted.js';
 import { readPassword } from './password.js';
 import type { Reporter } from './reporter.js';
 import { SSH_OPTIONS, sshTargetFrom } from './ssh-args.js';
@@ -18,7 +19,7 @@ export async function runOnHost(command: string, argv: string[], values: Paramet
   const ssh = await openSsh(target);
   try {
     const agent = await ensureAgent(ssh, kit, values['agent-dir'] ?? null, (name, bytes) => reporter.event({ type: 'log', message: `Sending the agent's ${name} (${Math.round(bytes / 2 ** 20)} MiB) to ${target.host}, once for this version…` }));
-    const forwarded = [command, ...withoutSshFlags(argv)].map(quote).join(' ');
+    const forwarded = [command, ...withoutSshFlags(argv)].map(shellQuoted).join(' ');
     const result = await ssh.run(`${password !== undefined ? 'QUIESCE_PASSWORD_STDIN=1 ' : ''}exec ${agent.command} ${forwarded}`, {
       stdin: password !== undefined ? `${password}\n` : '',
       onStdout: (chunk) => process.stdout.write(chunk),
@@ -39,8 +40,4 @@ function withoutSshFlags(argv: string[]): string[] {
     else if (option.type === 'string' && inline === undefined) i++;
   }
   return out;
-}
-
-function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { QuiesceError } from '../errors.js';
+import { shellQuoted } from '../shell-quoted.js';
 import type { AgentKit } from './agent-kit.js';
 import type { SshSession } from './ssh-session.js';
 
@@ -21,7 +22,7 @@ export interface AgentOnHost {
 
 /** The user's cache folder for the agent: --agent-dir, else $XDG_CACHE_HOME or ~/.cache, then quiesce-agent. */
 async function agentDir(ssh: SshSession, given: string | null): Promise<string> {
-  const out = await must(ssh, given ? `cd ${quote(given)} 2>/dev/null && pwd || printf '%s' ${quote(given)}` : 'printf "%s" "${XDG_CACHE_HOME:-$HOME/.cache}/quiesce-agent"', 'find its cache folder');
+  const out = await must(ssh, given ? `cd ${shellQuoted(given)} 2>/dev/null && pwd || printf '%s' ${shellQuoted(given)}` : 'printf "%s" "${XDG_CACHE_HOME:-$HOME/.cache}/quiesce-agent"', 'find its cache folder');
   const dir = out.trim();
   if (!dir.startsWith('/')) throw new QuiesceError('usage', `--agent-dir must be absolute on the host, not '${given}'.`);
   return dir;
@@ -33,10 +34,10 @@ export async function agentStatus(ssh: SshSession, kit: AgentKit, given: string 
   if (uname !== 'Linux x86_64') throw new QuiesceError('agent-unsupported-host', `The host is ${uname}; the agent is built for Linux x86_64 here.`, 'Linux arm64 needs an arm64 Node runtime (QUIESCE_AGENT_NODE); other systems are not supported.');
   const dir = await agentDir(ssh, given);
   const versionDir = `${dir}/${kit.version}`;
-  const sums = await ssh.run(`cd ${quote(versionDir)} 2>/dev/null && sha256sum ${kit.files.map((f) => f.name).join(' ')} 2>/dev/null`);
+  const sums = await ssh.run(`cd ${shellQuoted(versionDir)} 2>/dev/null && sha256sum ${kit.files.map((f) => f.name).join(' ')} 2>/dev/null`);
   const found = new Map(sums.stdout.split('\n').map((l) => l.trim().split(/\s+\*?/)).filter((p) => p.length === 2).map(([sum, name]) => [name!, sum!]));
   const whole = kit.files.every((f) => found.get(f.name) === f.sha256);
-  const listed = await ssh.run(`ls -1 ${quote(dir)} 2>/dev/null`);
+  const listed = await ssh.run(`ls -1 ${shellQuoted(dir)} 2>/dev/null`);
   const others = listed.stdout.split('\n').filter((n) => /^[0-9a-f]{16}$/.test(n) && n !== kit.version);
   return { host: uname, dir, version: kit.version, state: whole ? 'installed' : found.size > 0 || sums.code === 0 ? 'damaged' : 'absent', others };
 }
@@ -51,33 +52,33 @@ export async function ensureAgent(ssh: SshSession, kit: AgentKit, given: string 
   const versionDir = `${status.dir}/${kit.version}`;
   const uploaded = status.state !== 'installed';
   if (uploaded) {
-    await must(ssh, `mkdir -p ${quote(versionDir)} && chmod 700 ${quote(status.dir)} ${quote(versionDir)}`, `make its cache folder ${status.dir}`);
+    await must(ssh, `mkdir -p ${shellQuoted(versionDir)} && chmod 700 ${shellQuoted(status.dir)} ${shellQuoted(versionDir)}`, `make its cache folder ${status.dir}`);
     const needKiB = Math.ceil((kit.files.reduce((n, f) => n + f.bytes, 0) * 1.1) / 1024);
-    const freeKiB = Number((await must(ssh, `df -Pk ${quote(versionDir)} | awk 'NR==2 {print $4}'`, 'measure its cache folder')).trim());
+    const freeKiB = Number((await must(ssh, `df -Pk ${shellQuoted(versionDir)} | awk 'NR==2 {print $4}'`, 'measure its cache folder')).trim());
     if (Number.isFinite(freeKiB) && freeKiB < needKiB) {
-      await ssh.run(`rmdir ${quote(versionDir)} 2>/dev/null`);
+      await ssh.run(`rmdir ${shellQuoted(versionDir)} 2>/dev/null`);
       throw new QuiesceError('agent-no-room', `The agent's cache folder ${status.dir} on the host has ${Math.floor(freeKiB / 1024)} MiB free; the agent needs ${Math.ceil(needKiB / 1024)} MiB. Nothing was sent.`, 'Free room there, or give another folder with --agent-dir.');
     }
     for (const file of kit.files) {
       onUpload?.(file.name, file.bytes);
       const part = `${versionDir}/.${file.name}.part`;
-      const sent = await ssh.run(`gzip -dc > ${quote(part)} && printf '%s' "$(sha256sum < ${quote(part)} | cut -d' ' -f1)"`, { stdin: createReadStream(file.path).pipe(createGzip({ level: 1 })) });
+      const sent = await ssh.run(`gzip -dc > ${shellQuoted(part)} && printf '%s' "$(sha256sum < ${shellQuoted(part)} | cut -d' ' -f1)"`, { stdin: createReadStream(file.path).pipe(createGzip({ level: 1 })) });
       if (sent.code !== 0 || sent.stdout.trim() !== file.sha256) {
-        await ssh.run(`rm -f ${quote(part)}`);
+        await ssh.run(`rm -f ${shellQuoted(part)}`);
         throw new QuiesceError('agent-upload-failed', `Sending ${file.name} to the host failed${sent.stderr.trim() ? `: ${sent.stderr.trim().split('\n').at(-1)}` : ' (it arrived damaged)'}. Nothing of it is used.`, 'Check the room and the connection, then run again.');
       }
-      await must(ssh, `chmod 700 ${quote(part)} && mv -f ${quote(part)} ${quote(`${versionDir}/${file.name}`)}`, `put ${file.name} in place`);
+      await must(ssh, `chmod 700 ${shellQuoted(part)} && mv -f ${shellQuoted(part)} ${shellQuoted(`${versionDir}/${file.name}`)}`, `put ${file.name} in place`);
     }
     status = await agentStatus(ssh, kit, given);
     if (status.state !== 'installed') throw new QuiesceError('agent-upload-failed', `The agent in ${versionDir} does not match what was sent.`, 'Run again; if it persists, look at that folder on the host.');
   }
-  return { status, uploaded, command: `${quote(`${versionDir}/node`)} ${quote(`${versionDir}/quiesce.mjs`)}` };
+  return { status, uploaded, command: `${shellQuoted(`${versionDir}/node`)} ${shellQuoted(`${versionDir}/quiesce.mjs`)}` };
 }
 
 /** Every version of the agent removed from the host's cache folder. */
 export async function removeAgent(ssh: SshSession, kit: AgentKit, given: string | null): Promise<AgentOnHost> {
   const status = await agentStatus(ssh, kit, given);
-  await must(ssh, `rm -rf ${quote(status.dir)}`, `remove ${status.dir}`);
+  await must(ssh, `rm -rf ${shellQuoted(status.dir)}`, `remove ${status.dir}`);
   return { ...status, state: 'absent', others: [] };
 }
 
@@ -86,9 +87,4 @@ async function must(ssh: SshSession, command: string, doing: string): Promise<st
   const r = await ssh.run(command);
   if (r.code !== 0) throw new QuiesceError('agent-host-failed', `The host could not ${doing}: ${r.stderr.trim().split('\n').at(-1) || `exit ${r.code}`}.`);
   return r.stdout;
-}
-
-/** One argument for a POSIX shell. */
-function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
