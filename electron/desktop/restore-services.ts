@@ -6,6 +6,7 @@ import type { ArchiveJobRequest, ArchiveSource } from '../shared/worker-protocol
 import type { Manifest } from '../shared/manifest.js';
 import type { Profile } from '../shared/profile.js';
 import { archiveRef, type ArchiveRef } from '../core/archive/archive-ref.js';
+import { readerOfSource } from '../core/archive/archive-source.js';
 import { listArchives } from '../core/archive/catalog.js';
 import { peekManifest } from '../core/archive/peek-manifest.js';
 import { verifyArchive } from '../core/archive/verify-archive.js';
@@ -240,16 +241,13 @@ interface KeptBinlogs {
  * profile's archives are).
  */
 async function keptBinlogs(o: RestoreServicesOptions, opened: Opened, url: string): Promise<KeptBinlogs> {
-  const access = await s3AccessOf(opened.profile, o.profiles);
   const identities = opened.source.unlock && 'identities' in opened.source.unlock ? opened.source.unlock.identities : null;
   const profile = opened.profile;
   const passphrase = !identities && profile?.encryption && profile.encryption.kind !== 'recipients' ? await o.profiles.secret(profile.name, 'archive-passphrase') : null;
   const unlock: ArchiveSource['unlock'] = identities ? { identities } : passphrase ? { passphrase } : undefined;
-  const location = parseLocation(url);
-  return {
-    binlogs: { location, storage: storageFor(location, access), unlock: identities ? { identities: parseIdentities(identities, 'the identity file given') } : passphrase ? { passphrase } : null, timeline: null },
-    source: { url, ...(opened.source.objectStore ? { objectStore: opened.source.objectStore } : {}), ...(opened.source.s3SecretKey ? { s3SecretKey: opened.source.s3SecretKey } : {}), ...(unlock ? { unlock } : {}) },
-  };
+  // the bucket's settings and key as the archive's: read from the keychain once, when it was opened
+  const source: ArchiveSource = { url, ...(opened.source.objectStore ? { objectStore: opened.source.objectStore } : {}), ...(opened.source.s3SecretKey ? { s3SecretKey: opened.source.s3SecretKey } : {}), ...(unlock ? { unlock } : {}) };
+  return { binlogs: { ...readerOfSource(source), timeline: null }, source };
 }
 
 /** In place on a running server: the one to stop first — its profile's, and only when that server runs on this datadir. */

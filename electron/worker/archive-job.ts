@@ -1,17 +1,13 @@
-import type { ArchiveJobRequest, ArchiveJobResult, ArchiveSource } from '../shared/worker-protocol.js';
+import type { ArchiveJobRequest, ArchiveJobResult } from '../shared/worker-protocol.js';
+import { readerOfSource, refOfSource } from '../core/archive/archive-source.js';
 import type { RestoreView, VerifyView } from '../shared/restore.js';
-import { archiveRef, type ArchiveRef } from '../core/archive/archive-ref.js';
-import { parseIdentities } from '../core/crypto/age-keys.js';
 import { describeTarget } from '../core/mysql/connection.js';
 import type { EventSink } from '../core/progress/progress-meter.js';
 import { manifestView } from '../core/restore/restore-preview.js';
 import { runLoad } from '../core/pipelines/load-pipeline.js';
 import { runRestore } from '../core/pipelines/restore-pipeline.js';
-import { runPointInTimeRestore, type PointInTimeOutcome, type PointInTimeRequest } from '../core/pipelines/pitr-pipeline.js';
+import { runPointInTimeRestore, type PointInTimeOutcome } from '../core/pipelines/pitr-pipeline.js';
 import { parseReplayTarget } from '../core/binlog/replay-plan.js';
-import type { DecryptWith } from '../core/crypto/age-header.js';
-import { parseLocation } from '../core/storage/location.js';
-import { storageFor } from '../core/storage/storage-for.js';
 import { runVerify } from '../core/pipelines/verify-pipeline.js';
 
 interface Run {
@@ -19,23 +15,6 @@ interface Run {
   onEvent: EventSink;
   /** where the journal of a stopped server goes, for `recover` should this process be killed */
   stateDir: string;
-}
-
-/** What opens an archive (or kept binary logs) on the wire, as the engine takes it (the identity parsed here, never echoed). */
-function unlockOf(source: ArchiveSource): DecryptWith | null {
-  return !source.unlock ? null : 'passphrase' in source.unlock ? { passphrase: source.unlock.passphrase } : { identities: parseIdentities(source.unlock.identities, 'the identity file given') };
-}
-
-const accessOf = (source: ArchiveSource) => ({ settings: source.objectStore ?? {}, secretAccessKey: source.s3SecretKey ?? null });
-
-function refOfSource(source: ArchiveSource): ArchiveRef {
-  return archiveRef(source.url, { access: accessOf(source), unlock: unlockOf(source) });
-}
-
-/** The kept binary logs a restore to a point in time replays: where, and what reaches and opens them. */
-function keptBinlogsOf(source: ArchiveSource): PointInTimeRequest['binlogs'] {
-  const location = parseLocation(source.url);
-  return { location, storage: storageFor(location, accessOf(source)), unlock: unlockOf(source), timeline: null };
 }
 
 /**
@@ -53,7 +32,7 @@ export async function runArchiveJob(job: ArchiveJobRequest, run: Run): Promise<A
       const request = { archive, placement: job.placement, withoutRelayLogs: job.withoutRelayLogs, runningServer: job.server, stateDir: run.stateDir };
       if (!job.pointInTime) return { kind: 'restore', restore: restoreView(await runRestore(request, hooks)) };
       const target = parseReplayTarget({ until: job.pointInTime.until });
-      return { kind: 'restore', restore: pointInTimeView(await runPointInTimeRestore({ ...request, target, binlogs: keptBinlogsOf(job.pointInTime.binlogs) }, hooks)) };
+      return { kind: 'restore', restore: pointInTimeView(await runPointInTimeRestore({ ...request, target, binlogs: { ...readerOfSource(job.pointInTime.binlogs), timeline: null } }, hooks)) };
     }
     case 'load': {
       const { manifest, replicaOf } = await runLoad({ archive, into: job.into }, hooks);
