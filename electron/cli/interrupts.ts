@@ -13,7 +13,7 @@ export interface Cancelling {
   risk: string;
 }
 
-const CANCEL_BACKUP: Cancelling = {
+export const CANCEL_BACKUP: Cancelling = {
   undo: 'the replica is brought back as the backup found it (server started, replication and read_only as they were) and partial files are removed',
   doing: 'bringing the replica back',
   risk: 'it down',

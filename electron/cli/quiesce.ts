@@ -14,6 +14,7 @@ import { VERIFY_HELP, verifyCommand } from './commands/verify.js';
 import { LIST_HELP, listCommand } from './commands/list.js';
 import { BINLOGS_HELP, binlogsCommand } from './commands/binlogs.js';
 import { AGENT_HELP, agentCommand } from './commands/agent.js';
+import { JOB_HELP, jobCommand } from './commands/job.js';
 import { Interrupts } from './interrupts.js';
 import { UsageError, refusePasswordFlag } from './options.js';
 import { logUnexpected } from './unexpected.js';
@@ -29,6 +30,7 @@ Usage: quiesce COMMAND [options]     (quiesce COMMAND --help for its options)
   restore    put a backup back, at its original paths or new ones (--until: to a point in time)
   binlogs    keep the source's binary logs (pull), and see what they recover (list)
   agent      the engine on a database host reached over SSH: status, install, remove
+  job        on a database host: the commands clients run there over SSH (run, follow, list, cancel)
   recover    bring back a replica whose backup was interrupted
   profiles   saved replicas: list, add, remove (passwords in the OS keychain or an option file)
   schedule   backups that run by themselves: set, list, remove; install the OS timer
@@ -56,6 +58,7 @@ const COMMANDS: Record<string, { run: (argv: string[], r: Reporter, interrupts: 
   list: { run: listCommand, help: LIST_HELP },
   binlogs: { run: binlogsCommand, help: BINLOGS_HELP },
   agent: { run: agentCommand, help: AGENT_HELP },
+  job: { run: jobCommand, help: JOB_HELP },
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -69,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = COMMANDS[name];
-  const reporter: Reporter = rest.includes('--json') ? new JsonReporter() : new TextReporter();
+  const reporter: Reporter = rest.includes('--json') ? new JsonReporter(process.stdout, process.stderr, process.env.QUIESCE_JOB_DIR !== undefined) : new TextReporter();
   if (!command) {
     reporter.error(`unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}.`, 'usage');
     return 2;

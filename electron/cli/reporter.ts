@@ -70,16 +70,24 @@ export class TextReporter implements Reporter {
   }
 }
 
-/** One JSON object per line on stdout, tagged by `type`: step, progress, warning, log, result, error. */
+/**
+ * One JSON object per line on stdout, tagged by `type`: step, progress, warning, log, result,
+ * error. `withText`: the result carries its human lines too (`text`), for a client that shows
+ * a job run on another host as if it ran here (docs/remote.md).
+ */
 export class JsonReporter implements Reporter {
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout, private readonly err: NodeJS.WritableStream = process.stderr) {}
+  constructor(
+    private readonly out: NodeJS.WritableStream = process.stdout,
+    private readonly err: NodeJS.WritableStream = process.stderr,
+    private readonly withText = false,
+  ) {}
 
   event(e: BackupEvent): void {
     this.out.write(`${JSON.stringify(e)}\n`);
   }
 
-  result(fields: Record<string, unknown>): void {
-    this.out.write(`${JSON.stringify({ type: 'result', ...fields })}\n`);
+  result(fields: Record<string, unknown>, humanLines: string[]): void {
+    this.out.write(`${JSON.stringify({ type: 'result', ...fields, ...(this.withText ? { text: humanLines } : {}) })}\n`);
   }
 
   error(message: string, code: string): void {

@@ -18,9 +18,24 @@ export function runCli(
   onLine?: (line: Record<string, unknown>, child: ChildProcess) => void,
   input?: string,
 ): Promise<CliRun> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin!.end(input);
+  return collect(child, onLine);
+}
+
+/**
+ * The CLI run where `hidden` folders cannot be seen (its own mount namespace, a tmpfs over
+ * each): a client that truly lacks the replica's files, so what it does there happens elsewhere.
+ */
+export function runCliWithout(hidden: string[], args: string[], env: Record<string, string | undefined> = {}, onLine?: (line: Record<string, unknown>, child: ChildProcess) => void): Promise<CliRun> {
+  const mounts = hidden.map((d, i) => `mount -t tmpfs -o size=1m tmpfs "$${i + 1}" && `).join('');
+  const script = `${mounts}shift ${hidden.length} && exec "$@"`;
+  const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...hidden, process.execPath, CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return collect(child, onLine);
+}
+
+function collect(child: ChildProcess, onLine?: (line: Record<string, unknown>, child: ChildProcess) => void): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
     let pending = '';

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
-import type { ConnectionOptions } from '../../electron/core/mysql/connection.js';
+import { canConnect, type ConnectionOptions } from '../../electron/core/mysql/connection.js';
 import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/tools/sandbox/replica-pair.js';
 import type { ThrowawayServer } from '../../electron/core/sandbox/throwaway-server.js';
 import { createSampleSchema, insertSampleRows } from '../../electron/tools/sandbox/sample-data.js';
@@ -107,4 +107,14 @@ export function usePair(): PairFixture {
 export async function waitForThreadsRunning(pair: ReplicaPair, timeoutMs = 30_000): Promise<{ io: string; sql: string }> {
   const { io, sql } = await waitForThreadsRunningOf(pair.replica, timeoutMs);
   return { io, sql };
+}
+
+/** Every failure must end like this: the replica up, replicating, and nothing half-written in `dest`. */
+export async function expectReplicaBackAndClean(pair: ReplicaPair, dest: string): Promise<void> {
+  expect(await canConnect(replicaConnection(pair))).toBe(true);
+  expect(await threadsRunning(pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+  const left = await readdir(dest);
+  expect(left.filter((n) => n.endsWith('.partial') || n.startsWith('.quiesce-staging'))).toEqual([]);
+  await waitForCatchUp(pair);
+  expect(await checksums(pair.replica)).toEqual(await checksums(pair.source));
 }

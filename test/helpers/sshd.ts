@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,8 @@ export interface TestSshd {
   clientKey: string;
   /** `ssh-keygen -lf` of the host key: SHA256:… */
   hostFingerprint: string;
+  /** kills every connection's sshd process (SIGKILL): the client sees its connection drop, as when a network fails */
+  dropConnections(): number;
   stop(): Promise<void>;
 }
 
@@ -39,7 +41,7 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
   const config = path.join(dir, `sshd_config_${port}`);
   writeFileSync(
     config,
-    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no'].join('\n') + '\n',
+    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', ...sessionEnv()].join('\n') + '\n',
   );
   const hide = (o.hide ?? []).map((d) => `mount -t tmpfs -o size=1m,mode=0755 tmpfs '${d}' && `).join('');
   const child: ChildProcess = hide
@@ -56,6 +58,11 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
     user: os.userInfo().username,
     clientKey,
     hostFingerprint,
+    dropConnections: () => {
+      const sessions = childrenOf(child.pid!);
+      for (const pid of sessions) process.kill(pid, 'SIGKILL');
+      return sessions.length;
+    },
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
@@ -63,6 +70,28 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
       }
     },
   };
+}
+
+/** The test run's scratch state, config and temp folders, in the host's sessions too: a job there never writes into the user's own. */
+function sessionEnv(): string[] {
+  const vars = ['XDG_STATE_HOME', 'XDG_CONFIG_HOME', 'TMPDIR'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]}`);
+  return vars.length > 0 ? [`SetEnv ${vars.join(' ')}`] : [];
+}
+
+function childrenOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      const stat = (() => {
+        try {
+          return readFileSync(`/proc/${p}/stat`, 'utf8');
+        } catch {
+          return '';
+        }
+      })();
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+    })
+    .map(Number);
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -10,28 +10,15 @@ import { QuiesceError } from '../../electron/core/errors.js';
 import type { EventSink } from '../../electron/core/progress/progress-meter.js';
 import { runCli } from '../helpers/cli.js';
 import {
-  checksums,
   connectAsRoot,
+  expectReplicaBackAndClean,
   addRowsAndCatchUp,
   mountTmpfs,
   replicaConnection,
   tempDir,
-  threadsRunning,
-  waitForCatchUp,
   waitForThreadsRunning,
   usePair,
-  type ReplicaPair,
 } from '../helpers/pair.js';
-
-/** Every failure must end like this: the replica up, replicating, and nothing half-written. */
-async function expectReplicaBackAndClean(pair: ReplicaPair, dest: string): Promise<void> {
-  expect(await canConnect(replicaConnection(pair))).toBe(true);
-  expect(await threadsRunning(pair)).toEqual({ io: 'Yes', sql: 'Yes' });
-  const left = await readdir(dest);
-  expect(left.filter((n) => n.endsWith('.partial') || n.startsWith('.quiesce-staging'))).toEqual([]);
-  await waitForCatchUp(pair);
-  expect(await checksums(pair.replica)).toEqual(await checksums(pair.source));
-}
 
 async function rejection(promise: Promise<unknown>): Promise<QuiesceError> {
   const error = await promise.then(

@@ -14,6 +14,8 @@ import { destinationOptionsOf } from '../../core/profiles/profile-destination.js
 import { verdictOf } from '../../shared/run-verdict.js';
 import { shellQuoted } from '../../core/shell-quoted.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
+import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
+import { runJobOnHost } from '../run-on-host.js';
 
 
 export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the way the MySQL manual describes (16.3.1)
@@ -50,6 +52,9 @@ export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the 
   --flush-timeout S                   cold: how long InnoDB may write dirty pages before the shutdown
                                       (default 60; 0 leaves them all to the shutdown: longer downtime)
   --json                              JSON lines on stdout
+  On another host, over SSH (paths are the host's; the backup runs there as a job that goes on
+  if the connection drops — quiesce recover --ssh … reads how it ended):
+${SSH_HELP}
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP cancel the backup: the replica is brought back as it was
 found, partial files are removed, and the exit status is 130, 143 or 129.`;
@@ -74,9 +79,10 @@ const BACKUP_OPTIONS = {
 export async function backupCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: BACKUP_OPTIONS,
+    options: { ...BACKUP_OPTIONS, ...SSH_OPTIONS },
     strict: true,
   });
+  if (values.ssh) return runJobOnHost('backup', argv, values, reporter, interrupts);
   const method = values.method ?? 'cold';
   if (!(BACKUP_METHODS as readonly string[]).includes(method)) throw new UsageError('--method is cold (default), dump or readonly.');
   if (values.format && !(ARCHIVE_FORMATS as readonly string[]).includes(values.format)) {

@@ -9,6 +9,8 @@ import { formatWhen } from '../../shared/format.js';
 import type { Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, UsageError, connectionFrom, millisecondsFrom, portFrom, profileStore } from '../options.js';
 import { formatBytes, type Reporter } from '../reporter.js';
+import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
+import { runJobOnHost } from '../run-on-host.js';
 
 export const BINLOGS_HELP = `quiesce binlogs pull|list — keep the binary logs that recover to any second (docs/point-in-time.md)
 
@@ -26,7 +28,9 @@ export const BINLOGS_HELP = `quiesce binlogs pull|list — keep the binary logs 
                                  copies the file being written again whole: keep max_binlog_size moderate
   quiesce binlogs list --dest DIR|s3://BUCKET/PREFIX [--profile NAME]
       Per server (timeline): the window the kept logs cover and every gap in it.
-  --json   JSON on stdout`;
+  --json   JSON on stdout
+  pull --ssh: run on another host (where the source can be reached, or the logs are kept), as a job:
+${SSH_HELP}`;
 
 export async function binlogsCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const [verb, ...rest] = argv;
@@ -38,7 +42,8 @@ export async function binlogsCommand(argv: string[], reporter: Reporter, interru
 const CANCEL_PULL = { undo: 'the file being copied is dropped; every file already claimed is whole', doing: 'dropping the file being copied', risk: 'nothing (an unclaimed file is never used)' };
 
 async function pull(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, dest: { type: 'string' }, 'encrypt-to': { type: 'string', multiple: true }, 'query-timeout': { type: 'string' }, follow: { type: 'boolean' }, every: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, dest: { type: 'string' }, 'encrypt-to': { type: 'string', multiple: true }, 'query-timeout': { type: 'string' }, follow: { type: 'boolean' }, every: { type: 'string' }, ...SSH_OPTIONS }, strict: true });
+  if (values.ssh) return runJobOnHost('binlogs', ['pull', ...argv], values, reporter, interrupts, CANCEL_PULL);
   if (!values.dest) throw new UsageError('Say where the binary logs are kept: --dest DIR or s3://BUCKET/PREFIX.');
   if (!values.socket && !values.host) throw new UsageError('Say which server to pull from: --socket PATH, or --host H --port P.');
   if (values.every !== undefined && !values.follow) throw new UsageError('--every goes with --follow.');

@@ -4,31 +4,95 @@ import { recoverAbandonedJobs } from '../../core/jobs/recover.js';
 import { describeTarget } from '../../core/mysql/connection.js';
 import { connectionFrom, portFrom } from '../options.js';
 import { readPassword } from '../password.js';
-import type { Reporter } from '../reporter.js';
+import { formatWhen, type Reporter } from '../reporter.js';
+import { findHostJob, followHostJob, listHostJobs, markSeen, outcomeOf, type HostJob } from '../../core/remote/host-jobs.js';
+import type { BackupEvent } from '../../shared/backup-events.js';
+import type { Interrupts } from '../interrupts.js';
+import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
+import { runJobOnHost } from '../run-on-host.js';
 
 export const RECOVER_HELP = `quiesce recover — bring back a replica whose backup was interrupted
 
-Finds jobs whose process died (from the journal), starts the server the way it was run,
-restarts the replication threads that ran before and removes partial files.
+First says how the jobs clients ran on this host over SSH ended, when no client read it (a
+job still running is followed to its end). Then finds jobs whose process died (from the
+journal), starts the server the way it was run, restarts the replication threads that ran
+before and removes partial files.
 
   --socket PATH | --host H --port P
                  only the jobs of this server, reached this way (default: every interrupted job,
                  reached the way its backup reached it)
   --user U       login used to put replication back (password: QUIESCE_PASSWORD or a prompt)
-  --json         JSON lines on stdout`;
+  --json         JSON lines on stdout
+  On another host, over SSH: first how the jobs run there over SSH ended (one still running is
+  followed to its end), then the same repair there:
+${SSH_HELP}`;
 
-export async function recoverCommand(argv: string[], reporter: Reporter): Promise<number> {
+const CANCEL_RECOVER = { undo: 'the repair stops where it is (run recover again to finish it)', doing: 'stopping the repair', risk: 'the repair half done' };
+
+export async function recoverCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { socket: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, user: { type: 'string', short: 'u' }, json: { type: 'boolean' }, 'state-dir': { type: 'string' } },
+    options: { socket: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, user: { type: 'string', short: 'u' }, json: { type: 'boolean' }, 'state-dir': { type: 'string' }, ...SSH_OPTIONS },
     strict: true,
   });
+  if (values.ssh) return runJobOnHost('recover', argv, values, reporter, interrupts, CANCEL_RECOVER);
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const server = values.socket || values.host || values.port ? await connectionFrom({ socket: values.socket, host: values.host, port: portFrom(values.port), user: values.user, password: '' }) : null;
+  const sshJobs = await readSshJobs(stateDir, reporter);
   const outcomes = await recoverAbandonedJobs(stateDir, await readPassword(values.user ?? 'the replication login'), { server: server ?? undefined, user: values.user });
-  reporter.result(
-    { command: 'recover', jobs: outcomes },
-    outcomes.length === 0 ? [`Nothing to recover: no interrupted backup${server ? ` of ${describeTarget(server)}` : ''} was found.`] : outcomes.map((o) => o.message),
-  );
+  reporter.result({ command: 'recover', jobs: outcomes, sshJobs }, [
+    ...sshJobs.map((j) => j.message),
+    ...(outcomes.length === 0 ? [`Nothing to recover: no interrupted backup${server ? ` of ${describeTarget(server)}` : ''} was found.`] : outcomes.map((o) => o.message)),
+  ]);
   return outcomes.every((o) => o.server !== 'failed' && o.replication !== 'failed') ? 0 : 1;
+}
+
+interface SshJobOutcome {
+  id: string;
+  command: string;
+  state: HostJob['state'];
+  exit: HostJob['exit'];
+  message: string;
+}
+
+/**
+ * The jobs run here over SSH whose end no client read: one still running is followed to its
+ * end (its events shown as they come), then each one's outcome in its own words.
+ */
+async function readSshJobs(stateDir: string, reporter: Reporter): Promise<SshJobOutcome[]> {
+  const unread = (await listHostJobs(stateDir)).filter((j) => !j.seen && j.dir !== process.env.QUIESCE_JOB_DIR);
+  const outcomes: SshJobOutcome[] = [];
+  for (const found of unread) {
+    const started = `${found.command}, started ${formatWhen(found.startedAt)}`;
+    if (found.state === 'running') {
+      reporter.event({ type: 'log', message: `Job ${found.id} (${started}) is still running: following it to its end.` });
+      await followHostJob(found, (text) => (relayFollowed(text, reporter), true));
+    }
+    const job = await findHostJob(stateDir, found.id);
+    const outcome = await outcomeOf(job);
+    const words =
+      job.state === 'lost' || (job.exit?.code === null && job.exit.signal)
+        ? `ended without a word (${job.exit?.signal ? `killed by ${job.exit.signal}` : 'its processes were killed, or the host restarted'}); what it left is repaired below`
+        : outcome?.type === 'error'
+          ? `FAILED: ${String(outcome.message)}`
+          : job.exit?.code === 0
+            ? `ended well${Array.isArray(outcome?.text) && outcome.text[0] ? `: ${String(outcome.text[0])}` : ''}`
+            : `ended with exit ${job.exit?.code ?? job.exit?.signal}${job.exit?.code === 130 || job.exit?.code === 143 || job.exit?.code === 129 ? ' (cancelled: the replica was brought back)' : ''}`;
+    outcomes.push({ id: job.id, command: job.command, state: job.state, exit: job.exit, message: `Job ${job.id} (${started}) ${words}.` });
+    await markSeen(job);
+  }
+  return outcomes;
+}
+
+/** A followed job's line shown as this command's own progress; its result and error as words. */
+function relayFollowed(text: string, reporter: Reporter): void {
+  let line: Record<string, unknown>;
+  try {
+    line = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return;
+  }
+  if (line.type === 'result') reporter.event({ type: 'log', message: Array.isArray(line.text) ? line.text.map(String).join('\n  ') : `${String(line.command)}: done` });
+  else if (line.type === 'error') reporter.event({ type: 'warning', message: String(line.message) });
+  else if (line.type === 'step' || line.type === 'progress' || line.type === 'log' || line.type === 'warning') reporter.event(line as unknown as BackupEvent);
 }

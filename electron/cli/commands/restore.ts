@@ -18,6 +18,8 @@ import { CANCEL_RESTORE, type Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, UsageError, portFrom, targetFrom } from '../options.js';
 import { readPassword } from '../password.js';
 import { formatBytes, formatWhen, type Reporter } from '../reporter.js';
+import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
+import { runJobOnHost } from '../run-on-host.js';
 
 export const RESTORE_HELP = `quiesce restore ARCHIVE — put a backup back (the server must be stopped)
 
@@ -53,7 +55,9 @@ back, and rewrites the relay-log paths when they move.
   --user U                 also check with this login (QUIESCE_PASSWORD) that the source
                            still has the binary log the backup resumes from
 ${ARCHIVE_READ_HELP}
-  --json                   JSON lines on stdout`;
+  --json                   JSON lines on stdout
+  On another host, over SSH (ARCHIVE and every path are the host's; run there as a job):
+${SSH_HELP}`;
 
 const KIND_FLAGS = {
   datadir: 'datadir',
@@ -117,10 +121,12 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
       binlogs: { type: 'string' },
       timeline: { type: 'string' },
       ...ARCHIVE_READ_OPTIONS,
+      ...SSH_OPTIONS,
     },
     allowPositionals: true,
     strict: true,
   });
+  if (values.ssh) return runJobOnHost('restore', argv, values, reporter, interrupts, CANCEL_RESTORE);
   // to a point in time from a profile: its newest archive before that time
   const chosen = positionals[0] ?? (values.profile && values.until !== undefined ? await archiveBefore(values.profile, untilTime(values.until)) : undefined);
   if (!chosen) throw new UsageError('Name the archive: quiesce restore ARCHIVE (or --profile NAME --until TIME for its newest before then).');

@@ -13,6 +13,8 @@ import { UsageError } from '../options.js';
 import { STEP_LABELS, type BackupEvent } from '../../shared/backup-events.js';
 import { formatBytes, formatDuration, formatWhen, type Reporter } from '../reporter.js';
 import { CANCEL_RESTORE_TEST, type Interrupts } from '../interrupts.js';
+import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
+import { runJobOnHost } from '../run-on-host.js';
 
 export const VERIFY_HELP = `quiesce verify ARCHIVE — check every file against the archive's MANIFEST.json
 
@@ -29,7 +31,9 @@ ARCHIVE is a path or an s3:// URL.
                    kept binary logs replayed onto it (as restore --until does), CHECK TABLE on
                    every table, and no replication left configured
 ${ARCHIVE_READ_HELP}
-  --json           JSON lines on stdout`;
+  --json           JSON lines on stdout
+  On another host, over SSH (ARCHIVE and --scratch are the host's; run there as a job):
+${SSH_HELP}`;
 
 function provenLines(r: RestoreTestResult): string[] {
   return [
@@ -68,10 +72,11 @@ async function provePointInTimeCommand(archive: ArchiveRef, values: { until?: st
 export async function verifyCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' }, 'key-file': { type: 'string' }, profile: { type: 'string' }, until: { type: 'string' }, 'until-gtid': { type: 'string' }, binlogs: { type: 'string' }, timeline: { type: 'string' }, ...ARCHIVE_READ_OPTIONS },
+    options: { json: { type: 'boolean' }, 'restore-test': { type: 'boolean' }, scratch: { type: 'string' }, 'key-file': { type: 'string' }, profile: { type: 'string' }, until: { type: 'string' }, 'until-gtid': { type: 'string' }, binlogs: { type: 'string' }, timeline: { type: 'string' }, ...ARCHIVE_READ_OPTIONS, ...SSH_OPTIONS },
     allowPositionals: true,
     strict: true,
   });
+  if (values.ssh) return runJobOnHost('verify', argv, values, reporter, interrupts, CANCEL_RESTORE_TEST);
   const named = positionals[0] ?? (values.profile ? await newestArchive(values.profile) : undefined);
   if (!named) throw new UsageError('Name the archive: quiesce verify ARCHIVE (or --profile NAME for its newest).');
   const archive = await archiveArg(named, values);

@@ -1,0 +1,150 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canConnect } from '../../electron/core/mysql/connection.js';
+import { runCliWithout, type CliRun } from '../helpers/cli.js';
+import { contents, withClone } from '../helpers/clone-server.js';
+import { expectReplicaBackAndClean, replicaConnection, tempDir, threadsRunning, usePair } from '../helpers/pair.js';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A replica on another host, backed up over SSH. The host's sshd runs in its own mount
+ * namespace without the project's checkout, and every client runs in one without the replica's
+ * folders: a backup that works here ran on the host, by the agent Quiesce sent there.
+ */
+describe('a replica on an SSH host: backup, restore and proof from a client that cannot see it', () => {
+  let dir = '';
+  let sshd: TestSshd;
+  const f = usePair();
+  const ssh = () => ['--ssh', `${sshd.user}@127.0.0.1:${sshd.port}`, '--ssh-key', sshd.clientKey, '--known-hosts', path.join(dir, 'known_hosts'), '--accept-new-host-key', '--agent-dir', path.join(dir, 'agent')];
+  const login = () => ['--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user];
+  const password = () => ({ QUIESCE_PASSWORD: f.pair.backupUser.password });
+  /** the client, where the replica's folders and the archives do not exist */
+  const client = (args: string[], onLine?: Parameters<typeof runCliWithout>[3]): Promise<CliRun> => runCliWithout([f.pair.root, f.dest], [...args, ...ssh(), '--json'], password(), onLine);
+  const hostJobs = () => path.join(process.env.XDG_STATE_HOME!, 'quiesce', 'ssh-jobs');
+  const archives = async () => (await readdir(f.dest)).filter((n) => /\.tar\.zst$/.test(n)).sort();
+
+  /** the host's job, left running by its client, until it has ended */
+  async function jobEnded(id: string): Promise<{ code: number | null }> {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const exit = await readFile(path.join(hostJobs(), id, 'exit.json'), 'utf8').catch(() => null);
+      if (exit) return JSON.parse(exit) as { code: number | null };
+      if (Date.now() > deadline) throw new Error(`job ${id} did not end`);
+      await sleep(200);
+    }
+  }
+
+  beforeAll(async () => {
+    dir = await tempDir('remote');
+    sshd = await startSshd(dir, { hide: [process.cwd()] });
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('the test is honest: the client cannot see the replica, the host cannot see the project', async () => {
+    const local = await runCliWithout([f.pair.root, f.dest], ['inspect', ...login(), '--json'], password());
+    expect(local.code).toBe(1);
+    expect(local.stderr).toContain(f.pair.replica.socket);
+    const hidden = await runCliWithout([f.pair.root], ['agent', 'status', ...ssh(), '--json']);
+    expect(hidden.code, hidden.stderr).toBe(0);
+  });
+
+  it('a cold backup over SSH: the progress comes back as it happens, the archive is on the host, the replica is back; verify --restore-test proves it there', async () => {
+    const steps: string[] = [];
+    const run = await client(['backup', ...login(), '--dest', f.dest], (line) => {
+      if (line.type === 'step') steps.push(String(line.step));
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(steps).toEqual(expect.arrayContaining(['stop-replication', 'shutdown', 'copy', 'start-server', 'archive']));
+    expect(run.lines.some((l) => l.type === 'progress' && typeof l.rate === 'number')).toBe(true);
+    const result = run.lines.at(-1)!;
+    expect(result).toMatchObject({ type: 'result', command: 'backup', method: 'cold', archive: expect.stringContaining(f.dest) });
+    expect(await archives()).toEqual([path.basename(String(result.archive))]);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+
+    const proof = await client(['verify', String(result.archive), '--restore-test']);
+    expect(proof.code, proof.stderr).toBe(0);
+    expect(proof.lines.at(-1)).toMatchObject({ ok: true, restoreTest: { proven: true } });
+  });
+
+  it('restore --clone-into over SSH: the clone is made on the host, and starts there with the data of the backup', async () => {
+    const [archive] = await archives();
+    const clone = path.join(await tempDir('remote-clone'), 'clone');
+    const restored = await client(['restore', path.join(f.dest, archive!), '--clone-into', clone, '--server-id', '77']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.lines.at(-1)).toMatchObject({ type: 'result', command: 'restore' });
+    // nothing was written since the backup: the clone holds what the source holds
+    const source = await contents(f.pair.source.socket);
+    await withClone(clone, async (socket) => expect(await contents(socket)).toEqual(source));
+  });
+
+  it('the client killed (SIGKILL) while the replica is down: the job on the host finishes the backup, and recover --ssh says how it ended', async () => {
+    let id = '';
+    const killed = await client(['backup', ...login(), '--dest', f.dest], (line, child) => {
+      if (line.type === 'log' && /as job (\S+):/.test(String(line.message))) id = /as job (\S+):/.exec(String(line.message))![1]!;
+      if (line.type === 'step' && line.step === 'copy') child.kill('SIGKILL');
+    });
+    expect(killed.code).toBeNull();
+    expect(id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect(await jobEnded(id)).toMatchObject({ code: 0 });
+    expect(await archives()).toHaveLength(2);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+
+    const told = await client(['recover', ...login()]);
+    expect(told.code, told.stderr).toBe(0);
+    expect(told.lines.at(-1)).toMatchObject({ type: 'result', jobs: [], sshJobs: [{ id, command: 'backup', state: 'ended', message: expect.stringMatching(/ended well: Result {6}/) }] });
+    // read once: the next reconnection has nothing to tell
+    expect((await client(['recover', ...login()])).lines.at(-1)).toMatchObject({ sshJobs: [] });
+  });
+
+  it('the SSH connection dropped mid-copy: the client says so in one line, the job completes on the host', async () => {
+    let id = '';
+    const dropped = await client(['backup', ...login(), '--dest', f.dest], (line) => {
+      if (line.type === 'log' && /as job (\S+):/.test(String(line.message))) id = /as job (\S+):/.exec(String(line.message))![1]!;
+      if (line.type === 'step' && line.step === 'copy') expect(sshd.dropConnections()).toBeGreaterThan(0);
+    });
+    expect(dropped.code).toBe(1);
+    expect(dropped.stderr).toMatch(new RegExp(`^quiesce: The connection to 127\\.0\\.0\\.1 was lost while backup ran there as job ${id}; the job goes on there by itself\\. See how it ended, or bring the replica back if it was stopped: quiesce recover --ssh .*\\n$`));
+    expect(await jobEnded(id)).toMatchObject({ code: 0 });
+    await expectReplicaBackAndClean(f.pair, f.dest);
+    // reconnecting: how the job the client never heard the end of ended
+    expect((await client(['recover', ...login()])).lines.at(-1)).toMatchObject({ jobs: [], sshJobs: [{ id, state: 'ended', message: expect.stringMatching(/ended well/) }] });
+  });
+
+  it('Ctrl-C on the client while the replica is down cancels the job on the host: the replica is brought back, no archive', async () => {
+    const before = await archives();
+    const cancelled = await client(['backup', ...login(), '--dest', f.dest], (line, child) => {
+      if (line.type === 'step' && line.step === 'shutdown') child.kill('SIGINT');
+    });
+    expect(cancelled.code).toBe(130);
+    expect(cancelled.lines.some((l) => l.type === 'warning' && /SIGINT: cancelling — the job on 127\.0\.0\.1 is cancelled there/.test(String(l.message)))).toBe(true);
+    expect(cancelled.lines.at(-1)).toMatchObject({ type: 'error', code: 'cancelled', message: expect.stringMatching(/^The backup was cancelled: the replica is running/) });
+    expect(cancelled.stderr).toMatch(/^quiesce: The backup was cancelled: the replica is running[^\n]*\n$/);
+    expect(await archives()).toEqual(before);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+
+  it('the job itself killed on the host with the replica down: the client says so, and recover --ssh brings the replica back', async () => {
+    let id = '';
+    const lost = await client(['backup', ...login(), '--dest', f.dest], (line) => {
+      if (line.type === 'log' && /as job (\S+):/.test(String(line.message))) id = /as job (\S+):/.exec(String(line.message))![1]!;
+      if (line.type === 'step' && line.step === 'copy') {
+        void readFile(path.join(hostJobs(), id, 'pid'), 'utf8').then((pid) => process.kill(Number(pid), 'SIGKILL'));
+      }
+    });
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toMatch(/ended without a word: it was killed \(SIGKILL\)\. Bring the replica back with quiesce recover --ssh/);
+    expect(await canConnect(replicaConnection(f.pair))).toBe(false);
+
+    const recovered = await client(['recover', ...login()]);
+    expect(recovered.code, recovered.stderr).toBe(0);
+    // the client was told how the job ended: the repair does not tell it again
+    expect(recovered.lines.at(-1)).toMatchObject({ jobs: [{ step: 'copy', server: 'started', replication: 'restarted' }], sshJobs: [] });
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+});
