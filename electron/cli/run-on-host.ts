@@ -7,12 +7,64 @@ import { shellQuoted } from '../core/shell-quoted.js';
 import type { BackupEvent } from '../shared/backup-events.js';
 import type { JobEndLine } from './commands/job.js';
 import { CANCEL_BACKUP, type Cancelling, type Interrupts } from './interrupts.js';
-import { UsageError } from './options.js';
+import { UsageError, profileStore } from './options.js';
 import { readPassword } from './password.js';
 import type { Reporter } from './reporter.js';
-import { SSH_OPTIONS, sshTargetFrom } from './ssh-args.js';
+import { SSH_OPTIONS, sshTargetFrom, sshTargetOf } from './ssh-args.js';
+import type { Profile } from '../shared/profile.js';
 
 type SshValues = Parameters<typeof sshTargetFrom>[0] & { user?: string; 'agent-dir'?: string; profile?: string };
+
+/** A run whose replica is on another host: where, with which password, and the profile's settings as the host's flags. */
+export interface SshRun {
+  target: SshTarget;
+  password: string | undefined;
+  agentDir: string | null;
+  /** a remote profile's connection, control and destination, as flags (the run's own flags come after: they override) */
+  profileWords: string[];
+}
+
+/**
+ * Whether this run's replica is on an SSH host: `--ssh`, or a profile saved with one (null: it
+ * is here). `takes`: which of a profile's settings the command takes (null: none, so a remote
+ * profile is refused in words).
+ */
+export async function sshRunOf(values: SshValues, takes: 'backup' | 'inspect' | null): Promise<SshRun | null> {
+  const profile = values.profile ? await profileStore().get(values.profile) : null;
+  if (!values.ssh && !profile?.ssh) return null;
+  if (!profile) return { target: sshTargetFrom(values), password: values.user ? await readPassword(values.user) : undefined, agentDir: values['agent-dir'] ?? null, profileWords: [] };
+  if (!profile.ssh) throw new UsageError(`Profile '${profile.name}' is a replica on this machine: --ssh goes with a replica given by flags (--socket or --host, --user), or a profile saved with --ssh.`);
+  if (takes === null) throw new UsageError(`Profile '${profile.name}' is on ${profile.ssh.host}: give this command the host's paths and --ssh ${profile.ssh.user}@${profile.ssh.host}:${profile.ssh.port} instead of --profile.`);
+  return { target: sshTargetOf(profile.ssh, values), password: await remotePassword(profile), agentDir: values['agent-dir'] ?? profile.ssh.agentDir ?? null, profileWords: profileWords(profile, takes) };
+}
+
+/** The login's password, read here (the keychain, or asked) to travel on the channel; none when the host's option file or socket authentication gives it. */
+async function remotePassword(profile: Profile): Promise<string | undefined> {
+  if (process.env.QUIESCE_PASSWORD !== undefined) return process.env.QUIESCE_PASSWORD;
+  if (profile.password === 'ask') return readPassword(profile.connection.user);
+  if (profile.password !== 'keychain') return undefined;
+  const stored = await profileStore().password(profile);
+  if (stored === null) throw new QuiesceError('password-missing', `Profile '${profile.name}' has no password in the keychain.`, 'Save it again: quiesce profiles add … --password-stdin, or give it in QUIESCE_PASSWORD.');
+  return stored;
+}
+
+/** A remote profile as the flags the host's command takes: its paths are the host's. */
+function profileWords(profile: Profile, takes: 'backup' | 'inspect'): string[] {
+  const c = profile.connection;
+  const control = profile.control;
+  if (control.kind === 'launchd') throw new UsageError(`Profile '${profile.name}' names a launchd job; database hosts reached over SSH are Linux.`);
+  const words = [
+    ...(c.socket ? ['--socket', c.socket] : ['--host', c.host!, '--port', String(c.port ?? 3306)]),
+    '--user',
+    c.user,
+    ...(profile.optionFile ? ['--option-file', profile.optionFile] : []),
+    ...(control.kind === 'service' ? ['--service', control.name] : control.kind === 'commands' ? ['--start-command', control.start, ...(control.stop ? ['--stop-command', control.stop] : [])] : []),
+  ];
+  if (takes === 'inspect') return words;
+  // secrets kept in this machine's keychain do not travel to a host (yet): said, not dropped
+  if (profile.encryption?.kind === 'passphrase' || profile.objectStore?.accessKeyId) throw new UsageError(`Profile '${profile.name}' keeps a ${profile.encryption?.kind === 'passphrase' ? 'passphrase' : 'bucket key'} in this machine's keychain, which is not sent to ${profile.ssh!.host}: use age recipients (--encrypt-to) and the host's own AWS credentials.`);
+  return [...words, ...(profile.destination ? ['--dest', profile.destination] : []), '--format', profile.format, ...(profile.encryption?.kind === 'recipients' ? profile.encryption.recipients.flatMap((r) => ['--encrypt-to', r]) : [])];
+}
 
 interface OnHost {
   target: SshTarget;
@@ -22,16 +74,13 @@ interface OnHost {
   password: string | undefined;
 }
 
-/** The host reached, the agent sent first when it lacks this version, the password read here. */
-async function reachHost(values: SshValues, reporter: Reporter): Promise<OnHost> {
-  if (values.profile) throw new UsageError('--ssh takes the replica as the host sees it (--socket or --host/--port, --user); profiles for remote replicas are not built yet.');
-  const target = sshTargetFrom(values);
-  const password = values.user ? await readPassword(values.user) : undefined;
+/** The host reached, the agent sent first when it lacks this version. */
+async function reachHost(run: SshRun, reporter: Reporter): Promise<OnHost> {
   const kit = await localAgentKit();
-  const ssh = await openSsh(target);
+  const ssh = await openSsh(run.target);
   try {
-    const agent = await ensureAgent(ssh, kit, values['agent-dir'] ?? null, (name, bytes) => reporter.event({ type: 'log', message: `Sending the agent's ${name} (${Math.round(bytes / 2 ** 20)} MiB) to ${target.host}, once for this version…` }));
-    return { target, ssh, engine: agent.command, password };
+    const agent = await ensureAgent(ssh, kit, run.agentDir, (name, bytes) => reporter.event({ type: 'log', message: `Sending the agent's ${name} (${Math.round(bytes / 2 ** 20)} MiB) to ${run.target.host}, once for this version…` }));
+    return { target: run.target, ssh, engine: agent.command, password: run.password };
   } catch (error) {
     ssh.close();
     throw error;
@@ -49,10 +98,10 @@ const stdinOf = (host: OnHost): string => (host.password !== undefined ? `${host
  * A read-only command run by the agent on the database host instead of here (docs/remote.md):
  * the host's stdout and stderr streamed through as they come, and its exit status.
  */
-export async function runOnHost(command: string, argv: string[], values: SshValues, reporter: Reporter): Promise<number> {
-  const host = await reachHost(values, reporter);
+export async function runOnHost(command: string, argv: string[], run: SshRun, reporter: Reporter): Promise<number> {
+  const host = await reachHost(run, reporter);
   try {
-    const result = await host.ssh.run(hostCommand(host, [command, ...withoutSshFlags(argv)]), {
+    const result = await host.ssh.run(hostCommand(host, [command, ...run.profileWords, ...withoutSshFlags(argv)]), {
       stdin: stdinOf(host),
       onStdout: (chunk) => process.stdout.write(chunk),
       onStderr: (chunk) => process.stderr.write(chunk),
@@ -69,8 +118,8 @@ export async function runOnHost(command: string, argv: string[], values: SshValu
  * SIGTERM and SIGHUP cancel it there as they would here; if this process dies or the
  * connection drops, the job goes on, and `quiesce recover --ssh` reads how it ended.
  */
-export async function runJobOnHost(command: string, argv: string[], values: SshValues, reporter: Reporter, interrupts: Interrupts, cancelling: Cancelling = CANCEL_BACKUP): Promise<number> {
-  const host = await reachHost(values, reporter);
+export async function runJobOnHost(command: string, argv: string[], run: SshRun, reporter: Reporter, interrupts: Interrupts, cancelling: Cancelling = CANCEL_BACKUP): Promise<number> {
+  const host = await reachHost(run, reporter);
   const where = `${host.target.user}@${host.target.host}${host.target.port === 22 ? '' : `:${host.target.port}`}`;
   try {
     return await interrupts.protect(
@@ -89,7 +138,7 @@ export async function runJobOnHost(command: string, argv: string[], values: SshV
           reporter.event({ type: 'log', message: `Running on ${host.target.host} as job ${started}: it goes on there if this connection drops (\`quiesce recover --ssh ${where}\` then shows how it ended).` });
           if (signal.aborted) cancel();
         });
-        await host.ssh.run(hostCommand(host, ['job', 'run', command, ...withoutSshFlags(argv).filter((a) => a !== '--json')]), { stdin: stdinOf(host), onStdout: relay.push, onStderr: (chunk) => process.stderr.write(chunk) });
+        await host.ssh.run(hostCommand(host, ['job', 'run', command, ...run.profileWords, ...withoutSshFlags(argv).filter((a) => a !== '--json')]), { stdin: stdinOf(host), onStdout: relay.push, onStderr: (chunk) => process.stderr.write(chunk) });
         const end = relay.end();
         if (!end) {
           throw new QuiesceError('ssh-lost', `The connection to ${host.target.host} was lost while ${command} ran there${id ? ` as job ${id}` : ''}; the job goes on there by itself.`, `See how it ended, or bring the replica back if it was stopped: quiesce recover --ssh ${where} (with the same --ssh-key and --user).`);
@@ -149,11 +198,13 @@ function jobRelay(reporter: Reporter, onStart: (id: string, pidFile: string) => 
   return { push: (chunk) => lines.push(chunk), end: () => end, saidWhy: () => saidWhy };
 }
 
+/** The run's own arguments for the host: less the SSH flags and the profile (its settings travel as flags). */
 function withoutSshFlags(argv: string[]): string[] {
+  const dropped: Record<string, { type: string }> = { ...SSH_OPTIONS, profile: { type: 'string' } };
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.replace(/^--/, '').split(/=(.*)/s) as [string, string | undefined];
-    const option = argv[i]!.startsWith('--') ? (SSH_OPTIONS as Record<string, { type: string }>)[flag] : undefined;
+    const option = argv[i]!.startsWith('--') ? dropped[flag] : undefined;
     if (!option) out.push(argv[i]!);
     else if (option.type === 'string' && inline === undefined) i++;
   }

@@ -28,6 +28,21 @@ export interface Profile {
   optionFile?: string;
   /** backed up by the OS timer (`quiesce run-due`) when set */
   schedule?: ProfileSchedule;
+  /** a replica on another host, reached over SSH (docs/remote.md): every path above is the host's */
+  ssh?: RemoteHost;
+}
+
+/** A database host reached over SSH; the agent is sent there, nothing needs to be installed. */
+export interface RemoteHost {
+  user: string;
+  host: string;
+  port: number;
+  /** the private key (else the SSH agent, else ~/.ssh/id_*) */
+  keyFile?: string;
+  /** default ~/.ssh/known_hosts */
+  knownHostsFile?: string;
+  /** the agent's cache folder on the host (default ~/.cache/quiesce-agent) */
+  agentDir?: string;
 }
 
 export const PASSWORD_SOURCES = ['keychain', 'ask', 'none', 'option-file'] as const;

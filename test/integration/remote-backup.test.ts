@@ -1,8 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canConnect } from '../../electron/core/mysql/connection.js';
-import { runCliWithout, type CliRun } from '../helpers/cli.js';
+import { runCli, runCliWithout, type CliRun } from '../helpers/cli.js';
 import { contents, withClone } from '../helpers/clone-server.js';
 import { expectReplicaBackAndClean, replicaConnection, tempDir, threadsRunning, usePair } from '../helpers/pair.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
@@ -113,6 +114,43 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
     await expectReplicaBackAndClean(f.pair, f.dest);
     // reconnecting: how the job the client never heard the end of ended
     expect((await client(['recover', ...login()])).lines.at(-1)).toMatchObject({ jobs: [], sshJobs: [{ id, state: 'ended', message: expect.stringMatching(/ended well/) }] });
+  });
+
+  it('a profile saved with --ssh: inspect and backup by its name, the password from this machine\'s keychain, never in a command line or environment there', async () => {
+    const [target, user, port] = [`${sshd.user}@127.0.0.1:${sshd.port}`, f.pair.backupUser.user, String(sshd.port)];
+    const added = await runCli(['profiles', 'add', 'far-replica', '--socket', f.pair.replica.socket, '--user', user, '--dest', f.dest, '--password-stdin', '--ssh', target, '--ssh-key', sshd.clientKey, '--known-hosts', path.join(dir, 'known_hosts'), '--agent-dir', path.join(dir, 'agent'), '--json'], {}, undefined, f.pair.backupUser.password);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.lines.at(-1)).toMatchObject({ profile: { ssh: { user: sshd.user, host: '127.0.0.1', port: Number(port) } } });
+    const byName = (args: string[], onLine?: Parameters<typeof runCliWithout>[3]) => runCliWithout([f.pair.root, f.dest], [...args, '--profile', 'far-replica', '--json'], { QUIESCE_PASSWORD: undefined }, onLine);
+
+    const inspected = await byName(['inspect']);
+    expect(inspected.code, inspected.stderr).toBe(0);
+    expect(inspected.lines.at(-1)).toMatchObject({ command: 'inspect', channels: [expect.objectContaining({ sourcePort: f.pair.source.port })] });
+
+    const exposed: string[] = [];
+    const backup = await byName(['backup'], (line) => {
+      if (line.type !== 'step' || line.step !== 'copy') return;
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        for (const what of ['cmdline', 'environ']) {
+          const text = (() => {
+            try {
+              return readFileSync(`/proc/${pid}/${what}`, 'utf8');
+            } catch {
+              return '';
+            }
+          })();
+          if (text.includes(f.pair.backupUser.password)) exposed.push(`${pid}/${what}: ${text.replace(/\0/g, ' ').slice(0, 120)}`);
+        }
+      }
+    });
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.lines.at(-1)).toMatchObject({ command: 'backup', method: 'cold' });
+    expect(exposed).toEqual([]);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+
+    const local = await runCli(['restore', '--profile', 'far-replica', '--until', '2030-01-01 00:00:00', '--json']);
+    expect(local.code).toBe(2);
+    expect(local.stderr).toMatch(/Profile 'far-replica' is on 127\.0\.0\.1: give this command the host's paths and --ssh /);
   });
 
   it('Ctrl-C on the client while the replica is down cancels the job on the host: the replica is brought back, no archive', async () => {

@@ -15,7 +15,7 @@ import { verdictOf } from '../../shared/run-verdict.js';
 import { shellQuoted } from '../../core/shell-quoted.js';
 import { formatBytes, formatDuration, type Reporter } from '../reporter.js';
 import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
-import { runJobOnHost } from '../run-on-host.js';
+import { runJobOnHost, sshRunOf } from '../run-on-host.js';
 
 
 export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the way the MySQL manual describes (16.3.1)
@@ -82,7 +82,8 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
     options: { ...BACKUP_OPTIONS, ...SSH_OPTIONS },
     strict: true,
   });
-  if (values.ssh) return runJobOnHost('backup', argv, values, reporter, interrupts);
+  const remote = await sshRunOf(values, 'backup');
+  if (remote) return runJobOnHost('backup', argv, remote, reporter, interrupts);
   const method = values.method ?? 'cold';
   if (!(BACKUP_METHODS as readonly string[]).includes(method)) throw new UsageError('--method is cold (default), dump or readonly.');
   if (values.format && !(ARCHIVE_FORMATS as readonly string[]).includes(values.format)) {

@@ -10,7 +10,7 @@ import type { Interrupts } from '../interrupts.js';
 import { CONNECTION_OPTIONS, UsageError, connectionFrom, millisecondsFrom, portFrom, profileStore } from '../options.js';
 import { formatBytes, type Reporter } from '../reporter.js';
 import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
-import { runJobOnHost } from '../run-on-host.js';
+import { runJobOnHost, sshRunOf } from '../run-on-host.js';
 
 export const BINLOGS_HELP = `quiesce binlogs pull|list — keep the binary logs that recover to any second (docs/point-in-time.md)
 
@@ -43,7 +43,8 @@ const CANCEL_PULL = { undo: 'the file being copied is dropped; every file alread
 
 async function pull(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, dest: { type: 'string' }, 'encrypt-to': { type: 'string', multiple: true }, 'query-timeout': { type: 'string' }, follow: { type: 'boolean' }, every: { type: 'string' }, ...SSH_OPTIONS }, strict: true });
-  if (values.ssh) return runJobOnHost('binlogs', ['pull', ...argv], values, reporter, interrupts, CANCEL_PULL);
+  const remote = await sshRunOf(values, null);
+  if (remote) return runJobOnHost('binlogs', ['pull', ...argv], remote, reporter, interrupts, CANCEL_PULL);
   if (!values.dest) throw new UsageError('Say where the binary logs are kept: --dest DIR or s3://BUCKET/PREFIX.');
   if (!values.socket && !values.host) throw new UsageError('Say which server to pull from: --socket PATH, or --host H --port P.');
   if (values.every !== undefined && !values.follow) throw new UsageError('--every goes with --follow.');

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { inspectReplica } from '../../core/backup/inspect.js';
 import { openSession } from '../../core/mysql/connection.js';
 import { CONNECTION_OPTIONS, CONTROL_OPTIONS, targetFrom } from '../options.js';
-import { runOnHost } from '../run-on-host.js';
+import { runOnHost, sshRunOf } from '../run-on-host.js';
 import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
 import { formatBytes, type Reporter } from '../reporter.js';
 
@@ -21,7 +21,8 @@ ${SSH_HELP}`;
 
 export async function inspectCommand(argv: string[], reporter: Reporter): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, ...CONTROL_OPTIONS, ...SSH_OPTIONS }, strict: true });
-  if (values.ssh) return runOnHost('inspect', argv, values, reporter);
+  const remote = await sshRunOf(values, 'inspect');
+  if (remote) return runOnHost('inspect', argv, remote, reporter);
   const { connection, control } = await targetFrom(values);
   const session = await openSession(connection);
   try {

@@ -8,6 +8,7 @@ import type { Reporter } from '../reporter.js';
 import { readStdin } from '../password.js';
 import { PASSPHRASE_VARIABLE } from '../../core/profiles/profile-destination.js';
 import { parseRecipient } from '../../core/crypto/age-keys.js';
+import { SSH_OPTIONS, remoteHostOf } from '../ssh-args.js';
 
 export const PROFILES_HELP = `quiesce profiles list | add NAME … | remove NAME — saved replicas
 
@@ -24,6 +25,9 @@ export const PROFILES_HELP = `quiesce profiles list | add NAME … | remove NAME
       --no-password      the login needs none (socket authentication, e.g. root on Debian)
       --option-file F    read the login from the [client] group of an owner-only MySQL option
                          file (user=…, password=…), such as ~/.my.cnf; --user is then optional
+        [--ssh USER@HOST[:PORT] [--ssh-key F] [--known-hosts F] [--agent-dir DIR]]
+                         a replica on another host, backed up over SSH (the agent is sent there):
+                         --socket, --dest and --option-file are then paths on that host
   On a server without a keychain (no desktop session), use --no-password or --option-file:
   nothing is asked of the keychain, so scheduled runs work there.
   quiesce profiles remove NAME      (its keychain entry goes too)
@@ -36,7 +40,7 @@ function describe(p: Profile): string {
   const where = p.connection.socket ? `socket ${p.connection.socket}` : `${p.connection.host}:${p.connection.port ?? 3306}`;
   const control = { auto: 'detected', service: `service ${'name' in p.control ? p.control.name : ''}`, launchd: `launchd ${'label' in p.control ? p.control.label : ''}`, commands: 'own commands' }[p.control.kind];
   const encrypted = p.encryption ? (p.encryption.kind === 'passphrase' ? '  encrypted (passphrase)' : `  encrypted to ${p.encryption.recipients.length} key(s)`) : '';
-  return `${p.name.padEnd(16)} ${p.connection.user}@${where}  control: ${control}  → ${p.destination ?? '(no destination)'}${p.objectStore?.endpoint ? ` at ${p.objectStore.endpoint}` : ''}  ${p.format}  password: ${PASSWORD_WORDS[p.password]}${p.optionFile ? ` ${p.optionFile}` : ''}${encrypted}`;
+  return `${p.name.padEnd(16)} ${p.connection.user}@${where}${p.ssh ? ` on ${p.ssh.user}@${p.ssh.host}:${p.ssh.port}` : ''}  control: ${control}  → ${p.destination ?? '(no destination)'}${p.objectStore?.endpoint ? ` at ${p.objectStore.endpoint}` : ''}  ${p.format}  password: ${PASSWORD_WORDS[p.password]}${p.optionFile ? ` ${p.optionFile}` : ''}${encrypted}`;
 }
 
 export async function profilesCommand(argv: string[], reporter: Reporter): Promise<number> {
@@ -71,6 +75,7 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
         's3-access-key': { type: 'string' },
         'encrypt-to': { type: 'string', multiple: true },
         'encrypt-passphrase': { type: 'boolean' },
+        ...SSH_OPTIONS,
       },
       allowPositionals: true,
       strict: true,
@@ -79,9 +84,16 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
     if (!name) throw new UsageError('Name the profile: quiesce profiles add NAME ….');
     const sources = (['password-stdin', 'ask-password', 'no-password', 'option-file'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
     if (sources.length !== 1) throw new UsageError('Say where the password comes from, once: --password-stdin (kept in the keychain), --ask-password (asked each time), --no-password (socket authentication) or --option-file FILE (its [client] group).');
-    const optionFile = values['option-file'] ? path.resolve(values['option-file']) : undefined;
+    const ssh = remoteHostOf(values);
+    // on another host every path is the host's: taken as given (absolute), never read here
+    const place = (p: string, flag: string): string => {
+      if (!ssh) return path.resolve(p);
+      if (!p.startsWith('/')) throw new UsageError(`${flag} is a path on ${ssh.host}: give it absolute, not '${p}'.`);
+      return p;
+    };
+    const optionFile = values['option-file'] ? place(values['option-file'], '--option-file') : undefined;
     // read now: a missing, unreadable or open-to-all file is said before anything is saved
-    const fromFile = optionFile ? await readOptionFileLogin(optionFile) : null;
+    const fromFile = optionFile && !ssh ? await readOptionFileLogin(optionFile) : null;
     const user = values.user ?? fromFile?.user ?? undefined;
     if (!user) throw new UsageError(optionFile ? `Give the login: --user U (${optionFile} names no user in its [client] group).` : 'Give the login: --user U.');
     if (values.format && !(ARCHIVE_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format is one of ${ARCHIVE_FORMATS.join(', ')}.`);
@@ -95,14 +107,15 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
     const objectStore = { ...(values['s3-endpoint'] ? { endpoint: values['s3-endpoint'] } : {}), ...(values['s3-region'] ? { region: values['s3-region'] } : {}), ...(values['s3-access-key'] ? { accessKeyId: values['s3-access-key'] } : {}) };
     const profile: Profile = {
       name,
-      connection: { ...(values.socket ? { socket: path.resolve(values.socket) } : { host: values.host ?? '127.0.0.1', port: port ?? 3306 }), user },
+      connection: { ...(values.socket ? { socket: place(values.socket, '--socket') } : { host: values.host ?? '127.0.0.1', port: port ?? 3306 }), user },
       control: values['start-command'] ? { kind: 'commands', start: values['start-command'], stop: values['stop-command'] ?? null } : values.service ? { kind: 'service', name: values.service } : { kind: 'auto' },
-      destination: values.dest ? (values.dest.startsWith('s3://') ? values.dest : path.resolve(values.dest)) : null,
+      destination: values.dest ? (values.dest.startsWith('s3://') ? values.dest : place(values.dest, '--dest')) : null,
       ...(Object.keys(objectStore).length > 0 ? { objectStore } : {}),
       ...(values['encrypt-to'] ? { encryption: { kind: 'recipients' as const, recipients: values['encrypt-to'] } } : passphrase ? { encryption: { kind: 'passphrase' as const } } : {}),
       format: (values.format as ArchiveFormat | undefined) ?? 'tar.zst',
       password: values['ask-password'] ? 'ask' : values['no-password'] ? 'none' : optionFile ? 'option-file' : 'keychain',
       ...(optionFile ? { optionFile } : {}),
+      ...(ssh ? { ssh } : {}),
     };
     const password = values['password-stdin'] ? await readStdin() : null;
     if (password === '') throw new UsageError('The password read from standard input is empty. A login without a password (socket authentication) is --no-password; nothing was saved.');

@@ -9,7 +9,7 @@ import { findHostJob, followHostJob, listHostJobs, markSeen, outcomeOf, type Hos
 import type { BackupEvent } from '../../shared/backup-events.js';
 import type { Interrupts } from '../interrupts.js';
 import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
-import { runJobOnHost } from '../run-on-host.js';
+import { runJobOnHost, sshRunOf } from '../run-on-host.js';
 
 export const RECOVER_HELP = `quiesce recover — bring back a replica whose backup was interrupted
 
@@ -35,7 +35,8 @@ export async function recoverCommand(argv: string[], reporter: Reporter, interru
     options: { socket: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, user: { type: 'string', short: 'u' }, json: { type: 'boolean' }, 'state-dir': { type: 'string' }, ...SSH_OPTIONS },
     strict: true,
   });
-  if (values.ssh) return runJobOnHost('recover', argv, values, reporter, interrupts, CANCEL_RECOVER);
+  const remote = await sshRunOf(values, null);
+  if (remote) return runJobOnHost('recover', argv, remote, reporter, interrupts, CANCEL_RECOVER);
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const server = values.socket || values.host || values.port ? await connectionFrom({ socket: values.socket, host: values.host, port: portFrom(values.port), user: values.user, password: '' }) : null;
   const sshJobs = await readSshJobs(stateDir, reporter);

@@ -19,7 +19,7 @@ import { CONNECTION_OPTIONS, UsageError, portFrom, targetFrom } from '../options
 import { readPassword } from '../password.js';
 import { formatBytes, formatWhen, type Reporter } from '../reporter.js';
 import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
-import { runJobOnHost } from '../run-on-host.js';
+import { runJobOnHost, sshRunOf } from '../run-on-host.js';
 
 export const RESTORE_HELP = `quiesce restore ARCHIVE — put a backup back (the server must be stopped)
 
@@ -126,7 +126,8 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
     allowPositionals: true,
     strict: true,
   });
-  if (values.ssh) return runJobOnHost('restore', argv, values, reporter, interrupts, CANCEL_RESTORE);
+  const remote = await sshRunOf(values, null);
+  if (remote) return runJobOnHost('restore', argv, remote, reporter, interrupts, CANCEL_RESTORE);
   // to a point in time from a profile: its newest archive before that time
   const chosen = positionals[0] ?? (values.profile && values.until !== undefined ? await archiveBefore(values.profile, untilTime(values.until)) : undefined);
   if (!chosen) throw new UsageError('Name the archive: quiesce restore ARCHIVE (or --profile NAME --until TIME for its newest before then).');

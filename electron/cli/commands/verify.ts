@@ -14,7 +14,7 @@ import { STEP_LABELS, type BackupEvent } from '../../shared/backup-events.js';
 import { formatBytes, formatDuration, formatWhen, type Reporter } from '../reporter.js';
 import { CANCEL_RESTORE_TEST, type Interrupts } from '../interrupts.js';
 import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
-import { runJobOnHost } from '../run-on-host.js';
+import { runJobOnHost, sshRunOf } from '../run-on-host.js';
 
 export const VERIFY_HELP = `quiesce verify ARCHIVE — check every file against the archive's MANIFEST.json
 
@@ -76,7 +76,8 @@ export async function verifyCommand(argv: string[], reporter: Reporter, interrup
     allowPositionals: true,
     strict: true,
   });
-  if (values.ssh) return runJobOnHost('verify', argv, values, reporter, interrupts, CANCEL_RESTORE_TEST);
+  const remote = await sshRunOf(values, null);
+  if (remote) return runJobOnHost('verify', argv, remote, reporter, interrupts, CANCEL_RESTORE_TEST);
   const named = positionals[0] ?? (values.profile ? await newestArchive(values.profile) : undefined);
   if (!named) throw new UsageError('Name the archive: quiesce verify ARCHIVE (or --profile NAME for its newest).');
   const archive = await archiveArg(named, values);

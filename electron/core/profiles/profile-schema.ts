@@ -75,6 +75,17 @@ export const profileSchema = z
     password: z.enum(PASSWORD_SOURCES),
     optionFile: absolute.max(1024).optional(),
     schedule: scheduleSchema.optional(),
+    ssh: z
+      .object({
+        user: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a user name on the host'),
+        host: z.string().regex(/^([A-Za-z0-9.-]{1,253}|[0-9a-fA-F:.]{2,45})$/, 'a host name or address'),
+        port: z.number().int().min(1).max(65535),
+        keyFile: absolute.max(1024).optional(),
+        knownHostsFile: absolute.max(1024).optional(),
+        agentDir: z.string().min(2).max(1024).startsWith('/', 'must be absolute on the host').optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((p) => (p.password === 'option-file') === (p.optionFile !== undefined), { message: 'an option file goes with password "option-file", and only with it', path: ['optionFile'] }) satisfies z.ZodType<Profile>;
