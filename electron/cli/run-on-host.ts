@@ -1,11 +1,10 @@
 import { QuiesceError } from '../core/errors.js';
-import { lineSplitter } from '../core/line-splitter.js';
 import { ensureAgent } from '../core/remote/agent-host.js';
 import { localAgentKit } from '../core/remote/agent-kit.js';
 import { openSsh, type SshSession, type SshTarget } from '../core/remote/ssh-session.js';
 import { shellQuoted } from '../core/shell-quoted.js';
-import type { BackupEvent } from '../shared/backup-events.js';
-import type { JobEndLine } from './commands/job.js';
+import { runRemoteJob } from '../core/remote/remote-job.js';
+import { hostFlags } from '../core/remote/host-flags.js';
 import { CANCEL_BACKUP, type Cancelling, type Interrupts } from './interrupts.js';
 import { UsageError, profileStore } from './options.js';
 import { readPassword } from './password.js';
@@ -50,20 +49,16 @@ async function remotePassword(profile: Profile): Promise<string | undefined> {
 
 /** A remote profile as the flags the host's command takes: its paths are the host's. */
 function profileWords(profile: Profile, takes: 'backup' | 'inspect'): string[] {
-  const c = profile.connection;
-  const control = profile.control;
-  if (control.kind === 'launchd') throw new UsageError(`Profile '${profile.name}' names a launchd job; database hosts reached over SSH are Linux.`);
-  const words = [
-    ...(c.socket ? ['--socket', c.socket] : ['--host', c.host!, '--port', String(c.port ?? 3306)]),
-    '--user',
-    c.user,
-    ...(profile.optionFile ? ['--option-file', profile.optionFile] : []),
-    ...(control.kind === 'service' ? ['--service', control.name] : control.kind === 'commands' ? ['--start-command', control.start, ...(control.stop ? ['--stop-command', control.stop] : [])] : []),
-  ];
-  if (takes === 'inspect') return words;
   // secrets kept in this machine's keychain do not travel to a host (yet): said, not dropped
-  if (profile.encryption?.kind === 'passphrase' || profile.objectStore?.accessKeyId) throw new UsageError(`Profile '${profile.name}' keeps a ${profile.encryption?.kind === 'passphrase' ? 'passphrase' : 'bucket key'} in this machine's keychain, which is not sent to ${profile.ssh!.host}: use age recipients (--encrypt-to) and the host's own AWS credentials.`);
-  return [...words, ...(profile.destination ? ['--dest', profile.destination] : []), '--format', profile.format, ...(profile.encryption?.kind === 'recipients' ? profile.encryption.recipients.flatMap((r) => ['--encrypt-to', r]) : [])];
+  if (takes === 'backup' && (profile.encryption?.kind === 'passphrase' || profile.objectStore?.accessKeyId)) {
+    throw new UsageError(`Profile '${profile.name}' keeps a ${profile.encryption?.kind === 'passphrase' ? 'passphrase' : 'bucket key'} in this machine's keychain, which is not sent to ${profile.ssh!.host}: use age recipients (--encrypt-to) and the host's own AWS credentials.`);
+  }
+  return hostFlags({
+    connection: profile.connection,
+    optionFile: profile.optionFile,
+    control: profile.control,
+    ...(takes === 'backup' ? { backup: { destination: profile.destination, format: profile.format, recipients: profile.encryption?.kind === 'recipients' ? profile.encryption.recipients : [] } } : {}),
+  });
 }
 
 interface OnHost {
@@ -122,80 +117,31 @@ export async function runJobOnHost(command: string, argv: string[], run: SshRun,
   const host = await reachHost(run, reporter);
   const where = `${host.target.user}@${host.target.host}${host.target.port === 22 ? '' : `:${host.target.port}`}`;
   try {
-    return await interrupts.protect(
-      async (signal) => {
-        let id: string | null = null;
-        let pidFile: string | null = null;
-        // the shell signals the job at once (the engine would take half a second to start);
-        // the pid file appears when the supervisor has started the command
-        const cancel = (): void => {
-          if (pidFile) void host.ssh.run(`for i in $(seq 100); do test -s ${shellQuoted(pidFile)} && exec kill -INT "$(cat ${shellQuoted(pidFile)})"; sleep 0.1; done`).catch(() => undefined);
-        };
-        signal.addEventListener('abort', cancel);
-        const relay = jobRelay(reporter, (started, file) => {
-          id = started;
-          pidFile = file;
-          reporter.event({ type: 'log', message: `Running on ${host.target.host} as job ${started}: it goes on there if this connection drops (\`quiesce recover --ssh ${where}\` then shows how it ended).` });
-          if (signal.aborted) cancel();
-        });
-        await host.ssh.run(hostCommand(host, ['job', 'run', command, ...run.profileWords, ...withoutSshFlags(argv).filter((a) => a !== '--json')]), { stdin: stdinOf(host), onStdout: relay.push, onStderr: (chunk) => process.stderr.write(chunk) });
-        const end = relay.end();
-        if (!end) {
-          throw new QuiesceError('ssh-lost', `The connection to ${host.target.host} was lost while ${command} ran there${id ? ` as job ${id}` : ''}; the job goes on there by itself.`, `See how it ended, or bring the replica back if it was stopped: quiesce recover --ssh ${where} (with the same --ssh-key and --user).`);
-        }
-        await host.ssh.run(`exec ${host.engine} job seen ${shellQuoted(end.id)}`).catch(() => undefined);
-        return exitOf(end, relay.saidWhy(), host.target.host, reporter);
-      },
+    const outcome = await interrupts.protect(
+      (signal) =>
+        runRemoteJob({
+          ssh: host.ssh,
+          host: host.target.host,
+          where,
+          engine: host.engine,
+          words: [command, ...run.profileWords, ...withoutSshFlags(argv).filter((a) => a !== '--json')],
+          password: host.password,
+          onEvent: (e) => reporter.event(e),
+          onStart: (id) => reporter.event({ type: 'log', message: `Running on ${host.target.host} as job ${id}: it goes on there if this connection drops (\`quiesce recover --ssh ${where}\` then shows how it ended).` }),
+          signal,
+        }),
       {
         undo: `the job on ${host.target.host} is cancelled there: ${cancelling.undo}`,
         doing: `${cancelling.doing} on ${host.target.host}`,
         risk: `no one here to say how it ended (the host finishes it either way)`,
       },
     );
+    if (outcome.result) reporter.result(outcome.result, outcome.text);
+    if (outcome.error) reporter.error(outcome.error.message, outcome.error.code);
+    return outcome.code;
   } finally {
     host.ssh.close();
   }
-}
-
-/** The exit status of a job as the local command's; an end without its own error line is explained from its stderr. */
-function exitOf(end: JobEndLine, saidWhy: boolean, hostName: string, reporter: Reporter): number {
-  // a cancel that came before the command could catch it: it had changed nothing
-  if (end.signal === 'SIGINT' || end.signal === 'SIGTERM') return end.signal === 'SIGINT' ? 130 : 143;
-  if (end.lost || (end.code === null && end.signal)) {
-    throw new QuiesceError('ssh-job-lost', `Job ${end.id} on ${hostName} ended without a word: ${end.signal ? `it was killed (${end.signal})` : 'its processes were killed, or the host restarted'}.`, 'Bring the replica back with quiesce recover --ssh (the same flags).');
-  }
-  if (end.code === 0) return 0;
-  if (!saidWhy && end.stderr) reporter.error(`On ${hostName}: ${end.stderr}`, 'remote-failed');
-  return end.code ?? 1;
-}
-
-/**
- * The job's JSON lines shown through the local reporter, as if the engine ran here: events as
- * events, its result with its human lines, its error in its words.
- */
-function jobRelay(reporter: Reporter, onStart: (id: string, pidFile: string) => void): { push(chunk: Buffer): void; end(): JobEndLine | null; saidWhy(): boolean } {
-  let end: JobEndLine | null = null;
-  let saidWhy = false;
-  const lines = lineSplitter((text) => {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      if (text.trim()) reporter.event({ type: 'log', message: text });
-      return;
-    }
-    if (line.type === 'job') onStart(String(line.id), String(line.pidFile));
-    else if (line.type === 'job-end') end = line as unknown as JobEndLine;
-    else if (line.type === 'result') {
-      const { type: _type, text: human, ...fields } = line;
-      reporter.result(fields, Array.isArray(human) ? human.map(String) : []);
-    } else if (line.type === 'error') {
-      saidWhy = true;
-      reporter.error(String(line.message), String(line.code));
-    }
-    else reporter.event(line as unknown as BackupEvent);
-  });
-  return { push: (chunk) => lines.push(chunk), end: () => end, saidWhy: () => saidWhy };
 }
 
 /** The run's own arguments for the host: less the SSH flags and the profile (its settings travel as flags). */

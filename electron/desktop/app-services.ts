@@ -6,12 +6,11 @@ import { windowOf } from '../core/binlog/binlog-window.js';
 import { parseLocation } from '../core/storage/location.js';
 import { storageFor } from '../core/storage/storage-for.js';
 import type { Profile } from '../shared/profile.js';
-import { canStageAt, checkDestination } from '../core/backup/destination.js';
+import { destinationRoom } from '../core/backup/destination-room.js';
 import { readProof } from '../core/restore/restore-test.js';
 import { createRestoreHandlers } from './restore-services.js';
 import { archiveRef } from '../core/archive/archive-ref.js';
 import { archivePassphraseOf, s3AccessOf } from '../core/profiles/profile-destination.js';
-import { archiveTarget, probeTarget } from '../core/backup/archive-target.js';
 import { isBackupResult, type ArchiveJobOptions } from '../shared/worker-protocol.js';
 import { inspectReplica, throwIfBlocked, type InspectReport } from '../core/backup/inspect.js';
 import { QuiesceError, describeError } from '../core/errors.js';
@@ -26,6 +25,9 @@ import { nextSlots } from '../core/schedule/slots.js';
 import type { TimerView } from '../shared/ipc-contract.js';
 import { dashboardOf } from './dashboard.js';
 import { InspectCache } from './inspect-cache.js';
+import { factsOfReport, inspectViewOf } from './inspect-view.js';
+import { inspectOnHost } from './remote-inspect.js';
+import { hostKeyOf, targetOfHost, trustHostKey } from '../core/remote/ssh-session.js';
 import type { JobRegistry } from './job-registry.js';
 
 export interface DesktopShell {
@@ -39,15 +41,7 @@ export interface DesktopShell {
  * archived. A bucket: can this key write there, and is there room to stage locally on the way.
  */
 async function destinationCheck(report: InspectReport, destination: string | null | undefined, profile: Profile, profiles: ProfileStore): Promise<Pick<InspectView, 'destination' | 'destinationProblem'>> {
-  if (!destination) return { destination: null, destinationProblem: 'No destination chosen yet.' };
-  try {
-    const target = archiveTarget(destination, { access: await s3AccessOf(profile, profiles), profile: profile.name });
-    await probeTarget(target);
-    const d = await checkDestination(target.workDir, report.plans, report.estimate.totalBytes);
-    return { destination: { path: destination, freeBytes: d.freeBytes, canStage: await canStageAt(d, report.estimate.entries, report.estimate.totalBytes) }, destinationProblem: null };
-  } catch (error) {
-    return { destination: null, destinationProblem: describeError(error) };
-  }
+  return destinationRoom(report, destination, () => s3AccessOf(profile, profiles), profile.name);
 }
 
 /**
@@ -90,7 +84,9 @@ function handlerContext(o: HandlerOptions) {
   };
   const connectionFor = async (name: string, given: string | undefined): Promise<{ profile: Profile; connection: ConnectionOptions }> => {
     const profile = await o.profiles.get(name);
-    const password = given ?? (await o.profiles.password(profile)) ?? undefined;
+    // a remote profile's option file is on its host: only a keychain password is read here
+    const stored = profile.ssh && profile.password !== 'keychain' ? null : await o.profiles.password(profile);
+    const password = given ?? stored ?? undefined;
     if (password === undefined && profile.password === 'ask') {
       throw new QuiesceError('password-needed', `Profile “${name}” asks for its password each time.`);
     }
@@ -132,13 +128,20 @@ function profileHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers
       if (archivePassphrase) await o.profiles.setSecret(saved.name, 'archive-passphrase', archivePassphrase);
       return { ...saved, hasPassword: saved.password === 'keychain' && (password !== null || (await o.profiles.password(saved).catch(() => null)) !== null) };
     },
+    'profiles:host-key': async ({ ssh }) => ({ ...(await hostKeyOf(targetOfHost(ssh))), knownHostsFile: targetOfHost(ssh).knownHostsFile }),
+    'profiles:trust-host-key': async ({ ssh, fingerprint }) => ({ ...(await trustHostKey(targetOfHost(ssh), fingerprint)), knownHostsFile: targetOfHost(ssh).knownHostsFile }),
     'profiles:remove': async ({ name }) => {
       inspected.forget(name);
       await o.profiles.remove(name);
     },
     'profiles:test': async ({ name, password }): Promise<ConnectionTest> => {
       try {
-        const { connection } = await connectionFor(name, password);
+        const { profile, connection } = await connectionFor(name, password);
+        if (profile.ssh) {
+          // on its host: the agent connects there, as a backup will
+          const seen = await inspectOnHost({ ...profile, ssh: profile.ssh }, connection.password, null);
+          return { ok: true, serverVersion: seen.server.version, isReplica: seen.channels.length > 0, replication: seen.channels.map((c) => ({ channel: c.channel, io: c.io, sql: c.sql, secondsBehind: c.secondsBehind, lastError: c.lastIoError || c.lastSqlError })) };
+        }
         const session = await openSession(connection, { connectTimeoutMs: 5000 });
         try {
           const vars = await readGlobalVariables(session);
@@ -166,23 +169,16 @@ function jobHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Ex
   return {
     'backup:inspect': async ({ name, password, destination }): Promise<InspectView> => {
       const target = await connectionFor(name, password);
+      if (target.profile.ssh) return inspectOnHost({ ...target.profile, ssh: target.profile.ssh }, target.connection.password, destination ?? target.profile.destination);
       const r = await inspectNow(name, target);
-      return {
-        server: { product: r.server.product, version: r.server.version, serverId: r.server.serverId },
-        channels: r.channels.map((c) => ({ channel: c.channel, sourceHost: c.sourceHost, sourcePort: c.sourcePort, io: c.ioRunning, sql: c.sqlRunning, secondsBehind: c.secondsBehindSource, lastIoError: c.lastIoError, lastSqlError: c.lastSqlError })),
-        control: r.controlDescription,
-        components: r.plans.map((p) => {
-          const files = r.estimate.entries.filter((e) => e.component === p.name && e.type === 'file');
-          return { name: p.name, kind: p.kind, originalPath: p.originalPath, files: files.length, bytes: files.reduce((s, e) => s + e.size, 0) };
-        }),
-        totalBytes: r.estimate.totalBytes,
-        problems: r.problems,
-        ...(await destinationCheck(r, destination ?? target.profile.destination, target.profile, o.profiles)),
-        needsElevation: r.elevation,
-      };
+      return inspectViewOf(factsOfReport(r), await destinationCheck(r, destination ?? target.profile.destination, target.profile, o.profiles));
     },
     'backup:check-destination': async ({ name, password, destination }) => {
       const target = await connectionFor(name, password);
+      if (target.profile.ssh) {
+        const { destination: room, destinationProblem } = await inspectOnHost({ ...target.profile, ssh: target.profile.ssh }, target.connection.password, destination);
+        return { destination: room, destinationProblem };
+      }
       const report = inspected.get(name) ?? (await inspectNow(name, target));
       return destinationCheck(report, destination, target.profile, o.profiles);
     },
@@ -190,6 +186,11 @@ function jobHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Ex
       const { profile, connection } = await connectionFor(name, password);
       const dest = destination ?? profile.destination;
       if (!dest) throw new QuiesceError('destination-missing', `Profile “${name}” has no destination; choose one.`);
+      // on another host: the agent there inspects again before it stops anything
+      if (profile.ssh) {
+        const job = { method, connection, destination: dest, archive: await archiveJobOptions(profile, o.profiles), format: format ?? profile.format, control: profile.control, staging: 'auto' as const, ssh: profile.ssh };
+        return { jobId: await o.jobs.start(name, job, null) };
+      }
       // a plain error now beats a worker that fails, and the report tells whether the worker
       // must run elevated (only a cold copy touches the server's files)
       const report = inspected.get(name) ?? (await inspectNow(name, { profile, connection }));

@@ -40,6 +40,8 @@ export const IPC_REQUEST_SCHEMAS = {
   'profiles:save': z.object({ profile: profileSchema, password: password.nullable(), replace: z.boolean(), s3SecretKey: password.nullable().optional(), archivePassphrase: password.nullable().optional() }).strict(),
   'profiles:remove': z.object({ name }).strict(),
   'profiles:test': z.object({ name, password: password.optional() }).strict(),
+  'profiles:host-key': z.object({ ssh: profileSchema.shape.ssh.unwrap() }).strict(),
+  'profiles:trust-host-key': z.object({ ssh: profileSchema.shape.ssh.unwrap(), fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'a SHA256: fingerprint') }).strict(),
   'backup:inspect': z.object({ name, password: password.optional(), destination: destination.optional() }).strict(),
   'backup:check-destination': z.object({ name, password: password.optional(), destination }).strict(),
   'backup:start': z.object({ name, password: password.optional(), destination: destination.optional(), format: z.enum(ARCHIVE_FORMATS).optional(), method: z.enum(BACKUP_METHODS).optional() }).strict(),

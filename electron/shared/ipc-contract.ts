@@ -4,7 +4,7 @@
  * payload at run time (desktop/ipc-schemas.ts); replies never carry a password.
  */
 import type { BackupEvent } from './backup-events.js';
-import type { Profile } from './profile.js';
+import type { Profile, RemoteHost } from './profile.js';
 import type { ArchiveFormat, BackupMethod } from './manifest.js';
 import type { JobState } from './worker-protocol.js';
 import type { RunRecord } from './history.js';
@@ -86,12 +86,26 @@ export interface TimerView {
   notes: string[];
 }
 
+/** A host's SSH key as the user is asked to confirm it. */
+export interface HostKeyView {
+  state: 'known' | 'unknown' | 'changed' | 'revoked';
+  /** SHA256:…, as ssh-keygen -lf prints it on the host */
+  fingerprint: string;
+  /** the known-hosts file and line that hold another key, or revoke this one */
+  knownHostsFile: string;
+  line: number | null;
+}
+
 export interface IpcRequests {
   'profiles:list': { request: void; response: ProfileView[] };
   /** s3SecretKey, archivePassphrase: go to the keychain with the profile (null: leave as stored) */
   'profiles:save': { request: { profile: Profile; password: string | null; replace: boolean; s3SecretKey?: string | null; archivePassphrase?: string | null }; response: ProfileView };
   'profiles:remove': { request: { name: string }; response: void };
   'profiles:test': { request: { name: string; password?: string }; response: ConnectionTest };
+  /** the key a remote profile's host offers, and whether it is known, changed or new (nothing is logged in to) */
+  'profiles:host-key': { request: { ssh: RemoteHost }; response: HostKeyView };
+  /** the key added to the known hosts after the user compared this fingerprint (refused if the host now offers another) */
+  'profiles:trust-host-key': { request: { ssh: RemoteHost; fingerprint: string }; response: HostKeyView };
   'backup:inspect': { request: { name: string; password?: string; destination?: string }; response: InspectView };
   /** the destination against the profile's last inspection (no new walk of the datadir) */
   'backup:check-destination': { request: { name: string; password?: string; destination: string }; response: Pick<InspectView, 'destination' | 'destinationProblem'> };
@@ -142,6 +156,8 @@ const IPC_METHOD_OF = {
   'profiles:save': 'saveProfile',
   'profiles:remove': 'removeProfile',
   'profiles:test': 'testProfile',
+  'profiles:host-key': 'hostKey',
+  'profiles:trust-host-key': 'trustHostKey',
   'backup:inspect': 'inspect',
   'backup:check-destination': 'checkDestination',
   'backup:start': 'startBackup',

@@ -4,7 +4,7 @@
  */
 import type { BackupEvent } from './backup-events.js';
 import type { ArchiveFormat, BackupMethod } from './manifest.js';
-import type { ObjectStoreSettings, ServerControlChoice } from './profile.js';
+import type { ObjectStoreSettings, RemoteHost, ServerControlChoice } from './profile.js';
 import type { ChannelOutcome } from './replication-outcome.js';
 import type { LoadView, RestorePlacement, RestoreView, VerifyView } from './restore.js';
 
@@ -23,6 +23,8 @@ export interface BackupJobRequest {
   timeouts?: { stopMs?: number; startMs?: number; tempTablesMs?: number; replicationMs?: number; queryMs?: number; flushMs?: number };
   /** readonly: how long to wait for FLUSH TABLES WITH READ LOCK */
   lockWaitSeconds?: number;
+  /** the replica is on this host: the backup runs there, by the agent, over SSH (docs/remote.md); every path above is the host's */
+  ssh?: RemoteHost;
 }
 
 export interface ArchiveJobOptions {

@@ -50,6 +50,7 @@ const jobRequestSchema = z
       .strict()
       .optional(),
     lockWaitSeconds: z.number().int().min(1).max(86_400).optional(),
+    ssh: profileSchema.shape.ssh,
   })
   .strict() satisfies z.ZodType<BackupJobRequest>;
 

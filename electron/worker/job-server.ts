@@ -4,6 +4,7 @@ import net from 'node:net';
 import type { BackupEvent } from '../shared/backup-events.js';
 import type { BackupJobRequest, JobRequest, JobResult, JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
 import { runArchiveJob } from './archive-job.js';
+import { runRemoteBackup } from './remote-backup.js';
 import type { DestinationOptions } from '../core/backup/archive-target.js';
 import { parseRecipient } from '../core/crypto/age-keys.js';
 import { CATALOG_SUFFIX } from '../core/archive/catalog.js';
@@ -170,10 +171,13 @@ export class JobServer {
       if ('kind' in job) {
         result = await runArchiveJob(job, { signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e), stateDir: this.o.stateDir });
       } else {
-        const summary = await this.runMethod(job);
-        // an elevated worker's archive belongs to the user who asked (0600: else unreadable to them)
-        await this.handOver(summary.archive, `${summary.archive}${CATALOG_SUFFIX}`); // an upload is nobody's file: chown fails quietly
-        result = summary;
+        if (job.ssh) result = await runRemoteBackup({ ...job, ssh: job.ssh }, { signal: this.abort.signal, onEvent: (e: BackupEvent) => this.record(e) });
+        else {
+          const summary = await this.runMethod(job);
+          // an elevated worker's archive belongs to the user who asked (0600: else unreadable to them)
+          await this.handOver(summary.archive, `${summary.archive}${CATALOG_SUFFIX}`); // an upload is nobody's file: chown fails quietly
+          result = summary;
+        }
       }
       this.setState({ phase: 'succeeded', result });
     } catch (error) {

@@ -19,6 +19,8 @@ export const report = (over: Partial<InspectView> = {}): InspectView => ({
 
 export const calls: string[] = [];
 
+export const HOST_FINGERPRINT = 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s';
+
 export function fakeApi(inspect: InspectView, destinationProblem: string | null = null, over: Partial<QuiesceApi> = {}): QuiesceApi {
   const ok = <T>(value: T) => Promise.resolve({ ok: true as const, value });
   calls.length = 0;
@@ -27,6 +29,8 @@ export function fakeApi(inspect: InspectView, destinationProblem: string | null 
     saveProfile: () => ok(profile),
     removeProfile: () => ok(undefined),
     testProfile: () => ok({ ok: true }),
+    hostKey: ({ ssh }) => (calls.push(`host-key ${ssh.host}`), ok({ state: 'unknown' as const, fingerprint: HOST_FINGERPRINT, knownHostsFile: '/home/dba/.ssh/known_hosts', line: null })),
+    trustHostKey: ({ fingerprint }) => (calls.push(`trust ${fingerprint}`), ok({ state: 'known' as const, fingerprint, knownHostsFile: '/home/dba/.ssh/known_hosts', line: null })),
     inspect: () => (calls.push('inspect'), ok(inspect)),
     checkDestination: ({ destination }) => (calls.push(`check ${destination}`), ok({ destination: destinationProblem ? null : { path: destination, freeBytes: 1e10, canStage: true }, destinationProblem })),
     startBackup: () => ok({ jobId: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }),

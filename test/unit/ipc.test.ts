@@ -13,6 +13,8 @@ const PAYLOADS: Record<IpcChannel, { bad: unknown; good: unknown }> = {
   'profiles:save': { bad: { profile: { ...profile, destination: 'relative' }, password: null, replace: false }, good: { profile, password: 'x', replace: false } },
   'profiles:remove': { bad: { name: '' }, good: { name: 'prod' } },
   'profiles:test': { bad: { name: 'prod', password: 42 }, good: { name: 'prod' } },
+  'profiles:host-key': { bad: { ssh: { user: 'root', host: 'db1; rm -rf /', port: 22 } }, good: { ssh: { user: 'root', host: 'db1.lan', port: 22 } } },
+  'profiles:trust-host-key': { bad: { ssh: { user: 'root', host: 'db1.lan', port: 22 }, fingerprint: 'any' }, good: { ssh: { user: 'root', host: 'db1.lan', port: 22 }, fingerprint: `SHA256:${'A'.repeat(43)}` } },
   'backup:inspect': { bad: { name: 'prod', destination: '../etc' }, good: { name: 'prod', destination: '/backups' } },
   'backup:check-destination': { bad: { name: 'prod', destination: 'relative' }, good: { name: 'prod', destination: '/backups' } },
   'backup:start': { bad: { name: 'prod', format: 'zip' }, good: { name: 'prod' } },

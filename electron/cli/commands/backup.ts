@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ARCHIVE_FORMATS, BACKUP_METHODS, type ArchiveFormat } from '../../shared/manifest.js';
 import { systemClock } from '../../core/jobs/clock.js';
 import { HistoryStore } from '../../core/jobs/history.js';
-import { recordedBackup } from '../../core/pipelines/recorded-backup.js';
+import { recordedBackup, restorePointOf } from '../../core/pipelines/recorded-backup.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import type { BackupMethod } from '../../shared/manifest.js';
 import type { RunRecord } from '../../shared/history.js';
@@ -156,6 +156,7 @@ function reportBackup(reporter: Reporter, outcome: BackupOutcome, record: RunRec
       replication: c,
       replicationAfter: outcome.replication,
       verdict: verdictOf(record),
+      restorePoint: restorePointOf(m),
     },
     [
       `Result      ${verdictOf(record).text} (prove it: quiesce verify --restore-test ${shellQuoted(archive.path)})`,

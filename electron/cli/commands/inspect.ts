@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
 import { inspectReplica } from '../../core/backup/inspect.js';
 import { openSession } from '../../core/mysql/connection.js';
-import { CONNECTION_OPTIONS, CONTROL_OPTIONS, targetFrom } from '../options.js';
+import { destinationRoom } from '../../core/backup/destination-room.js';
+import { s3AccessOf } from '../../core/profiles/profile-destination.js';
+import { CONNECTION_OPTIONS, CONTROL_OPTIONS, profileStore, targetFrom } from '../options.js';
 import { runOnHost, sshRunOf } from '../run-on-host.js';
 import { SSH_HELP, SSH_OPTIONS } from '../ssh-args.js';
 import { formatBytes, type Reporter } from '../reporter.js';
@@ -15,18 +17,20 @@ export const INSPECT_HELP = `quiesce inspect — what a backup of this replica w
                                       option file (user=…, password=…), such as ~/.my.cnf
   --service NAME | --start-command CMD [--stop-command CMD]
                                       how the server is run, when not detected
+  --dest DIR | s3://BUCKET/PREFIX     also check the destination: reachable, its room, whether the copy can be staged there
   --json                              one JSON object on stdout
   On another host, over SSH (the agent is sent there first; the paths are the host's):
 ${SSH_HELP}`;
 
 export async function inspectCommand(argv: string[], reporter: Reporter): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, ...CONTROL_OPTIONS, ...SSH_OPTIONS }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, ...CONTROL_OPTIONS, ...SSH_OPTIONS, dest: { type: 'string' } }, strict: true });
   const remote = await sshRunOf(values, 'inspect');
   if (remote) return runOnHost('inspect', argv, remote, reporter);
   const { connection, control } = await targetFrom(values);
   const session = await openSession(connection);
   try {
     const r = await inspectReplica(session, connection, control);
+    const room = values.dest ? await destinationRoom(r, values.dest, () => s3AccessOf(null, profileStore()), null) : null;
     const lines = [
       `Server      ${r.server.product} ${r.server.version} at ${r.target} (server_id ${r.server.serverId ?? '?'})`,
       ...(r.channels.length === 0
@@ -41,6 +45,7 @@ export async function inspectCommand(argv: string[], reporter: Reporter): Promis
       }),
       `Total       ${formatBytes(r.estimate.totalBytes)} in ${r.estimate.fileCount} files`,
       ...r.problems.map((p) => `${p.severity === 'error' ? 'ERROR' : 'warning'}: ${p.message}${p.hint ? ` ${p.hint}` : ''}`),
+      ...(room ? [room.destination ? `Destination ${room.destination.path}: ${formatBytes(room.destination.freeBytes)} free${room.destination.canStage ? '' : ' (too little to stage the copy there: longer downtime)'}` : `Destination problem: ${room.destinationProblem}`] : []),
     ];
     reporter.result(
       {
@@ -54,6 +59,13 @@ export async function inspectCommand(argv: string[], reporter: Reporter): Promis
         totalBytes: r.estimate.totalBytes,
         fileCount: r.estimate.fileCount,
         problems: r.problems,
+        controlDescription: r.controlDescription,
+        plans: r.plans.map((p) => {
+          const files = r.estimate.entries.filter((e) => e.component === p.name && e.type === 'file');
+          return { name: p.name, kind: p.kind, originalPath: p.originalPath, files: files.length, bytes: files.reduce((s, e) => s + e.size, 0) };
+        }),
+        needsElevation: r.elevation,
+        ...(room ?? {}),
       },
       lines,
     );

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultStateDir } from '../../core/jobs/journal.js';
-import { cancelHostJob, findHostJob, followHostJob, listHostJobs, markSeen, outcomeOf, startHostJob, superviseHostJob, type EngineEntry, type HostJob } from '../../core/remote/host-jobs.js';
+import { cancelHostJob, findHostJob, followHostJob, listHostJobs, markSeen, outcomeOf, startHostJob, superviseHostJob, type EngineEntry, type HostJob, type JobEndLine } from '../../core/remote/host-jobs.js';
 import { UsageError } from '../options.js';
 import { readStdin } from '../password.js';
 import type { Reporter } from '../reporter.js';
@@ -18,18 +18,6 @@ reconnects (\`quiesce recover --ssh …\`) reads how it ended.
   cancel ID           cancel a running job as Ctrl-C would (the replica is brought back)
   seen ID             a client has read how the job ended (\`quiesce recover\` reports the others)
   --state-dir DIR     where the jobs are kept (default: Quiesce's state folder)`;
-
-/** The end of a followed job, the last line `run` and `follow` print. */
-export interface JobEndLine {
-  type: 'job-end';
-  id: string;
-  code: number | null;
-  signal: string | null;
-  /** the job's processes are gone without an exit (killed, or the host restarted): `quiesce recover` repairs */
-  lost: boolean;
-  /** the tail of what the command wrote to stderr, when it ended without its own error line */
-  stderr: string;
-}
 
 const entry = (): EngineEntry => ({ execPath: process.execPath, script: process.argv[1]! });
 

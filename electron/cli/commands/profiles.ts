@@ -59,71 +59,73 @@ export async function profilesCommand(argv: string[], reporter: Reporter): Promi
     reporter.result({ command: 'profiles remove', name: positionals[0] }, [`Removed profile '${positionals[0]}' and its keychain entry.`]);
     return 0;
   }
-  if (verb === 'add') {
-    const { values, positionals } = parseArgs({
-      args: rest,
-      options: {
-        ...CONNECTION_OPTIONS,
-        ...CONTROL_OPTIONS,
-        dest: { type: 'string' },
-        format: { type: 'string' },
-        'password-stdin': { type: 'boolean' },
-        'ask-password': { type: 'boolean' },
-        'no-password': { type: 'boolean' },
-        's3-endpoint': { type: 'string' },
-        's3-region': { type: 'string' },
-        's3-access-key': { type: 'string' },
-        'encrypt-to': { type: 'string', multiple: true },
-        'encrypt-passphrase': { type: 'boolean' },
-        ...SSH_OPTIONS,
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-    const name = positionals[0];
-    if (!name) throw new UsageError('Name the profile: quiesce profiles add NAME ….');
-    const sources = (['password-stdin', 'ask-password', 'no-password', 'option-file'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
-    if (sources.length !== 1) throw new UsageError('Say where the password comes from, once: --password-stdin (kept in the keychain), --ask-password (asked each time), --no-password (socket authentication) or --option-file FILE (its [client] group).');
-    const ssh = remoteHostOf(values);
-    // on another host every path is the host's: taken as given (absolute), never read here
-    const place = (p: string, flag: string): string => {
-      if (!ssh) return path.resolve(p);
-      if (!p.startsWith('/')) throw new UsageError(`${flag} is a path on ${ssh.host}: give it absolute, not '${p}'.`);
-      return p;
-    };
-    const optionFile = values['option-file'] ? place(values['option-file'], '--option-file') : undefined;
-    // read now: a missing, unreadable or open-to-all file is said before anything is saved
-    const fromFile = optionFile && !ssh ? await readOptionFileLogin(optionFile) : null;
-    const user = values.user ?? fromFile?.user ?? undefined;
-    if (!user) throw new UsageError(optionFile ? `Give the login: --user U (${optionFile} names no user in its [client] group).` : 'Give the login: --user U.');
-    if (values.format && !(ARCHIVE_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format is one of ${ARCHIVE_FORMATS.join(', ')}.`);
-    const port = values.port !== undefined ? Number(values.port) : undefined;
-    const s3Secret = values['s3-access-key'] ? process.env.QUIESCE_S3_SECRET_KEY : undefined;
-    if (values['s3-access-key'] && !s3Secret) throw new UsageError('--s3-access-key needs its secret key in QUIESCE_S3_SECRET_KEY (it goes to the OS keychain, never to a file or a flag).');
-    const passphrase = values['encrypt-passphrase'] ? process.env[PASSPHRASE_VARIABLE] : undefined;
-    if (values['encrypt-passphrase'] && !passphrase) throw new UsageError(`--encrypt-passphrase needs the passphrase in ${PASSPHRASE_VARIABLE} (it goes to the OS keychain).`);
-    if (values['encrypt-passphrase'] && values['encrypt-to']) throw new UsageError('Choose one: --encrypt-to (age keys) or --encrypt-passphrase.');
-    for (const r of values['encrypt-to'] ?? []) parseRecipient(r); // a typo is refused before anything is saved
-    const objectStore = { ...(values['s3-endpoint'] ? { endpoint: values['s3-endpoint'] } : {}), ...(values['s3-region'] ? { region: values['s3-region'] } : {}), ...(values['s3-access-key'] ? { accessKeyId: values['s3-access-key'] } : {}) };
-    const profile: Profile = {
-      name,
-      connection: { ...(values.socket ? { socket: place(values.socket, '--socket') } : { host: values.host ?? '127.0.0.1', port: port ?? 3306 }), user },
-      control: values['start-command'] ? { kind: 'commands', start: values['start-command'], stop: values['stop-command'] ?? null } : values.service ? { kind: 'service', name: values.service } : { kind: 'auto' },
-      destination: values.dest ? (values.dest.startsWith('s3://') ? values.dest : place(values.dest, '--dest')) : null,
-      ...(Object.keys(objectStore).length > 0 ? { objectStore } : {}),
-      ...(values['encrypt-to'] ? { encryption: { kind: 'recipients' as const, recipients: values['encrypt-to'] } } : passphrase ? { encryption: { kind: 'passphrase' as const } } : {}),
-      format: (values.format as ArchiveFormat | undefined) ?? 'tar.zst',
-      password: values['ask-password'] ? 'ask' : values['no-password'] ? 'none' : optionFile ? 'option-file' : 'keychain',
-      ...(optionFile ? { optionFile } : {}),
-      ...(ssh ? { ssh } : {}),
-    };
-    const password = values['password-stdin'] ? await readStdin() : null;
-    if (password === '') throw new UsageError('The password read from standard input is empty. A login without a password (socket authentication) is --no-password; nothing was saved.');
-    const saved = await store.save(profile, password);
-    if (s3Secret) await store.setSecret(saved.name, 's3-secret-key', s3Secret);
-    if (passphrase) await store.setSecret(saved.name, 'archive-passphrase', passphrase);
-    reporter.result({ command: 'profiles add', profile: saved }, [`Saved profile '${saved.name}'${saved.password === 'keychain' ? '; its password is in the OS keychain' : saved.password === 'ask' ? '' : '; it needs no keychain'}.`, `  ${describe(saved)}`]);
-    return 0;
-  }
+  if (verb === 'add') return addProfile(rest, store, reporter);
   throw new UsageError('quiesce profiles list | add NAME … | remove NAME (see --help).');
+}
+
+async function addProfile(rest: string[], store: ReturnType<typeof profileStore>, reporter: Reporter): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: {
+      ...CONNECTION_OPTIONS,
+      ...CONTROL_OPTIONS,
+      dest: { type: 'string' },
+      format: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      'ask-password': { type: 'boolean' },
+      'no-password': { type: 'boolean' },
+      's3-endpoint': { type: 'string' },
+      's3-region': { type: 'string' },
+      's3-access-key': { type: 'string' },
+      'encrypt-to': { type: 'string', multiple: true },
+      'encrypt-passphrase': { type: 'boolean' },
+      ...SSH_OPTIONS,
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  const name = positionals[0];
+  if (!name) throw new UsageError('Name the profile: quiesce profiles add NAME ….');
+  const sources = (['password-stdin', 'ask-password', 'no-password', 'option-file'] as const).filter((k) => values[k] !== undefined && values[k] !== false);
+  if (sources.length !== 1) throw new UsageError('Say where the password comes from, once: --password-stdin (kept in the keychain), --ask-password (asked each time), --no-password (socket authentication) or --option-file FILE (its [client] group).');
+  const ssh = remoteHostOf(values);
+  // on another host every path is the host's: taken as given (absolute), never read here
+  const place = (p: string, flag: string): string => {
+    if (!ssh) return path.resolve(p);
+    if (!p.startsWith('/')) throw new UsageError(`${flag} is a path on ${ssh.host}: give it absolute, not '${p}'.`);
+    return p;
+  };
+  const optionFile = values['option-file'] ? place(values['option-file'], '--option-file') : undefined;
+  // read now: a missing, unreadable or open-to-all file is said before anything is saved
+  const fromFile = optionFile && !ssh ? await readOptionFileLogin(optionFile) : null;
+  const user = values.user ?? fromFile?.user ?? undefined;
+  if (!user) throw new UsageError(optionFile ? `Give the login: --user U (${optionFile} names no user in its [client] group).` : 'Give the login: --user U.');
+  if (values.format && !(ARCHIVE_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format is one of ${ARCHIVE_FORMATS.join(', ')}.`);
+  const port = values.port !== undefined ? Number(values.port) : undefined;
+  const s3Secret = values['s3-access-key'] ? process.env.QUIESCE_S3_SECRET_KEY : undefined;
+  if (values['s3-access-key'] && !s3Secret) throw new UsageError('--s3-access-key needs its secret key in QUIESCE_S3_SECRET_KEY (it goes to the OS keychain, never to a file or a flag).');
+  const passphrase = values['encrypt-passphrase'] ? process.env[PASSPHRASE_VARIABLE] : undefined;
+  if (values['encrypt-passphrase'] && !passphrase) throw new UsageError(`--encrypt-passphrase needs the passphrase in ${PASSPHRASE_VARIABLE} (it goes to the OS keychain).`);
+  if (values['encrypt-passphrase'] && values['encrypt-to']) throw new UsageError('Choose one: --encrypt-to (age keys) or --encrypt-passphrase.');
+  for (const r of values['encrypt-to'] ?? []) parseRecipient(r); // a typo is refused before anything is saved
+  const objectStore = { ...(values['s3-endpoint'] ? { endpoint: values['s3-endpoint'] } : {}), ...(values['s3-region'] ? { region: values['s3-region'] } : {}), ...(values['s3-access-key'] ? { accessKeyId: values['s3-access-key'] } : {}) };
+  const profile: Profile = {
+    name,
+    connection: { ...(values.socket ? { socket: place(values.socket, '--socket') } : { host: values.host ?? '127.0.0.1', port: port ?? 3306 }), user },
+    control: values['start-command'] ? { kind: 'commands', start: values['start-command'], stop: values['stop-command'] ?? null } : values.service ? { kind: 'service', name: values.service } : { kind: 'auto' },
+    destination: values.dest ? (values.dest.startsWith('s3://') ? values.dest : place(values.dest, '--dest')) : null,
+    ...(Object.keys(objectStore).length > 0 ? { objectStore } : {}),
+    ...(values['encrypt-to'] ? { encryption: { kind: 'recipients' as const, recipients: values['encrypt-to'] } } : passphrase ? { encryption: { kind: 'passphrase' as const } } : {}),
+    format: (values.format as ArchiveFormat | undefined) ?? 'tar.zst',
+    password: values['ask-password'] ? 'ask' : values['no-password'] ? 'none' : optionFile ? 'option-file' : 'keychain',
+    ...(optionFile ? { optionFile } : {}),
+    ...(ssh ? { ssh } : {}),
+  };
+  const password = values['password-stdin'] ? await readStdin() : null;
+  if (password === '') throw new UsageError('The password read from standard input is empty. A login without a password (socket authentication) is --no-password; nothing was saved.');
+  const saved = await store.save(profile, password);
+  if (s3Secret) await store.setSecret(saved.name, 's3-secret-key', s3Secret);
+  if (passphrase) await store.setSecret(saved.name, 'archive-passphrase', passphrase);
+  reporter.result({ command: 'profiles add', profile: saved }, [`Saved profile '${saved.name}'${saved.password === 'keychain' ? '; its password is in the OS keychain' : saved.password === 'ask' ? '' : '; it needs no keychain'}.`, `  ${describe(saved)}`]);
+  return 0;
 }

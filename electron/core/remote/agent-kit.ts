@@ -35,7 +35,10 @@ function newEnough(version: string): boolean {
 /** The kit as this installation has it; the engine bundle is built by `npm run build`. */
 export async function localAgentKit(): Promise<AgentKit> {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const engine = path.resolve(here, '../../agent/quiesce.mjs');
+  // built beside this module (out/), or, when this module is run from its source (tests), in out/
+  const candidates = [path.resolve(here, '../../agent/quiesce.mjs'), path.resolve(here, '../../../out/agent/quiesce.mjs')];
+  let engine = candidates[0]!;
+  for (const candidate of candidates.reverse()) if (await stat(candidate).then((s) => s.isFile(), () => false)) engine = candidate;
   if (!(await stat(engine).then((s) => s.isFile(), () => false))) {
     throw new QuiesceError('no-agent-bundle', `The agent's engine (${engine}) is not built.`, 'Run `npm run build`.');
   }

@@ -32,6 +32,18 @@ export interface JobExit {
   endedAt: string;
 }
 
+/** The end of a followed job, the last line `run` and `follow` print. */
+export interface JobEndLine {
+  type: 'job-end';
+  id: string;
+  code: number | null;
+  signal: string | null;
+  /** the job's processes are gone without an exit (killed, or the host restarted): `quiesce recover` repairs */
+  lost: boolean;
+  /** the tail of what the command wrote to stderr, when it ended without its own error line */
+  stderr: string;
+}
+
 /** The engine as this process runs it: the same runtime and entry script run the job. */
 export interface EngineEntry {
   execPath: string;

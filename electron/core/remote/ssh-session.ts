@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { QuiesceError } from '../errors.js';
+import type { RemoteHost } from '../../shared/profile.js';
 import { checkHostKey, fingerprintOf, hostPattern, knownHostsLine, knownKeyTypes } from './known-hosts.js';
 
 /** A database host reached over SSH (`--ssh USER@HOST[:PORT]`), and how its key and ours are checked. */
@@ -51,6 +52,11 @@ const HOST_KEY_ALGORITHMS: Record<string, ServerHostKeyAlgorithm[]> = {
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
 };
 
+/** Where a saved host is reached and its key checked (the user's ~/.ssh/known_hosts unless it names one); a new key is never trusted here. */
+export function targetOfHost(h: RemoteHost): SshTarget {
+  return { user: h.user, host: h.host, port: h.port, keyFile: h.keyFile ?? null, knownHostsFile: h.knownHostsFile ?? path.join(os.homedir(), '.ssh', 'known_hosts'), acceptNewHostKey: false };
+}
+
 /** USER@HOST[:PORT], HOST an IPv4 address, a name, or [IPv6]. */
 export function parseSshTarget(text: string): { user: string; host: string; port: number } {
   const m = /^([A-Za-z0-9._-]{1,64})@(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::(\d{1,5}))?$/.exec(text);
@@ -62,10 +68,7 @@ export function parseSshTarget(text: string): { user: string; host: string; port
 /** An SSH connection, refused in words: an unknown host key (with its fingerprint), a changed one (with the line that holds the old), a key the host refuses. */
 export async function openSsh(target: SshTarget): Promise<SshSession> {
   const where = `${target.host}:${target.port}`;
-  const known = await readFile(target.knownHostsFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw new QuiesceError('known-hosts-unreadable', `The known-hosts file ${target.knownHostsFile} cannot be read (${error.code ?? error.message}).`, 'Give a readable one with --known-hosts FILE.');
-  });
+  const known = await readKnownHosts(target.knownHostsFile);
   let refusal: QuiesceError | null = null;
   let learnt: Buffer | null = null;
   const hostVerifier = (key: Buffer): boolean => {
@@ -89,9 +92,7 @@ export async function openSsh(target: SshTarget): Promise<SshSession> {
     hostVerifier,
     ...(await credentials(target)),
   };
-  const types = knownKeyTypes(known, target.host, target.port).flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? []);
-  // a host known by some key types is asked for those first: a genuine host shows the key it is known by
-  if (types.length > 0) config.algorithms = { serverHostKey: { prepend: types, append: [], remove: [] } };
+  config.algorithms = knownFirst(known, target);
   const client = new Client();
   await new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve());
@@ -103,6 +104,62 @@ export async function openSsh(target: SshTarget): Promise<SshSession> {
     run: (command, o = {}) => runCommand(client, command, o),
     close: () => client.end(),
   };
+}
+
+async function readKnownHosts(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw new QuiesceError('known-hosts-unreadable', `The known-hosts file ${file} cannot be read (${error.code ?? error.message}).`, 'Give a readable one with --known-hosts FILE.');
+  });
+}
+
+/** A host known by some key types is asked for those first: a genuine host shows the key it is known by. */
+function knownFirst(known: string, target: Pick<SshTarget, 'host' | 'port'>): ConnectConfig['algorithms'] {
+  const types = knownKeyTypes(known, target.host, target.port).flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? []);
+  return types.length > 0 ? { serverHostKey: { prepend: types, append: [], remove: [] } } : undefined;
+}
+
+/** The key a host offers, and what the known-hosts file says of it — without logging in (the app shows it to be confirmed). */
+export interface HostKeySeen {
+  state: 'known' | 'unknown' | 'changed' | 'revoked';
+  /** SHA256:…, as ssh-keygen -lf prints it */
+  fingerprint: string;
+  /** the known-hosts line that holds another key (changed) or revokes this one */
+  line: number | null;
+}
+
+export async function hostKeyOf(target: Pick<SshTarget, 'host' | 'port' | 'knownHostsFile' | 'timeoutMs'>): Promise<HostKeySeen> {
+  return (await offeredKey(target)).seen;
+}
+
+async function offeredKey(target: Pick<SshTarget, 'host' | 'port' | 'knownHostsFile' | 'timeoutMs'>): Promise<{ seen: HostKeySeen; key: Buffer }> {
+  const known = await readKnownHosts(target.knownHostsFile);
+  let offered: Buffer | null = null;
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', (error: Error & { level?: string; code?: string }) => (offered ? resolve() : reject(explainConnectError(error, { ...target, user: '' }))));
+    // the verifier refuses every key: the handshake ends before anything is authenticated
+    client.connect({ host: target.host, port: target.port, username: 'quiesce-host-key-check', readyTimeout: target.timeoutMs ?? 20_000, algorithms: knownFirst(known, target), hostVerifier: (key: Buffer) => ((offered = key), false) });
+  });
+  client.end();
+  const key = offered as Buffer | null;
+  if (!key) throw new QuiesceError('ssh-failed', `${target.host}:${target.port} showed no host key.`);
+  const verdict = checkHostKey(known, target.host, target.port, key);
+  return { key, seen: { state: verdict.kind, fingerprint: fingerprintOf(key), line: 'line' in verdict ? verdict.line : null } };
+}
+
+/**
+ * The host's key added to the known-hosts file after a person compared its fingerprint: only
+ * if the host still offers that very key and knows of no other (a changed key is never replaced).
+ */
+export async function trustHostKey(target: Pick<SshTarget, 'host' | 'port' | 'knownHostsFile' | 'timeoutMs'>, fingerprint: string): Promise<HostKeySeen> {
+  const { seen, key } = await offeredKey(target);
+  if (seen.state === 'known') return seen;
+  if (seen.state !== 'unknown') throw new QuiesceError(`ssh-host-${seen.state}`, `The host key of ${target.host}:${target.port} is ${seen.state === 'changed' ? 'CHANGED' : 'revoked'} (${target.knownHostsFile} line ${seen.line}): it is not trusted here.`, seen.state === 'changed' ? `If the change is expected, remove the old key (ssh-keygen -R '${hostPattern(target.host, target.port)}' -f ${target.knownHostsFile}) first.` : undefined);
+  if (seen.fingerprint !== fingerprint) throw new QuiesceError('ssh-host-key-moved', `${target.host}:${target.port} now offers ${seen.fingerprint}, not the ${fingerprint} that was confirmed: nothing was trusted.`, 'Compare the new fingerprint with the host\'s own before trusting it.');
+  await rememberHostKey(target, key);
+  return { ...seen, state: 'known' };
 }
 
 async function credentials(target: SshTarget): Promise<Pick<ConnectConfig, 'privateKey' | 'agent'>> {
@@ -120,7 +177,7 @@ async function credentials(target: SshTarget): Promise<Pick<ConnectConfig, 'priv
   throw new QuiesceError('ssh-no-key', 'No SSH key to log in with: no --ssh-key, no SSH agent (SSH_AUTH_SOCK), and none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa.', 'Give one with --ssh-key FILE, or start an agent with the key added (ssh-add).');
 }
 
-function explainConnectError(error: Error & { level?: string; code?: string }, target: SshTarget): QuiesceError {
+function explainConnectError(error: Error & { level?: string; code?: string }, target: Pick<SshTarget, 'host' | 'port' | 'user'>): QuiesceError {
   const where = `${target.host}:${target.port}`;
   if (error.level === 'client-authentication') return new QuiesceError('ssh-auth', `${where} refused ${target.user}'s key: the key is not in that user's authorized_keys there (or the user does not exist).`, 'Give the key that host accepts with --ssh-key FILE, or add its public half to ~/.ssh/authorized_keys of that user.');
   if (error.code === 'ECONNREFUSED') return new QuiesceError('ssh-unreachable', `Nothing accepts SSH connections at ${where} (connection refused).`, 'Check the host and port (--ssh USER@HOST:PORT), and that sshd runs there.');
@@ -129,7 +186,7 @@ function explainConnectError(error: Error & { level?: string; code?: string }, t
 }
 
 /** Added as OpenSSH's accept-new adds it: a plain line, the file and its folder owner-only when made. */
-async function rememberHostKey(target: SshTarget, key: Buffer): Promise<void> {
+async function rememberHostKey(target: Pick<SshTarget, 'host' | 'port' | 'knownHostsFile'>, key: Buffer): Promise<void> {
   await mkdir(path.dirname(target.knownHostsFile), { recursive: true, mode: 0o700 });
   const before = await readFile(target.knownHostsFile, 'utf8').catch(() => '');
   const separator = before === '' || before.endsWith('\n') ? '' : '\n';

@@ -1,0 +1,49 @@
+import type { InspectView } from '../shared/ipc-contract.js';
+import type { Profile, RemoteHost } from '../shared/profile.js';
+import { QuiesceError } from '../core/errors.js';
+import { ensureAgent } from '../core/remote/agent-host.js';
+import { localAgentKit } from '../core/remote/agent-kit.js';
+import { hostFlags } from '../core/remote/host-flags.js';
+import { openSsh, targetOfHost } from '../core/remote/ssh-session.js';
+import { shellQuoted } from '../core/shell-quoted.js';
+import { inspectViewOf, type InspectFacts } from './inspect-view.js';
+
+/**
+ * A remote profile's replica inspected where it runs (docs/remote.md): the agent (sent first
+ * when the host lacks it) runs `inspect --json` there, the password on the channel's stdin.
+ * The host key must be known (the app asks the user to confirm it when the profile is saved).
+ */
+export async function inspectOnHost(profile: Profile & { ssh: RemoteHost }, password: string | undefined, destination: string | null | undefined): Promise<InspectView> {
+  const h = profile.ssh;
+  const ssh = await openSsh(targetOfHost(h));
+  try {
+    const agent = await ensureAgent(ssh, await localAgentKit(), h.agentDir ?? null);
+    const words = ['inspect', ...hostFlags({ connection: profile.connection, optionFile: profile.optionFile, control: profile.control }), ...(destination ? ['--dest', destination] : []), '--json'];
+    const run = await ssh.run(`${password !== undefined ? 'QUIESCE_PASSWORD_STDIN=1 ' : ''}exec ${agent.command} ${words.map(shellQuoted).join(' ')}`, { stdin: password !== undefined ? `${password}\n` : '' });
+    const last = run.stdout.trim().split('\n').at(-1) ?? '';
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(last) as Record<string, unknown>;
+    } catch {
+      throw new QuiesceError('remote-failed', `${h.host} could not inspect the replica: ${run.stderr.trim().split('\n').at(-1) || `exit ${run.code}`}.`);
+    }
+    if (line.type === 'error') throw new QuiesceError(String(line.code), `On ${h.host}: ${String(line.message)}`);
+    const facts: InspectFacts = {
+      server: line.server as InspectFacts['server'],
+      channels: line.channels as InspectFacts['channels'],
+      controlDescription: String(line.controlDescription),
+      components: line.plans as InspectFacts['components'],
+      totalBytes: Number(line.totalBytes),
+      problems: [
+        ...(line.problems as InspectFacts['problems']),
+        ...(line.needsElevation ? [{ severity: 'error' as const, message: `On ${h.host}, ${h.user} cannot do it all: ${String(line.needsElevation)}`, hint: `Connect as a user who can (root, or the server's own user), then inspect again.` }] : []),
+      ],
+      // the SSH user runs the job: what it cannot reach there is a problem to fix there, not a prompt here
+      elevation: null,
+    };
+    const room = destination ? { destination: (line.destination as InspectView['destination']) ?? null, destinationProblem: (line.destinationProblem as string | null | undefined) ?? null } : { destination: null, destinationProblem: 'No destination chosen yet.' };
+    return inspectViewOf(facts, room);
+  } finally {
+    ssh.close();
+  }
+}

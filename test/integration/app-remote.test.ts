@@ -1,0 +1,86 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobView } from '../../electron/shared/ipc-contract.js';
+import { createDispatcher } from '../../electron/desktop/ipc-dispatch.js';
+import { createHandlers } from '../../electron/desktop/app-services.js';
+import { JobRegistry } from '../../electron/desktop/job-registry.js';
+import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
+import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
+import { HistoryStore } from '../../electron/core/jobs/history.js';
+import { expectReplicaBackAndClean, tempDir, usePair } from '../helpers/pair.js';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+
+const WORKER = path.resolve('out/worker/worker.js');
+
+/**
+ * The app's services for a replica on another host: the host key confirmed by the user first,
+ * then test, inspect and a cold backup through the worker, which runs it there over SSH. The
+ * host's sshd cannot see the project: the agent really was sent.
+ */
+describe('the app with a remote profile (SSH)', () => {
+  const f = usePair();
+  let dir = '';
+  let sshd: TestSshd;
+  beforeAll(async () => {
+    dir = await tempDir('app-remote');
+    sshd = await startSshd(dir, { hide: [process.cwd()] });
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('the host key shown and confirmed, then test, inspect, backup and cancel on that host, as for a local replica', async () => {
+    const stateDir = await tempDir('ars');
+    const store = new ProfileStore(new MemorySecretStore(), await tempDir('arc'));
+    const states: JobView[] = [];
+    const history = new HistoryStore(stateDir);
+    const events: string[] = [];
+    const registry = new JobRegistry({ stateDir, execPath: process.execPath, workerScript: WORKER, onEvent: (_id, e) => e.type === 'step' && events.push(e.step), onState: (j) => states.push(j), workerLingerMs: 3000, history });
+    const shell = { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null };
+    const dispatch = createDispatcher(createHandlers({ profiles: store, jobs: registry, shell, history, cli: { command: [process.execPath, path.resolve('out/cli/quiesce.js')], env: {} } }));
+    const call = async (channel: string, payload: unknown) => {
+      const reply = await dispatch(channel, payload, true);
+      if (!reply.ok) throw new Error(`${channel}: ${reply.error.message}`);
+      return reply.value as never;
+    };
+    const refusal = async (channel: string, payload: unknown) => {
+      const reply = await dispatch(channel, payload, true);
+      expect(reply.ok).toBe(false);
+      return (reply as { error: { message: string } }).error.message;
+    };
+
+    const knownHosts = path.join(dir, 'known_hosts');
+    const ssh = { user: sshd.user, host: '127.0.0.1', port: sshd.port, keyFile: sshd.clientKey, knownHostsFile: knownHosts, agentDir: path.join(dir, 'agent') };
+    const profile = { name: 'far', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, format: 'tar.zst', password: 'keychain', ssh };
+    expect(await call('profiles:save', { profile, password: f.pair.backupUser.password, replace: false })).toMatchObject({ name: 'far', ssh: { host: '127.0.0.1' } });
+
+    // first connect: nothing is done before the user has compared the fingerprint
+    expect(await call('profiles:host-key', { ssh })).toEqual({ state: 'unknown', fingerprint: sshd.hostFingerprint, knownHostsFile: knownHosts, line: null });
+    expect(await refusal('backup:inspect', { name: 'far' })).toMatch(`The host key of 127.0.0.1:${sshd.port} is not known: ${sshd.hostFingerprint}`);
+    expect(await refusal('profiles:trust-host-key', { ssh, fingerprint: `SHA256:${'A'.repeat(43)}` })).toMatch(/now offers SHA256:.*, not the SHA256:A+ that was confirmed: nothing was trusted/);
+    expect(await call('profiles:trust-host-key', { ssh, fingerprint: sshd.hostFingerprint })).toMatchObject({ state: 'known' });
+    expect(await readFile(knownHosts, 'utf8')).toMatch(new RegExp(`^\\[127\\.0\\.0\\.1\\]:${sshd.port} ssh-ed25519 `));
+
+    expect(await call('profiles:test', { name: 'far' })).toMatchObject({ ok: true, isReplica: true, replication: [{ io: 'Yes', sql: true }] });
+    const inspect = await call('backup:inspect', { name: 'far' });
+    expect(inspect).toMatchObject({ server: { product: 'mariadb' }, destination: { path: f.dest, canStage: true }, destinationProblem: null, needsElevation: null });
+    expect((inspect as { components: { name: string; originalPath: string }[] }).components.map((c) => c.name)).toEqual(['datadir', 'relaylog', 'loadtmp', 'config']);
+    expect(await call('backup:check-destination', { name: 'far', destination: path.join(f.pair.replica.datadir, 'shop') })).toMatchObject({ destination: null, destinationProblem: expect.stringMatching(/inside/) });
+
+    const { jobId } = await call('backup:start', { name: 'far' });
+    await expect.poll(() => states.find((s) => s.jobId === jobId && s.state.phase !== 'running' && s.state.phase !== 'idle')?.state, { timeout: 90_000 }).toMatchObject({ phase: 'succeeded', result: { method: 'cold', archive: expect.stringContaining(f.dest), restorePoint: expect.stringMatching(/^\d{4}-/) } });
+    expect(events).toEqual(expect.arrayContaining(['shutdown', 'copy', 'start-server', 'archive']));
+    await expectReplicaBackAndClean(f.pair, f.dest);
+    await expect.poll(async () => ((await call('history:list', { profile: 'far' })) as { runs: unknown[] }).runs, { timeout: 10_000 }).toMatchObject([{ id: jobId, trigger: 'app', outcome: 'succeeded', method: 'cold' }]);
+
+    // Cancel in the app while the replica is down: the job there brings it back, no archive is left
+    const before = (await readdir(f.dest)).sort();
+    const second = (await call('backup:start', { name: 'far' })) as { jobId: string };
+    await expect.poll(() => events.filter((e) => e === 'shutdown').length, { timeout: 60_000 }).toBe(2);
+    await call('backup:cancel', { jobId: second.jobId });
+    await expect.poll(() => states.find((s) => s.jobId === second.jobId && s.state.phase === 'failed')?.state, { timeout: 90_000 }).toMatchObject({ phase: 'failed', error: { code: 'cancelled', message: expect.stringMatching(/^The backup was cancelled: the replica is running/) } });
+    expect((await readdir(f.dest)).sort()).toEqual(before);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+});
