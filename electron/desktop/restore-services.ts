@@ -141,6 +141,9 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
       return { jobId: await o.jobs.start(label, job, plan.needsElevation) };
     },
     'archive:verify': async ({ restoreTest, ...sel }) => {
+      // an archive a remote profile made is on its host: verified (and proven) there, never read here
+      const profile = sel.profile ? await o.profiles.get(sel.profile) : null;
+      if (profile?.ssh) return { jobId: await o.jobs.start(profile.name, { kind: 'verify', archive: { url: sel.archive }, restoreTest, ssh: profile.ssh }) };
       const opened = await openUnlocked(sel);
       return { jobId: await o.jobs.start(labelOf(opened), { kind: 'verify', archive: opened.source, restoreTest }) };
     },

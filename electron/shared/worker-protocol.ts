@@ -47,7 +47,8 @@ type Connection = BackupJobRequest['connection'];
 
 /** A job on an archive: verify it (and prove it restores), restore its files, or load its dump. */
 export type ArchiveJobRequest =
-  | { kind: 'verify'; archive: ArchiveSource; restoreTest: boolean }
+  /** ssh: the archive is on that host, verified (and proven) there by the agent */
+  | { kind: 'verify'; archive: ArchiveSource; restoreTest: boolean; ssh?: RemoteHost }
   | {
       kind: 'restore';
       archive: ArchiveSource;

@@ -9,6 +9,7 @@ import { runRestore } from '../core/pipelines/restore-pipeline.js';
 import { runPointInTimeRestore, type PointInTimeOutcome } from '../core/pipelines/pitr-pipeline.js';
 import { parseReplayTarget } from '../core/binlog/replay-plan.js';
 import { runVerify } from '../core/pipelines/verify-pipeline.js';
+import { runRemoteVerify } from './remote-jobs.js';
 
 interface Run {
   signal: AbortSignal;
@@ -27,6 +28,7 @@ export async function runArchiveJob(job: ArchiveJobRequest, run: Run): Promise<A
   const hooks = { onEvent: run.onEvent, signal: run.signal };
   switch (job.kind) {
     case 'verify':
+      if (job.ssh) return { kind: 'verify', verify: await runRemoteVerify({ ...job, ssh: job.ssh }, hooks) };
       return { kind: 'verify', verify: verifyView(await runVerify({ archive, prove: job.restoreTest, book: null }, hooks)) };
     case 'restore': {
       const request = { archive, placement: job.placement, withoutRelayLogs: job.withoutRelayLogs, runningServer: job.server, stateDir: run.stateDir };

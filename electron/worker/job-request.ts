@@ -77,7 +77,7 @@ const placementSchema = z.discriminatedUnion('kind', [
 ]);
 
 const archiveJobSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('verify'), archive: archiveSourceSchema, restoreTest: z.boolean() }).strict(),
+  z.object({ kind: z.literal('verify'), archive: archiveSourceSchema, restoreTest: z.boolean(), ssh: profileSchema.shape.ssh }).strict(),
   z
     .object({
       kind: z.literal('restore'),

@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { BackupEvent } from '../shared/backup-events.js';
 import type { BackupJobRequest, JobRequest, JobResult, JobState, JobSummary, WorkerMessage } from '../shared/worker-protocol.js';
 import { runArchiveJob } from './archive-job.js';
-import { runRemoteBackup } from './remote-backup.js';
+import { runRemoteBackup } from './remote-jobs.js';
 import type { DestinationOptions } from '../core/backup/archive-target.js';
 import { parseRecipient } from '../core/crypto/age-keys.js';
 import { CATALOG_SUFFIX } from '../core/archive/catalog.js';

@@ -74,6 +74,12 @@ describe('the app with a remote profile (SSH)', () => {
     await expectReplicaBackAndClean(f.pair, f.dest);
     await expect.poll(async () => ((await call('history:list', { profile: 'far' })) as { runs: unknown[] }).runs, { timeout: 10_000 }).toMatchObject([{ id: jobId, trigger: 'app', outcome: 'succeeded', method: 'cold' }]);
 
+    // the archive is proven where it is: verified and restore-tested on the host, and the history says so
+    const archive = (states.find((s) => s.jobId === jobId && s.state.phase === 'succeeded')!.state as { result: { archive: string } }).result.archive;
+    const proof = (await call('archive:verify', { archive, profile: 'far', restoreTest: true })) as { jobId: string };
+    await expect.poll(() => states.find((s) => s.jobId === proof.jobId && s.state.phase !== 'running' && s.state.phase !== 'idle')?.state, { timeout: 120_000 }).toMatchObject({ phase: 'succeeded', result: { kind: 'verify', verify: { ok: true, restoreTest: { proven: true } } } });
+    await expect.poll(async () => ((await call('history:list', { profile: 'far' })) as { runs: { restoreTest: unknown }[] }).runs, { timeout: 10_000 }).toMatchObject([{ id: jobId, restoreTest: { proven: true } }]);
+
     // Cancel in the app while the replica is down: the job there brings it back, no archive is left
     const before = (await readdir(f.dest)).sort();
     const second = (await call('backup:start', { name: 'far' })) as { jobId: string };

@@ -17,8 +17,16 @@ export function profileProblems(f: {
   optionFile?: string;
   s3Region?: string;
   isNew: boolean;
+  /** a replica on another host: its SSH login */
+  ssh?: { user: string; host: string; port: string; keyFile: string } | null;
 }): string[] {
   const problems: string[] = [];
+  if (f.ssh) {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(f.ssh.user)) problems.push('Give the user Quiesce logs in to the host as over SSH.');
+    if (!/^([A-Za-z0-9.-]{1,253}|[0-9a-fA-F:.]{2,45})$/.test(f.ssh.host)) problems.push('Give the host reached over SSH: a name or an address.');
+    if (!(/^\d+$/.test(f.ssh.port) && Number(f.ssh.port) >= 1 && Number(f.ssh.port) <= 65535)) problems.push('The SSH port is a number from 1 to 65535.');
+    if (f.ssh.keyFile !== '' && !isAbsolutePath(f.ssh.keyFile)) problems.push('The SSH key is an absolute path on this computer, like /home/dba/.ssh/id_ed25519.');
+  }
   if (!/^[\w .@-]{1,64}$/.test(f.name.trim())) problems.push('Give the profile a name (letters, digits, space, . _ @ -).');
   if (f.via === 'socket' && !f.socket.startsWith('/')) problems.push('The socket is an absolute path, like /run/mysqld/mysqld.sock.');
   if (f.via === 'tcp' && f.host.trim() === '') problems.push('Give the host.');
@@ -35,6 +43,11 @@ export function profileProblems(f: {
 }
 
 const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+
+/** An absolute path on this computer (POSIX or Windows). */
+function isAbsolutePath(text: string): boolean {
+  return text.startsWith('/') || /^[A-Za-z]:[\\/]/.test(text);
+}
 
 export function isDestination(text: string): boolean {
   return text.startsWith('/') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(text);

@@ -117,6 +117,11 @@ export class WizardState {
 
   constructor(private readonly app: AppState) {}
 
+  /** the host the chosen profile's replica runs on, when it is another one (its archives are there, not here) */
+  get remoteHost(): string | null {
+    return this.app.profiles.find((p) => p.name === this.profile)?.ssh?.host ?? null;
+  }
+
   choose(profile: ProfileView): void {
     this.profile = profile.name;
     this.destination = profile.destination ?? '';

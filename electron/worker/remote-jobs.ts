@@ -1,0 +1,87 @@
+import type { BackupEvent } from '../shared/backup-events.js';
+import type { RemoteHost } from '../shared/profile.js';
+import type { ChannelOutcome } from '../shared/replication-outcome.js';
+import type { ArchiveSource, BackupJobRequest, JobSummary } from '../shared/worker-protocol.js';
+import type { VerifyView } from '../shared/restore.js';
+import { QuiesceError } from '../core/errors.js';
+import { ensureAgent } from '../core/remote/agent-host.js';
+import { localAgentKit } from '../core/remote/agent-kit.js';
+import { hostFlags } from '../core/remote/host-flags.js';
+import { runRemoteJob, type RemoteJobOptions } from '../core/remote/remote-job.js';
+import { openSsh, targetOfHost, type SshSession } from '../core/remote/ssh-session.js';
+
+/** The host reached (its key must be known already: the app asks the user to confirm it first), the agent there, and `work` done with it. */
+async function onHost<T>(ssh: RemoteHost, onEvent: (e: BackupEvent) => void, work: (session: SshSession, engine: string) => Promise<T>): Promise<T> {
+  const session = await openSsh(targetOfHost(ssh));
+  try {
+    const agent = await ensureAgent(session, await localAgentKit(), ssh.agentDir ?? null, (name) => onEvent({ type: 'log', message: `Sending Quiesce's agent (${name}) to ${ssh.host}, once for this version…` }));
+    return await work(session, agent.command);
+  } finally {
+    session.close();
+  }
+}
+
+/** A job's outcome on the host as this worker's: its result, or its error in its words. */
+async function followed(o: Omit<RemoteJobOptions, 'onStart'> & { ssh: SshSession }): Promise<Record<string, unknown>> {
+  const outcome = await runRemoteJob({ ...o, onStart: (id) => o.onEvent({ type: 'log', message: `Running on ${o.host} as job ${id}: it goes on there if this computer sleeps or the connection drops.` }) });
+  if (outcome.error || !outcome.result) throw new QuiesceError(outcome.error?.code ?? 'remote-failed', outcome.error?.message ?? `The ${o.words[0]} on ${o.host} ended without a result.`);
+  return outcome.result;
+}
+
+/**
+ * A backup of a replica on another host (docs/remote.md): the agent runs it there as a job
+ * that outlives this worker, its events relayed here as a local backup's are. The password
+ * travels on the channel's stdin; a bucket key or passphrase kept here does not travel.
+ */
+export async function runRemoteBackup(job: BackupJobRequest & { ssh: RemoteHost }, o: { signal: AbortSignal; onEvent: (e: BackupEvent) => void }): Promise<JobSummary> {
+  const encryption = job.archive?.encryption;
+  if ((encryption && 'passphrase' in encryption) || job.archive?.s3SecretKey) throw new QuiesceError('remote-secret', `A ${encryption && 'passphrase' in encryption ? 'passphrase' : 'bucket key'} kept on this computer is not sent to ${job.ssh.host}.`, 'Encrypt to age recipients instead, and give the host its own AWS credentials.');
+  const { password, ...connection } = job.connection;
+  const words = [
+    'backup',
+    '--method',
+    job.method,
+    ...hostFlags({ connection, control: job.control, backup: { destination: job.destination, format: job.format, recipients: encryption && 'recipients' in encryption ? encryption.recipients : [] } }),
+    ...(job.staging === 'never' ? ['--no-staging'] : []),
+    ...(job.lockWaitSeconds ? ['--lock-wait', String(job.lockWaitSeconds)] : []),
+  ];
+  return summaryOf(await onHost(job.ssh, o.onEvent, (ssh, engine) => followed({ ssh, host: job.ssh.host, where: whereOf(job.ssh), engine, words, password, onEvent: o.onEvent, signal: o.signal })));
+}
+
+/** An archive on another host verified there (and, with restoreTest, proven there on a throw-away server). */
+export async function runRemoteVerify(job: { archive: ArchiveSource; restoreTest: boolean; ssh: RemoteHost }, o: { signal: AbortSignal; onEvent: (e: BackupEvent) => void }): Promise<VerifyView> {
+  if (job.archive.unlock || job.archive.s3SecretKey) throw new QuiesceError('remote-secret', `A key kept on this computer is not sent to ${job.ssh.host}: verify that archive there with its own identity (quiesce verify --ssh … --identity).`);
+  const words = ['verify', job.archive.url, ...(job.restoreTest ? ['--restore-test'] : [])];
+  const r = await onHost(job.ssh, o.onEvent, (ssh, engine) => followed({ ssh, host: job.ssh.host, where: whereOf(job.ssh), engine, words, password: undefined, onEvent: o.onEvent, signal: o.signal }));
+  const proof = (r.restoreTest ?? null) as (NonNullable<VerifyView['restoreTest']> & { proven: boolean }) | null;
+  return {
+    ok: r.ok === true && (proof?.proven ?? true),
+    filesChecked: Number(r.filesChecked),
+    bytesChecked: Number(r.bytesChecked),
+    problems: ((r.problems ?? []) as VerifyView['problems']).slice(0, 100),
+    restoreTest: proof && { proven: proof.proven, testedAt: proof.testedAt, durationMs: proof.durationMs, tablesChecked: proof.tablesChecked, tableProblems: proof.tableProblems.slice(0, 100), coordinates: proof.coordinates, problems: proof.problems.slice(0, 100) },
+    manifest: null,
+  };
+}
+
+const whereOf = (h: RemoteHost): string => `${h.user}@${h.host}:${h.port}`;
+
+/** The host's `backup --json` result as the worker's summary. */
+function summaryOf(r: Record<string, unknown>): JobSummary {
+  const coordinates = (r.replication ?? {}) as { sourceLogFile?: string | null; sourceLogPos?: number | null };
+  return {
+    method: r.method as JobSummary['method'],
+    archive: String(r.archive),
+    archiveBytes: Number(r.archiveBytes),
+    archiveSha256: String(r.archiveSha256),
+    dataBytes: Number(r.dataBytes),
+    files: Number(r.files),
+    downtimeMs: Number(r.downtimeMs),
+    heldMs: Number(r.heldMs),
+    durationMs: Number(r.durationMs),
+    restorePoint: String(r.restorePoint),
+    sourceLogFile: coordinates.sourceLogFile ?? null,
+    sourceLogPos: coordinates.sourceLogPos ?? null,
+    replication: (r.replicationAfter ?? []) as ChannelOutcome[],
+  };
+}
