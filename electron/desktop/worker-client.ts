@@ -42,6 +42,11 @@ export interface SpawnWorkerOptions {
 export async function spawnWorker(o: SpawnWorkerOptions): Promise<WorkerAttachment> {
   const jobId = randomUUID();
   const token = randomBytes(32).toString('hex');
+  // a Unix socket's path holds at most 107 bytes: a deeper state folder is said, not a worker that dies
+  const socketPath = workerFiles(o.stateDir, jobId).socket;
+  if (process.platform !== 'win32' && Buffer.byteLength(socketPath) > 107) {
+    throw new QuiesceError('state-dir-too-deep', `The worker's socket would be ${socketPath}, longer than the 107 bytes a socket path may have.`, 'Give Quiesce a shorter state folder (QUIESCE_STATE_DIR).');
+  }
   // an elevated worker hands its socket and files back to us
   const init = JSON.stringify({ token, jobId, stateDir: o.stateDir, lingerMs: o.lingerMs, idleMs: o.idleMs, owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 } });
   const env = { ...(o.env ?? process.env), ELECTRON_RUN_AS_NODE: '1' };
@@ -61,7 +66,7 @@ export async function spawnWorker(o: SpawnWorkerOptions): Promise<WorkerAttachme
   child.once('exit', (code) => (exited = code));
   child.once('error', () => (exited = null));
   child.unref();
-  const socket = workerFiles(o.stateDir, jobId).socket;
+  const socket = socketPath;
   const deadline = Date.now() + 15_000;
   while (!(await answers(socket))) {
     if (exited !== undefined && !(o.elevate && exited === 0)) {

@@ -41,7 +41,7 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
   const config = path.join(dir, `sshd_config_${port}`);
   writeFileSync(
     config,
-    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', ...sessionEnv()].join('\n') + '\n',
+    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', ...sessionEnv(dir)].join('\n') + '\n',
   );
   const hide = (o.hide ?? []).map((d) => `mount -t tmpfs -o size=1m,mode=0755 tmpfs '${d}' && `).join('');
   const child: ChildProcess = hide
@@ -72,10 +72,14 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
   };
 }
 
-/** The test run's scratch state, config and temp folders, in the host's sessions too: a job there never writes into the user's own. */
-function sessionEnv(): string[] {
+/**
+ * The test run's scratch state, config and temp folders, in the host's sessions too, and a
+ * cache folder of its own (the agent's default place): a job there never writes into the
+ * user's own folders.
+ */
+function sessionEnv(dir: string): string[] {
   const vars = ['XDG_STATE_HOME', 'XDG_CONFIG_HOME', 'TMPDIR'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]}`);
-  return vars.length > 0 ? [`SetEnv ${vars.join(' ')}`] : [];
+  return [`SetEnv ${[...vars, `XDG_CACHE_HOME=${path.join(dir, 'host-cache')}`].join(' ')}`];
 }
 
 function childrenOf(parent: number): number[] {

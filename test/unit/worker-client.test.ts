@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFinishedState, WorkerConnection } from '../../electron/desktop/worker-client.js';
+import { readFinishedState, spawnWorker, WorkerConnection } from '../../electron/desktop/worker-client.js';
 import { workerFiles } from '../../electron/core/jobs/worker-files.js';
 
 const JOB = '6f1c1c8e-4a8a-4bde-9a51-3d7f3b0f6a11';
@@ -69,5 +69,12 @@ describe('the worker client trusts nothing the worker sends', () => {
     expect(await readFinishedState({ stateDir, jobId: JOB })).toBeNull();
     writeFileSync(files.result, 'garbage');
     expect(await readFinishedState({ stateDir, jobId: JOB })).toBeNull();
+  });
+});
+
+describe('spawnWorker', () => {
+  it('a state folder too deep for a socket path is said in words before any worker is started', async () => {
+    const deep = path.join(os.tmpdir(), 'x'.repeat(100));
+    await expect(spawnWorker({ execPath: '/nonexistent/node', script: '/nonexistent/worker.js', stateDir: deep })).rejects.toThrow(/longer than the 107 bytes a socket path may have/);
   });
 });

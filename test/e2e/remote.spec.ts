@@ -1,0 +1,101 @@
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { startBrowserBridge } from '../../electron/tools/browser-bridge.js';
+import { createReplicaPair, destroyReplicaPair, type ReplicaPair } from '../../electron/tools/sandbox/replica-pair.js';
+import { createSampleSchema } from '../../electron/tools/sandbox/sample-data.js';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+
+/**
+ * A replica on another host, from the app: the host's sshd cannot see the project (the agent
+ * is sent), the user compares the host key before the profile is saved, then backs it up and
+ * proves it there. This computer's home (its ~/.ssh/known_hosts) is a scratch folder.
+ */
+let pair: ReplicaPair;
+let bridge: Awaited<ReturnType<typeof startBrowserBridge>>;
+let sshd: TestSshd;
+let dest: string;
+let home: string;
+const ownHome = process.env.HOME;
+const shots = path.resolve('test-results/screenshots');
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+
+test.beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  pair = await createReplicaPair();
+  await createSampleSchema(pair.source, 2000);
+  const root = mkdtempSync(path.join(os.tmpdir(), 'qr-'));
+  dest = path.join(root, 'backups');
+  mkdirSync(dest);
+  home = path.join(root, 'home');
+  mkdirSync(home);
+  process.env.HOME = home;
+  process.env.QUIESCE_CONFIG_DIR = path.join(root, 'config');
+  process.env.QUIESCE_STATE_DIR = path.join(root, 'state');
+  sshd = await startSshd(root, { hide: [process.cwd()] });
+  bridge = await startBrowserBridge({ rendererDir: path.resolve('out/renderer'), workerScript: path.resolve('out/worker/worker.js'), workerLingerMs: 2000 });
+});
+
+test.afterAll(async () => {
+  await bridge?.close();
+  await sshd?.stop();
+  if (pair) await destroyReplicaPair(pair);
+  process.env.HOME = ownHome;
+});
+
+test('a DBA adds a replica on another host, confirms its host key, backs it up over SSH and proves it there', async ({ page }) => {
+  await page.goto(bridge.url);
+  await page.getByRole('button', { name: 'Profiles' }).click();
+  await page.getByRole('button', { name: 'New profile' }).click();
+  const form = page.getByRole('form', { name: 'New profile' });
+  await form.getByLabel('Name').fill('db3 on its host');
+  await form.getByLabel('On another host, over SSH').check();
+  await form.getByLabel('SSH user').fill(sshd.user);
+  await form.getByLabel('Host', { exact: true }).fill('127.0.0.1');
+  await form.getByLabel('Port', { exact: true }).fill(String(sshd.port));
+  await form.getByLabel(/^Private key/).fill(sshd.clientKey);
+  await form.getByLabel('Socket path').fill(pair.replica.socket);
+  await form.getByLabel('User', { exact: true }).fill(pair.backupUser.user);
+  await form.getByLabel('Password', { exact: true }).fill(pair.backupUser.password);
+  await form.getByLabel('Backups go to').fill(dest);
+  await form.getByRole('button', { name: 'Save profile' }).click();
+
+  // first connection: the fingerprint the host's own ssh-keygen prints, and nothing saved yet
+  const confirm = page.getByRole('alertdialog', { name: 'Confirm the host key' });
+  await expect(confirm).toContainText(sshd.hostFingerprint);
+  await shot(page, 'remote-1-host-key');
+  await confirm.getByRole('button', { name: 'Trust this host and save' }).click();
+  await expect(page.getByText('db3 on its host', { exact: true })).toBeVisible();
+  await expect(page.getByText(`on 127.0.0.1:${sshd.port} (SSH as ${sshd.user})`)).toBeVisible();
+  expect(readFileSync(path.join(home, '.ssh', 'known_hosts'), 'utf8')).toContain(`[127.0.0.1]:${sshd.port} ssh-ed25519 `);
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Connected' })).toContainText('I/O Yes, SQL Yes', { timeout: 90_000 });
+  await shot(page, 'remote-2-profiles');
+
+  await page.getByRole('button', { name: 'Back up', exact: true }).click();
+  await page.getByRole('radio', { name: /db3 on its host/ }).check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByText('What will be archived')).toBeVisible({ timeout: 90_000 });
+  await expect(page.getByRole('cell', { name: 'relaylog' })).toBeVisible();
+  await shot(page, 'remote-3-inspect');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('radio', { name: /Cold copy of the raw files/ }).check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('button', { name: 'Start backup' }).click();
+  await expect(page.getByRole('heading', { name: 'Backing up db3 on its host' })).toBeVisible();
+  await page.getByRole('progressbar').first().waitFor({ timeout: 10_000 }).then(() => page.waitForTimeout(150), () => undefined);
+  await shot(page, 'remote-4-run');
+
+  await expect(page.getByRole('heading', { name: 'Backup done' })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByText('127.0.0.1 (over SSH)', { exact: true })).toBeVisible();
+  await expect(page.getByText(/every SHA-256 of \d+ files matches the manifest/)).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByRole('button', { name: 'Show in folder' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Verify now (restore test)' }).click();
+  await expect(page.getByText(/restore test PROVEN/)).toBeVisible({ timeout: 120_000 });
+  await shot(page, 'remote-5-proven');
+
+  await page.getByRole('button', { name: 'History' }).click();
+  await expect(page.getByRole('cell', { name: 'succeeded', exact: true })).toBeVisible();
+  await expect(page.getByRole('cell', { name: /^proven in / })).toBeVisible();
+});
