@@ -1,8 +1,6 @@
 import { QuiesceError } from '../core/errors.js';
-import { ensureAgent } from '../core/remote/agent-host.js';
-import { localAgentKit } from '../core/remote/agent-kit.js';
-import { openSsh, type SshSession, type SshTarget } from '../core/remote/ssh-session.js';
-import { shellQuoted } from '../core/shell-quoted.js';
+import type { SshTarget } from '../core/remote/ssh-session.js';
+import { openAgentSession, type AgentSession } from '../core/remote/agent-session.js';
 import { runRemoteJob } from '../core/remote/remote-job.js';
 import { hostFlags } from '../core/remote/host-flags.js';
 import { CANCEL_BACKUP, type Cancelling, type Interrupts } from './interrupts.js';
@@ -12,7 +10,7 @@ import type { Reporter } from './reporter.js';
 import { SSH_OPTIONS, sshTargetFrom, sshTargetOf } from './ssh-args.js';
 import type { Profile } from '../shared/profile.js';
 
-type SshValues = Parameters<typeof sshTargetFrom>[0] & { user?: string; 'agent-dir'?: string; profile?: string };
+type SshValues = Parameters<typeof sshTargetFrom>[0] & { user?: string; 'agent-dir'?: string; profile?: string; sudo?: boolean };
 
 /** A run whose replica is on another host: where, with which password, and the profile's settings as the host's flags. */
 export interface SshRun {
@@ -21,6 +19,8 @@ export interface SshRun {
   agentDir: string | null;
   /** a remote profile's connection, control and destination, as flags (the run's own flags come after: they override) */
   profileWords: string[];
+  /** the agent runs through `sudo -n` there */
+  sudo: boolean;
 }
 
 /**
@@ -31,10 +31,10 @@ export interface SshRun {
 export async function sshRunOf(values: SshValues, takes: 'backup' | 'inspect' | null): Promise<SshRun | null> {
   const profile = values.profile ? await profileStore().get(values.profile) : null;
   if (!values.ssh && !profile?.ssh) return null;
-  if (!profile) return { target: sshTargetFrom(values), password: values.user ? await readPassword(values.user) : undefined, agentDir: values['agent-dir'] ?? null, profileWords: [] };
+  if (!profile) return { target: sshTargetFrom(values), password: values.user ? await readPassword(values.user) : undefined, agentDir: values['agent-dir'] ?? null, profileWords: [], sudo: values.sudo === true };
   if (!profile.ssh) throw new UsageError(`Profile '${profile.name}' is a replica on this machine: --ssh goes with a replica given by flags (--socket or --host, --user), or a profile saved with --ssh.`);
   if (takes === null) throw new UsageError(`Profile '${profile.name}' is on ${profile.ssh.host}: give this command the host's paths and --ssh ${profile.ssh.user}@${profile.ssh.host}:${profile.ssh.port} instead of --profile.`);
-  return { target: sshTargetOf(profile.ssh, values), password: await remotePassword(profile), agentDir: values['agent-dir'] ?? profile.ssh.agentDir ?? null, profileWords: profileWords(profile, takes) };
+  return { target: sshTargetOf(profile.ssh, values), password: await remotePassword(profile), agentDir: values['agent-dir'] ?? profile.ssh.agentDir ?? null, profileWords: profileWords(profile, takes), sudo: values.sudo === true || profile.ssh.sudo === true };
 }
 
 /** The login's password, read here (the keychain, or asked) to travel on the channel; none when the host's option file or socket authentication gives it. */
@@ -61,33 +61,12 @@ function profileWords(profile: Profile, takes: 'backup' | 'inspect'): string[] {
   });
 }
 
-interface OnHost {
-  target: SshTarget;
-  ssh: SshSession;
-  /** the shell words that run the engine there */
-  engine: string;
-  password: string | undefined;
+/** The host reached, sudo checked when asked for, the agent sent first when it lacks this version. */
+function reachHost(run: SshRun, reporter: Reporter): Promise<AgentSession> {
+  return openAgentSession(run.target, { agentDir: run.agentDir, sudo: run.sudo, onUpload: (name, bytes) => reporter.event({ type: 'log', message: `Sending the agent's ${name} (${Math.round(bytes / 2 ** 20)} MiB) to ${run.target.host}, once for this version…` }) });
 }
 
-/** The host reached, the agent sent first when it lacks this version. */
-async function reachHost(run: SshRun, reporter: Reporter): Promise<OnHost> {
-  const kit = await localAgentKit();
-  const ssh = await openSsh(run.target);
-  try {
-    const agent = await ensureAgent(ssh, kit, run.agentDir, (name, bytes) => reporter.event({ type: 'log', message: `Sending the agent's ${name} (${Math.round(bytes / 2 ** 20)} MiB) to ${run.target.host}, once for this version…` }));
-    return { target: run.target, ssh, engine: agent.command, password: run.password };
-  } catch (error) {
-    ssh.close();
-    throw error;
-  }
-}
-
-/** The command and its arguments as the host runs them: the SSH flags dropped, the password announced (it comes on stdin). */
-function hostCommand(host: OnHost, words: string[]): string {
-  return `${host.password !== undefined ? 'QUIESCE_PASSWORD_STDIN=1 ' : ''}exec ${host.engine} ${words.map(shellQuoted).join(' ')}`;
-}
-
-const stdinOf = (host: OnHost): string => (host.password !== undefined ? `${host.password}\n` : '');
+const stdinOf = (run: SshRun): string => (run.password !== undefined ? `${run.password}\n` : '');
 
 /**
  * A read-only command run by the agent on the database host instead of here (docs/remote.md):
@@ -96,14 +75,14 @@ const stdinOf = (host: OnHost): string => (host.password !== undefined ? `${host
 export async function runOnHost(command: string, argv: string[], run: SshRun, reporter: Reporter): Promise<number> {
   const host = await reachHost(run, reporter);
   try {
-    const result = await host.ssh.run(hostCommand(host, [command, ...run.profileWords, ...withoutSshFlags(argv)]), {
-      stdin: stdinOf(host),
+    const result = await host.ssh.run(host.command([command, ...run.profileWords, ...withoutSshFlags(argv)], run.password !== undefined), {
+      stdin: stdinOf(run),
       onStdout: (chunk) => process.stdout.write(chunk),
       onStderr: (chunk) => process.stderr.write(chunk),
     });
     return result.code ?? 1;
   } finally {
-    host.ssh.close();
+    host.close();
   }
 }
 
@@ -120,12 +99,11 @@ export async function runJobOnHost(command: string, argv: string[], run: SshRun,
     const outcome = await interrupts.protect(
       (signal) =>
         runRemoteJob({
-          ssh: host.ssh,
+          session: host,
           host: host.target.host,
           where,
-          engine: host.engine,
           words: [command, ...run.profileWords, ...withoutSshFlags(argv).filter((a) => a !== '--json')],
-          password: host.password,
+          password: run.password,
           onEvent: (e) => reporter.event(e),
           onStart: (id) => reporter.event({ type: 'log', message: `Running on ${host.target.host} as job ${id}: it goes on there if this connection drops (\`quiesce recover --ssh ${where}\` then shows how it ended).` }),
           signal,
@@ -140,7 +118,7 @@ export async function runJobOnHost(command: string, argv: string[], run: SshRun,
     if (outcome.error) reporter.error(outcome.error.message, outcome.error.code);
     return outcome.code;
   } finally {
-    host.ssh.close();
+    host.close();
   }
 }
 

@@ -1,11 +1,9 @@
 import type { InspectView } from '../shared/ipc-contract.js';
 import type { Profile, RemoteHost } from '../shared/profile.js';
 import { QuiesceError } from '../core/errors.js';
-import { ensureAgent } from '../core/remote/agent-host.js';
-import { localAgentKit } from '../core/remote/agent-kit.js';
 import { hostFlags } from '../core/remote/host-flags.js';
-import { openSsh, targetOfHost } from '../core/remote/ssh-session.js';
-import { shellQuoted } from '../core/shell-quoted.js';
+import { targetOfHost } from '../core/remote/ssh-session.js';
+import { openAgentSession } from '../core/remote/agent-session.js';
 import { inspectViewOf, type InspectFacts } from './inspect-view.js';
 
 /**
@@ -15,11 +13,10 @@ import { inspectViewOf, type InspectFacts } from './inspect-view.js';
  */
 export async function inspectOnHost(profile: Profile & { ssh: RemoteHost }, password: string | undefined, destination: string | null | undefined): Promise<InspectView> {
   const h = profile.ssh;
-  const ssh = await openSsh(targetOfHost(h));
+  const session = await openAgentSession(targetOfHost(h), { agentDir: h.agentDir ?? null, sudo: h.sudo === true });
   try {
-    const agent = await ensureAgent(ssh, await localAgentKit(), h.agentDir ?? null);
     const words = ['inspect', ...hostFlags({ connection: profile.connection, optionFile: profile.optionFile, control: profile.control }), ...(destination ? ['--dest', destination] : []), '--json'];
-    const run = await ssh.run(`${password !== undefined ? 'QUIESCE_PASSWORD_STDIN=1 ' : ''}exec ${agent.command} ${words.map(shellQuoted).join(' ')}`, { stdin: password !== undefined ? `${password}\n` : '' });
+    const run = await session.ssh.run(session.command(words, password !== undefined), { stdin: password !== undefined ? `${password}\n` : '' });
     const last = run.stdout.trim().split('\n').at(-1) ?? '';
     let line: Record<string, unknown>;
     try {
@@ -44,6 +41,6 @@ export async function inspectOnHost(profile: Profile & { ssh: RemoteHost }, pass
     const room = destination ? { destination: (line.destination as InspectView['destination']) ?? null, destinationProblem: (line.destinationProblem as string | null | undefined) ?? null } : { destination: null, destinationProblem: 'No destination chosen yet.' };
     return inspectViewOf(facts, room);
   } finally {
-    ssh.close();
+    session.close();
   }
 }

@@ -43,6 +43,8 @@ export interface RemoteHost {
   knownHostsFile?: string;
   /** the agent's cache folder on the host (default ~/.cache/quiesce-agent) */
   agentDir?: string;
+  /** the agent runs through `sudo -n` (a sudo that asks for a password is refused) */
+  sudo?: boolean;
 }
 
 export const PASSWORD_SOURCES = ['keychain', 'ask', 'none', 'option-file'] as const;

@@ -4,25 +4,23 @@ import type { ChannelOutcome } from '../shared/replication-outcome.js';
 import type { ArchiveSource, BackupJobRequest, JobSummary } from '../shared/worker-protocol.js';
 import type { VerifyView } from '../shared/restore.js';
 import { QuiesceError } from '../core/errors.js';
-import { ensureAgent } from '../core/remote/agent-host.js';
-import { localAgentKit } from '../core/remote/agent-kit.js';
 import { hostFlags } from '../core/remote/host-flags.js';
 import { runRemoteJob, type RemoteJobOptions } from '../core/remote/remote-job.js';
-import { openSsh, targetOfHost, type SshSession } from '../core/remote/ssh-session.js';
+import { targetOfHost } from '../core/remote/ssh-session.js';
+import { openAgentSession, type AgentSession } from '../core/remote/agent-session.js';
 
 /** The host reached (its key must be known already: the app asks the user to confirm it first), the agent there, and `work` done with it. */
-async function onHost<T>(ssh: RemoteHost, onEvent: (e: BackupEvent) => void, work: (session: SshSession, engine: string) => Promise<T>): Promise<T> {
-  const session = await openSsh(targetOfHost(ssh));
+async function onHost<T>(ssh: RemoteHost, onEvent: (e: BackupEvent) => void, work: (session: AgentSession) => Promise<T>): Promise<T> {
+  const session = await openAgentSession(targetOfHost(ssh), { agentDir: ssh.agentDir ?? null, sudo: ssh.sudo === true, onUpload: (name) => onEvent({ type: 'log', message: `Sending Quiesce's agent (${name}) to ${ssh.host}, once for this version…` }) });
   try {
-    const agent = await ensureAgent(session, await localAgentKit(), ssh.agentDir ?? null, (name) => onEvent({ type: 'log', message: `Sending Quiesce's agent (${name}) to ${ssh.host}, once for this version…` }));
-    return await work(session, agent.command);
+    return await work(session);
   } finally {
     session.close();
   }
 }
 
 /** A job's outcome on the host as this worker's: its result, or its error in its words. */
-async function followed(o: Omit<RemoteJobOptions, 'onStart'> & { ssh: SshSession }): Promise<Record<string, unknown>> {
+async function followed(o: Omit<RemoteJobOptions, 'onStart'>): Promise<Record<string, unknown>> {
   const outcome = await runRemoteJob({ ...o, onStart: (id) => o.onEvent({ type: 'log', message: `Running on ${o.host} as job ${id}: it goes on there if this computer sleeps or the connection drops.` }) });
   if (outcome.error || !outcome.result) throw new QuiesceError(outcome.error?.code ?? 'remote-failed', outcome.error?.message ?? `The ${o.words[0]} on ${o.host} ended without a result.`);
   return outcome.result;
@@ -45,14 +43,14 @@ export async function runRemoteBackup(job: BackupJobRequest & { ssh: RemoteHost 
     ...(job.staging === 'never' ? ['--no-staging'] : []),
     ...(job.lockWaitSeconds ? ['--lock-wait', String(job.lockWaitSeconds)] : []),
   ];
-  return summaryOf(await onHost(job.ssh, o.onEvent, (ssh, engine) => followed({ ssh, host: job.ssh.host, where: whereOf(job.ssh), engine, words, password, onEvent: o.onEvent, signal: o.signal })));
+  return summaryOf(await onHost(job.ssh, o.onEvent, (session) => followed({ session, host: job.ssh.host, where: whereOf(job.ssh), words, password, onEvent: o.onEvent, signal: o.signal })));
 }
 
 /** An archive on another host verified there (and, with restoreTest, proven there on a throw-away server). */
 export async function runRemoteVerify(job: { archive: ArchiveSource; restoreTest: boolean; ssh: RemoteHost }, o: { signal: AbortSignal; onEvent: (e: BackupEvent) => void }): Promise<VerifyView> {
   if (job.archive.unlock || job.archive.s3SecretKey) throw new QuiesceError('remote-secret', `A key kept on this computer is not sent to ${job.ssh.host}: verify that archive there with its own identity (quiesce verify --ssh … --identity).`);
   const words = ['verify', job.archive.url, ...(job.restoreTest ? ['--restore-test'] : [])];
-  const r = await onHost(job.ssh, o.onEvent, (ssh, engine) => followed({ ssh, host: job.ssh.host, where: whereOf(job.ssh), engine, words, password: undefined, onEvent: o.onEvent, signal: o.signal }));
+  const r = await onHost(job.ssh, o.onEvent, (session) => followed({ session, host: job.ssh.host, where: whereOf(job.ssh), words, password: undefined, onEvent: o.onEvent, signal: o.signal }));
   const proof = (r.restoreTest ?? null) as (NonNullable<VerifyView['restoreTest']> & { proven: boolean }) | null;
   return {
     ok: r.ok === true && (proof?.proven ?? true),

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,8 @@ export interface TestSshd {
   clientKey: string;
   /** `ssh-keygen -lf` of the host key: SHA256:… */
   hostFingerprint: string;
+  /** the homes of the host-only accounts, in the order given */
+  homes: string[];
   /** kills every connection's sshd process (SIGKILL): the client sees its connection drop, as when a network fails */
   dropConnections(): number;
   stop(): Promise<void>;
@@ -23,11 +25,52 @@ export function makeKey(file: string): string {
   return file;
 }
 
+/** An account that exists only on the test host, allowed sudo without a password or only with one. */
+export interface HostUser {
+  name: string;
+  uid: number;
+  sudo: 'without-password' | 'with-password';
+}
+
+/**
+ * The accounts of `users` on the host only: copies of /etc/passwd, shadow and group with them
+ * added, and a sudoers.d of their rules, to be mounted over the real ones in sshd's namespace.
+ * Their homes are under /tmp (a home must be reachable by its user); the client key logs in.
+ */
+function hostAccounts(dir: string, users: HostUser[], clientKey: string): { binds: [string, string][]; homes: string[] } {
+  const etc = path.join(dir, 'etc');
+  mkdirSync(path.join(etc, 'sudoers.d'), { recursive: true });
+  const homes: string[] = [];
+  const passwd = [readFileSync('/etc/passwd', 'utf8').trimEnd()];
+  const shadow = [readFileSync('/etc/shadow', 'utf8').trimEnd()];
+  const group = [readFileSync('/etc/group', 'utf8').trimEnd()];
+  const rules: string[] = [];
+  for (const u of users) {
+    const home = mkdtempSync(path.join('/tmp', `quiesce-host-${u.name}-`));
+    homes.push(home);
+    mkdirSync(path.join(home, '.ssh'), { recursive: true });
+    writeFileSync(path.join(home, '.ssh', 'authorized_keys'), readFileSync(`${clientKey}.pub`));
+    execFileSync('chown', ['-R', `${u.uid}:${u.uid}`, home]);
+    chmodSync(home, 0o755);
+    passwd.push(`${u.name}:x:${u.uid}:${u.uid}::${home}:/bin/sh`);
+    // '*': no password to log in with (the key does), yet not locked; a hash for the one whose sudo asks
+    shadow.push(`${u.name}:${u.sudo === 'with-password' ? '$6$quiesce$Jk3Zk8oZ1qYkq9bJ3m6xwQ0dS0tW2yQ9VvH8f1r7o5kqTqF0e7mC3wq6c9i8X4pQ2l1nB0aZ9yV8uT7s6r5q4.' : '*'}:19000:0:99999:7:::`);
+    group.push(`${u.name}:x:${u.uid}:`);
+    rules.push(`${u.name} ALL=(root) ${u.sudo === 'without-password' ? 'NOPASSWD: ' : ''}ALL`);
+  }
+  writeFileSync(path.join(etc, 'passwd'), `${passwd.join('\n')}\n`);
+  writeFileSync(path.join(etc, 'shadow'), `${shadow.join('\n')}\n`, { mode: 0o640 });
+  writeFileSync(path.join(etc, 'group'), `${group.join('\n')}\n`);
+  writeFileSync(path.join(etc, 'sudoers.d', 'quiesce-test'), `${rules.join('\n')}\n`, { mode: 0o440 });
+  return { binds: [['passwd', '/etc/passwd'], ['shadow', '/etc/shadow'], ['group', '/etc/group'], ['sudoers.d', '/etc/sudoers.d']].map(([from, to]) => [path.join(etc, from!), to!]), homes };
+}
+
 /**
  * `hide`: folders the host must not see (the project's checkout): sshd runs in its own mount
- * namespace with a tmpfs over each, so whatever runs there is truly without them.
+ * namespace with a tmpfs over each, so whatever runs there is truly without them. `users`:
+ * accounts that exist on that host only (see hostAccounts).
  */
-export async function startSshd(dir: string, o: { hostKey?: string; port?: number; hide?: string[] } = {}): Promise<TestSshd> {
+export async function startSshd(dir: string, o: { hostKey?: string; port?: number; hide?: string[]; users?: HostUser[] } = {}): Promise<TestSshd> {
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = o.hostKey ?? makeKey(path.join(dir, `host_${Date.now()}`));
   const clientKey = path.join(dir, 'client');
@@ -41,9 +84,10 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
   const config = path.join(dir, `sshd_config_${port}`);
   writeFileSync(
     config,
-    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', ...sessionEnv(dir)].join('\n') + '\n',
+    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')} .ssh/authorized_keys`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', ...sessionEnv(dir)].join('\n') + '\n',
   );
-  const hide = (o.hide ?? []).map((d) => `mount -t tmpfs -o size=1m,mode=0755 tmpfs '${d}' && `).join('');
+  const accounts = o.users ? hostAccounts(dir, o.users, clientKey) : { binds: [], homes: [] };
+  const hide = [...(o.hide ?? []).map((d) => `mount -t tmpfs -o size=1m,mode=0755 tmpfs '${d}' && `), ...accounts.binds.map(([from, to]) => `mount --bind '${from}' '${to}' && `)].join('');
   const child: ChildProcess = hide
     ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${hide}exec /usr/sbin/sshd -D -e -f '${config}'`], { stdio: 'ignore' })
     : spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: 'ignore' });
@@ -63,11 +107,13 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
       for (const pid of sessions) process.kill(pid, 'SIGKILL');
       return sessions.length;
     },
+    homes: accounts.homes,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
       }
+      for (const home of accounts.homes) rmSync(home, { recursive: true, force: true });
     },
   };
 }

@@ -83,6 +83,7 @@ export const profileSchema = z
         keyFile: absolute.max(1024).optional(),
         knownHostsFile: absolute.max(1024).optional(),
         agentDir: z.string().min(2).max(1024).startsWith('/', 'must be absolute on the host').optional(),
+        sudo: z.boolean().optional(),
       })
       .strict()
       .optional(),

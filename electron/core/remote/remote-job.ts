@@ -3,17 +3,15 @@ import { QuiesceError } from '../errors.js';
 import { lineSplitter } from '../line-splitter.js';
 import { shellQuoted } from '../shell-quoted.js';
 import type { JobEndLine } from './host-jobs.js';
-import type { SshSession } from './ssh-session.js';
+import type { AgentSession } from './agent-session.js';
 
 /** A command run on a database host as a detached job (`quiesce job run`), followed from here. */
 export interface RemoteJobOptions {
-  ssh: SshSession;
+  session: AgentSession;
   /** the host's name, in messages */
   host: string;
   /** USER@HOST[:PORT], for the `quiesce recover --ssh` a message suggests */
   where: string;
-  /** the shell words that run the agent there */
-  engine: string;
   /** the command and its arguments as the host's CLI takes them (no --json: the job adds it) */
   words: string[];
   /** sent on the channel's stdin, never in argv or the environment */
@@ -50,7 +48,7 @@ export async function runRemoteJob(o: RemoteJobOptions): Promise<RemoteJobOutcom
   // the shell signals the job at once (the agent takes half a second to start); the pid file
   // appears once the supervisor has started the command
   const cancel = (): void => {
-    if (pidFile) void o.ssh.run(`for i in $(seq 100); do test -s ${shellQuoted(pidFile)} && exec kill -INT "$(cat ${shellQuoted(pidFile)})"; sleep 0.1; done`).catch(() => undefined);
+    if (pidFile) void o.session.ssh.run(o.session.asAgentUser(`for i in $(seq 100); do test -s ${shellQuoted(pidFile)} && exec kill -INT "$(cat ${shellQuoted(pidFile)})"; sleep 0.1; done`)).catch(() => undefined);
   };
   o.signal?.addEventListener('abort', cancel);
   const lines = lineSplitter((line) => {
@@ -74,8 +72,9 @@ export async function runRemoteJob(o: RemoteJobOptions): Promise<RemoteJobOutcom
     } else if (event.type === 'error') error = { code: String(event.code), message: String(event.message) };
     else o.onEvent(event as unknown as BackupEvent);
   });
+  let channel: Awaited<ReturnType<typeof o.session.ssh.run>>;
   try {
-    await o.ssh.run(`${o.password !== undefined ? 'QUIESCE_PASSWORD_STDIN=1 ' : ''}exec ${o.engine} job run ${o.words.map(shellQuoted).join(' ')}`, {
+    channel = await o.session.ssh.run(o.session.command(['job', 'run', ...o.words], o.password !== undefined), {
       stdin: o.password !== undefined ? `${o.password}\n` : '',
       onStdout: (chunk) => lines.push(chunk),
     });
@@ -83,10 +82,14 @@ export async function runRemoteJob(o: RemoteJobOptions): Promise<RemoteJobOutcom
     o.signal?.removeEventListener('abort', cancel);
   }
   const ended = end as JobEndLine | null;
+  // the host's command ended (an exit status came back) before it could start the job: its own words
+  if (!ended && !id && typeof channel.code === 'number') {
+    throw new QuiesceError('remote-failed', `The agent on ${o.host} could not start the ${o.words[0]}: ${channel.stderr.trim().split('\n').at(-1) || `exit ${channel.code}`}. Nothing was started there.`);
+  }
   if (!ended) {
     throw new QuiesceError('ssh-lost', `The connection to ${o.host} was lost while ${o.words[0]} ran there${id ? ` as job ${id}` : ''}; the job goes on there by itself.`, `See how it ended, or bring the replica back if it was stopped: quiesce recover --ssh ${o.where} (with the same key and --user).`);
   }
-  await o.ssh.run(`exec ${o.engine} job seen ${shellQuoted(ended.id)}`).catch(() => undefined);
+  await o.session.ssh.run(o.session.command(['job', 'seen', ended.id])).catch(() => undefined);
   // a cancel that came before the command could catch it: it had changed nothing
   if (ended.signal === 'SIGINT' || ended.signal === 'SIGTERM') return { id: ended.id, code: ended.signal === 'SIGINT' ? 130 : 143, result, text, error: error ?? { code: 'cancelled', message: `The ${o.words[0]} on ${o.host} was cancelled before it began.` } };
   if (ended.lost || (ended.code === null && ended.signal)) {
