@@ -20,6 +20,7 @@ export function dashboardOf(profiles: Profile[], runs: RunRecord[], now: Date, r
     const lastGood = mine.find((r) => verdictOf(r).good) ?? null;
     return {
       profile: p.name,
+      ...(p.ssh ? { host: p.ssh.host } : {}),
       schedule: p.schedule ?? null,
       nextRun: p.schedule ? nextSlots(p.schedule.when, now)[0]!.toISOString() : null,
       running: runningProfiles.has(p.name) || mine.some((r) => r.outcome === 'running'),

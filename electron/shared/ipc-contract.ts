@@ -64,6 +64,8 @@ export interface JobView {
 /** One replica on the dashboard. */
 export interface DashboardEntry {
   profile: string;
+  /** the host its replica runs on when that is another one (reached over SSH) */
+  host?: string;
   schedule: ProfileSchedule | null;
   nextRun: string | null;
   running: boolean;

@@ -98,4 +98,10 @@ test('a DBA adds a replica on another host, confirms its host key, backs it up o
   await page.getByRole('button', { name: 'History' }).click();
   await expect(page.getByRole('cell', { name: 'succeeded', exact: true })).toBeVisible();
   await expect(page.getByRole('cell', { name: /^proven in / })).toBeVisible();
+
+  await page.getByRole('button', { name: 'Dashboard' }).click();
+  const card = page.getByRole('region', { name: 'db3 on its host' });
+  await expect(card.getByRole('heading')).toHaveText('db3 on its host on 127.0.0.1');
+  await expect(card.getByText('last backup good')).toBeVisible();
+  await shot(page, 'remote-6-dashboard');
 });

@@ -1,4 +1,4 @@
-import { appendFile, readdir, stat } from 'node:fs/promises';
+import { appendFile, readdir, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSsh } from '../../electron/core/remote/ssh-session.js';
@@ -76,16 +76,30 @@ describe('the agent on a database host reached over SSH', () => {
     expect(last(mended)).toMatchObject({ state: 'installed', uploaded: true });
   });
 
-  it('the client killed (SIGKILL) while it sends: nothing half-sent is ever used; the next install completes and leaves no partial file', async () => {
+  it('the client killed (SIGKILL) while it sends: nothing half-sent is ever used; the next install completes, and removes a part file abandoned for a minute', async () => {
     await runCli(args('remove'), {});
     const killed = await runCli(args('install'), {}, (line, child) => {
       if (line.type === 'log' && /Sending node/.test(String(line.message))) setTimeout(() => child.kill('SIGKILL'), 1500);
     });
     expect(killed.code).not.toBe(0);
     expect(['absent', 'damaged']).toContain(last(await runCli(args('status'), {})).state);
+    const versionDir = path.join(dir, 'cache', last(await runCli(args('status'), {})).version);
+    // the killed upload's part file, never used; once it has not grown for a minute it is abandoned
+    const leftovers = (await readdir(versionDir)).filter((n) => n.endsWith('.part'));
+    expect(leftovers).toHaveLength(1);
+    const old = new Date(Date.now() - 5 * 60_000);
+    await utimes(path.join(versionDir, leftovers[0]!), old, old);
     const sent = await runCli(args('install'), {});
     expect(last(sent)).toMatchObject({ state: 'installed', uploaded: true });
-    expect((await readdir(path.join(dir, 'cache', last(sent).version))).sort()).toEqual(['node', 'quiesce.mjs']);
+    expect((await readdir(versionDir)).sort()).toEqual(['node', 'quiesce.mjs']);
+  });
+
+  it('two installs at once: each sends into its own part file, and both end with the agent whole', async () => {
+    await runCli(args('remove'), {});
+    const both = await Promise.all([runCli(args('install'), {}), runCli(args('install'), {})]);
+    expect(both.map((r) => r.code)).toEqual([0, 0]);
+    expect(last(await runCli(args('status'), {}))).toMatchObject({ state: 'installed' });
+    expect((await readdir(path.join(dir, 'cache', last(both[0]!).version))).sort()).toEqual(['node', 'quiesce.mjs']);
   });
 
   it('a cache folder without room: refused in words before anything is sent', async () => {

@@ -74,6 +74,8 @@ describe('the app with a remote profile (SSH)', () => {
     await expectReplicaBackAndClean(f.pair, f.dest);
     await expect.poll(async () => ((await call('history:list', { profile: 'far' })) as { runs: unknown[] }).runs, { timeout: 10_000 }).toMatchObject([{ id: jobId, trigger: 'app', outcome: 'succeeded', method: 'cold' }]);
 
+    expect(await call('dashboard:summary', undefined)).toMatchObject([{ profile: 'far', host: '127.0.0.1', lastRun: { id: jobId } }]);
+
     // the archive is proven where it is: verified and restore-tested on the host, and the history says so
     const archive = (states.find((s) => s.jobId === jobId && s.state.phase === 'succeeded')!.state as { result: { archive: string } }).result.archive;
     const proof = (await call('archive:verify', { archive, profile: 'far', restoreTest: true })) as { jobId: string };

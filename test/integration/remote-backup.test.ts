@@ -153,6 +153,16 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
     expect(local.stderr).toMatch(/Profile 'far-replica' is on 127\.0\.0\.1: give this command the host's paths and --ssh /);
   });
 
+  it('two clients back the same replica up at once: one runs, the other is refused there in one line; the replica is back', async () => {
+    const before = (await archives()).length;
+    const runs = await Promise.all([client(['backup', ...login(), '--dest', f.dest]), client(['backup', ...login(), '--dest', f.dest])]);
+    expect(runs.map((r) => r.code).sort()).toEqual([0, 1]);
+    const refused = runs.find((r) => r.code === 1)!;
+    expect(refused.stderr).toMatch(/^quiesce: Another backup of this server is running \(process \d+, .*\)\. Wait for it to finish; one server never has two such jobs at once\.\n$/);
+    expect(await archives()).toHaveLength(before + 1);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+
   it('Ctrl-C on the client while the replica is down cancels the job on the host: the replica is brought back, no archive', async () => {
     const before = await archives();
     const cancelled = await client(['backup', ...login(), '--dest', f.dest], (line, child) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { QuiesceError } from '../errors.js';
@@ -59,9 +60,13 @@ export async function ensureAgent(ssh: SshSession, kit: AgentKit, given: string 
       await ssh.run(`rmdir ${shellQuoted(versionDir)} 2>/dev/null`);
       throw new QuiesceError('agent-no-room', `The agent's cache folder ${status.dir} on the host has ${Math.floor(freeKiB / 1024)} MiB free; the agent needs ${Math.ceil(needKiB / 1024)} MiB. Nothing was sent.`, 'Free room there, or give another folder with --agent-dir.');
     }
+    // what a killed upload left (never used) goes once it has not grown for a minute; one that is
+    // being sent grows all the time
+    await ssh.run(`find ${shellQuoted(versionDir)} -maxdepth 1 -name '.*.part' -mmin +1 -delete 2>/dev/null`);
     for (const file of kit.files) {
       onUpload?.(file.name, file.bytes);
-      const part = `${versionDir}/.${file.name}.part`;
+      // each upload its own part file: two clients sending at once each move a whole, checked file in
+      const part = `${versionDir}/.${file.name}.${randomBytes(4).toString('hex')}.part`;
       const sent = await ssh.run(`gzip -dc > ${shellQuoted(part)} && printf '%s' "$(sha256sum < ${shellQuoted(part)} | cut -d' ' -f1)"`, { stdin: createReadStream(file.path).pipe(createGzip({ level: 1 })) });
       if (sent.code !== 0 || sent.stdout.trim() !== file.sha256) {
         await ssh.run(`rm -f ${shellQuoted(part)}`);
