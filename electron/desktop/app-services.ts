@@ -188,7 +188,7 @@ function jobHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Ex
       if (!dest) throw new QuiesceError('destination-missing', `Profile “${name}” has no destination; choose one.`);
       // on another host: the agent there inspects again before it stops anything
       if (profile.ssh) {
-        const job = { method, connection, destination: dest, archive: await archiveJobOptions(profile, o.profiles), format: format ?? profile.format, control: profile.control, staging: 'auto' as const, ssh: profile.ssh };
+        const job = { method, connection, destination: dest, archive: await archiveJobOptions(profile, o.profiles), format: format ?? profile.format, control: profile.control, staging: 'auto' as const, ssh: profile.ssh, ...(profile.optionFile ? { hostOptionFile: profile.optionFile } : {}) };
         return { jobId: await o.jobs.start(name, job, null) };
       }
       // a plain error now beats a worker that fails, and the report tells whether the worker

@@ -25,6 +25,8 @@ export interface BackupJobRequest {
   lockWaitSeconds?: number;
   /** the replica is on this host: the backup runs there, by the agent, over SSH (docs/remote.md); every path above is the host's */
   ssh?: RemoteHost;
+  /** with ssh: the login's option file on that host (its [client] group), read there */
+  hostOptionFile?: string;
 }
 
 export interface ArchiveJobOptions {

@@ -51,6 +51,7 @@ const jobRequestSchema = z
       .optional(),
     lockWaitSeconds: z.number().int().min(1).max(86_400).optional(),
     ssh: profileSchema.shape.ssh,
+    hostOptionFile: absolute.optional(),
   })
   .strict() satisfies z.ZodType<BackupJobRequest>;
 

@@ -39,7 +39,7 @@ export async function runRemoteBackup(job: BackupJobRequest & { ssh: RemoteHost 
     'backup',
     '--method',
     job.method,
-    ...hostFlags({ connection, control: job.control, backup: { destination: job.destination, format: job.format, recipients: encryption && 'recipients' in encryption ? encryption.recipients : [] } }),
+    ...hostFlags({ connection, optionFile: job.hostOptionFile, control: job.control, backup: { destination: job.destination, format: job.format, recipients: encryption && 'recipients' in encryption ? encryption.recipients : [] } }),
     ...(job.staging === 'never' ? ['--no-staging'] : []),
     ...(job.lockWaitSeconds ? ['--lock-wait', String(job.lockWaitSeconds)] : []),
   ];

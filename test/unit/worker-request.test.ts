@@ -13,6 +13,14 @@ describe('the worker checks a job\'s destination and archive options again', () 
     expect(start({ ...job, destination: 's3://backups', archive: { profile: null, encryption: { passphrase: 'p' } } }).ok).toBe(true);
   });
 
+  it('a job on another host: its SSH host and the option file there; a host name that is not one, or a relative option file, is refused', () => {
+    const ssh = { user: 'dba', host: 'db2.lan', port: 22, keyFile: '/home/me/.ssh/id_ed25519', sudo: true };
+    expect(start({ ...job, ssh, hostOptionFile: '/root/.my.cnf' }).ok).toBe(true);
+    expect(start({ ...job, ssh: { ...ssh, host: 'db2; rm -rf /' } }).ok).toBe(false);
+    expect(start({ ...job, ssh: { ...ssh, user: '-oProxyCommand=x' } }).ok).toBe(false);
+    expect(start({ ...job, ssh, hostOptionFile: '.my.cnf' }).ok).toBe(false);
+  });
+
   it('refuses a relative folder, a path with .., a bad bucket, a typo in a recipient, and unknown fields', () => {
     for (const destination of ['backups', '/backups/../etc', 's3://UPPER/x', 's3://b']) expect(start({ ...job, destination }).ok, destination).toBe(false);
     expect(start({ ...job, archive: { profile: 'db2', encryption: { recipients: ['age1typo'] } } }).ok).toBe(false);
