@@ -38,7 +38,8 @@ export async function withClone<T>(root: string, body: (socket: string) => Promi
     }
     return await body(socket);
   } finally {
-    process.kill(server.pid!, 'SIGTERM');
+    // a server that has already gone (it shut itself down) needs no signal
+    if (isProcessAlive(server.pid!)) process.kill(server.pid!, 'SIGTERM');
     await waitForProcessExit(server.pid!, 60_000);
     expect(isProcessAlive(server.pid!)).toBe(false);
   }

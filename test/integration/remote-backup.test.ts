@@ -128,9 +128,19 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
     expect(inspected.lines.at(-1)).toMatchObject({ command: 'inspect', channels: [expect.objectContaining({ sourcePort: f.pair.source.port })] });
 
     const exposed: string[] = [];
-    const backup = await byName(['backup'], (line) => {
+    const backup = await byName(['backup'], (line, child) => {
       if (line.type !== 'step' || line.step !== 'copy') return;
-      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      // this run's processes on the host (all run from the agent it was sent) and the client itself;
+      // other test files' processes may carry their own pair's password in their environment
+      const ours = readdirSync('/proc').filter((p) => /^\d+$/.test(p) && (p === String(child.pid) || (() => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(path.join(dir, 'agent'));
+        } catch {
+          return false;
+        }
+      })()));
+      expect(ours.length).toBeGreaterThan(2);
+      for (const pid of ours) {
         for (const what of ['cmdline', 'environ']) {
           const text = (() => {
             try {
@@ -155,9 +165,20 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
 
   it('two clients back the same replica up at once: one runs, the other is refused there in one line; the replica is back', async () => {
     const before = (await archives()).length;
-    const runs = await Promise.all([client(['backup', ...login(), '--dest', f.dest]), client(['backup', ...login(), '--dest', f.dest])]);
-    expect(runs.map((r) => r.code).sort()).toEqual([0, 1]);
-    const refused = runs.find((r) => r.code === 1)!;
+    // the first holds still (SIGSTOP on the host) right after it has taken the server, until the second has been answered
+    let firstJob = '';
+    let second: Promise<CliRun> | null = null;
+    const first = client(['backup', ...login(), '--dest', f.dest], (line) => {
+      if (line.type === 'log' && /as job (\S+):/.test(String(line.message))) firstJob = /as job (\S+):/.exec(String(line.message))![1]!;
+      if (line.type === 'step' && line.step === 'stop-replication' && !second) {
+        const pid = Number(readFileSync(path.join(hostJobs(), firstJob, 'pid'), 'utf8'));
+        process.kill(pid, 'SIGSTOP');
+        second = client(['backup', ...login(), '--dest', f.dest]).finally(() => process.kill(pid, 'SIGCONT'));
+      }
+    });
+    const firstRun = await first;
+    const refused = await second!;
+    expect([firstRun.code, refused.code]).toEqual([0, 1]);
     expect(refused.stderr).toMatch(/^quiesce: Another backup of this server is running \(process \d+, .*\)\. Wait for it to finish; one server never has two such jobs at once\.\n$/);
     expect(await archives()).toHaveLength(before + 1);
     await expectReplicaBackAndClean(f.pair, f.dest);
