@@ -17,6 +17,11 @@ export interface TestSshd {
   homes: string[];
   /** kills every connection's sshd process (SIGKILL): the client sees its connection drop, as when a network fails */
   dropConnections(): number;
+  /**
+   * stops (SIGSTOP) every connection's sshd processes, and only those: the link goes silent
+   * without closing, as when a laptop sleeps or a cable is pulled; the jobs there run on. Returns the thaw.
+   */
+  freezeConnections(): { count: number; thaw: () => void };
   stop(): Promise<void>;
 }
 
@@ -107,6 +112,11 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
       for (const pid of sessions) process.kill(pid, 'SIGKILL');
       return sessions.length;
     },
+    freezeConnections: () => {
+      const sessions = descendantsOf(child.pid!).filter((pid) => commOf(pid) === 'sshd');
+      for (const pid of sessions) process.kill(pid, 'SIGSTOP');
+      return { count: sessions.length, thaw: () => sessions.forEach((pid) => signalIfAlive(pid, 'SIGCONT')) };
+    },
     homes: accounts.homes,
     stop: async () => {
       if (child.exitCode === null) {
@@ -142,6 +152,27 @@ function childrenOf(parent: number): number[] {
       return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
     })
     .map(Number);
+}
+
+function descendantsOf(root: number): number[] {
+  const children = childrenOf(root);
+  return [...children, ...children.flatMap(descendantsOf)];
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function signalIfAlive(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone already
+  }
 }
 
 function accepts(port: number): Promise<boolean> {

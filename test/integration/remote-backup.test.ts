@@ -116,6 +116,34 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
     expect((await client(['recover', ...login()])).lines.at(-1)).toMatchObject({ jobs: [], sshJobs: [{ id, state: 'ended', message: expect.stringMatching(/ended well/) }] });
   });
 
+  it('the link goes silent mid-copy (the host\'s sshd frozen, nothing closed): the client gives up within its keepalive, in one line; the job completes there', async () => {
+    let id = '';
+    let frozen: ReturnType<TestSshd['freezeConnections']> | null = null;
+    const started = Date.now();
+    let frozenAt = 0;
+    const silent = runCliWithout([f.pair.root, f.dest], ['backup', ...login(), '--dest', f.dest, ...ssh(), '--json'], { ...password(), QUIESCE_SSH_ALIVE_SECONDS: '1' }, (line) => {
+      if (line.type === 'log' && /as job (\S+):/.test(String(line.message))) id = /as job (\S+):/.exec(String(line.message))![1]!;
+      if (line.type === 'step' && line.step === 'copy' && !frozen) {
+        frozen = sshd.freezeConnections();
+        frozenAt = Date.now();
+      }
+    });
+    try {
+      const run = await silent;
+      expect(frozen!.count).toBeGreaterThan(0);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(new RegExp(`^quiesce: The connection to 127\\.0\\.0\\.1 was lost while backup ran there as job ${id}; the job goes on there by itself\\. .*\\n$`));
+      // three unanswered probes a second apart, not a client waiting for ever
+      expect(Date.now() - frozenAt).toBeLessThan(15_000);
+      expect(frozenAt).toBeGreaterThan(started);
+    } finally {
+      (frozen as ReturnType<TestSshd['freezeConnections']> | null)?.thaw();
+    }
+    expect(await jobEnded(id)).toMatchObject({ code: 0 });
+    await expectReplicaBackAndClean(f.pair, f.dest);
+    expect((await client(['recover', ...login()])).lines.at(-1)).toMatchObject({ jobs: [], sshJobs: [{ id, state: 'ended', message: expect.stringMatching(/ended well/) }] });
+  });
+
   it('a profile saved with --ssh: inspect and backup by its name, the password from this machine\'s keychain, never in a command line or environment there', async () => {
     const [target, user, port] = [`${sshd.user}@127.0.0.1:${sshd.port}`, f.pair.backupUser.user, String(sshd.port)];
     const added = await runCli(['profiles', 'add', 'far-replica', '--socket', f.pair.replica.socket, '--user', user, '--dest', f.dest, '--password-stdin', '--ssh', target, '--ssh-key', sshd.clientKey, '--known-hosts', path.join(dir, 'known_hosts'), '--agent-dir', path.join(dir, 'agent'), '--json'], {}, undefined, f.pair.backupUser.password);

@@ -22,6 +22,17 @@ export interface SshTarget {
   timeoutMs?: number;
 }
 
+/**
+ * OpenSSH's ServerAliveInterval: a link that went silent (a laptop asleep, a cable pulled, a
+ * frozen host) is declared lost after ALIVE_COUNT unanswered probes, instead of a client
+ * waiting for ever. QUIESCE_SSH_ALIVE_SECONDS changes the interval (default 15 s: lost within a minute).
+ */
+const ALIVE_COUNT = 3;
+function aliveIntervalMs(): number {
+  const seconds = Number(process.env.QUIESCE_SSH_ALIVE_SECONDS ?? 15);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.round(seconds * 1000) : 15_000;
+}
+
 interface CommandResult {
   code: number | null;
   stdout: string;
@@ -89,6 +100,8 @@ export async function openSsh(target: SshTarget): Promise<SshSession> {
     port: target.port,
     username: target.user,
     readyTimeout: target.timeoutMs ?? 20_000,
+    keepaliveInterval: aliveIntervalMs(),
+    keepaliveCountMax: ALIVE_COUNT,
     hostVerifier,
     ...(await credentials(target)),
   };
