@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -73,9 +73,10 @@ function hostAccounts(dir: string, users: HostUser[], clientKey: string): { bind
 /**
  * `hide`: folders the host must not see (the project's checkout): sshd runs in its own mount
  * namespace with a tmpfs over each, so whatever runs there is truly without them. `users`:
- * accounts that exist on that host only (see hostAccounts).
+ * accounts that exist on that host only (see hostAccounts). `arm64`: the host is an arm64 Linux
+ * (see arm64Host): its `uname` says aarch64, and arm64 programs run there under qemu-user.
  */
-export async function startSshd(dir: string, o: { hostKey?: string; port?: number; hide?: string[]; users?: HostUser[] } = {}): Promise<TestSshd> {
+export async function startSshd(dir: string, o: { hostKey?: string; port?: number; hide?: string[]; users?: HostUser[]; arm64?: boolean } = {}): Promise<TestSshd> {
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = o.hostKey ?? makeKey(path.join(dir, `host_${Date.now()}`));
   const clientKey = path.join(dir, 'client');
@@ -89,10 +90,11 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
   const config = path.join(dir, `sshd_config_${port}`);
   writeFileSync(
     config,
-    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')} .ssh/authorized_keys`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', ...sessionEnv(dir)].join('\n') + '\n',
+    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')} .ssh/authorized_keys`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', ...sessionEnv(dir, o.arm64 ? ['QEMU_LD_PREFIX=/usr/aarch64-linux-gnu'] : [])].join('\n') + '\n',
   );
   const accounts = o.users ? hostAccounts(dir, o.users, clientKey) : { binds: [], homes: [] };
-  const hide = [...(o.hide ?? []).map((d) => `mount -t tmpfs -o size=1m,mode=0755 tmpfs '${d}' && `), ...accounts.binds.map(([from, to]) => `mount --bind '${from}' '${to}' && `)].join('');
+  const binds = [...accounts.binds, ...(o.arm64 ? [arm64Uname(dir)] : [])];
+  const hide = [...(o.hide ?? []).map((d) => `mount -t tmpfs -o size=1m,mode=0755 tmpfs '${d}' && `), ...binds.map(([from, to]) => `mount --bind '${from}' '${to}' && `)].join('');
   const child: ChildProcess = hide
     ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${hide}exec /usr/sbin/sshd -D -e -f '${config}'`], { stdio: 'ignore' })
     : spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: 'ignore' });
@@ -133,9 +135,33 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
  * cache folder of its own (the agent's default place): a job there never writes into the
  * user's own folders.
  */
-function sessionEnv(dir: string): string[] {
+function sessionEnv(dir: string, extra: string[]): string[] {
   const vars = ['XDG_STATE_HOME', 'XDG_CONFIG_HOME', 'TMPDIR'].filter((v) => process.env[v]).map((v) => `${v}=${process.env[v]}`);
-  return [`SetEnv ${[...vars, `XDG_CACHE_HOME=${path.join(dir, 'host-cache')}`].join(' ')}`];
+  return [`SetEnv ${[...vars, `XDG_CACHE_HOME=${path.join(dir, 'host-cache')}`, ...extra].join(' ')}`];
+}
+
+/** `uname` on the arm64 host: what the machine is named (-m, -sm) says aarch64; everything else is the real uname's. */
+function arm64Uname(dir: string): [string, string] {
+  const real = path.join(dir, 'uname.real');
+  writeFileSync(real, readFileSync('/usr/bin/uname'), { mode: 0o755 });
+  const shim = path.join(dir, 'uname.arm64');
+  writeFileSync(shim, `#!/bin/sh\ncase "$*" in\n  -m) echo aarch64 ;;\n  -sm) echo "Linux aarch64" ;;\n  *) exec '${real}' "$@" ;;\nesac\n`, { mode: 0o755 });
+  return [shim, '/usr/bin/uname'];
+}
+
+/**
+ * arm64 programs run on this machine as on an arm64 one, under qemu-user (Debian's
+ * qemu-user-static, with the arm64 C libraries of libc6-arm64-cross): an aarch64 ELF handler
+ * registered with the kernel (binfmt_misc, 'F': the emulator is held open, so it works in
+ * other mount namespaces too). Returns the unregistration.
+ */
+export function registerArm64Emulation(): () => void {
+  if (!existsSync('/proc/sys/fs/binfmt_misc/register')) execFileSync('mount', ['-t', 'binfmt_misc', 'binfmt_misc', '/proc/sys/fs/binfmt_misc']);
+  const name = `quiesce-test-aarch64-${process.pid}`;
+  const magic = '\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00';
+  const mask = '\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff';
+  writeFileSync('/proc/sys/fs/binfmt_misc/register', `:${name}:M::${magic}:${mask}:/usr/bin/qemu-aarch64-static:F`);
+  return () => writeFileSync(`/proc/sys/fs/binfmt_misc/${name}`, '-1');
 }
 
 function childrenOf(parent: number): number[] {

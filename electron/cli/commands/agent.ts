@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { agentStatus, ensureAgent, removeAgent } from '../../core/remote/agent-host.js';
-import { localAgentKit } from '../../core/remote/agent-kit.js';
+import { agentStatus, ensureAgent, kitForHost, removeAgent } from '../../core/remote/agent-host.js';
 import { openSsh } from '../../core/remote/ssh-session.js';
 import { UsageError } from '../options.js';
 import { formatBytes, type Reporter } from '../reporter.js';
@@ -23,9 +22,9 @@ export async function agentCommand(argv: string[], reporter: Reporter): Promise<
   if (!verb || !['status', 'install', 'remove'].includes(verb) || positionals.length > 1) throw new UsageError('quiesce agent status|install|remove --ssh USER@HOST[:PORT] (see quiesce agent --help).');
   if (!values.ssh) throw new UsageError('quiesce agent needs --ssh USER@HOST[:PORT].');
   const target = sshTargetFrom(values);
-  const kit = await localAgentKit();
   const ssh = await openSsh(target);
   try {
+    const kit = await kitForHost(ssh);
     const given = values['agent-dir'] ?? null;
     if (verb === 'install') {
       const { status, uploaded } = await ensureAgent(ssh, kit, given, (name, bytes) => reporter.event({ type: 'log', message: `Sending ${name} (${formatBytes(bytes)}) to ${target.host}…` }));

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
 import { QuiesceError } from '../errors.js';
 import { shellQuoted } from '../shell-quoted.js';
-import type { AgentKit } from './agent-kit.js';
+import { agentArchOf, localAgentKit, type AgentKit } from './agent-kit.js';
 import type { SshSession } from './ssh-session.js';
 
 /**
@@ -12,6 +12,7 @@ import type { SshSession } from './ssh-session.js';
  * every use. The host needs only sshd, a POSIX shell, and the usual `sha256sum`, `df`, `gzip`.
  */
 export interface AgentOnHost {
+  /** `uname -sm` there */
   host: string;
   /** the cache folder, absolute on the host */
   dir: string;
@@ -29,10 +30,17 @@ async function agentDir(ssh: SshSession, given: string | null): Promise<string> 
   return dir;
 }
 
+/** The agent a host takes, by its CPU (Linux x86_64 or arm64); any other host is refused in words. */
+export async function kitForHost(ssh: SshSession): Promise<AgentKit> {
+  const uname = (await must(ssh, 'uname -sm', 'say what it is')).trim();
+  const arch = agentArchOf(uname);
+  if (!arch) throw new QuiesceError('agent-unsupported-host', `The host is ${uname}; the agent runs on Linux x86_64 and arm64 only. Nothing was sent.`, 'Back this replica up from a Linux host, or with `--method dump` from here.');
+  return localAgentKit(arch);
+}
+
 /** Whether this version is there and whole (every file's SHA-256 as the kit's). */
 export async function agentStatus(ssh: SshSession, kit: AgentKit, given: string | null): Promise<AgentOnHost> {
-  const uname = (await must(ssh, 'uname -sm', 'say what it is')).trim();
-  if (uname !== 'Linux x86_64') throw new QuiesceError('agent-unsupported-host', `The host is ${uname}; the agent is built for Linux x86_64 here.`, 'Linux arm64 needs an arm64 Node runtime (QUIESCE_AGENT_NODE); other systems are not supported.');
+  const uname = `Linux ${kit.arch === 'x64' ? 'x86_64' : 'aarch64'}`;
   const dir = await agentDir(ssh, given);
   const versionDir = `${dir}/${kit.version}`;
   const sums = await ssh.run(`cd ${shellQuoted(versionDir)} 2>/dev/null && sha256sum ${kit.files.map((f) => f.name).join(' ')} 2>/dev/null`);

@@ -6,25 +6,46 @@ import { fileURLToPath } from 'node:url';
 import { QuiesceError } from '../errors.js';
 
 /**
- * What a database host needs to run the engine (docs/remote.md): a Node runtime (Linux x86_64,
- * ≥ 22.15 for zstd) and the engine bundled into one module (out/agent/quiesce.mjs). Its version
- * is the hash of both, so a host keeps one folder per version and a changed file is a new one.
+ * What a database host needs to run the engine (docs/remote.md): a Node runtime for the host's
+ * CPU (Linux x86_64 or arm64, ≥ 22.15 for zstd) and the engine bundled into one module
+ * (out/agent/quiesce.mjs). Its version is the hash of both, so a host keeps one folder per
+ * version and a changed file is a new one.
  */
 export interface AgentKit {
+  arch: AgentArch;
   version: string;
   files: { name: 'node' | 'quiesce.mjs'; path: string; bytes: number; sha256: string }[];
 }
 
-/** The runtime shipped to hosts: QUIESCE_AGENT_NODE, else the project's pinned Node (the `node` package), else this process's own when new enough. */
-async function runtimePath(): Promise<string> {
+/** The CPUs the agent is shipped for, by Node's names. */
+export type AgentArch = 'x64' | 'arm64';
+
+/** `uname -sm` on a host → the agent it takes; null: none is shipped for it. */
+export function agentArchOf(uname: string): AgentArch | null {
+  return ({ 'Linux x86_64': 'x64', 'Linux aarch64': 'arm64' } as const)[uname.trim()] ?? null;
+}
+
+/**
+ * The runtime shipped to a host of that CPU: QUIESCE_AGENT_NODE (x64) or QUIESCE_AGENT_NODE_ARM64;
+ * else agent-runtimes/linux-ARCH/node (fetched by scripts/fetch-agent-runtimes.sh, beside the
+ * project or in an installed app's resources); else, for a host of this machine's own kind, the
+ * project's pinned Node (the `node` package) or this process's own when new enough.
+ */
+async function runtimePath(arch: AgentArch): Promise<string> {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [process.env.QUIESCE_AGENT_NODE, path.resolve(here, '../../../node_modules/node/bin/node'), process.execPath].filter((p): p is string => !!p);
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  const sameKind = process.platform === 'linux' && process.arch === arch;
+  const candidates = [
+    process.env[arch === 'x64' ? 'QUIESCE_AGENT_NODE' : 'QUIESCE_AGENT_NODE_ARM64'],
+    path.resolve(here, `../../../agent-runtimes/linux-${arch}/node`),
+    resources && path.join(resources, `agent-runtimes/linux-${arch}/node`),
+    sameKind && path.resolve(here, '../../../node_modules/node/bin/node'),
+    sameKind && newEnough(process.versions.node) && process.execPath,
+  ].filter((p): p is string => typeof p === 'string' && p !== '');
   for (const candidate of candidates) {
-    if (await stat(candidate).then((s) => s.isFile(), () => false)) {
-      if (candidate !== process.execPath || newEnough(process.versions.node)) return candidate;
-    }
+    if (await stat(candidate).then((s) => s.isFile(), () => false)) return candidate;
   }
-  throw new QuiesceError('no-agent-runtime', 'No Node runtime ≥ 22.15 to send to the host was found.', 'Run `npm ci` in the project (it brings the pinned Node), or set QUIESCE_AGENT_NODE to a Linux x86_64 Node ≥ 22.15 binary.');
+  throw new QuiesceError('no-agent-runtime', `No Linux ${arch === 'x64' ? 'x86_64' : 'arm64'} Node runtime (≥ 22.15) to send to the host was found.`, `Run scripts/fetch-agent-runtimes.sh ${arch} in the project (npm ci brings this machine's own), or set ${arch === 'x64' ? 'QUIESCE_AGENT_NODE' : 'QUIESCE_AGENT_NODE_ARM64'} to such a binary.`);
 }
 
 function newEnough(version: string): boolean {
@@ -32,8 +53,8 @@ function newEnough(version: string): boolean {
   return major > 22 || (major === 22 && minor >= 15);
 }
 
-/** The kit as this installation has it; the engine bundle is built by `npm run build`. */
-export async function localAgentKit(): Promise<AgentKit> {
+/** The kit for a host of that CPU as this installation has it; the engine bundle is built by `npm run build`. */
+export async function localAgentKit(arch: AgentArch): Promise<AgentKit> {
   const here = path.dirname(fileURLToPath(import.meta.url));
   // built beside this module (out/), or, when this module is run from its source (tests), in out/
   const candidates = [path.resolve(here, '../../agent/quiesce.mjs'), path.resolve(here, '../../../out/agent/quiesce.mjs')];
@@ -43,11 +64,11 @@ export async function localAgentKit(): Promise<AgentKit> {
     throw new QuiesceError('no-agent-bundle', `The agent's engine (${engine}) is not built.`, 'Run `npm run build`.');
   }
   const files: AgentKit['files'] = [];
-  for (const [name, file] of [['node', await runtimePath()], ['quiesce.mjs', engine]] as const) {
+  for (const [name, file] of [['node', await runtimePath(arch)], ['quiesce.mjs', engine]] as const) {
     files.push({ name, path: file, bytes: (await stat(file)).size, sha256: await sha256Of(file) });
   }
   const version = createHash('sha256').update(files.map((f) => `${f.name}:${f.sha256}`).join('\n')).digest('hex').slice(0, 16);
-  return { version, files };
+  return { arch, version, files };
 }
 
 async function sha256Of(file: string): Promise<string> {

@@ -1,7 +1,6 @@
 import { QuiesceError } from '../errors.js';
 import { shellQuoted } from '../shell-quoted.js';
-import { ensureAgent } from './agent-host.js';
-import { localAgentKit } from './agent-kit.js';
+import { ensureAgent, kitForHost } from './agent-host.js';
 import { openSsh, type SshSession, type SshTarget } from './ssh-session.js';
 
 /** The agent on a host, and how its commands are run there: as the SSH user, or through `sudo -n` (never a prompt). */
@@ -28,7 +27,7 @@ export async function openAgentSession(target: SshTarget, o: AgentSessionOptions
   const ssh = await openSsh(target);
   try {
     if (o.sudo) await checkSudo(ssh, target);
-    const agent = await ensureAgent(ssh, await localAgentKit(), o.agentDir, o.onUpload);
+    const agent = await ensureAgent(ssh, await kitForHost(ssh), o.agentDir, o.onUpload);
     return {
       ssh,
       target,
