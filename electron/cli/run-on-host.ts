@@ -34,7 +34,7 @@ export async function sshRunOf(values: SshValues, takes: 'backup' | 'inspect' | 
   if (!profile) return { target: sshTargetFrom(values), password: values.user ? await readPassword(values.user) : undefined, agentDir: values['agent-dir'] ?? null, profileWords: [], sudo: values.sudo === true };
   if (!profile.ssh) throw new UsageError(`Profile '${profile.name}' is a replica on this machine: --ssh goes with a replica given by flags (--socket or --host, --user), or a profile saved with --ssh.`);
   if (takes === null) throw new UsageError(`Profile '${profile.name}' is on ${profile.ssh.host}: give this command the host's paths and --ssh ${profile.ssh.user}@${profile.ssh.host}:${profile.ssh.port} instead of --profile.`);
-  return { target: sshTargetOf(profile.ssh, values), password: await remotePassword(profile), agentDir: values['agent-dir'] ?? profile.ssh.agentDir ?? null, profileWords: profileWords(profile, takes), sudo: values.sudo === true || profile.ssh.sudo === true };
+  return { target: sshTargetOf(profile.ssh, values, async () => (await profileStore().secret(profile.name, 'ssh-key-passphrase')) ?? undefined), password: await remotePassword(profile), agentDir: values['agent-dir'] ?? profile.ssh.agentDir ?? null, profileWords: profileWords(profile, takes), sudo: values.sudo === true || profile.ssh.sudo === true };
 }
 
 /** The login's password, read here (the keychain, or asked) to travel on the channel; none when the host's option file or socket authentication gives it. */

@@ -14,7 +14,8 @@ export const SSH_OPTIONS = {
 } as const;
 
 export const SSH_HELP = `  --ssh USER@HOST[:PORT]   the database host, over SSH (nothing needs to be installed there)
-  --ssh-key FILE           the private key (else the SSH agent, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa)
+  --ssh-key FILE           the private key (else the SSH agent, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa);
+                           a protected key's passphrase: the profile's in the keychain, or QUIESCE_SSH_KEY_PASSPHRASE
   --known-hosts FILE       where host keys are checked (~/.ssh/known_hosts)
   --accept-new-host-key    trust a host seen for the first time and remember its key (a changed key is always refused)
   --agent-dir DIR          the agent's cache folder on the host (~/.cache/quiesce-agent)
@@ -33,20 +34,29 @@ export function remoteHostOf(values: { ssh?: string; 'ssh-key'?: string; 'known-
   };
 }
 
-/** How to reach a profile's host: its own settings, the flags of this run over them. */
-export function sshTargetOf(host: RemoteHost, values: { 'ssh-key'?: string; 'known-hosts'?: string; 'accept-new-host-key'?: boolean }): SshTarget {
-  return sshTargetFrom({
+/** For one run, a protected SSH key's passphrase without a keychain: never a flag. */
+export const SSH_KEY_PASSPHRASE_VARIABLE = 'QUIESCE_SSH_KEY_PASSPHRASE';
+
+/**
+ * How to reach a profile's host: its own settings, the flags of this run over them. `saved`: the
+ * key's passphrase kept with the profile, asked of the keychain only if the key is protected.
+ */
+export function sshTargetOf(host: RemoteHost, values: { 'ssh-key'?: string; 'known-hosts'?: string; 'accept-new-host-key'?: boolean }, saved: () => Promise<string | undefined>): SshTarget {
+  const target = sshTargetFrom({
     ssh: `${host.user}@${host.host.includes(':') ? `[${host.host}]` : host.host}:${host.port}`,
     'ssh-key': values['ssh-key'] ?? host.keyFile,
     'known-hosts': values['known-hosts'] ?? host.knownHostsFile,
     'accept-new-host-key': values['accept-new-host-key'],
   });
+  return { ...target, keyPassphrase: target.keyPassphrase ?? saved };
 }
 
 export function sshTargetFrom(values: { ssh?: string; 'ssh-key'?: string; 'known-hosts'?: string; 'accept-new-host-key'?: boolean }): SshTarget {
+  const passphrase = process.env[SSH_KEY_PASSPHRASE_VARIABLE];
   return {
     ...parseSshTarget(values.ssh ?? ''),
     keyFile: values['ssh-key'] ? path.resolve(values['ssh-key']) : null,
+    ...(passphrase !== undefined ? { keyPassphrase: passphrase } : {}),
     knownHostsFile: path.resolve(values['known-hosts'] ?? path.join(os.homedir(), '.ssh', 'known_hosts')),
     acceptNewHostKey: values['accept-new-host-key'] === true,
   };

@@ -27,7 +27,7 @@ import { dashboardOf } from './dashboard.js';
 import { InspectCache } from './inspect-cache.js';
 import { factsOfReport, inspectViewOf } from './inspect-view.js';
 import { inspectOnHost } from './remote-inspect.js';
-import { hostKeyOf, targetOfHost, trustHostKey } from '../core/remote/ssh-session.js';
+import { checkKeyPassphrase, hostKeyOf, targetOfHost, trustHostKey } from '../core/remote/ssh-session.js';
 import type { JobRegistry } from './job-registry.js';
 
 export interface DesktopShell {
@@ -92,6 +92,8 @@ function handlerContext(o: HandlerOptions) {
     }
     return { profile, connection: { ...profile.connection, password } };
   };
+  /** a remote profile's protected SSH key's passphrase, from the keychain when the key asks for it */
+  const keyPassphraseOf = (name: string) => async (): Promise<string | undefined> => (await o.profiles.secret(name, 'ssh-key-passphrase')) ?? undefined;
 
   const inspected = new InspectCache();
   /** a new look at the replica (it walks the datadir), kept for the steps that follow */
@@ -106,12 +108,12 @@ function handlerContext(o: HandlerOptions) {
     }
   };
 
-  return { now, system, timerPlan, timerView, connectionFor, inspected, inspectNow };
+  return { now, system, timerPlan, timerView, connectionFor, keyPassphraseOf, inspected, inspectNow };
 }
 
 /** Saved profiles: list, save, remove, test. */
 function profileHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Extract<keyof IpcHandlers, `profiles:${string}`>> {
-  const { connectionFor, inspected } = c;
+  const { connectionFor, keyPassphraseOf, inspected } = c;
   return {
     'profiles:list': async () => {
       const views: ProfileView[] = [];
@@ -121,11 +123,14 @@ function profileHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers
       }
       return views;
     },
-    'profiles:save': async ({ profile, password, replace, s3SecretKey, archivePassphrase }) => {
+    'profiles:save': async ({ profile, password, replace, s3SecretKey, archivePassphrase, sshKeyPassphrase }) => {
       inspected.forget(profile.name);
+      // a passphrase that does not open the key is refused before anything is saved
+      if (sshKeyPassphrase) await checkKeyPassphrase(profile.ssh?.keyFile ?? '', sshKeyPassphrase);
       const saved = await o.profiles.save(profile, password, replace);
       if (s3SecretKey) await o.profiles.setSecret(saved.name, 's3-secret-key', s3SecretKey);
       if (archivePassphrase) await o.profiles.setSecret(saved.name, 'archive-passphrase', archivePassphrase);
+      if (sshKeyPassphrase) await o.profiles.setSecret(saved.name, 'ssh-key-passphrase', sshKeyPassphrase);
       return { ...saved, hasPassword: saved.password === 'keychain' && (password !== null || (await o.profiles.password(saved).catch(() => null)) !== null) };
     },
     'profiles:host-key': async ({ ssh }) => ({ ...(await hostKeyOf(targetOfHost(ssh))), knownHostsFile: targetOfHost(ssh).knownHostsFile }),
@@ -139,7 +144,7 @@ function profileHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers
         const { profile, connection } = await connectionFor(name, password);
         if (profile.ssh) {
           // on its host: the agent connects there, as a backup will
-          const seen = await inspectOnHost({ ...profile, ssh: profile.ssh }, connection.password, null);
+          const seen = await inspectOnHost({ ...profile, ssh: profile.ssh }, connection.password, null, keyPassphraseOf(profile.name));
           return { ok: true, serverVersion: seen.server.version, isReplica: seen.channels.length > 0, replication: seen.channels.map((c) => ({ channel: c.channel, io: c.io, sql: c.sql, secondsBehind: c.secondsBehind, lastError: c.lastIoError || c.lastSqlError })) };
         }
         const session = await openSession(connection, { connectTimeoutMs: 5000 });
@@ -165,18 +170,18 @@ function profileHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers
 
 /** Inspection, the destination check, and backup jobs. */
 function jobHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Extract<keyof IpcHandlers, `backup:${string}` | `jobs:${string}`>> {
-  const { connectionFor, inspected, inspectNow } = c;
+  const { connectionFor, keyPassphraseOf, inspected, inspectNow } = c;
   return {
     'backup:inspect': async ({ name, password, destination }): Promise<InspectView> => {
       const target = await connectionFor(name, password);
-      if (target.profile.ssh) return inspectOnHost({ ...target.profile, ssh: target.profile.ssh }, target.connection.password, destination ?? target.profile.destination);
+      if (target.profile.ssh) return inspectOnHost({ ...target.profile, ssh: target.profile.ssh }, target.connection.password, destination ?? target.profile.destination, keyPassphraseOf(target.profile.name));
       const r = await inspectNow(name, target);
       return inspectViewOf(factsOfReport(r), await destinationCheck(r, destination ?? target.profile.destination, target.profile, o.profiles));
     },
     'backup:check-destination': async ({ name, password, destination }) => {
       const target = await connectionFor(name, password);
       if (target.profile.ssh) {
-        const { destination: room, destinationProblem } = await inspectOnHost({ ...target.profile, ssh: target.profile.ssh }, target.connection.password, destination);
+        const { destination: room, destinationProblem } = await inspectOnHost({ ...target.profile, ssh: target.profile.ssh }, target.connection.password, destination, keyPassphraseOf(target.profile.name));
         return { destination: room, destinationProblem };
       }
       const report = inspected.get(name) ?? (await inspectNow(name, target));
@@ -188,7 +193,8 @@ function jobHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Ex
       if (!dest) throw new QuiesceError('destination-missing', `Profile “${name}” has no destination; choose one.`);
       // on another host: the agent there inspects again before it stops anything
       if (profile.ssh) {
-        const job = { method, connection, destination: dest, archive: await archiveJobOptions(profile, o.profiles), format: format ?? profile.format, control: profile.control, staging: 'auto' as const, ssh: profile.ssh, ...(profile.optionFile ? { hostOptionFile: profile.optionFile } : {}) };
+        const keyPassphrase = await keyPassphraseOf(profile.name)();
+        const job = { method, connection, destination: dest, archive: await archiveJobOptions(profile, o.profiles), format: format ?? profile.format, control: profile.control, staging: 'auto' as const, ssh: profile.ssh, ...(profile.optionFile ? { hostOptionFile: profile.optionFile } : {}), ...(keyPassphrase ? { sshKeyPassphrase: keyPassphrase } : {}) };
         return { jobId: await o.jobs.start(name, job, null) };
       }
       // a plain error now beats a worker that fails, and the report tells whether the worker

@@ -37,7 +37,7 @@ const restoreChoice = z
  */
 export const IPC_REQUEST_SCHEMAS = {
   'profiles:list': z.undefined(),
-  'profiles:save': z.object({ profile: profileSchema, password: password.nullable(), replace: z.boolean(), s3SecretKey: password.nullable().optional(), archivePassphrase: password.nullable().optional() }).strict(),
+  'profiles:save': z.object({ profile: profileSchema, password: password.nullable(), replace: z.boolean(), s3SecretKey: password.nullable().optional(), archivePassphrase: password.nullable().optional(), sshKeyPassphrase: password.nullable().optional() }).strict(),
   'profiles:remove': z.object({ name }).strict(),
   'profiles:test': z.object({ name, password: password.optional() }).strict(),
   'profiles:host-key': z.object({ ssh: profileSchema.shape.ssh.unwrap() }).strict(),

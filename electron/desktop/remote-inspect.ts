@@ -11,9 +11,9 @@ import { inspectViewOf, type InspectFacts } from './inspect-view.js';
  * when the host lacks it) runs `inspect --json` there, the password on the channel's stdin.
  * The host key must be known (the app asks the user to confirm it when the profile is saved).
  */
-export async function inspectOnHost(profile: Profile & { ssh: RemoteHost }, password: string | undefined, destination: string | null | undefined): Promise<InspectView> {
+export async function inspectOnHost(profile: Profile & { ssh: RemoteHost }, password: string | undefined, destination: string | null | undefined, keyPassphrase: () => Promise<string | undefined>): Promise<InspectView> {
   const h = profile.ssh;
-  const session = await openAgentSession(targetOfHost(h), { agentDir: h.agentDir ?? null, sudo: h.sudo === true });
+  const session = await openAgentSession(targetOfHost(h, keyPassphrase), { agentDir: h.agentDir ?? null, sudo: h.sudo === true });
   try {
     const words = ['inspect', ...hostFlags({ connection: profile.connection, optionFile: profile.optionFile, control: profile.control }), ...(destination ? ['--dest', destination] : []), '--json'];
     const run = await session.ssh.run(session.command(words, password !== undefined), { stdin: password !== undefined ? `${password}\n` : '' });

@@ -143,7 +143,10 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
     'archive:verify': async ({ restoreTest, ...sel }) => {
       // an archive a remote profile made is on its host: verified (and proven) there, never read here
       const profile = sel.profile ? await o.profiles.get(sel.profile) : null;
-      if (profile?.ssh) return { jobId: await o.jobs.start(profile.name, { kind: 'verify', archive: { url: sel.archive }, restoreTest, ssh: profile.ssh }) };
+      if (profile?.ssh) {
+        const sshKeyPassphrase = await o.profiles.secret(profile.name, 'ssh-key-passphrase');
+        return { jobId: await o.jobs.start(profile.name, { kind: 'verify', archive: { url: sel.archive }, restoreTest, ssh: profile.ssh, ...(sshKeyPassphrase ? { sshKeyPassphrase } : {}) }) };
+      }
       const opened = await openUnlocked(sel);
       return { jobId: await o.jobs.start(labelOf(opened), { kind: 'verify', archive: opened.source, restoreTest }) };
     },

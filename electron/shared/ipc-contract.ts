@@ -100,8 +100,8 @@ export interface HostKeyView {
 
 export interface IpcRequests {
   'profiles:list': { request: void; response: ProfileView[] };
-  /** s3SecretKey, archivePassphrase: go to the keychain with the profile (null: leave as stored) */
-  'profiles:save': { request: { profile: Profile; password: string | null; replace: boolean; s3SecretKey?: string | null; archivePassphrase?: string | null }; response: ProfileView };
+  /** s3SecretKey, archivePassphrase, sshKeyPassphrase: go to the keychain with the profile (null: leave as stored); a key passphrase must open the profile's key */
+  'profiles:save': { request: { profile: Profile; password: string | null; replace: boolean; s3SecretKey?: string | null; archivePassphrase?: string | null; sshKeyPassphrase?: string | null }; response: ProfileView };
   'profiles:remove': { request: { name: string }; response: void };
   'profiles:test': { request: { name: string; password?: string }; response: ConnectionTest };
   /** the key a remote profile's host offers, and whether it is known, changed or new (nothing is logged in to) */

@@ -27,6 +27,8 @@ export interface BackupJobRequest {
   ssh?: RemoteHost;
   /** with ssh: the login's option file on that host (its [client] group), read there */
   hostOptionFile?: string;
+  /** with ssh: what opens the profile's protected SSH key (from the keychain, read by the app) */
+  sshKeyPassphrase?: string;
 }
 
 export interface ArchiveJobOptions {
@@ -50,7 +52,7 @@ type Connection = BackupJobRequest['connection'];
 /** A job on an archive: verify it (and prove it restores), restore its files, or load its dump. */
 export type ArchiveJobRequest =
   /** ssh: the archive is on that host, verified (and proven) there by the agent */
-  | { kind: 'verify'; archive: ArchiveSource; restoreTest: boolean; ssh?: RemoteHost }
+  | { kind: 'verify'; archive: ArchiveSource; restoreTest: boolean; ssh?: RemoteHost; sshKeyPassphrase?: string }
   | {
       kind: 'restore';
       archive: ArchiveSource;

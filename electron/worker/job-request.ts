@@ -52,6 +52,7 @@ const jobRequestSchema = z
     lockWaitSeconds: z.number().int().min(1).max(86_400).optional(),
     ssh: profileSchema.shape.ssh,
     hostOptionFile: absolute.optional(),
+    sshKeyPassphrase: z.string().min(1).max(1024).optional(),
   })
   .strict() satisfies z.ZodType<BackupJobRequest>;
 
@@ -78,7 +79,7 @@ const placementSchema = z.discriminatedUnion('kind', [
 ]);
 
 const archiveJobSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('verify'), archive: archiveSourceSchema, restoreTest: z.boolean(), ssh: profileSchema.shape.ssh }).strict(),
+  z.object({ kind: z.literal('verify'), archive: archiveSourceSchema, restoreTest: z.boolean(), ssh: profileSchema.shape.ssh, sshKeyPassphrase: z.string().min(1).max(1024).optional() }).strict(),
   z
     .object({
       kind: z.literal('restore'),

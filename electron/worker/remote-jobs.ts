@@ -10,8 +10,8 @@ import { targetOfHost } from '../core/remote/ssh-session.js';
 import { openAgentSession, type AgentSession } from '../core/remote/agent-session.js';
 
 /** The host reached (its key must be known already: the app asks the user to confirm it first), the agent there, and `work` done with it. */
-async function onHost<T>(ssh: RemoteHost, onEvent: (e: BackupEvent) => void, work: (session: AgentSession) => Promise<T>): Promise<T> {
-  const session = await openAgentSession(targetOfHost(ssh), { agentDir: ssh.agentDir ?? null, sudo: ssh.sudo === true, onUpload: (name) => onEvent({ type: 'log', message: `Sending Quiesce's agent (${name}) to ${ssh.host}, once for this version…` }) });
+async function onHost<T>(ssh: RemoteHost, keyPassphrase: string | undefined, onEvent: (e: BackupEvent) => void, work: (session: AgentSession) => Promise<T>): Promise<T> {
+  const session = await openAgentSession(targetOfHost(ssh, keyPassphrase), { agentDir: ssh.agentDir ?? null, sudo: ssh.sudo === true, onUpload: (name) => onEvent({ type: 'log', message: `Sending Quiesce's agent (${name}) to ${ssh.host}, once for this version…` }) });
   try {
     return await work(session);
   } finally {
@@ -43,14 +43,14 @@ export async function runRemoteBackup(job: BackupJobRequest & { ssh: RemoteHost 
     ...(job.staging === 'never' ? ['--no-staging'] : []),
     ...(job.lockWaitSeconds ? ['--lock-wait', String(job.lockWaitSeconds)] : []),
   ];
-  return summaryOf(await onHost(job.ssh, o.onEvent, (session) => followed({ session, host: job.ssh.host, where: whereOf(job.ssh), words, password, onEvent: o.onEvent, signal: o.signal })));
+  return summaryOf(await onHost(job.ssh, job.sshKeyPassphrase, o.onEvent, (session) => followed({ session, host: job.ssh.host, where: whereOf(job.ssh), words, password, onEvent: o.onEvent, signal: o.signal })));
 }
 
 /** An archive on another host verified there (and, with restoreTest, proven there on a throw-away server). */
-export async function runRemoteVerify(job: { archive: ArchiveSource; restoreTest: boolean; ssh: RemoteHost }, o: { signal: AbortSignal; onEvent: (e: BackupEvent) => void }): Promise<VerifyView> {
+export async function runRemoteVerify(job: { archive: ArchiveSource; restoreTest: boolean; ssh: RemoteHost; sshKeyPassphrase?: string }, o: { signal: AbortSignal; onEvent: (e: BackupEvent) => void }): Promise<VerifyView> {
   if (job.archive.unlock || job.archive.s3SecretKey) throw new QuiesceError('remote-secret', `A key kept on this computer is not sent to ${job.ssh.host}: verify that archive there with its own identity (quiesce verify --ssh … --identity).`);
   const words = ['verify', job.archive.url, ...(job.restoreTest ? ['--restore-test'] : [])];
-  const r = await onHost(job.ssh, o.onEvent, (session) => followed({ session, host: job.ssh.host, where: whereOf(job.ssh), words, password: undefined, onEvent: o.onEvent, signal: o.signal }));
+  const r = await onHost(job.ssh, job.sshKeyPassphrase, o.onEvent, (session) => followed({ session, host: job.ssh.host, where: whereOf(job.ssh), words, password: undefined, onEvent: o.onEvent, signal: o.signal }));
   const proof = (r.restoreTest ?? null) as (NonNullable<VerifyView['restoreTest']> & { proven: boolean }) | null;
   return {
     ok: r.ok === true && (proof?.proven ?? true),

@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../electron/shared/ipc-contract.js';
@@ -30,7 +31,8 @@ describe('the app with a remote profile (SSH)', () => {
     await sshd?.stop();
   });
 
-  it('the host key shown and confirmed, then test, inspect, backup and cancel on that host, as for a local replica', async () => {
+  /** the app's services with a real worker; their own profiles, keychain (in memory) and history */
+  async function app() {
     const stateDir = await tempDir('ars');
     const store = new ProfileStore(new MemorySecretStore(), await tempDir('arc'));
     const states: JobView[] = [];
@@ -49,6 +51,12 @@ describe('the app with a remote profile (SSH)', () => {
       expect(reply.ok).toBe(false);
       return (reply as { error: { message: string } }).error.message;
     };
+    const ended = (jobId: string, timeout: number) => expect.poll(() => states.find((s) => s.jobId === jobId && s.state.phase !== 'running' && s.state.phase !== 'idle')?.state, { timeout });
+    return { store, states, events, call, refusal, ended };
+  }
+
+  it('the host key shown and confirmed, then test, inspect, backup and cancel on that host, as for a local replica', async () => {
+    const { states, events, call, refusal } = await app();
 
     const knownHosts = path.join(dir, 'known_hosts');
     const ssh = { user: sshd.user, host: '127.0.0.1', port: sshd.port, keyFile: sshd.clientKey, knownHostsFile: knownHosts, agentDir: path.join(dir, 'agent') };
@@ -89,6 +97,27 @@ describe('the app with a remote profile (SSH)', () => {
     await call('backup:cancel', { jobId: second.jobId });
     await expect.poll(() => states.find((s) => s.jobId === second.jobId && s.state.phase === 'failed')?.state, { timeout: 90_000 }).toMatchObject({ phase: 'failed', error: { code: 'cancelled', message: expect.stringMatching(/^The backup was cancelled: the replica is running/) } });
     expect((await readdir(f.dest)).sort()).toEqual(before);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+
+  it('a profile whose SSH key has a passphrase: a wrong one is refused before saving; the right one, kept in the keychain, opens the key for test and for the worker\'s backup', async () => {
+    const { store, call, refusal, ended } = await app();
+    const key = path.join(dir, 'locked');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'open sesame', '-f', key]);
+    await appendFile(path.join(dir, 'authorized_keys'), await readFile(`${key}.pub`));
+    const knownHosts = path.join(dir, 'known_hosts_locked');
+    const ssh = { user: sshd.user, host: '127.0.0.1', port: sshd.port, keyFile: key, knownHostsFile: knownHosts, agentDir: path.join(dir, 'agent') };
+    const profile = { name: 'locked', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, format: 'tar.zst', password: 'keychain', ssh };
+    expect(await refusal('profiles:save', { profile, password: f.pair.backupUser.password, replace: false, sshKeyPassphrase: 'open sesam' })).toMatch(/^The passphrase given for the SSH key .*locked does not open it\./);
+    expect(await call('profiles:list', undefined)).toEqual([]);
+    await call('profiles:save', { profile, password: f.pair.backupUser.password, replace: false, sshKeyPassphrase: 'open sesame' });
+    expect(await store.secret('locked', 'ssh-key-passphrase')).toBe('open sesame');
+    expect(JSON.stringify(await call('profiles:list', undefined))).not.toContain('open sesame');
+    await call('profiles:trust-host-key', { ssh, fingerprint: sshd.hostFingerprint });
+
+    expect(await call('profiles:test', { name: 'locked' })).toMatchObject({ ok: true, isReplica: true });
+    const { jobId } = await call('backup:start', { name: 'locked' });
+    await ended(jobId, 90_000).toMatchObject({ phase: 'succeeded', result: { method: 'cold' } });
     await expectReplicaBackAndClean(f.pair, f.dest);
   });
 });

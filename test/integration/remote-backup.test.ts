@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canConnect } from '../../electron/core/mysql/connection.js';
@@ -189,6 +190,39 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
     const local = await runCli(['restore', '--profile', 'far-replica', '--until', '2030-01-01 00:00:00', '--json']);
     expect(local.code).toBe(2);
     expect(local.stderr).toMatch(/Profile 'far-replica' is on 127\.0\.0\.1: give this command the host's paths and --ssh /);
+  });
+
+  it('a key protected by a passphrase: refused in words without it or with a wrong one; kept in the keychain with a profile (checked before saving), never in its file', async () => {
+    const protectedKey = path.join(dir, 'protected');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'open sesame', '-f', protectedKey]);
+    await appendFile(path.join(dir, 'authorized_keys'), await readFile(`${protectedKey}.pub`));
+    const target = `${sshd.user}@127.0.0.1:${sshd.port}`;
+    const inspectWith = (env: Record<string, string | undefined>) => runCliWithout([f.pair.root, f.dest], ['inspect', ...login(), '--ssh', target, '--ssh-key', protectedKey, '--known-hosts', path.join(dir, 'known_hosts'), '--agent-dir', path.join(dir, 'agent'), '--json'], { ...password(), SSH_AUTH_SOCK: undefined, ...env });
+
+    const without = await inspectWith({});
+    expect(without.code).toBe(1);
+    expect(without.stderr).toMatch(/^quiesce: The SSH key .*protected is protected by a passphrase, and none was given\. .*QUIESCE_SSH_KEY_PASSPHRASE/);
+    const wrong = await inspectWith({ QUIESCE_SSH_KEY_PASSPHRASE: 'open sesam' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^quiesce: The passphrase given for the SSH key .*protected does not open it\./);
+    const right = await inspectWith({ QUIESCE_SSH_KEY_PASSPHRASE: 'open sesame' });
+    expect(right.code, right.stderr).toBe(0);
+    expect(right.lines.at(-1)).toMatchObject({ command: 'inspect', channels: [expect.objectContaining({ sourcePort: f.pair.source.port })] });
+
+    const add = (passphrase: string) => runCli(['profiles', 'add', 'locked-key', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', f.dest, '--password-stdin', '--ssh', target, '--ssh-key', protectedKey, '--ssh-key-passphrase', '--known-hosts', path.join(dir, 'known_hosts'), '--agent-dir', path.join(dir, 'agent'), '--json'], { QUIESCE_SSH_KEY_PASSPHRASE: passphrase }, undefined, f.pair.backupUser.password);
+    const refused = await add('open sesam');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/does not open it/);
+    expect((await runCli(['profiles', 'list', '--json'])).lines.at(-1)).not.toMatchObject({ profiles: expect.arrayContaining([expect.objectContaining({ name: 'locked-key' })]) });
+    const saved = await add('open sesame');
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(await readFile(path.join(process.env.XDG_CONFIG_HOME!, 'quiesce', 'profiles.json'), 'utf8')).not.toContain('open sesame');
+
+    // by its name: the passphrase comes from the keychain (no variable, no agent)
+    const byName = await runCliWithout([f.pair.root, f.dest], ['inspect', '--profile', 'locked-key', '--json'], { QUIESCE_PASSWORD: undefined, QUIESCE_SSH_KEY_PASSPHRASE: undefined, SSH_AUTH_SOCK: undefined });
+    expect(byName.code, byName.stderr).toBe(0);
+    expect(byName.lines.at(-1)).toMatchObject({ command: 'inspect' });
+    expect((await runCli(['profiles', 'remove', 'locked-key'])).code).toBe(0);
   });
 
   it('two clients back the same replica up at once: one runs, the other is refused there in one line; the replica is back', async () => {

@@ -57,4 +57,28 @@ describe('a profile for a replica on another host', () => {
     expect(screen.getAllByRole('alert').map((a) => a.textContent)).toContain('The SSH port is a number from 1 to 65535.');
     expect(calls).toEqual([]);
   });
+
+  it('a key passphrase is asked for only when a key is named, and goes with the save (to the keychain), not into the profile', async () => {
+    const requests: { profile: Profile; sshKeyPassphrase?: string | null }[] = [];
+    useApi(fakeApi(report(), null, { saveProfile: (r) => (requests.push(r), ok({ ...profile, ...r.profile })) }));
+    render(ProfileForm, { onsaved: () => undefined, oncancel: () => undefined });
+    await fireEvent.input(screen.getByLabelText('Name'), { target: { value: 'db2' } });
+    await fireEvent.click(screen.getByLabelText('On another host, over SSH'));
+    await fireEvent.input(screen.getByLabelText('Host'), { target: { value: 'db2.lan' } });
+    await fireEvent.input(screen.getByLabelText('User'), { target: { value: 'backup' } });
+    await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 's3cret' } });
+    expect(screen.queryByLabelText(/Key passphrase/)).toBeNull();
+    await fireEvent.input(screen.getByLabelText(/Private key/), { target: { value: '/home/dba/.ssh/id_ed25519' } });
+    const field = screen.getByLabelText(/Key passphrase/) as HTMLInputElement;
+    expect(field.type).toBe('password');
+    await fireEvent.input(field, { target: { value: 'open sesame' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save profile' }));
+    await settle();
+    await fireEvent.click(screen.getByRole('button', { name: 'Trust this host and save' }));
+    await settle();
+    expect(requests).toHaveLength(1);
+    expect(requests[0]!.sshKeyPassphrase).toBe('open sesame');
+    expect(JSON.stringify(requests[0]!.profile)).not.toContain('open sesame');
+    expect(requests[0]!.profile.ssh).toMatchObject({ keyFile: '/home/dba/.ssh/id_ed25519' });
+  });
 });

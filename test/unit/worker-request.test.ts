@@ -19,6 +19,9 @@ describe('the worker checks a job\'s destination and archive options again', () 
     expect(start({ ...job, ssh: { ...ssh, host: 'db2; rm -rf /' } }).ok).toBe(false);
     expect(start({ ...job, ssh: { ...ssh, user: '-oProxyCommand=x' } }).ok).toBe(false);
     expect(start({ ...job, ssh, hostOptionFile: '.my.cnf' }).ok).toBe(false);
+    expect(start({ ...job, ssh, sshKeyPassphrase: 'open sesame' }).ok).toBe(true);
+    expect(start({ ...job, ssh, sshKeyPassphrase: '' }).ok).toBe(false);
+    expect(start({ ...job, ssh, sshKeyPassphrase: 'x'.repeat(1025) }).ok).toBe(false);
   });
 
   it('refuses a relative folder, a path with .., a bad bucket, a typo in a recipient, and unknown fields', () => {

@@ -8,7 +8,8 @@ import type { Reporter } from '../reporter.js';
 import { readStdin } from '../password.js';
 import { PASSPHRASE_VARIABLE } from '../../core/profiles/profile-destination.js';
 import { parseRecipient } from '../../core/crypto/age-keys.js';
-import { SSH_OPTIONS, remoteHostOf } from '../ssh-args.js';
+import { SSH_KEY_PASSPHRASE_VARIABLE, SSH_OPTIONS, remoteHostOf } from '../ssh-args.js';
+import { checkKeyPassphrase } from '../../core/remote/ssh-session.js';
 
 export const PROFILES_HELP = `quiesce profiles list | add NAME … | remove NAME — saved replicas
 
@@ -25,9 +26,11 @@ export const PROFILES_HELP = `quiesce profiles list | add NAME … | remove NAME
       --no-password      the login needs none (socket authentication, e.g. root on Debian)
       --option-file F    read the login from the [client] group of an owner-only MySQL option
                          file (user=…, password=…), such as ~/.my.cnf; --user is then optional
-        [--ssh USER@HOST[:PORT] [--ssh-key F] [--known-hosts F] [--agent-dir DIR]]
+        [--ssh USER@HOST[:PORT] [--ssh-key F [--ssh-key-passphrase]] [--known-hosts F] [--agent-dir DIR] [--sudo]]
                          a replica on another host, backed up over SSH (the agent is sent there):
-                         --socket, --dest and --option-file are then paths on that host
+                         --socket, --dest and --option-file are then paths on that host;
+                         --ssh-key-passphrase keeps a protected key's passphrase (read from
+                         ${SSH_KEY_PASSPHRASE_VARIABLE}, checked to open the key) in the OS keychain
   On a server without a keychain (no desktop session), use --no-password or --option-file:
   nothing is asked of the keychain, so scheduled runs work there.
   quiesce profiles remove NAME      (its keychain entry goes too)
@@ -79,6 +82,7 @@ async function addProfile(rest: string[], store: ReturnType<typeof profileStore>
       's3-access-key': { type: 'string' },
       'encrypt-to': { type: 'string', multiple: true },
       'encrypt-passphrase': { type: 'boolean' },
+      'ssh-key-passphrase': { type: 'boolean' },
       ...SSH_OPTIONS,
     },
     allowPositionals: true,
@@ -108,6 +112,12 @@ async function addProfile(rest: string[], store: ReturnType<typeof profileStore>
   if (values['encrypt-passphrase'] && !passphrase) throw new UsageError(`--encrypt-passphrase needs the passphrase in ${PASSPHRASE_VARIABLE} (it goes to the OS keychain).`);
   if (values['encrypt-passphrase'] && values['encrypt-to']) throw new UsageError('Choose one: --encrypt-to (age keys) or --encrypt-passphrase.');
   for (const r of values['encrypt-to'] ?? []) parseRecipient(r); // a typo is refused before anything is saved
+  const keyPassphrase = values['ssh-key-passphrase'] ? process.env[SSH_KEY_PASSPHRASE_VARIABLE] : undefined;
+  if (values['ssh-key-passphrase']) {
+    if (!ssh?.keyFile) throw new UsageError('--ssh-key-passphrase goes with --ssh and --ssh-key FILE (the key it opens).');
+    if (!keyPassphrase) throw new UsageError(`--ssh-key-passphrase needs the passphrase in ${SSH_KEY_PASSPHRASE_VARIABLE} (it goes to the OS keychain).`);
+    await checkKeyPassphrase(ssh.keyFile, keyPassphrase);
+  }
   const objectStore = { ...(values['s3-endpoint'] ? { endpoint: values['s3-endpoint'] } : {}), ...(values['s3-region'] ? { region: values['s3-region'] } : {}), ...(values['s3-access-key'] ? { accessKeyId: values['s3-access-key'] } : {}) };
   const profile: Profile = {
     name,
@@ -126,6 +136,7 @@ async function addProfile(rest: string[], store: ReturnType<typeof profileStore>
   const saved = await store.save(profile, password);
   if (s3Secret) await store.setSecret(saved.name, 's3-secret-key', s3Secret);
   if (passphrase) await store.setSecret(saved.name, 'archive-passphrase', passphrase);
+  if (keyPassphrase) await store.setSecret(saved.name, 'ssh-key-passphrase', keyPassphrase);
   reporter.result({ command: 'profiles add', profile: saved }, [`Saved profile '${saved.name}'${saved.password === 'keychain' ? '; its password is in the OS keychain' : saved.password === 'ask' ? '' : '; it needs no keychain'}.`, `  ${describe(saved)}`]);
   return 0;
 }

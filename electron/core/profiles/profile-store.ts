@@ -19,8 +19,8 @@ export function defaultConfigDir(): string {
 const secretAccount = (name: string) => `profile:${name}`;
 
 /** The other secrets a profile may keep in the keychain, beside its login's password. */
-export type ProfileSecret = 's3-secret-key' | 'archive-passphrase';
-const PROFILE_SECRETS: ProfileSecret[] = ['s3-secret-key', 'archive-passphrase'];
+export type ProfileSecret = 's3-secret-key' | 'archive-passphrase' | 'ssh-key-passphrase';
+const PROFILE_SECRETS: ProfileSecret[] = ['s3-secret-key', 'archive-passphrase', 'ssh-key-passphrase'];
 const otherAccount = (name: string, kind: ProfileSecret) => `profile:${name}:${kind}`;
 
 /**
@@ -96,7 +96,7 @@ export class ProfileStore {
     for (const kind of PROFILE_SECRETS) await this.secrets.delete(otherAccount(name, kind)).catch(() => undefined);
   }
 
-  /** The object store's secret key or the archives' passphrase, from the keychain; null when none is stored. */
+  /** The object store's secret key, the archives' passphrase or the SSH key's, from the keychain; null when none is stored. */
   async secret(name: string, kind: ProfileSecret): Promise<string | null> {
     return this.secrets.get(otherAccount(name, kind));
   }

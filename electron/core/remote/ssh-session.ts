@@ -2,7 +2,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import ssh2, { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import { QuiesceError } from '../errors.js';
 import type { RemoteHost } from '../../shared/profile.js';
 import { checkHostKey, fingerprintOf, hostPattern, knownHostsLine, knownKeyTypes } from './known-hosts.js';
@@ -14,6 +14,11 @@ export interface SshTarget {
   port: number;
   /** a private key file; none: the SSH agent, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa */
   keyFile: string | null;
+  /**
+   * what opens that key when it is protected (QUIESCE_SSH_KEY_PASSPHRASE, or the profile's in the
+   * keychain — asked for only when the key is protected); never on a command line
+   */
+  keyPassphrase?: string | (() => Promise<string | undefined>);
   /** default ~/.ssh/known_hosts */
   knownHostsFile: string;
   /** trust on first use (OpenSSH's StrictHostKeyChecking=accept-new): a new host's key is added; a changed one is still refused */
@@ -53,6 +58,8 @@ export interface SshSession {
 }
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+// ssh2 is CommonJS: its key parser is reached through the default export
+const { utils } = ssh2;
 
 /** The signature algorithms that prove a key of each type (an RSA key signs with SHA-2 first). */
 const HOST_KEY_ALGORITHMS: Record<string, ServerHostKeyAlgorithm[]> = {
@@ -64,8 +71,8 @@ const HOST_KEY_ALGORITHMS: Record<string, ServerHostKeyAlgorithm[]> = {
 };
 
 /** Where a saved host is reached and its key checked (the user's ~/.ssh/known_hosts unless it names one); a new key is never trusted here. */
-export function targetOfHost(h: RemoteHost): SshTarget {
-  return { user: h.user, host: h.host, port: h.port, keyFile: h.keyFile ?? null, knownHostsFile: h.knownHostsFile ?? path.join(os.homedir(), '.ssh', 'known_hosts'), acceptNewHostKey: false };
+export function targetOfHost(h: RemoteHost, keyPassphrase?: SshTarget['keyPassphrase']): SshTarget {
+  return { user: h.user, host: h.host, port: h.port, keyFile: h.keyFile ?? null, ...(keyPassphrase !== undefined ? { keyPassphrase } : {}), knownHostsFile: h.knownHostsFile ?? path.join(os.homedir(), '.ssh', 'known_hosts'), acceptNewHostKey: false };
 }
 
 /** USER@HOST[:PORT], HOST an IPv4 address, a name, or [IPv6]. */
@@ -175,19 +182,45 @@ export async function trustHostKey(target: Pick<SshTarget, 'host' | 'port' | 'kn
   return { ...seen, state: 'known' };
 }
 
-async function credentials(target: SshTarget): Promise<Pick<ConnectConfig, 'privateKey' | 'agent'>> {
+async function credentials(target: SshTarget): Promise<Pick<ConnectConfig, 'privateKey' | 'passphrase' | 'agent'>> {
   if (target.keyFile) {
     const privateKey = await readFile(target.keyFile).catch((error: NodeJS.ErrnoException) => {
       throw new QuiesceError('ssh-key-unreadable', `The SSH key ${target.keyFile} cannot be read (${error.code ?? error.message}).`, 'Give the private key file with --ssh-key FILE.');
     });
-    return { privateKey };
+    return opened(target.keyFile, privateKey, target.keyPassphrase);
   }
   if (process.env.SSH_AUTH_SOCK) return { agent: process.env.SSH_AUTH_SOCK };
   for (const name of DEFAULT_KEYS) {
-    const privateKey = await readFile(path.join(os.homedir(), '.ssh', name)).catch(() => null);
-    if (privateKey) return { privateKey };
+    const file = path.join(os.homedir(), '.ssh', name);
+    const privateKey = await readFile(file).catch(() => null);
+    if (privateKey) return opened(file, privateKey, target.keyPassphrase);
   }
   throw new QuiesceError('ssh-no-key', 'No SSH key to log in with: no --ssh-key, no SSH agent (SSH_AUTH_SOCK), and none of ~/.ssh/id_ed25519, id_ecdsa, id_rsa.', 'Give one with --ssh-key FILE, or start an agent with the key added (ssh-add).');
+}
+
+/** That a passphrase opens a protected key file, before it is saved with a profile: a wrong one, or a key without any, refused in words. */
+export async function checkKeyPassphrase(file: string, passphrase: string): Promise<void> {
+  const privateKey = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw new QuiesceError('ssh-key-unreadable', `The SSH key ${file} cannot be read (${error.code ?? error.message}).`, 'Give the private key file with --ssh-key FILE.');
+  });
+  if (!(utils.parseKey(privateKey) instanceof Error)) throw new QuiesceError('ssh-key-not-protected', `The SSH key ${file} has no passphrase: there is none to keep.`, 'Save the profile without one.');
+  await opened(file, privateKey, passphrase);
+}
+
+/** A key file as ssh2 takes it, opened with its passphrase when it is protected; a missing or wrong passphrase, and a file that is no key, in words. */
+async function opened(file: string, privateKey: Buffer, given: SshTarget['keyPassphrase']): Promise<Pick<ConnectConfig, 'privateKey' | 'passphrase'>> {
+  const plain = utils.parseKey(privateKey);
+  if (!(plain instanceof Error)) return { privateKey };
+  const passphrase = typeof given === 'function' ? await given() : given;
+  const parsed = passphrase === undefined ? plain : utils.parseKey(privateKey, passphrase);
+  if (!(parsed instanceof Error)) return { privateKey, passphrase };
+  if (/no passphrase given/i.test(parsed.message)) {
+    throw new QuiesceError('ssh-key-passphrase-needed', `The SSH key ${file} is protected by a passphrase, and none was given.`, "Save it with the profile (the app's profile form, or `quiesce profiles add … --ssh-key-passphrase`), give it for one run in QUIESCE_SSH_KEY_PASSPHRASE, or add the key to an SSH agent (ssh-add).");
+  }
+  if (passphrase !== undefined && /bad passphrase|decrypt/i.test(parsed.message)) {
+    throw new QuiesceError('ssh-key-passphrase-wrong', `The passphrase given for the SSH key ${file} does not open it.`, 'Save the right one with the profile, or give it in QUIESCE_SSH_KEY_PASSPHRASE.');
+  }
+  throw new QuiesceError('ssh-key-unreadable', `${file} is not a private key ssh can use (${parsed.message}).`, 'Give the private key file (not its .pub) with --ssh-key FILE.');
 }
 
 function explainConnectError(error: Error & { level?: string; code?: string }, target: Pick<SshTarget, 'host' | 'port' | 'user'>): QuiesceError {
