@@ -66,6 +66,18 @@ function reachHost(run: SshRun, reporter: Reporter): Promise<AgentSession> {
   return openAgentSession(run.target, { agentDir: run.agentDir, sudo: run.sudo, onUpload: (name, bytes) => reporter.event({ type: 'log', message: `Sending the agent's ${name} (${Math.round(bytes / 2 ** 20)} MiB) to ${run.target.host}, once for this version…` }) });
 }
 
+/** Some work on the host of a remote profile, with the agent there (sent first when the host lacks this version). */
+export async function onProfileHost<T>(name: string, reporter: Reporter, work: (host: AgentSession) => Promise<T>): Promise<T> {
+  const run = await sshRunOf({ profile: name }, 'inspect');
+  if (!run) throw new UsageError(`Profile '${name}' is a replica on this machine.`);
+  const host = await reachHost(run, reporter);
+  try {
+    return await work(host);
+  } finally {
+    host.close();
+  }
+}
+
 const stdinOf = (run: SshRun): string => (run.password !== undefined ? `${run.password}\n` : '');
 
 /**

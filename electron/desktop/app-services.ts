@@ -5,7 +5,9 @@ import { readTimelines } from '../core/binlog/binlog-catalog.js';
 import { windowOf } from '../core/binlog/binlog-window.js';
 import { parseLocation } from '../core/storage/location.js';
 import { storageFor } from '../core/storage/storage-for.js';
-import type { Profile } from '../shared/profile.js';
+import type { Profile, RemoteHost } from '../shared/profile.js';
+import { checkHostCanRunAlone, describeHostTimer, scheduleOnHost } from '../core/remote/host-schedule.js';
+import { openAgentSession } from '../core/remote/agent-session.js';
 import { destinationRoom } from '../core/backup/destination-room.js';
 import { readProof } from '../core/restore/restore-test.js';
 import { createRestoreHandlers } from './restore-services.js';
@@ -71,6 +73,17 @@ export function createHandlers(o: HandlerOptions): IpcHandlers {
   const c = handlerContext(o);
   const restore = createRestoreHandlers({ profiles: o.profiles, history: o.history, jobs: o.jobs, connectionFor: c.connectionFor });
   return { ...profileHandlers(o, c), ...jobHandlers(o, c), ...restore, ...historyHandlers(o, c) };
+}
+
+/** A remote profile's schedule given to (or taken back from) its host, in one line for the user. */
+async function scheduleOnProfileHost(profile: Profile & { ssh: RemoteHost }, keyPassphrase: () => Promise<string | undefined>): Promise<string> {
+  if (profile.schedule) checkHostCanRunAlone(profile);
+  const session = await openAgentSession(targetOfHost(profile.ssh, keyPassphrase), { agentDir: profile.ssh.agentDir ?? null, sudo: profile.ssh.sudo === true });
+  try {
+    return describeHostTimer(profile.ssh.host, profile.name, !!profile.schedule, await scheduleOnHost(session, profile));
+  } finally {
+    session.close();
+  }
 }
 
 /** What the handlers share: the clock, the timer, a profile's connection, and the inspection kept between steps. */
@@ -223,7 +236,7 @@ function jobHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Ex
 
 /** The history, the dashboard, schedules and their OS timer, and the shell. */
 function historyHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Extract<keyof IpcHandlers, `history:${string}` | `dashboard:${string}` | `schedules:${string}` | `shell:${string}`>> {
-  const { now, system, timerPlan, timerView } = c;
+  const { now, system, timerPlan, timerView, keyPassphraseOf } = c;
   return {
     'history:list': async ({ profile }) => {
       const { records, unreadable } = await o.history.read(profile);
@@ -245,8 +258,12 @@ function historyHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers
       const { schedule: old, ...rest } = profile;
       // the app does not edit the binary logs' cadence (the CLI does): an edit keeps it
       const binlogs = schedule?.binlogs ?? old?.binlogs;
-      const saved = await o.profiles.save(schedule ? { ...rest, schedule: { ...schedule, ...(binlogs ? { binlogs } : {}) } } : rest, null, true);
+      const next: Profile = schedule ? { ...rest, schedule: { ...schedule, ...(binlogs ? { binlogs } : {}) } } : rest;
+      // a remote profile's schedule is given to its host (its own timer runs it there) before it is saved here
+      const onHost = next.ssh ? await scheduleOnProfileHost({ ...next, ssh: next.ssh }, keyPassphraseOf(name)) : null;
+      const saved = await o.profiles.save(next, null, true);
       const hasPassword = saved.password === 'keychain' && (await o.profiles.password(saved).catch(() => null)) !== null;
+      if (onHost !== null) return { profile: { ...saved, hasPassword }, timer: onHost };
       // the schedule is saved either way; a timer that could not be rewritten is said, not thrown
       const timer = await refreshInstalledTimer(await o.profiles.list(), o.cli, system).catch((e: Error) => `The OS timer could not be updated: ${e.message}`);
       return { profile: { ...saved, hasPassword }, timer };
@@ -254,7 +271,7 @@ function historyHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers
     'schedules:preview': async ({ when, count }) => nextSlots(when, now(), count).map((d) => d.toISOString()),
     'schedules:timer': async () => timerView(),
     'schedules:install': async () => {
-      if (!(await o.profiles.list()).some((p) => p.schedule)) throw new QuiesceError('no-schedule', 'No profile has a schedule yet: set one first.');
+      if (!(await o.profiles.list()).some((p) => p.schedule && !p.ssh)) throw new QuiesceError('no-schedule', 'No profile of a replica on this computer has a schedule yet: set one first (a remote profile\'s schedule is installed on its host when it is set).');
       await installTimer(await timerPlan());
       return timerView();
     },

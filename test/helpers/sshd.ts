@@ -74,9 +74,10 @@ function hostAccounts(dir: string, users: HostUser[], clientKey: string): { bind
  * `hide`: folders the host must not see (the project's checkout): sshd runs in its own mount
  * namespace with a tmpfs over each, so whatever runs there is truly without them. `users`:
  * accounts that exist on that host only (see hostAccounts). `arm64`: the host is an arm64 Linux
- * (see arm64Host): its `uname` says aarch64, and arm64 programs run there under qemu-user.
+ * (see arm64Uname): its `uname` says aarch64, and arm64 programs run there under qemu-user.
+ * `env`: more variables of the host's sessions (its own config folder, say).
  */
-export async function startSshd(dir: string, o: { hostKey?: string; port?: number; hide?: string[]; users?: HostUser[]; arm64?: boolean } = {}): Promise<TestSshd> {
+export async function startSshd(dir: string, o: { hostKey?: string; port?: number; hide?: string[]; users?: HostUser[]; arm64?: boolean; env?: Record<string, string> } = {}): Promise<TestSshd> {
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = o.hostKey ?? makeKey(path.join(dir, `host_${Date.now()}`));
   const clientKey = path.join(dir, 'client');
@@ -90,7 +91,7 @@ export async function startSshd(dir: string, o: { hostKey?: string; port?: numbe
   const config = path.join(dir, `sshd_config_${port}`);
   writeFileSync(
     config,
-    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')} .ssh/authorized_keys`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', ...sessionEnv(dir, o.arm64 ? ['QEMU_LD_PREFIX=/usr/aarch64-linux-gnu'] : [])].join('\n') + '\n',
+    [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, `sshd_${port}.pid`)}`, `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')} .ssh/authorized_keys`, 'StrictModes no', 'UsePAM no', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', ...sessionEnv(dir, [...(o.arm64 ? ['QEMU_LD_PREFIX=/usr/aarch64-linux-gnu'] : []), ...Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`)])].join('\n') + '\n',
   );
   const accounts = o.users ? hostAccounts(dir, o.users, clientKey) : { binds: [], homes: [] };
   const binds = [...accounts.binds, ...(o.arm64 ? [arm64Uname(dir)] : [])];

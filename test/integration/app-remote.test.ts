@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFile, readdir, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../electron/shared/ipc-contract.js';
@@ -25,7 +25,7 @@ describe('the app with a remote profile (SSH)', () => {
   let sshd: TestSshd;
   beforeAll(async () => {
     dir = await tempDir('app-remote');
-    sshd = await startSshd(dir, { hide: [process.cwd()] });
+    sshd = await startSshd(dir, { hide: [process.cwd()], env: { QUIESCE_CONFIG_DIR: path.join(dir, 'host-config'), QUIESCE_SYSTEMD_DIR: path.join(dir, 'host-systemd') } });
   });
   afterAll(async () => {
     await sshd?.stop();
@@ -119,5 +119,30 @@ describe('the app with a remote profile (SSH)', () => {
     const { jobId } = await call('backup:start', { name: 'locked' });
     await ended(jobId, 90_000).toMatchObject({ phase: 'succeeded', result: { method: 'cold' } });
     await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+
+  it('a schedule set in the app for a remote profile is installed on its host (its own timer); a keychain login is refused in words; clearing it takes it back', async () => {
+    const { call, refusal } = await app();
+    const ssh = { user: sshd.user, host: '127.0.0.1', port: sshd.port, keyFile: sshd.clientKey, knownHostsFile: path.join(dir, 'known_hosts_sched'), agentDir: path.join(dir, 'agent') };
+    await call('profiles:trust-host-key', { ssh, fingerprint: sshd.hostFingerprint });
+    const optionFile = path.join(dir, 'host-my.cnf');
+    await writeFile(optionFile, `[client]\nuser=${f.pair.backupUser.user}\npassword=${f.pair.backupUser.password}\n`, { mode: 0o600 });
+    const base = { connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, format: 'tar.zst', ssh };
+    await call('profiles:save', { profile: { ...base, name: 'keyed', password: 'keychain' }, password: f.pair.backupUser.password, replace: false });
+    await call('profiles:save', { profile: { ...base, name: 'alone', password: 'option-file', optionFile }, password: null, replace: false });
+    const schedule = { when: { kind: 'daily', at: '03:00' }, method: 'cold', retention: { keepLast: 2 }, proveEvery: 0 };
+
+    expect(await refusal('schedules:set', { name: 'keyed', schedule })).toMatch(/^Profile 'keyed' keeps its password in this computer's keychain: a timer on 127\.0\.0\.1 could not log in by itself\. Nothing was scheduled\./);
+    expect(((await call('profiles:list', undefined)) as { name: string; schedule?: unknown }[]).find((p) => p.name === 'keyed')!.schedule).toBeUndefined();
+
+    const set = (await call('schedules:set', { name: 'alone', schedule })) as { timer: string };
+    expect(set.timer).toMatch(/^'alone' is given to 127\.0\.0\.1, whose timer files are written \(systemd system timer quiesce-run-due\.timer: \*-\*-\* 03:00:00\), but its systemd did not load them/);
+    expect(JSON.parse(await readFile(path.join(dir, 'host-config', 'profiles.json'), 'utf8'))).toMatchObject({ profiles: [{ name: 'alone', optionFile, schedule: { when: { kind: 'daily', at: '03:00' } } }] });
+    // this computer's own timer has nothing to run
+    expect(await refusal('schedules:install', undefined)).toMatch(/No profile of a replica on this computer has a schedule yet/);
+
+    const cleared = (await call('schedules:set', { name: 'alone', schedule: null })) as { timer: string };
+    expect(cleared.timer).toMatch(/^'alone' is no longer scheduled on 127\.0\.0\.1/);
+    expect(JSON.parse(await readFile(path.join(dir, 'host-config', 'profiles.json'), 'utf8'))).toMatchObject({ profiles: [] });
   });
 });

@@ -9,6 +9,12 @@ import { installTimer, isInstalled, refreshInstalledTimer, timerForProfiles, uni
 import { isDue, nextSlots } from '../../core/schedule/slots.js';
 import type { TimerPlan } from '../../core/schedule/timer-plan.js';
 import { UsageError, profileStore } from '../options.js';
+import { readStdin } from '../password.js';
+import { QuiesceError } from '../../core/errors.js';
+import { profileSchema } from '../../core/profiles/profile-schema.js';
+import type { Profile, RemoteHost } from '../../shared/profile.js';
+import { checkHostCanRunAlone, describeHostTimer, scheduleOnHost } from '../../core/remote/host-schedule.js';
+import { onProfileHost } from '../run-on-host.js';
 import { formatWhen, type Reporter } from '../reporter.js';
 import { verdictOf } from '../../shared/run-verdict.js';
 
@@ -124,6 +130,10 @@ export async function scheduleCommand(argv: string[], reporter: Reporter): Promi
     case 'install':
     case 'uninstall':
       return installOrUninstall(verb, rest, reporter, profileStore());
+    case 'adopt':
+      return adoptSchedule(rest, reporter, profileStore());
+    case 'disown':
+      return disownSchedule(rest, reporter, profileStore());
   }
   throw new UsageError('quiesce schedule set | list | remove | install | uninstall (see --help).');
 }
@@ -168,6 +178,7 @@ async function setSchedule(rest: string[], reporter: Reporter, store: ProfileSto
     proveEvery: count(values['prove-every'], 'prove-every', 0) ?? 0,
     ...binlogsFrom(values),
   };
+  if (profile.ssh) return setHostSchedule({ ...profile, ssh: profile.ssh, schedule }, reporter, store, clock);
   if (profile.password === 'ask' && process.env.QUIESCE_PASSWORD === undefined) {
     reporter.event({ type: 'warning', message: `Profile '${name}' asks for its password on every run: a scheduled run cannot ask. Keep it in the keychain (--password-stdin), read it from an option file (--option-file ~/.my.cnf), or use --no-password for socket authentication (quiesce profiles add again), or the timer's runs will fail.` });
   }
@@ -183,6 +194,21 @@ async function setSchedule(rest: string[], reporter: Reporter, store: ProfileSto
   return 0;
 }
 
+/** A remote profile's schedule, given to its host first (its timer runs it there), then saved here. */
+async function setHostSchedule(profile: Profile & { ssh: RemoteHost; schedule: ProfileSchedule }, reporter: Reporter, store: ProfileStore, clock: Clock): Promise<number> {
+  checkHostCanRunAlone(profile);
+  const outcome = await onProfileHost(profile.name, reporter, (host) => scheduleOnHost(host, profile));
+  await store.save(profile, null, true);
+  const { schedule } = profile;
+  const next = nextSlots(schedule.when, clock(), 3);
+  reporter.result({ command: 'schedule set', profile: profile.name, schedule, nextRuns: next.map((d) => d.toISOString()), host: { host: profile.ssh.host, ...outcome } }, [
+    `'${profile.name}': ${describeWhen(schedule.when)}, ${schedule.method}; ${describeRetention(schedule.retention)}; ${describeProof(schedule.proveEvery)}; ${describeBinlogs(schedule.binlogs)}.`,
+    `Next runs (${profile.ssh.host}'s time): ${next.map((d) => formatWhen(d)).join(', ')}`,
+    describeHostTimer(profile.ssh.host, profile.name, true, outcome),
+  ]);
+  return 0;
+}
+
 /** A profile no longer backed up on a schedule. */
 async function removeSchedule(rest: string[], reporter: Reporter, store: ProfileStore): Promise<number> {
   const { positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
@@ -193,9 +219,11 @@ async function removeSchedule(rest: string[], reporter: Reporter, store: Profile
     return 0;
   }
   const { schedule: _removed, ...unscheduled } = profile;
+  // a remote profile's schedule is taken back from its host first
+  const timer = profile.ssh ? describeHostTimer(profile.ssh.host, profile.name, false, await onProfileHost(profile.name, reporter, (host) => scheduleOnHost(host, { ...unscheduled, ssh: profile.ssh! }))) : null;
   await store.save(unscheduled, null, true);
-  const timer = await refreshTimer(reporter);
-  reporter.result({ command: 'schedule remove', profile: profile.name, removed: true }, [`'${profile.name}' is no longer backed up on a schedule.`, ...(timer ? [timer] : [])]);
+  const local = profile.ssh ? null : await refreshTimer(reporter);
+  reporter.result({ command: 'schedule remove', profile: profile.name, removed: true }, [`'${profile.name}' is no longer backed up on a schedule.`, ...[timer, local].filter((l): l is string => !!l)]);
   return 0;
 }
 
@@ -210,6 +238,8 @@ async function listSchedules(rest: string[], reporter: Reporter, store: ProfileS
     rows.push({
       profile: p.name,
       schedule: p.schedule ?? null,
+      /** a remote profile's schedule runs on its host, by the host's timer; its runs are in the host's history */
+      runsOn: p.ssh?.host ?? null,
       due: p.schedule ? isDue(p.schedule.when, last ? new Date(last.startedAt) : null, now) : false,
       nextRun: p.schedule ? nextSlots(p.schedule.when, now)[0]!.toISOString() : null,
       lastRun: last ? { startedAt: last.startedAt, outcome: last.outcome, verdict: verdictOf(last), trigger: last.trigger, archive: last.archive?.path ?? null, error: last.error?.message ?? null } : null,
@@ -221,7 +251,7 @@ async function listSchedules(rest: string[], reporter: Reporter, store: ProfileS
     ...rows.map((r) => {
       const when = r.schedule ? `${describeWhen(r.schedule.when)}, ${r.schedule.method}, ${describeRetention(r.schedule.retention)}` : 'no schedule';
       const next = r.nextRun ? `next ${formatWhen(r.nextRun)}${r.due ? ' (due now)' : ''}` : '';
-      const last = r.lastRun ? `last ${formatWhen(r.lastRun.startedAt)}: ${r.lastRun.verdict.text}` : 'never backed up';
+      const last = r.runsOn && r.schedule ? `run by ${r.runsOn}'s own timer` : r.lastRun ? `last ${formatWhen(r.lastRun.startedAt)}: ${r.lastRun.verdict.text}` : 'never backed up';
       return `${r.profile.padEnd(16)} ${when}  ${next}  ${last}`;
     }),
     ...(rows.length === 0 ? ['No profiles yet.'] : []),
@@ -230,12 +260,58 @@ async function listSchedules(rest: string[], reporter: Reporter, store: ProfileS
   return 0;
 }
 
+/**
+ * On a database host, run by a client over SSH (docs/remote.md): a remote profile with its
+ * schedule, read as JSON on stdin, kept here as a local profile, and this host's timer written
+ * for it (running this very agent's `run-due`). Its login must be one this host reads alone.
+ */
+async function adoptSchedule(rest: string[], reporter: Reporter, store: ProfileStore): Promise<number> {
+  parseArgs({ args: rest, options: { json: { type: 'boolean' } }, strict: true });
+  let json: unknown;
+  try {
+    json = JSON.parse(await readStdin());
+  } catch {
+    throw new UsageError('schedule adopt reads a profile as JSON on standard input (a client sends it over SSH).');
+  }
+  const parsed = profileSchema.safeParse(json);
+  if (!parsed.success) throw new UsageError(`The profile sent is not valid: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}.`);
+  const profile = parsed.data;
+  if (!profile.schedule || profile.ssh || (profile.password !== 'option-file' && profile.password !== 'none')) {
+    throw new UsageError('schedule adopt takes a scheduled profile of this host whose login it reads alone (an option file here, or socket authentication).');
+  }
+  await store.save(profile, null, true);
+  return reportHostTimer('schedule adopt', profile.name, await store.list(), reporter);
+}
+
+/** On a database host: a profile given by a client no longer scheduled here (the timer rewritten, or removed with the last one). */
+async function disownSchedule(rest: string[], reporter: Reporter, store: ProfileStore): Promise<number> {
+  const { positionals } = parseArgs({ args: rest, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError('quiesce schedule disown PROFILE');
+  if ((await store.list()).some((p) => p.name === positionals[0])) await store.remove(positionals[0]!);
+  return reportHostTimer('schedule disown', positionals[0]!, await store.list(), reporter);
+}
+
+/** This host's timer for its scheduled profiles: written (or removed with the last), and whether its systemd loaded it. */
+async function reportHostTimer(command: string, name: string, profiles: Profile[], reporter: Reporter): Promise<number> {
+  const plan = timerForProfiles(profiles, thisCli(), asRoot());
+  let problem: string | null = null;
+  try {
+    if (profiles.some((p) => p.schedule && !p.ssh)) await installTimer(plan);
+    else if (await isInstalled(plan)) await uninstallTimer(plan);
+  } catch (error) {
+    if (!(error instanceof QuiesceError) || error.code !== 'timer-not-loaded') throw error;
+    problem = error.message;
+  }
+  reporter.result({ command, profile: name, timer: plan.summary, files: plan.files.map((f) => f.path), loaded: problem === null, problem }, [problem ?? `${plan.summary}.`]);
+  return 0;
+}
+
 /** The OS timer that runs `run-due`: written, removed, or printed. */
 async function installOrUninstall(verb: 'install' | 'uninstall', rest: string[], reporter: Reporter, store: ProfileStore): Promise<number> {
   const { values } = parseArgs({ args: rest, options: { print: { type: 'boolean' }, system: { type: 'boolean' }, json: { type: 'boolean' } }, strict: true });
   const plan = await planTimer(values.system === true || asRoot());
-  if (verb === 'install' && !(await store.list()).some((p) => p.schedule)) {
-    throw new UsageError('No profile has a schedule yet: `quiesce schedule set PROFILE --daily 03:00` first.');
+  if (verb === 'install' && !(await store.list()).some((p) => p.schedule && !p.ssh)) {
+    throw new UsageError('No profile of a replica on this machine has a schedule yet: `quiesce schedule set PROFILE --daily 03:00` first (a remote profile\'s schedule is installed on its host by `schedule set`).');
   }
   if (values.print) {
     reporter.result({ command: `schedule ${verb}`, printed: true, plan: { ...plan, files: plan.files.map((f) => ({ path: f.path, content: typeof f.content === 'string' ? f.content : null })) } }, printPlan(plan, verb));

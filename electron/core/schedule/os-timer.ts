@@ -30,7 +30,6 @@ function quiesceFolders(env: NodeJS.ProcessEnv = process.env): Record<string, st
   return Object.fromEntries(['QUIESCE_CONFIG_DIR', 'QUIESCE_STATE_DIR', 'QUIESCE_LOCK_DIR'].flatMap((k) => (env[k] ? [[k, env[k]!]] : [])));
 }
 
-/** The one timer for every scheduled profile, calling `run-due` the way `cli` says. */
 /** How often the timer fires for the binary logs: every profile's cadence falls on its ticks (their greatest common divisor). */
 function binlogCadence(profiles: Profile[]): number | null {
   const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
@@ -38,7 +37,12 @@ function binlogCadence(profiles: Profile[]): number | null {
   return cadences.length > 0 ? cadences.reduce(gcd) : null;
 }
 
-export function timerForProfiles(profiles: Profile[], cli: CliCommand, system: boolean): TimerPlan {
+/** This machine's timer runs its own replicas' schedules; a remote profile's runs on its host (docs/remote.md). */
+const scheduledHere = (profiles: Profile[]) => profiles.filter((p) => p.schedule && !p.ssh);
+
+/** The one timer for every profile scheduled here, calling `run-due` the way `cli` says. */
+export function timerForProfiles(all: Profile[], cli: CliCommand, system: boolean): TimerPlan {
+  const profiles = scheduledHere(all);
   return timerPlanFor(
     process.platform,
     {
@@ -61,7 +65,7 @@ export function timerForProfiles(profiles: Profile[], cli: CliCommand, system: b
 export async function refreshInstalledTimer(profiles: Profile[], cli: CliCommand, system: boolean, run: CommandRunner = runCommand): Promise<string | null> {
   const plan = timerForProfiles(profiles, cli, system);
   if (!(await isInstalled(plan))) return null;
-  if (profiles.some((p) => p.schedule)) {
+  if (scheduledHere(profiles).length > 0) {
     await installTimer(plan, run);
     return `The installed timer now fires at the new times (${plan.summary}).`;
   }
@@ -95,7 +99,7 @@ export async function installTimer(plan: TimerPlan, run: CommandRunner = runComm
       await run(argv);
     } catch (error) {
       const why = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
-      throw new QuiesceError('timer-not-loaded', `The timer's files were written (${plan.files.map((f) => f.path).join(', ')}), but \`${argv.join(' ')}\` failed: ${why.split('\n')[0]}.`, `Run it by hand once the ${plan.kind === 'systemd' ? 'systemd session' : 'scheduler'} is available, or remove the timer with \`quiesce schedule uninstall\`.`);
+      throw new QuiesceError('timer-not-loaded', `The timer's files were written (${plan.files.map((f) => f.path).join(', ')}), but \`${argv.join(' ')}\` failed: ${why.split('\n')[0]!.replace(/\.+$/, '')}.`, `Run it by hand once the ${plan.kind === 'systemd' ? 'systemd session' : 'scheduler'} is available, or remove the timer with \`quiesce schedule uninstall\`.`);
     }
   }
 }

@@ -54,7 +54,8 @@ export async function runDue(o: RunDueOptions): Promise<DueReport[]> {
   const reports: DueReport[] = [];
   for (const profile of await o.profiles.list()) {
     const schedule = profile.schedule;
-    if (!schedule) continue;
+    // a remote profile's schedule is run by its host's own timer
+    if (!schedule || profile.ssh) continue;
     const recovered = await repairKilledRun(o, profile);
     const binlogs = schedule.binlogs && !o.signal?.aborted ? await pullIfDue(o, profile, schedule.binlogs) : null;
     const now = o.clock();

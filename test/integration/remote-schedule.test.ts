@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSsh } from '../../electron/core/remote/ssh-session.js';
+import { runCli } from '../helpers/cli.js';
+import { expectReplicaBackAndClean, tempDir, usePair } from '../helpers/pair.js';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+
+/** The words of a systemd `Key="…" "…"` line, unquoted as systemd reads them. */
+function systemdWords(line: string): string[] {
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1').replace(/%%/g, '%').replace(/\$\$/g, '$'));
+}
+
+/**
+ * A remote profile's schedule runs on its host: `schedule set` gives the host the profile and
+ * writes the host's own systemd timer, which runs the agent Quiesce sent. The host keeps its
+ * profiles in a folder of its own; systemd is not PID 1 here, so the timer cannot fire: the
+ * test runs its service's command there as systemd would, and checks what it did.
+ */
+describe('a schedule for a replica on an SSH host: its timer is installed there', () => {
+  let dir = '';
+  let sshd: TestSshd;
+  const f = usePair();
+  const hostConfig = () => path.join(dir, 'host-config');
+  const hostUnits = () => path.join(dir, 'host-systemd');
+  const sshFlags = () => ['--ssh', `${sshd.user}@127.0.0.1:${sshd.port}`, '--ssh-key', sshd.clientKey, '--known-hosts', path.join(dir, 'known_hosts'), '--agent-dir', path.join(dir, 'agent')];
+
+  beforeAll(async () => {
+    dir = await tempDir('rsched');
+    sshd = await startSshd(dir, { hide: [process.cwd()], env: { QUIESCE_CONFIG_DIR: path.join(dir, 'host-config'), QUIESCE_SYSTEMD_DIR: path.join(dir, 'host-systemd') } });
+    // the first connection trusts the host, as a DBA would after comparing the fingerprint
+    const first = await runCli(['agent', 'install', ...sshFlags(), '--accept-new-host-key', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('a profile whose password is in this computer\'s keychain is refused in words: the host could not log in alone; nothing is sent', async () => {
+    const added = await runCli(['profiles', 'add', 'keyed', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', f.dest, '--password-stdin', ...sshFlags(), '--json'], {}, undefined, f.pair.backupUser.password);
+    expect(added.code, added.stderr).toBe(0);
+    const refused = await runCli(['schedule', 'set', 'keyed', '--daily', '03:00']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^quiesce: Profile 'keyed' keeps its password in this computer's keychain: a timer on 127\.0\.0\.1 could not log in by itself\. Nothing was scheduled\. Give it a login the host reads alone: an owner-only option file there/);
+    expect(existsSync(path.join(hostConfig(), 'profiles.json'))).toBe(false);
+    expect((await runCli(['profiles', 'list', '--json'])).lines.at(-1)).toMatchObject({ profiles: [expect.not.objectContaining({ schedule: expect.anything() })] });
+    expect((await runCli(['profiles', 'remove', 'keyed'])).code).toBe(0);
+  });
+
+  it('schedule set gives the host the profile and its timer (running the agent sent there); the timer\'s run backs the replica up there; schedule remove takes both back', async () => {
+    const optionFile = path.join(dir, 'host-my.cnf');
+    await writeFile(optionFile, `[client]\nuser=${f.pair.backupUser.user}\npassword=${f.pair.backupUser.password}\n`, { mode: 0o600 });
+    const added = await runCli(['profiles', 'add', 'far', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--option-file', optionFile, '--dest', f.dest, ...sshFlags(), '--json']);
+    expect(added.code, added.stderr).toBe(0);
+
+    const set = await runCli(['schedule', 'set', 'far', '--daily', '03:00', '--keep-last', '3', '--json']);
+    expect(set.code, set.stderr).toBe(0);
+    // systemd is not PID 1 here: the files are written there, and the host says its systemd would not load them
+    // (the SSH user is root here: a system timer)
+    expect(set.lines.at(-1)).toMatchObject({ command: 'schedule set', host: { host: '127.0.0.1', timer: expect.stringMatching(/^systemd system timer quiesce-run-due\.timer: \*-\*-\* 03:00:00$/), loaded: false, problem: expect.stringMatching(/`systemctl daemon-reload` failed: System has not been booted with systemd/) } });
+    expect(set.stdout).not.toMatch(/\.\./);
+
+    // what the host keeps: the profile, as a replica of its own (no SSH), with its schedule
+    const hostProfiles = JSON.parse(await readFile(path.join(hostConfig(), 'profiles.json'), 'utf8')) as { profiles: Record<string, unknown>[] };
+    expect(hostProfiles.profiles).toEqual([expect.objectContaining({ name: 'far', password: 'option-file', optionFile, schedule: expect.objectContaining({ when: { kind: 'daily', at: '03:00' }, retention: { keepLast: 3 } }) })]);
+    expect(hostProfiles.profiles[0]).not.toHaveProperty('ssh');
+
+    // the host's timer runs the agent that was sent, with the host's folders
+    const service = await readFile(path.join(hostUnits(), 'quiesce-run-due.service'), 'utf8');
+    const exec = systemdWords(service.split('\n').find((l) => l.startsWith('ExecStart='))!);
+    const agentVersion = (await readdir(path.join(dir, 'agent'))).find((n) => /^[0-9a-f]{16}$/.test(n))!;
+    expect(exec).toEqual([path.join(dir, 'agent', agentVersion, 'node'), path.join(dir, 'agent', agentVersion, 'quiesce.mjs'), 'run-due']);
+    const environment = service.split('\n').filter((l) => l.startsWith('Environment=')).flatMap(systemdWords);
+    expect(environment).toContain(`QUIESCE_CONFIG_DIR=${hostConfig()}`);
+    expect(spawnSync('systemd-analyze', ['verify', path.join(hostUnits(), 'quiesce-run-due.service'), path.join(hostUnits(), 'quiesce-run-due.timer')], { encoding: 'utf8' }).status).toBe(0);
+
+    // here, the profile is not this machine's to run: no local timer, and run-due leaves it alone
+    const list = await runCli(['schedule', 'list', '--json']);
+    expect(list.lines.at(-1)).toMatchObject({ profiles: [{ profile: 'far', runsOn: '127.0.0.1' }] });
+    expect((await runCli(['schedule', 'install', '--print'])).stderr).toMatch(/No profile of a replica on this machine has a schedule yet/);
+    const localDue = await runCli(['run-due', '--json']);
+    expect(localDue.code, localDue.stderr).toBe(0);
+    expect(await readdir(f.dest)).toEqual([]);
+
+    // the timer fires on the host: its service's command, with its environment, there
+    const ssh = await openSsh({ user: sshd.user, host: '127.0.0.1', port: sshd.port, keyFile: sshd.clientKey, knownHostsFile: path.join(dir, 'known_hosts'), acceptNewHostKey: false });
+    try {
+      const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+      const fired = await ssh.run(`env ${environment.map(quote).join(' ')} ${exec.map(quote).join(' ')}`);
+      expect(fired.code, fired.stderr).toBe(0);
+      expect(fired.stdout).toMatch(/far/);
+      const history = await ssh.run(`${exec.slice(0, 2).map(quote).join(' ')} history --profile far --json`);
+      expect(JSON.parse(history.stdout.trim().split('\n').at(-1)!)).toMatchObject({ runs: [{ profile: 'far', trigger: 'schedule', outcome: 'succeeded', method: 'cold' }] });
+    } finally {
+      ssh.close();
+    }
+    expect((await readdir(f.dest)).filter((n) => n.endsWith('.tar.zst'))).toHaveLength(1);
+    await expectReplicaBackAndClean(f.pair, f.dest);
+
+    const removed = await runCli(['schedule', 'remove', 'far', '--json']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.lines.at(-1)).toMatchObject({ removed: true });
+    expect(JSON.parse(await readFile(path.join(hostConfig(), 'profiles.json'), 'utf8'))).toMatchObject({ profiles: [] });
+    expect(existsSync(path.join(hostUnits(), 'quiesce-run-due.timer'))).toBe(false);
+    expect((await runCli(['profiles', 'list', '--json'])).lines.at(-1)).toMatchObject({ profiles: [expect.objectContaining({ name: 'far', ssh: expect.anything() })] });
+    expect(((await runCli(['profiles', 'list', '--json'])).lines.at(-1) as { profiles: { schedule?: unknown }[] }).profiles[0]!.schedule).toBeUndefined();
+  });
+});
