@@ -29,7 +29,7 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
 
   beforeAll(async () => {
     dir = await tempDir('rsched');
-    sshd = await startSshd(dir, { hide: [process.cwd()], env: { QUIESCE_CONFIG_DIR: path.join(dir, 'host-config'), QUIESCE_SYSTEMD_DIR: path.join(dir, 'host-systemd') } });
+    sshd = await startSshd(dir, { hide: [process.cwd()], env: { QUIESCE_CONFIG_DIR: path.join(dir, 'host-config'), QUIESCE_STATE_DIR: path.join(dir, 'host-state'), QUIESCE_SYSTEMD_DIR: path.join(dir, 'host-systemd') } });
     // the first connection trusts the host, as a DBA would after comparing the fingerprint
     const first = await runCli(['agent', 'install', ...sshFlags(), '--accept-new-host-key', '--json']);
     expect(first.code, first.stderr).toBe(0);
@@ -78,7 +78,7 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
 
     // here, the profile is not this machine's to run: no local timer, and run-due leaves it alone
     const list = await runCli(['schedule', 'list', '--json']);
-    expect(list.lines.at(-1)).toMatchObject({ profiles: [{ profile: 'far', runsOn: '127.0.0.1' }] });
+    expect(list.lines.at(-1)).toMatchObject({ profiles: [{ profile: 'far', runsOn: '127.0.0.1', hostProblem: null, lastRun: null }] });
     expect((await runCli(['schedule', 'install', '--print'])).stderr).toMatch(/No profile of a replica on this machine has a schedule yet/);
     const localDue = await runCli(['run-due', '--json']);
     expect(localDue.code, localDue.stderr).toBe(0);
@@ -98,6 +98,10 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
     }
     expect((await readdir(f.dest)).filter((n) => n.endsWith('.tar.zst'))).toHaveLength(1);
     await expectReplicaBackAndClean(f.pair, f.dest);
+    // this computer's list reads the run from the host's history (this computer's own has none)
+    const listed = await runCli(['schedule', 'list', '--json']);
+    expect(listed.lines.at(-1)).toMatchObject({ profiles: [{ profile: 'far', runsOn: '127.0.0.1', hostProblem: null, lastRun: { trigger: 'schedule', outcome: 'succeeded' } }] });
+    expect((await runCli(['history', '--profile', 'far', '--json'])).lines.at(-1)).toMatchObject({ runs: [] });
 
     const removed = await runCli(['schedule', 'remove', 'far', '--json']);
     expect(removed.code, removed.stderr).toBe(0);

@@ -13,6 +13,7 @@ import { readStdin } from '../password.js';
 import { QuiesceError } from '../../core/errors.js';
 import { profileSchema } from '../../core/profiles/profile-schema.js';
 import type { Profile, RemoteHost } from '../../shared/profile.js';
+import type { RunRecord } from '../../shared/history.js';
 import { checkHostCanRunAlone, describeHostTimer, scheduleOnHost } from '../../core/remote/host-schedule.js';
 import { onProfileHost } from '../run-on-host.js';
 import { formatWhen, type Reporter } from '../reporter.js';
@@ -234,12 +235,15 @@ async function listSchedules(rest: string[], reporter: Reporter, store: ProfileS
   const now = clock();
   const rows = [];
   for (const p of await store.list()) {
-    const last = records.find((r) => r.profile === p.name) ?? null;
+    // a remote profile's scheduled runs are in its host's history: asked there
+    const there = p.ssh && p.schedule ? await lastRunOnHost(p.name, reporter) : null;
+    const last = there ? there.run : (records.find((r) => r.profile === p.name) ?? null);
     rows.push({
       profile: p.name,
       schedule: p.schedule ?? null,
       /** a remote profile's schedule runs on its host, by the host's timer; its runs are in the host's history */
       runsOn: p.ssh?.host ?? null,
+      hostProblem: there?.problem ?? null,
       due: p.schedule ? isDue(p.schedule.when, last ? new Date(last.startedAt) : null, now) : false,
       nextRun: p.schedule ? nextSlots(p.schedule.when, now)[0]!.toISOString() : null,
       lastRun: last ? { startedAt: last.startedAt, outcome: last.outcome, verdict: verdictOf(last), trigger: last.trigger, archive: last.archive?.path ?? null, error: last.error?.message ?? null } : null,
@@ -251,7 +255,8 @@ async function listSchedules(rest: string[], reporter: Reporter, store: ProfileS
     ...rows.map((r) => {
       const when = r.schedule ? `${describeWhen(r.schedule.when)}, ${r.schedule.method}, ${describeRetention(r.schedule.retention)}` : 'no schedule';
       const next = r.nextRun ? `next ${formatWhen(r.nextRun)}${r.due ? ' (due now)' : ''}` : '';
-      const last = r.runsOn && r.schedule ? `run by ${r.runsOn}'s own timer` : r.lastRun ? `last ${formatWhen(r.lastRun.startedAt)}: ${r.lastRun.verdict.text}` : 'never backed up';
+      const by = r.runsOn && r.schedule ? ` (by ${r.runsOn}'s own timer${r.hostProblem ? `; its history could not be read: ${r.hostProblem}` : ''})` : '';
+      const last = `${r.lastRun ? `last ${formatWhen(r.lastRun.startedAt)}: ${r.lastRun.verdict.text}` : 'never backed up'}${by}`;
       return `${r.profile.padEnd(16)} ${when}  ${next}  ${last}`;
     }),
     ...(rows.length === 0 ? ['No profiles yet.'] : []),
@@ -304,6 +309,20 @@ async function reportHostTimer(command: string, name: string, profiles: Profile[
   }
   reporter.result({ command, profile: name, timer: plan.summary, files: plan.files.map((f) => f.path), loaded: problem === null, problem }, [problem ?? `${plan.summary}.`]);
   return 0;
+}
+
+/** The newest run of a remote profile in its host's history, or why it could not be read (the list goes on). */
+async function lastRunOnHost(name: string, reporter: Reporter): Promise<{ run: RunRecord | null; problem: string | null }> {
+  try {
+    return await onProfileHost(name, reporter, async (host) => {
+      const r = await host.ssh.run(host.command(['history', '--profile', name, '--limit', '1', '--json']));
+      const line = JSON.parse(r.stdout.trim().split('\n').at(-1) || '{}') as { runs?: RunRecord[] };
+      if (!Array.isArray(line.runs)) throw new Error(r.stderr.trim().split('\n').at(-1) || `exit ${r.code}`);
+      return { run: line.runs[0] ?? null, problem: null };
+    });
+  } catch (error) {
+    return { run: null, problem: (error as Error).message };
+  }
 }
 
 /** The OS timer that runs `run-due`: written, removed, or printed. */
