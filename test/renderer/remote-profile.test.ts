@@ -9,9 +9,10 @@ const ok = <T,>(value: T) => Promise.resolve({ ok: true as const, value });
 const settle = () => new Promise((r) => setTimeout(r, 0));
 
 describe('a profile for a replica on another host', () => {
-  async function fillRemote(): Promise<Profile[]> {
+  type SaveRequest = { profile: Profile; sshKeyPassphrase?: string | null };
+  async function fillRemote(requests: SaveRequest[] = []): Promise<Profile[]> {
     const saved: Profile[] = [];
-    useApi(fakeApi(report(), null, { saveProfile: ({ profile: p }) => (saved.push(p), ok({ ...profile, ...p })) }));
+    useApi(fakeApi(report(), null, { saveProfile: (r) => (saved.push(r.profile), requests.push(r), ok({ ...profile, ...r.profile })) }));
     render(ProfileForm, { onsaved: () => undefined, oncancel: () => undefined });
     await fireEvent.input(screen.getByLabelText('Name'), { target: { value: 'db2' } });
     await fireEvent.click(screen.getByLabelText('On another host, over SSH'));
@@ -59,14 +60,8 @@ describe('a profile for a replica on another host', () => {
   });
 
   it('a key passphrase is asked for only when a key is named, and goes with the save (to the keychain), not into the profile', async () => {
-    const requests: { profile: Profile; sshKeyPassphrase?: string | null }[] = [];
-    useApi(fakeApi(report(), null, { saveProfile: (r) => (requests.push(r), ok({ ...profile, ...r.profile })) }));
-    render(ProfileForm, { onsaved: () => undefined, oncancel: () => undefined });
-    await fireEvent.input(screen.getByLabelText('Name'), { target: { value: 'db2' } });
-    await fireEvent.click(screen.getByLabelText('On another host, over SSH'));
-    await fireEvent.input(screen.getByLabelText('Host'), { target: { value: 'db2.lan' } });
-    await fireEvent.input(screen.getByLabelText('User'), { target: { value: 'backup' } });
-    await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 's3cret' } });
+    const requests: SaveRequest[] = [];
+    await fillRemote(requests);
     expect(screen.queryByLabelText(/Key passphrase/)).toBeNull();
     await fireEvent.input(screen.getByLabelText(/Private key/), { target: { value: '/home/dba/.ssh/id_ed25519' } });
     const field = screen.getByLabelText(/Key passphrase/) as HTMLInputElement;
