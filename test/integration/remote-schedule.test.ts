@@ -24,6 +24,8 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
   let sshd: TestSshd;
   const f = usePair();
   const hostConfig = () => path.join(dir, 'host-config');
+  /** this computer's CLI with profiles of its own: other test files' profiles (and schedules) are not in its list or its run-due */
+  const cli = (args: string[], env: Record<string, string> = {}, _onLine?: undefined, input?: string) => runCli(args, { ...env, QUIESCE_CONFIG_DIR: path.join(dir, 'client-config') }, undefined, input);
   const hostUnits = () => path.join(dir, 'host-systemd');
   const sshFlags = () => ['--ssh', `${sshd.user}@127.0.0.1:${sshd.port}`, '--ssh-key', sshd.clientKey, '--known-hosts', path.join(dir, 'known_hosts'), '--agent-dir', path.join(dir, 'agent')];
 
@@ -31,7 +33,7 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
     dir = await tempDir('rsched');
     sshd = await startSshd(dir, { hide: [process.cwd()], env: { QUIESCE_CONFIG_DIR: path.join(dir, 'host-config'), QUIESCE_STATE_DIR: path.join(dir, 'host-state'), QUIESCE_SYSTEMD_DIR: path.join(dir, 'host-systemd') } });
     // the first connection trusts the host, as a DBA would after comparing the fingerprint
-    const first = await runCli(['agent', 'install', ...sshFlags(), '--accept-new-host-key', '--json']);
+    const first = await cli(['agent', 'install', ...sshFlags(), '--accept-new-host-key', '--json']);
     expect(first.code, first.stderr).toBe(0);
   });
   afterAll(async () => {
@@ -39,23 +41,23 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
   });
 
   it('a profile whose password is in this computer\'s keychain is refused in words: the host could not log in alone; nothing is sent', async () => {
-    const added = await runCli(['profiles', 'add', 'keyed', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', f.dest, '--password-stdin', ...sshFlags(), '--json'], {}, undefined, f.pair.backupUser.password);
+    const added = await cli(['profiles', 'add', 'keyed', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', f.dest, '--password-stdin', ...sshFlags(), '--json'], {}, undefined, f.pair.backupUser.password);
     expect(added.code, added.stderr).toBe(0);
-    const refused = await runCli(['schedule', 'set', 'keyed', '--daily', '03:00']);
+    const refused = await cli(['schedule', 'set', 'keyed', '--daily', '03:00']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^quiesce: Profile 'keyed' keeps its password in this computer's keychain: a timer on 127\.0\.0\.1 could not log in by itself\. Nothing was scheduled\. Give it a login the host reads alone: an owner-only option file there/);
     expect(existsSync(path.join(hostConfig(), 'profiles.json'))).toBe(false);
-    expect((await runCli(['profiles', 'list', '--json'])).lines.at(-1)).toMatchObject({ profiles: [expect.not.objectContaining({ schedule: expect.anything() })] });
-    expect((await runCli(['profiles', 'remove', 'keyed'])).code).toBe(0);
+    expect((await cli(['profiles', 'list', '--json'])).lines.at(-1)).toMatchObject({ profiles: [expect.not.objectContaining({ schedule: expect.anything() })] });
+    expect((await cli(['profiles', 'remove', 'keyed'])).code).toBe(0);
   });
 
   it('schedule set gives the host the profile and its timer (running the agent sent there); the timer\'s run backs the replica up there; schedule remove takes both back', async () => {
     const optionFile = path.join(dir, 'host-my.cnf');
     await writeFile(optionFile, `[client]\nuser=${f.pair.backupUser.user}\npassword=${f.pair.backupUser.password}\n`, { mode: 0o600 });
-    const added = await runCli(['profiles', 'add', 'far', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--option-file', optionFile, '--dest', f.dest, ...sshFlags(), '--json']);
+    const added = await cli(['profiles', 'add', 'far', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--option-file', optionFile, '--dest', f.dest, ...sshFlags(), '--json']);
     expect(added.code, added.stderr).toBe(0);
 
-    const set = await runCli(['schedule', 'set', 'far', '--daily', '03:00', '--keep-last', '3', '--json']);
+    const set = await cli(['schedule', 'set', 'far', '--daily', '03:00', '--keep-last', '3', '--json']);
     expect(set.code, set.stderr).toBe(0);
     // systemd is not PID 1 here: the files are written there, and the host says its systemd would not load them
     // (the SSH user is root here: a system timer)
@@ -77,10 +79,10 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
     expect(spawnSync('systemd-analyze', ['verify', path.join(hostUnits(), 'quiesce-run-due.service'), path.join(hostUnits(), 'quiesce-run-due.timer')], { encoding: 'utf8' }).status).toBe(0);
 
     // here, the profile is not this machine's to run: no local timer, and run-due leaves it alone
-    const list = await runCli(['schedule', 'list', '--json']);
+    const list = await cli(['schedule', 'list', '--json']);
     expect(list.lines.at(-1)).toMatchObject({ profiles: [{ profile: 'far', runsOn: '127.0.0.1', hostProblem: null, lastRun: null }] });
-    expect((await runCli(['schedule', 'install', '--print'])).stderr).toMatch(/No profile of a replica on this machine has a schedule yet/);
-    const localDue = await runCli(['run-due', '--json']);
+    expect((await cli(['schedule', 'install', '--print'])).stderr).toMatch(/No profile of a replica on this machine has a schedule yet/);
+    const localDue = await cli(['run-due', '--json']);
     expect(localDue.code, localDue.stderr).toBe(0);
     expect(await readdir(f.dest)).toEqual([]);
 
@@ -99,16 +101,16 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
     expect((await readdir(f.dest)).filter((n) => n.endsWith('.tar.zst'))).toHaveLength(1);
     await expectReplicaBackAndClean(f.pair, f.dest);
     // this computer's list reads the run from the host's history (this computer's own has none)
-    const listed = await runCli(['schedule', 'list', '--json']);
+    const listed = await cli(['schedule', 'list', '--json']);
     expect(listed.lines.at(-1)).toMatchObject({ profiles: [{ profile: 'far', runsOn: '127.0.0.1', hostProblem: null, lastRun: { trigger: 'schedule', outcome: 'succeeded' } }] });
-    expect((await runCli(['history', '--profile', 'far', '--json'])).lines.at(-1)).toMatchObject({ runs: [] });
+    expect((await cli(['history', '--profile', 'far', '--json'])).lines.at(-1)).toMatchObject({ runs: [] });
 
-    const removed = await runCli(['schedule', 'remove', 'far', '--json']);
+    const removed = await cli(['schedule', 'remove', 'far', '--json']);
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.lines.at(-1)).toMatchObject({ removed: true });
     expect(JSON.parse(await readFile(path.join(hostConfig(), 'profiles.json'), 'utf8'))).toMatchObject({ profiles: [] });
     expect(existsSync(path.join(hostUnits(), 'quiesce-run-due.timer'))).toBe(false);
-    expect((await runCli(['profiles', 'list', '--json'])).lines.at(-1)).toMatchObject({ profiles: [expect.objectContaining({ name: 'far', ssh: expect.anything() })] });
-    expect(((await runCli(['profiles', 'list', '--json'])).lines.at(-1) as { profiles: { schedule?: unknown }[] }).profiles[0]!.schedule).toBeUndefined();
+    expect((await cli(['profiles', 'list', '--json'])).lines.at(-1)).toMatchObject({ profiles: [expect.objectContaining({ name: 'far', ssh: expect.anything() })] });
+    expect(((await cli(['profiles', 'list', '--json'])).lines.at(-1) as { profiles: { schedule?: unknown }[] }).profiles[0]!.schedule).toBeUndefined();
   });
 });
