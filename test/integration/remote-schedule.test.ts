@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSsh } from '../../electron/core/remote/ssh-session.js';
@@ -49,6 +49,21 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
     expect(existsSync(path.join(hostConfig(), 'profiles.json'))).toBe(false);
     expect((await cli(['profiles', 'list', '--json'])).lines.at(-1)).toMatchObject({ profiles: [expect.not.objectContaining({ schedule: expect.anything() })] });
     expect((await cli(['profiles', 'remove', 'keyed'])).code).toBe(0);
+  });
+
+  it('a profile of that name already on the host, for another replica, is never overwritten: refused in words, kept as it was', async () => {
+    const theirs = { version: 1, profiles: [{ name: 'theirs', connection: { socket: '/run/mysqld/other.sock', user: 'dba' }, control: { kind: 'auto' }, destination: null, format: 'tar.zst', password: 'none' }] };
+    await mkdir(hostConfig(), { recursive: true });
+    await writeFile(path.join(hostConfig(), 'profiles.json'), JSON.stringify(theirs), { mode: 0o600 });
+    const before = await readFile(path.join(hostConfig(), 'profiles.json'), 'utf8');
+    const added = await cli(['profiles', 'add', 'theirs', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--no-password', '--dest', f.dest, ...sshFlags(), '--json']);
+    expect(added.code, added.stderr).toBe(0);
+    const refused = await cli(['schedule', 'set', 'theirs', '--daily', '03:00']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/127\.0\.0\.1 could not take the schedule of 'theirs': This host already has a profile 'theirs' for another replica \(\/run\/mysqld\/other\.sock\); it was left as it is\./);
+    expect(await readFile(path.join(hostConfig(), 'profiles.json'), 'utf8')).toBe(before);
+    expect((await cli(['profiles', 'remove', 'theirs'])).code).toBe(0);
+    await rm(path.join(hostConfig(), 'profiles.json'));
   });
 
   it('schedule set gives the host the profile and its timer (running the agent sent there); the timer\'s run backs the replica up there; schedule remove takes both back', async () => {

@@ -284,6 +284,11 @@ async function adoptSchedule(rest: string[], reporter: Reporter, store: ProfileS
   if (!profile.schedule || profile.ssh || (profile.password !== 'option-file' && profile.password !== 'none')) {
     throw new UsageError('schedule adopt takes a scheduled profile of this host whose login it reads alone (an option file here, or socket authentication).');
   }
+  // a profile of another replica by that name, made here by a DBA, is never overwritten
+  const existing = (await store.list()).find((p) => p.name === profile.name);
+  if (existing && JSON.stringify(existing.connection) !== JSON.stringify(profile.connection)) {
+    throw new UsageError(`This host already has a profile '${profile.name}' for another replica (${existing.connection.socket ?? `${existing.connection.host}:${existing.connection.port}`}); it was left as it is. Give the remote profile another name.`);
+  }
   await store.save(profile, null, true);
   return reportHostTimer('schedule adopt', profile.name, await store.list(), reporter);
 }
