@@ -58,7 +58,7 @@ function profileWords(profile: Profile, takes: 'backup' | 'inspect'): string[] {
     optionFile: profile.optionFile,
     control: profile.control,
     ...(takes === 'backup' ? { backup: { destination: profile.destination, format: profile.format, recipients: profile.encryption?.kind === 'recipients' ? profile.encryption.recipients : [] } } : {}),
-  });
+  }).concat(takes === 'backup' ? ['--label', profile.name] : []);
 }
 
 /** The host reached, sudo checked when asked for, the agent sent first when it lacks this version. */

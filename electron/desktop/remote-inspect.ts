@@ -1,9 +1,9 @@
 import type { InspectView } from '../shared/ipc-contract.js';
 import type { Profile, RemoteHost } from '../shared/profile.js';
-import { QuiesceError } from '../core/errors.js';
 import { hostFlags } from '../core/remote/host-flags.js';
 import { targetOfHost } from '../core/remote/ssh-session.js';
 import { openAgentSession } from '../core/remote/agent-session.js';
+import { askHost } from '../core/remote/host-answer.js';
 import { inspectViewOf, type InspectFacts } from './inspect-view.js';
 
 /**
@@ -15,16 +15,8 @@ export async function inspectOnHost(profile: Profile & { ssh: RemoteHost }, pass
   const h = profile.ssh;
   const session = await openAgentSession(targetOfHost(h, keyPassphrase), { agentDir: h.agentDir ?? null, sudo: h.sudo === true });
   try {
-    const words = ['inspect', ...hostFlags({ connection: profile.connection, optionFile: profile.optionFile, control: profile.control }), ...(destination ? ['--dest', destination] : []), '--json'];
-    const run = await session.ssh.run(session.command(words, password !== undefined), { stdin: password !== undefined ? `${password}\n` : '' });
-    const last = run.stdout.trim().split('\n').at(-1) ?? '';
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(last) as Record<string, unknown>;
-    } catch {
-      throw new QuiesceError('remote-failed', `${h.host} could not inspect the replica: ${run.stderr.trim().split('\n').at(-1) || `exit ${run.code}`}.`);
-    }
-    if (line.type === 'error') throw new QuiesceError(String(line.code), `On ${h.host}: ${String(line.message)}`);
+    const words = ['inspect', ...hostFlags({ connection: profile.connection, optionFile: profile.optionFile, control: profile.control }), ...(destination ? ['--dest', destination] : [])];
+    const line = await askHost(session, words, { doing: 'inspect the replica', ...(password !== undefined ? { password } : {}) });
     const facts: InspectFacts = {
       server: line.server as InspectFacts['server'],
       channels: line.channels as InspectFacts['channels'],

@@ -7,7 +7,7 @@ import type { Manifest } from '../shared/manifest.js';
 import type { Profile } from '../shared/profile.js';
 import { archiveRef, type ArchiveRef } from '../core/archive/archive-ref.js';
 import { readerOfSource } from '../core/archive/archive-source.js';
-import { listArchives } from '../core/archive/catalog.js';
+import { listArchives, type ArchiveListing } from '../core/archive/catalog.js';
 import { peekManifest } from '../core/archive/peek-manifest.js';
 import { verifyArchive } from '../core/archive/verify-archive.js';
 import { parseIdentities } from '../core/crypto/age-keys.js';
@@ -16,16 +16,16 @@ import type { HistoryStore } from '../core/jobs/history.js';
 import { describeTarget, openSession, readGlobalVariables, type ConnectionOptions } from '../core/mysql/connection.js';
 import { passphraseToRead, s3AccessOf } from '../core/profiles/profile-destination.js';
 import type { ProfileStore } from '../core/profiles/profile-store.js';
-import { readProof } from '../core/restore/restore-test.js';
 import { previewPointInTime, type PointInTimeRequest } from '../core/pipelines/pitr-pipeline.js';
 import { parseReplayTarget } from '../core/binlog/replay-plan.js';
-import { manifestView, placementFor, previewRestore } from '../core/restore/restore-preview.js';
+import { archiveViewOf, placementFor, previewRestore } from '../core/restore/restore-preview.js';
 import { checkSourceBinlog } from '../core/restore/resume-kit.js';
 import { replicaOfSourceSql } from '../core/restore/load-dump.js';
 import { baseNameOf, parseLocation } from '../core/storage/location.js';
 import { storageFor } from '../core/storage/storage-for.js';
 import type { IpcHandlers } from './ipc-dispatch.js';
 import type { JobRegistry } from './job-registry.js';
+import { RemoteRestore } from './remote-restore.js';
 
 export interface RestoreServicesOptions {
   profiles: ProfileStore;
@@ -36,6 +36,13 @@ export interface RestoreServicesOptions {
 }
 
 type RestoreHandlers = Pick<IpcHandlers, 'restore:archives' | 'restore:open' | 'restore:plan' | 'restore:start' | 'archive:verify'>;
+
+/** The Restore flow on the host of the profile an archive was chosen from, when that profile is remote; null: here. */
+async function remoteOf(o: RestoreServicesOptions, profileName: string | undefined): Promise<RemoteRestore | null> {
+  const profile = profileName ? await o.profiles.get(profileName) : null;
+  if (!profile?.ssh) return null;
+  return new RemoteRestore({ ...profile, ssh: profile.ssh }, async () => (await o.profiles.secret(profile.name, 'ssh-key-passphrase')) ?? undefined);
+}
 
 /** Who a job is for in the job list: the profile, else the archive's name. */
 const labelOf = (opened: Opened) => opened.profile?.name ?? baseNameOf(opened.ref.location);
@@ -89,14 +96,16 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
 
   return {
     'restore:archives': async ({ profile, location }) => {
+      const remote = await remoteOf(o, profile);
+      if (remote) {
+        const listing = await remote.list(location);
+        return { archives: choicesOf(listing), problems: listing.problems };
+      }
       if (location) {
         const owner = profile ? await o.profiles.get(profile) : null;
         const at = parseLocation(location);
         const listing = await listArchives(storageFor(at, await s3AccessOf(owner, o.profiles)), at);
-        const archives: ArchiveChoiceView[] = listing.archives
-          .map((a) => ({ url: a.url, profile: a.entry?.profile ?? null, takenAt: a.entry?.startedAt ?? a.modified, method: a.entry?.method ?? null, bytes: a.bytes, encrypted: a.encrypted, proven: a.proven }))
-          .reverse();
-        return { archives, problems: listing.problems };
+        return { archives: choicesOf(listing), problems: listing.problems };
       }
       const { records } = await o.history.read(profile);
       const archives: ArchiveChoiceView[] = records
@@ -106,23 +115,20 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
       return { archives, problems: [] };
     },
     'restore:open': async (sel): Promise<ArchiveView> => {
+      const remote = await remoteOf(o, sel.profile);
+      if (remote) return (await remote.preview(sel.archive, { mode: 'in-place', withoutRelayLogs: false }, sel.identityFile)).archive;
       const { ref } = await openSelection(o, sel);
-      const size = await ref.storage.size(ref.location);
-      const manifest = (await peekManifest(ref)) ?? manifests.get(ref.url) ?? null;
-      const proof = await readProof(ref);
-      return {
-        url: ref.url,
-        encrypted: ref.encrypted,
-        bytes: size,
-        manifest: manifest ? manifestView(manifest) : null,
-        proof: proof && { proven: proof.proven, testedAt: proof.testedAt, tablesChecked: proof.tablesChecked, problems: proof.problems.slice(0, 20) },
-      };
+      return archiveViewOf(ref, manifests.get(ref.url) ?? null);
     },
     'restore:plan': async ({ choice, ...sel }) => {
+      const remote = await remoteOf(o, sel.profile);
+      if (remote) return (await remote.preview(sel.archive, choice, sel.identityFile)).plan;
       const opened = await openUnlocked(sel);
       return planOf(o, opened, choice, await manifestOf(opened.ref));
     },
     'restore:start': async ({ choice, stopServer, ...sel }) => {
+      const remote = await remoteOf(o, sel.profile);
+      if (remote) return { jobId: await startOnHost(o, remote, sel, choice) };
       const opened = await openUnlocked(sel);
       const manifest = await manifestOf(opened.ref);
       const plan = await planOf(o, opened, choice, manifest);
@@ -151,6 +157,20 @@ export function createRestoreHandlers(o: RestoreServicesOptions): RestoreHandler
       return { jobId: await o.jobs.start(labelOf(opened), { kind: 'verify', archive: opened.source, restoreTest }) };
     },
   };
+}
+
+/** A listing, newest first, as the chooser shows it. */
+function choicesOf(listing: ArchiveListing): ArchiveChoiceView[] {
+  return listing.archives.map((a) => ({ url: a.url, profile: a.entry?.profile ?? null, takenAt: a.entry?.startedAt ?? a.modified, method: a.entry?.method ?? null, bytes: a.bytes, encrypted: a.encrypted, proven: a.proven })).reverse();
+}
+
+/** A restore of an archive on a remote profile's host, run there by the worker once the host's plan has nothing that stops it. */
+async function startOnHost(o: RestoreServicesOptions, remote: RemoteRestore, sel: ArchiveSelection, choice: RestoreChoice): Promise<string> {
+  const { plan } = await remote.preview(sel.archive, choice, sel.identityFile);
+  if (plan.problems.length > 0) throw new QuiesceError('restore-blocked', plan.problems[0]!, plan.problems.length > 1 ? `And: ${plan.problems.slice(1).join(' ')}` : undefined);
+  const profile = remote.profile;
+  const sshKeyPassphrase = await o.profiles.secret(profile.name, 'ssh-key-passphrase');
+  return o.jobs.start(profile.name, { kind: 'restore', archive: { url: sel.archive }, placement: placementFor(choice), withoutRelayLogs: choice.withoutRelayLogs, server: null, ssh: profile.ssh, ...(sshKeyPassphrase ? { sshKeyPassphrase } : {}) });
 }
 
 /** An archive as chosen: where, the bucket's key, and what decrypts it (an identity file read here, as the user). */

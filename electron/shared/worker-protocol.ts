@@ -63,6 +63,9 @@ export type ArchiveJobRequest =
       server: { connection: Connection; control: ServerControlChoice } | null;
       /** then the kept binary logs replayed up to this moment (ISO 8601 with offset); they are reached and opened as an archive is */
       pointInTime?: { until: string; binlogs: ArchiveSource };
+      /** the archive is on that host, restored there by the agent (at its original paths or as a clone; no server stopped, no key sent) */
+      ssh?: RemoteHost;
+      sshKeyPassphrase?: string;
     }
   | { kind: 'load'; archive: ArchiveSource; into: Connection };
 

@@ -9,7 +9,7 @@ import { runRestore } from '../core/pipelines/restore-pipeline.js';
 import { runPointInTimeRestore, type PointInTimeOutcome } from '../core/pipelines/pitr-pipeline.js';
 import { parseReplayTarget } from '../core/binlog/replay-plan.js';
 import { runVerify } from '../core/pipelines/verify-pipeline.js';
-import { runRemoteVerify } from './remote-jobs.js';
+import { runRemoteRestore, runRemoteVerify } from './remote-jobs.js';
 
 interface Run {
   signal: AbortSignal;
@@ -31,6 +31,7 @@ export async function runArchiveJob(job: ArchiveJobRequest, run: Run): Promise<A
       if (job.ssh) return { kind: 'verify', verify: await runRemoteVerify({ ...job, ssh: job.ssh }, hooks) };
       return { kind: 'verify', verify: verifyView(await runVerify({ archive, prove: job.restoreTest, book: null }, hooks)) };
     case 'restore': {
+      if (job.ssh) return { kind: 'restore', restore: await runRemoteRestore({ ...job, ssh: job.ssh }, hooks) };
       const request = { archive, placement: job.placement, withoutRelayLogs: job.withoutRelayLogs, runningServer: job.server, stateDir: run.stateDir };
       if (!job.pointInTime) return { kind: 'restore', restore: restoreView(await runRestore(request, hooks)) };
       const target = parseReplayTarget({ until: job.pointInTime.until });

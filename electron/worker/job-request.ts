@@ -88,8 +88,11 @@ const archiveJobSchema = z.discriminatedUnion('kind', [
       withoutRelayLogs: z.boolean(),
       server: z.object({ connection: connectionSchema, control: serverControlChoiceSchema }).strict().nullable(),
       pointInTime: z.object({ until: isoMoment, binlogs: archiveSourceSchema }).strict().optional(),
+      ssh: profileSchema.shape.ssh,
+      sshKeyPassphrase: z.string().min(1).max(1024).optional(),
     })
     .strict()
+    .refine((j) => !j.ssh || (j.server === null && !j.pointInTime && !j.archive.unlock && !j.archive.s3SecretKey), 'a restore on a host stops no server, replays no log and is sent no key')
     .refine((j) => j.placement.kind === 'paths' || j.server === null, 'a clone goes to new folders with its own server_id, and stops no server')
     .refine((j) => !j.pointInTime || (j.server === null && !j.withoutRelayLogs), 'a restore to a point in time stops no server and replays from the backup\'s own position'),
   z.object({ kind: z.literal('load'), archive: archiveSourceSchema, into: connectionSchema }).strict(),

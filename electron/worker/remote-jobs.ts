@@ -1,10 +1,10 @@
 import type { BackupEvent } from '../shared/backup-events.js';
 import type { RemoteHost } from '../shared/profile.js';
 import type { ChannelOutcome } from '../shared/replication-outcome.js';
-import type { ArchiveSource, BackupJobRequest, JobSummary } from '../shared/worker-protocol.js';
-import type { VerifyView } from '../shared/restore.js';
+import type { ArchiveJobRequest, ArchiveSource, BackupJobRequest, JobSummary } from '../shared/worker-protocol.js';
+import type { RestoreView, VerifyView } from '../shared/restore.js';
 import { QuiesceError } from '../core/errors.js';
-import { hostFlags } from '../core/remote/host-flags.js';
+import { hostFlags, hostRestoreWords } from '../core/remote/host-flags.js';
 import { runRemoteJob, type RemoteJobOptions } from '../core/remote/remote-job.js';
 import { targetOfHost } from '../core/remote/ssh-session.js';
 import { openAgentSession, type AgentSession } from '../core/remote/agent-session.js';
@@ -42,6 +42,8 @@ export async function runRemoteBackup(job: BackupJobRequest & { ssh: RemoteHost 
     ...hostFlags({ connection, optionFile: job.hostOptionFile, control: job.control, backup: { destination: job.destination, format: job.format, recipients: encryption && 'recipients' in encryption ? encryption.recipients : [] } }),
     ...(job.staging === 'never' ? ['--no-staging'] : []),
     ...(job.lockWaitSeconds ? ['--lock-wait', String(job.lockWaitSeconds)] : []),
+    // the host has no profile of that name: its history and catalogue still name the run as here
+    ...(job.archive?.profile ? ['--label', job.archive.profile] : []),
   ];
   return summaryOf(await onHost(job.ssh, job.sshKeyPassphrase, o.onEvent, (session) => followed({ session, host: job.ssh.host, where: whereOf(job.ssh), words, password, onEvent: o.onEvent, signal: o.signal })));
 }
@@ -59,6 +61,31 @@ export async function runRemoteVerify(job: { archive: ArchiveSource; restoreTest
     problems: ((r.problems ?? []) as VerifyView['problems']).slice(0, 100),
     restoreTest: proof && { proven: proof.proven, testedAt: proof.testedAt, durationMs: proof.durationMs, tablesChecked: proof.tablesChecked, tableProblems: proof.tableProblems.slice(0, 100), coordinates: proof.coordinates, problems: proof.problems.slice(0, 100) },
     manifest: null,
+  };
+}
+
+/**
+ * An archive on another host restored there, in place (its server stopped there first, by its
+ * DBA) or as a clone: the host's `restore` as a job that outlives this worker. Nothing of the
+ * archive is read here, and no key kept here travels.
+ */
+export async function runRemoteRestore(job: Extract<ArchiveJobRequest, { kind: 'restore' }> & { ssh: RemoteHost }, o: { signal: AbortSignal; onEvent: (e: BackupEvent) => void }): Promise<RestoreView> {
+  if (job.archive.unlock || job.archive.s3SecretKey || job.server || job.pointInTime) throw new QuiesceError('remote-restore', `A restore on ${job.ssh.host} from the app takes no key kept here, stops no server and replays no log: run it there with quiesce restore --ssh ….`);
+  const words = hostRestoreWords(job.archive.url, job.placement, job.withoutRelayLogs);
+  const r = await onHost(job.ssh, job.sshKeyPassphrase, o.onEvent, (session) => followed({ session, host: job.ssh.host, where: whereOf(job.ssh), words, password: undefined, onEvent: o.onEvent, signal: o.signal }));
+  const resume = (r.resume ?? {}) as { byPosition?: string[]; byGtid?: string[] };
+  return {
+    mode: job.placement.kind === 'clone' ? 'clone' : 'in-place',
+    components: ((r.components ?? []) as RestoreView['components']).map((c) => ({ name: c.name, target: c.target, originalPath: c.originalPath })),
+    movedAside: (r.movedAside ?? []) as RestoreView['movedAside'],
+    filesWritten: Number(r.filesWritten),
+    bytesWritten: Number(r.bytesWritten),
+    withoutRelayLogs: r.withoutRelayLogs === true,
+    notes: (r.notes ?? []) as string[],
+    nextSteps: ((r.nextSteps ?? []) as string[]).map((step) => `On ${job.ssh.host}: ${step}`),
+    statements: { byPosition: resume.byPosition ?? [], byGtid: resume.byGtid ?? [] },
+    restarted: null,
+    replay: null,
   };
 }
 

@@ -104,4 +104,34 @@ test('a DBA adds a replica on another host, confirms its host key, backs it up o
   await expect(card.getByRole('heading')).toHaveText('db3 on its host on 127.0.0.1');
   await expect(card.getByText('last backup good')).toBeVisible();
   await shot(page, 'remote-6-dashboard');
+
+  // restored as a clone there: listed, opened and planned on the host, then restored there by a job
+  const cloneRoot = path.join(path.dirname(dest), 'clone on the host');
+  await page.getByRole('button', { name: 'Restore', exact: true }).click();
+  await page.getByLabel('Profile').selectOption('db3 on its host');
+  await expect(page.getByText(/The archives of db3 on its host are on 127\.0\.0\.1/)).toBeVisible();
+  const row = page.getByRole('table', { name: 'Archives' }).getByRole('row').nth(1);
+  await expect(row).toContainText('db3 on its host', { timeout: 60_000 });
+  await expect(row).toContainText('proven');
+  await row.getByRole('radio').check();
+  await page.getByRole('button', { name: 'Open' }).click();
+  await expect(page.getByLabel('Manifest', { exact: true })).toContainText('MariaDB 10.11', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByText(/The archive is on 127\.0\.0\.1: it is planned and restored there/)).toBeVisible();
+  await expect(page.getByLabel(/A point in time after it/)).toHaveCount(0);
+  await page.getByRole('radio', { name: /As a clone/ }).check();
+  await page.getByLabel('Clone folder').fill(cloneRoot);
+  await page.getByLabel('server_id', { exact: true }).fill('78');
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  await expect(page.getByRole('table', { name: 'Plan' }).getByRole('row', { name: /datadir/ })).toContainText(path.join(cloneRoot, 'datadir'), { timeout: 60_000 });
+  await expect(page.getByRole('list', { name: 'Checks' })).toContainText('Room (on 127.0.0.1)');
+  await shot(page, 'remote-7-restore-plan');
+  await page.getByLabel('I have read the plan').check();
+  await page.getByRole('button', { name: 'Restore now' }).click();
+  await expect(page.getByRole('heading', { name: /^Restored \d+ files/ })).toBeVisible({ timeout: 120_000 });
+  await expect(page.getByRole('listitem').filter({ hasText: /^On 127\.0\.0\.1: Start the clone with its own option file/ })).toBeVisible();
+  // its option file has the server_id already: no note asks for it to be set by hand
+  await expect(page.getByText(/Set server_id = 78/)).toHaveCount(0);
+  await shot(page, 'remote-8-restore-result');
+  expect(readFileSync(path.join(cloneRoot, 'my.cnf'), 'utf8')).toMatch(/server[-_]id\s*=\s*78/);
 });

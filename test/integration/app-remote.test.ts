@@ -11,6 +11,7 @@ import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js'
 import { HistoryStore } from '../../electron/core/jobs/history.js';
 import { expectReplicaBackAndClean, tempDir, usePair } from '../helpers/pair.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { contents, withClone } from '../helpers/clone-server.js';
 
 const WORKER = path.resolve('out/worker/worker.js');
 
@@ -25,7 +26,7 @@ describe('the app with a remote profile (SSH)', () => {
   let sshd: TestSshd;
   beforeAll(async () => {
     dir = await tempDir('app-remote');
-    sshd = await startSshd(dir, { hide: [process.cwd()], env: { QUIESCE_CONFIG_DIR: path.join(dir, 'host-config'), QUIESCE_SYSTEMD_DIR: path.join(dir, 'host-systemd') } });
+    sshd = await startSshd(dir, { hide: [process.cwd()], env: { QUIESCE_CONFIG_DIR: path.join(dir, 'host-config'), QUIESCE_STATE_DIR: path.join(dir, 'host-state'), QUIESCE_SYSTEMD_DIR: path.join(dir, 'host-systemd') } });
   });
   afterAll(async () => {
     await sshd?.stop();
@@ -98,6 +99,62 @@ describe('the app with a remote profile (SSH)', () => {
     await expect.poll(() => states.find((s) => s.jobId === second.jobId && s.state.phase === 'failed')?.state, { timeout: 90_000 }).toMatchObject({ phase: 'failed', error: { code: 'cancelled', message: expect.stringMatching(/^The backup was cancelled: the replica is running/) } });
     expect((await readdir(f.dest)).sort()).toEqual(before);
     await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+
+  it('the Restore flow for a remote profile runs on its host: listed, opened and planned there, refused in words where it cannot, and a clone made there that starts with the backup\'s data', async () => {
+    const { states, call, refusal, ended } = await app();
+    const ssh = { user: sshd.user, host: '127.0.0.1', port: sshd.port, keyFile: sshd.clientKey, knownHostsFile: path.join(dir, 'known_hosts_restore'), agentDir: path.join(dir, 'agent') };
+    await call('profiles:trust-host-key', { ssh, fingerprint: sshd.hostFingerprint });
+    await call('profiles:save', { profile: { name: 'far-restore', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, format: 'tar.zst', password: 'keychain', ssh }, password: f.pair.backupUser.password, replace: false });
+    const { jobId } = await call('backup:start', { name: 'far-restore' });
+    await ended(jobId, 90_000).toMatchObject({ phase: 'succeeded' });
+    const archive = (states.find((s) => s.jobId === jobId && s.state.phase === 'succeeded')!.state as { result: { archive: string } }).result.archive;
+    await expectReplicaBackAndClean(f.pair, f.dest);
+
+    // listed on the host, from the profile's destination there (what the host's own timer made is there too)
+    const listed = (await call('restore:archives', { profile: 'far-restore' })) as { archives: { url: string; profile: string | null; method: string | null }[] };
+    expect(listed.archives).toContainEqual(expect.objectContaining({ url: archive, profile: 'far-restore', method: 'cold' }));
+
+    const sel = { archive, profile: 'far-restore' };
+    expect(await call('restore:open', sel)).toMatchObject({ url: archive, encrypted: false, manifest: { method: 'cold', server: { product: 'mariadb' } } });
+
+    // in place while the replica runs there: a problem of the plan, in the host's words; nothing is offered to stop it from here
+    const inPlace = (await call('restore:plan', { ...sel, choice: { mode: 'in-place', withoutRelayLogs: false } })) as { serverRunning: unknown; problems: string[]; checks: { label: string }[] };
+    expect(inPlace.serverRunning).toBeNull();
+    expect(inPlace.problems).toContainEqual(expect.stringMatching(/^On 127\.0\.0\.1: A server \(pid \d+\) is running on .*Stop it there first/));
+    expect(inPlace.checks.map((c) => c.label)).toContain('Room (on 127.0.0.1)');
+    expect(await refusal('restore:start', { ...sel, choice: { mode: 'in-place', withoutRelayLogs: false }, stopServer: true })).toMatch(/^On 127\.0\.0\.1: A server \(pid \d+\) is running/);
+    // what the host cannot do from the app is said, not attempted
+    expect(await refusal('restore:plan', { ...sel, choice: { mode: 'clone', withoutRelayLogs: false, cloneRoot: '/tmp/x', serverId: 5, pointInTime: { until: new Date().toISOString(), binlogs: '/srv/binlogs' } } })).toMatch(/^A restore to a point in time on 127\.0\.0\.1 is run from the CLI: quiesce restore ARCHIVE --ssh/);
+    expect(await refusal('restore:plan', { ...sel, identityFile: path.join(dir, 'key.txt'), choice: { mode: 'clone', withoutRelayLogs: false, cloneRoot: '/tmp/x', serverId: 5 } })).toMatch(/^An identity file on this computer is not sent to 127\.0\.0\.1\./);
+
+    // a clone folder that is not empty: the plan says so, and the start is refused
+    const busy = await tempDir('remote-busy');
+    await writeFile(path.join(busy, 'precious'), 'keep me');
+    const busyChoice = { mode: 'clone', withoutRelayLogs: false, cloneRoot: busy, serverId: 78 };
+    expect(((await call('restore:plan', { ...sel, choice: busyChoice })) as { problems: string[] }).problems.join(' ')).toMatch(/not empty/);
+    expect(await refusal('restore:start', { ...sel, choice: busyChoice })).toMatch(/not empty/);
+    expect(await readdir(busy)).toEqual(['precious']);
+
+    const clone = path.join(await tempDir('remote-clone-app'), 'clone');
+    const choice = { mode: 'clone', withoutRelayLogs: false, cloneRoot: clone, serverId: 78 };
+    const plan = (await call('restore:plan', { ...sel, choice })) as { problems: string[]; targets: { name: string; to: string }[] };
+    expect(plan.problems).toEqual([]);
+    expect(plan.targets.find((t) => t.name === 'datadir')!.to).toBe(path.join(clone, 'datadir'));
+    const restore = (await call('restore:start', { ...sel, choice })) as { jobId: string };
+    await ended(restore.jobId, 120_000).toMatchObject({ phase: 'succeeded', result: { kind: 'restore', restore: { mode: 'clone', nextSteps: [expect.stringMatching(/^On 127\.0\.0\.1: Start the clone with its own option file/), expect.any(String)] } } });
+    // the worker followed a job on the host: it wrote nothing here itself
+    expect(((await call('jobs:log', { jobId: restore.jobId })) as string[]).join('\n')).toMatch(/Running on 127\.0\.0\.1 as job \S+/);
+    // the clone starts with the backup's data: nothing was written since, so it is the source's
+    const source = await contents(f.pair.source.socket);
+    await withClone(clone, async (socket) => expect(await contents(socket)).toEqual(source));
+
+    // cancelled at once: the job there is stopped, and no half-made clone is left on the host
+    const stopped = path.join(await tempDir('remote-clone-cancel'), 'clone');
+    const cancelled = (await call('restore:start', { ...sel, choice: { ...choice, cloneRoot: stopped, serverId: 79 } })) as { jobId: string };
+    await call('backup:cancel', { jobId: cancelled.jobId });
+    await ended(cancelled.jobId, 60_000).toMatchObject({ phase: 'failed', error: { code: 'cancelled' } });
+    expect(await readdir(stopped).catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
   });
 
   it('a profile whose SSH key has a passphrase: a wrong one is refused before saving; the right one, kept in the keychain, opens the key for test and for the worker\'s backup', async () => {

@@ -76,6 +76,14 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
   it('restore --clone-into over SSH: the clone is made on the host, and starts there with the data of the backup', async () => {
     const [archive] = await archives();
     const clone = path.join(await tempDir('remote-clone'), 'clone');
+    // --dry-run first: the host's plan, nothing written there; in place, the running replica stops it
+    const dry = await client(['restore', path.join(f.dest, archive!), '--clone-into', clone, '--server-id', '77', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.lines.at(-1)).toMatchObject({ type: 'result', dryRun: true, archive: { manifest: { method: 'cold' } }, plan: { mode: 'clone', problems: [], targets: expect.arrayContaining([expect.objectContaining({ name: 'datadir', to: path.join(clone, 'datadir') })]) } });
+    expect(await readdir(clone).catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
+    const inPlace = await client(['restore', path.join(f.dest, archive!), '--dry-run']);
+    expect(inPlace.code, inPlace.stderr).toBe(0);
+    expect((inPlace.lines.at(-1) as { plan: { problems: string[] } }).plan.problems).toContainEqual(expect.stringMatching(/^A server \(pid \d+\) is running on /));
     const restored = await client(['restore', path.join(f.dest, archive!), '--clone-into', clone, '--server-id', '77']);
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.lines.at(-1)).toMatchObject({ type: 'result', command: 'restore' });

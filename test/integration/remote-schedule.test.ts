@@ -25,7 +25,7 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
   const f = usePair();
   const hostConfig = () => path.join(dir, 'host-config');
   /** this computer's CLI with profiles of its own: other test files' profiles (and schedules) are not in its list or its run-due */
-  const cli = (args: string[], env: Record<string, string> = {}, _onLine?: undefined, input?: string) => runCli(args, { ...env, QUIESCE_CONFIG_DIR: path.join(dir, 'client-config') }, undefined, input);
+  const cli = (args: string[], env: Record<string, string> = {}, _onLine?: undefined, input?: string) => runCli(args, { ...env, QUIESCE_CONFIG_DIR: path.join(dir, 'client-config'), QUIESCE_STATE_DIR: path.join(dir, 'client-state') }, undefined, input);
   const hostUnits = () => path.join(dir, 'host-systemd');
   const sshFlags = () => ['--ssh', `${sshd.user}@127.0.0.1:${sshd.port}`, '--ssh-key', sshd.clientKey, '--known-hosts', path.join(dir, 'known_hosts'), '--agent-dir', path.join(dir, 'agent')];
 

@@ -120,4 +120,30 @@ describe('restore to a point in time, in the app', () => {
     expect(screen.getByRole('list', { name: 'Checks' }).textContent).toMatch(/✗ Kept binary logs: The kept binary logs have a gap/);
     expect((screen.getByRole('button', { name: 'Restore now' }) as HTMLButtonElement).disabled).toBe(true);
   });
+
+  it('a remote profile\'s archive is planned on its host: said so, and no point in time is offered or sent', async () => {
+    const sent: RestoreChoice[] = [];
+    const remote: ProfileView = { ...profile, name: 'far', ssh: { user: 'backup', host: 'db2.lan', port: 22 } };
+    useApi(fakeApi(report(), null, { listProfiles: () => ok([remote]), planRestore: ({ choice }) => (sent.push(choice), ok(plan({}))) }));
+    const app = new AppState();
+    await app.refresh();
+    const restore = new RestoreState();
+    restore.profile = 'far';
+    restore.archive = opened.url;
+    restore.opened = opened;
+    // picked earlier, for another archive
+    restore.toPointInTime = true;
+    restore.until = '2026-12-05T14:03:07';
+    restore.choice = { ...restore.choice, mode: 'clone', cloneRoot: '/srv/clone', serverId: 12 };
+    render(RestoreHow, { app, restore });
+    flushSync();
+
+    expect(screen.getByText(/The archive is on db2\.lan: it is planned and restored there/)).toBeTruthy();
+    expect(screen.queryByLabelText(/A point in time after it/)).toBeNull();
+    expect(screen.getByLabelText(/Without relay logs/)).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Show the plan' }));
+    await expect.poll(() => sent.length).toBe(1);
+    expect(sent[0]).toMatchObject({ mode: 'clone', cloneRoot: '/srv/clone', serverId: 12 });
+    expect(sent[0]!.pointInTime).toBeUndefined();
+  });
 });

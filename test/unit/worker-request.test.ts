@@ -59,6 +59,14 @@ describe('the worker checks a job on an archive again', () => {
     expect(refused({ kind: 'verify', archive: { ...archive, unlock: { identityFile: '/etc/shadow' } }, restoreTest: false })).toMatch(/archive\.unlock/);
     expect(refused({ kind: 'format-disk', archive })).toMatch(/kind/);
     expect(refused({ kind: 'verify', archive, restoreTest: false, extra: 1 })).toMatch(/extra|Unrecognized/i);
+    // a restore on a host: a clone or the original paths there; it stops no server, replays no log, is sent no key
+    const ssh = { user: 'dba', host: 'db2.lan', port: 22 };
+    expect(refused({ ...restore, ssh, sshKeyPassphrase: 'open sesame' })).toBe('accepted');
+    expect(refused({ ...inPlace, placement: { kind: 'paths', remap: {} }, ssh })).toBe('accepted');
+    expect(refused({ ...inPlace, placement: { kind: 'paths', remap: {} }, ssh, server: { connection: job.connection, control: { kind: 'auto' } } })).toMatch(/a restore on a host stops no server/);
+    expect(refused({ ...restore, ssh, archive: { ...archive, unlock: { passphrase: 'p' } } })).toMatch(/is sent no key/);
+    expect(refused({ ...restore, ssh, pointInTime: { until: '2026-12-01T10:00:00Z', binlogs: { url: '/srv/binlogs' } } })).toMatch(/replays no log/);
+    expect(refused({ ...restore, ssh: { ...ssh, host: 'db2; reboot' } })).toMatch(/ssh/);
     // a backup is still told apart: its bad destination named plainly
     expect(refused({ ...job, destination: 'backups' })).toMatch(/destination: must be an absolute path/);
   });

@@ -38,6 +38,8 @@ export const BACKUP_HELP = `quiesce backup --dest DIR — back up a replica the 
                                       age -d -i key.txt ARCHIVE | tar --zstd -x, or --identity
                                       (a profile may instead keep a passphrase in the keychain)
   --profile NAME                      a saved profile (connection, control, destination, format; flags override)
+  --label NAME                        the name the run is recorded and catalogued under (default: the
+                                      profile's; a remote profile's client gives its own over SSH)
   --socket PATH | --host H --port P   how to reach the replica
   --user U                            login (password: QUIESCE_PASSWORD, the profile's, or a prompt)
   --option-file F                     the login from the [client] group of an owner-only MySQL
@@ -74,7 +76,15 @@ const BACKUP_OPTIONS = {
   'lock-wait': { type: 'string' },
   'encrypt-to': { type: 'string', multiple: true },
   'staging-dir': { type: 'string' },
+  label: { type: 'string' },
 } as const;
+
+/** --label: a name as profiles are named (it becomes part of a bucket key and of the history). */
+function labelOf(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  if (!/^[\w .@-]{1,64}$/.test(text.trim())) throw new UsageError(`--label takes a profile's name (letters, digits, space, . _ @ -; up to 64), not '${text}'.`);
+  return text.trim();
+}
 
 export async function backupCommand(argv: string[], reporter: Reporter, interrupts: Interrupts): Promise<number> {
   const { values } = parseArgs({
@@ -100,7 +110,8 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
   const target = await targetFrom(values);
   if (!target.destination) throw new UsageError('Say where the archive goes: --dest DIR (or a profile with a destination).');
   const stateDir = values['state-dir'] ?? defaultStateDir();
-  const destinationOptions = await destinationOptionsOf(target.profile ?? null, profileStore(), { recipients: values['encrypt-to'], stagingDir: values['staging-dir'] });
+  const label = labelOf(values.label) ?? target.profile?.name ?? null;
+  const destinationOptions = { ...(await destinationOptionsOf(target.profile ?? null, profileStore(), { recipients: values['encrypt-to'], stagingDir: values['staging-dir'] })), profile: label };
   const { outcome, run } = await interrupts.protect((signal) =>
     recordedBackup(
       {
@@ -122,7 +133,7 @@ export async function backupCommand(argv: string[], reporter: Reporter, interrup
           reporter.event(e);
         },
       },
-      { history: new HistoryStore(stateDir), profile: target.profile?.name ?? null, trigger: 'cli', clock: systemClock() },
+      { history: new HistoryStore(stateDir), profile: label, trigger: 'cli', clock: systemClock() },
     ),
   );
   reportBackup(reporter, outcome, run.record);

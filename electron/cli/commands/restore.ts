@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { RestorePlacement } from '../../shared/restore.js';
+import type { RestoreChoice, RestorePlacement } from '../../shared/restore.js';
+import { peekManifest } from '../../core/archive/peek-manifest.js';
+import { verifyArchive } from '../../core/archive/verify-archive.js';
+import { archiveViewOf, previewRestore } from '../../core/restore/restore-preview.js';
 import type { ArchiveRef } from '../../core/archive/archive-ref.js';
 import { defaultStateDir } from '../../core/jobs/journal.js';
 import { describeTarget } from '../../core/mysql/connection.js';
@@ -55,6 +58,9 @@ back, and rewrites the relay-log paths when they move.
   --user U                 also check with this login (QUIESCE_PASSWORD) that the source
                            still has the binary log the backup resumes from
 ${ARCHIVE_READ_HELP}
+  --dry-run                the plan only, nothing written: each target and what is there now,
+                           room, write permission, a server running on the datadir, the
+                           statements that resume replication (in place, or --clone-into)
   --json                   JSON lines on stdout
   On another host, over SSH (ARCHIVE and every path are the host's; run there as a job):
 ${SSH_HELP}`;
@@ -114,6 +120,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
       'start-command': { type: 'string' },
       'start-timeout': { type: 'string' },
       into: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       'clone-into': { type: 'string' },
       'key-file': { type: 'string' },
       until: { type: 'string' },
@@ -144,6 +151,7 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
     if (!Number.isInteger(id) || id <= 0 || id > 4294967295) throw new UsageError(`${cloneRoot ? '--clone-into' : '--new-replica'} needs --server-id N (1 … 4294967295), different from every other server.`);
     serverId = id;
   }
+  if (values['dry-run']) return dryRun(archive, values, cloneRoot, serverId, Object.keys(remap).length > 0 || (values.skip ?? []).length > 0, reporter);
   if (values['key-file'] && !cloneRoot) throw new UsageError('--key-file goes with --clone-into (a restore in place uses the server\'s own key file).');
   const placement: RestorePlacement = cloneRoot ? { kind: 'clone', root: cloneRoot, serverId: serverId!, port: portFrom(values.port) ?? null } : { kind: 'paths', remap, skip: values.skip };
   if (cloneRoot) await assertCloneRootFree(cloneRoot); // said before any password is asked; the restore checks again
@@ -171,6 +179,26 @@ export async function restoreCommand(argv: string[], reporter: Reporter, interru
   }
   const resumed = connection ? await resumeRestoredServer(outcome.result, { connection, startCommand, timeoutMs }) : null;
   reportRestore(reporter, archive.url, outcome, connection !== null, resumed);
+  return 0;
+}
+
+/**
+ * --dry-run: what a restore in place or as a clone would do, worked out as the app's plan is
+ * (the app asks a host's agent for it this way), and nothing written.
+ */
+async function dryRun(archive: ArchiveRef, values: { port?: string; 'without-relay-logs'?: boolean; until?: string; 'until-gtid'?: string }, cloneRoot: string | null, serverId: number | null, remapped: boolean, reporter: Reporter): Promise<number> {
+  if (remapped || values.until !== undefined || values['until-gtid'] !== undefined) throw new UsageError('--dry-run plans a restore in place or --clone-into; it takes no --datadir, --map, --skip or --until.');
+  const manifest = (await peekManifest(archive)) ?? (await verifyArchive(archive)).manifest;
+  if (!manifest) throw new UsageError(`${archive.url} holds no readable manifest: quiesce verify ${archive.url} says why.`);
+  const choice: RestoreChoice = cloneRoot ? { mode: 'clone', cloneRoot, serverId: serverId!, port: portFrom(values.port), withoutRelayLogs: values['without-relay-logs'] === true } : { mode: 'in-place', withoutRelayLogs: values['without-relay-logs'] === true };
+  const plan = await previewRestore(manifest, choice);
+  reporter.result({ command: 'restore', dryRun: true, archive: await archiveViewOf(archive, manifest), plan }, [
+    `A restore ${cloneRoot ? `as a clone in ${cloneRoot}` : 'in place'} of ${archive.url} would write (nothing was written):`,
+    ...plan.targets.map((t) => `  ${t.name.padEnd(12)} → ${t.to}  ${t.files} files, ${formatBytes(t.bytes)}${t.existing === 'none' || t.existing === 'empty' ? '' : ' (what is there is moved aside)'}`),
+    ...plan.checks.map((c) => `  ${c.ok === null ? '?' : c.ok ? 'ok' : 'NO'}  ${c.label}: ${c.detail}`),
+    ...plan.notes,
+    ...(plan.problems.length > 0 ? ['It cannot start as it stands:', ...plan.problems.map((p) => `  ${p}`)] : ['Nothing stops it: run the same command without --dry-run.']),
+  ]);
   return 0;
 }
 
@@ -229,7 +257,7 @@ function reportRestore(reporter: Reporter, archive: string, outcome: RestoreOutc
   const { result, clone, kit } = outcome;
   const datadir = result.components.find((c) => c.kind === 'datadir');
   reporter.result(
-    { command: 'restore', archive, optionFile: clone?.optionFile ?? null, startCommand: clone?.startCommand ?? null, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: result.notes, resume: kit, applied: resumed?.applied ?? [] },
+    { command: 'restore', archive, optionFile: clone?.optionFile ?? null, startCommand: clone?.startCommand ?? null, components: result.components, movedAside: result.movedAside, withoutRelayLogs: result.withoutRelayLogs, filesWritten: result.filesWritten, bytesWritten: result.bytesWritten, notes: outcome.notes, nextSteps: outcome.nextSteps, resume: kit, applied: resumed?.applied ?? [] },
     [
       `Restored ${result.filesWritten} files (${formatBytes(result.bytesWritten)}):`,
       ...result.components.map((c) => `  ${c.name.padEnd(12)} → ${c.target}${c.target !== c.originalPath ? `  (was ${c.originalPath})` : ''}`),

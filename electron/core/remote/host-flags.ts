@@ -1,4 +1,5 @@
 import type { ServerControlChoice } from '../../shared/profile.js';
+import type { RestorePlacement } from '../../shared/restore.js';
 import { QuiesceError } from '../errors.js';
 
 /** What a command on a database host is told by flags: the host's paths, never a secret (those go on stdin). */
@@ -25,5 +26,21 @@ export function hostFlags(run: HostRun): string[] {
     ...(run.optionFile ? ['--option-file', run.optionFile] : []),
     ...(control.kind === 'service' ? ['--service', control.name] : control.kind === 'commands' ? ['--start-command', control.start, ...(control.stop ? ['--stop-command', control.stop] : [])] : []),
     ...(run.backup ? [...(run.backup.destination ? ['--dest', run.backup.destination] : []), '--format', run.backup.format, ...(run.backup.recipients ?? []).flatMap((r) => ['--encrypt-to', r])] : []),
+  ];
+}
+
+/**
+ * The words of `quiesce restore` on the host for a restore of files at their original paths or
+ * as a clone under its own folder (the app's two placements; paths are the host's).
+ */
+export function hostRestoreWords(archive: string, placement: RestorePlacement, withoutRelayLogs: boolean): string[] {
+  if (placement.kind === 'paths' && (Object.keys(placement.remap).length > 0 || (placement.skip ?? []).length > 0)) {
+    throw new QuiesceError('usage', 'A restore on a host from the app goes to the original paths or to a clone: moving components elsewhere is done with quiesce restore --ssh … --map NAME=DIR.');
+  }
+  return [
+    'restore',
+    archive,
+    ...(placement.kind === 'clone' ? ['--clone-into', placement.root, '--server-id', String(placement.serverId), ...(placement.port ? ['--port', String(placement.port)] : [])] : []),
+    ...(withoutRelayLogs ? ['--without-relay-logs'] : []),
   ];
 }

@@ -1,6 +1,7 @@
 import type { Profile, RemoteHost } from '../../shared/profile.js';
 import { QuiesceError } from '../errors.js';
 import type { AgentSession } from './agent-session.js';
+import { askHost } from './host-answer.js';
 
 /** What the host said of its timer after a schedule was given to it or taken back. */
 export interface HostTimerOutcome {
@@ -35,19 +36,8 @@ function hostProfileOf(profile: Profile): Profile {
 /** Gives the host the profile with its schedule (`schedule adopt` there), or takes it back (`schedule disown`) when it has none. */
 export async function scheduleOnHost(session: AgentSession, profile: Profile & { ssh: RemoteHost }): Promise<HostTimerOutcome> {
   if (profile.schedule) checkHostCanRunAlone(profile);
-  const words = profile.schedule ? ['schedule', 'adopt', '--json'] : ['schedule', 'disown', profile.name, '--json'];
-  const run = await session.ssh.run(session.command(words), { stdin: profile.schedule ? JSON.stringify(hostProfileOf(profile)) : '' });
-  const last = run.stdout.trim().split('\n').at(-1) ?? '';
-  let line: Record<string, unknown> | null = null;
-  try {
-    line = JSON.parse(last) as Record<string, unknown>;
-  } catch {
-    line = null;
-  }
-  if (!line || line.type === 'error') {
-    const why = line ? String(line.message) : run.stderr.trim().split('\n').at(-1) || `exit ${run.code}`;
-    throw new QuiesceError('host-schedule-failed', `${profile.ssh.host} could not ${profile.schedule ? 'take' : 'drop'} the schedule of '${profile.name}': ${why}`);
-  }
+  const words = profile.schedule ? ['schedule', 'adopt'] : ['schedule', 'disown', profile.name];
+  const line = await askHost(session, words, { doing: `${profile.schedule ? 'take' : 'drop'} the schedule of '${profile.name}'`, stdin: profile.schedule ? JSON.stringify(hostProfileOf(profile)) : '', code: 'host-schedule-failed' });
   return { timer: String(line.timer), loaded: line.loaded === true, problem: typeof line.problem === 'string' ? line.problem : null };
 }
 

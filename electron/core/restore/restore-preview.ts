@@ -1,7 +1,9 @@
 import { access, constants, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Manifest } from '../../shared/manifest.js';
-import type { ManifestView, PlanCheck, RestoreChoice, RestorePlacement, RestorePlanView } from '../../shared/restore.js';
+import type { ArchiveView, ManifestView, PlanCheck, RestoreChoice, RestorePlacement, RestorePlanView } from '../../shared/restore.js';
+import type { ArchiveRef } from '../archive/archive-ref.js';
+import { peekManifest } from '../archive/peek-manifest.js';
 import { formatBytes } from '../../shared/format.js';
 import { describeError } from '../errors.js';
 import { serverUsingDatadir } from '../server/datadir-in-use.js';
@@ -9,6 +11,7 @@ import { archiveHasRelayLogs, isWholeFolder, nearestExisting, pidFilesFor, planT
 import { resumeStatements } from './resume-kit.js';
 import { cloneRemap, cloneRootBusy } from './clone.js';
 import { targetProblems } from './target-safety.js';
+import { readProof } from './restore-test.js';
 
 /** The manifest as the Restore screen shows it. */
 export function manifestView(m: Manifest): ManifestView {
@@ -29,6 +32,23 @@ export function manifestView(m: Manifest): ManifestView {
     totalBytes: m.totalBytes,
     files: m.files.length,
     hasRelayLogs: archiveHasRelayLogs(m),
+  };
+}
+
+/**
+ * An archive as the Restore flow shows it first: its size, its manifest where it can be read
+ * without a full pass (else `known`, from an earlier full read), and its last restore test.
+ */
+export async function archiveViewOf(ref: ArchiveRef, known: Manifest | null = null): Promise<ArchiveView> {
+  const bytes = await ref.storage.size(ref.location);
+  const manifest = (await peekManifest(ref)) ?? known;
+  const proof = await readProof(ref);
+  return {
+    url: ref.url,
+    encrypted: ref.encrypted,
+    bytes,
+    manifest: manifest ? manifestView(manifest) : null,
+    proof: proof && { proven: proof.proven, testedAt: proof.testedAt, tablesChecked: proof.tablesChecked, problems: proof.problems.slice(0, 20) },
   };
 }
 
