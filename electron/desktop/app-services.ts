@@ -25,10 +25,11 @@ import type { HistoryStore } from '../core/jobs/history.js';
 import { isInstalled, refreshInstalledTimer, installTimer, timerForProfiles, uninstallTimer, type CliCommand } from '../core/schedule/os-timer.js';
 import { nextSlots } from '../core/schedule/slots.js';
 import type { TimerView } from '../shared/ipc-contract.js';
-import { dashboardOf } from './dashboard.js';
+import { RECENT_RUNS, dashboardOf } from './dashboard.js';
 import { InspectCache } from './inspect-cache.js';
 import { factsOfReport, inspectViewOf } from './inspect-view.js';
 import { inspectOnHost } from './remote-inspect.js';
+import { HostRunsCache } from './host-runs.js';
 import { checkKeyPassphrase, hostKeyOf, targetOfHost, trustHostKey } from '../core/remote/ssh-session.js';
 import type { JobRegistry } from './job-registry.js';
 
@@ -121,7 +122,9 @@ function handlerContext(o: HandlerOptions) {
     }
   };
 
-  return { now, system, timerPlan, timerView, connectionFor, keyPassphraseOf, inspected, inspectNow };
+  // the runs a remote profile's host timer made are in that host's history: asked at most once a minute
+  const hostRuns = new HostRunsCache(keyPassphraseOf);
+  return { now, system, timerPlan, timerView, connectionFor, keyPassphraseOf, inspected, inspectNow, hostRuns };
 }
 
 /** Saved profiles: list, save, remove, test. */
@@ -236,7 +239,7 @@ function jobHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Ex
 
 /** The history, the dashboard, schedules and their OS timer, and the shell. */
 function historyHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers, Extract<keyof IpcHandlers, `history:${string}` | `dashboard:${string}` | `schedules:${string}` | `shell:${string}`>> {
-  const { now, system, timerPlan, timerView, keyPassphraseOf } = c;
+  const { now, system, timerPlan, timerView, keyPassphraseOf, hostRuns } = c;
   return {
     'history:list': async ({ profile }) => {
       const { records, unreadable } = await o.history.read(profile);
@@ -246,7 +249,13 @@ function historyHandlers(o: HandlerOptions, c: HandlerContext): Pick<IpcHandlers
       const running = new Set(o.jobs.list().filter((j) => j.state.phase === 'running' || j.state.phase === 'idle').map((j) => j.profile));
       const profiles = await o.profiles.list();
       const { records } = await o.history.read();
-      const entries = dashboardOf(profiles, records, now(), running);
+      const fromHosts = await Promise.all(profiles.map((p) => (p.ssh && p.schedule ? hostRuns.runsOf({ ...p, ssh: p.ssh }, RECENT_RUNS) : null)));
+      const all = [...records, ...fromHosts.flatMap((h) => h?.runs ?? [])].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+      const entries = dashboardOf(profiles, all, now(), running);
+      entries.forEach((entry, i) => {
+        const problem = fromHosts[i]?.problem;
+        if (problem) entry.hostProblem = problem;
+      });
       for (const entry of entries) {
         const profile = profiles.find((p) => p.name === entry.profile)!;
         if (profile.schedule?.binlogs) entry.recoverable = await recoverableOf(profile, profile.schedule.binlogs, records, o.profiles);

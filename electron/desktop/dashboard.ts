@@ -5,7 +5,7 @@ import { nextSlots } from '../core/schedule/slots.js';
 import { verdictOf } from '../shared/run-verdict.js';
 
 /** How many runs the dashboard's small chart shows per replica. */
-const RECENT_RUNS = 20;
+export const RECENT_RUNS = 20;
 
 /**
  * Each profile's replica at a glance, from the history (whoever ran the backups): the last

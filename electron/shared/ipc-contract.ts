@@ -76,6 +76,8 @@ export interface DashboardEntry {
   lastProven: { restorePoint: string; testedAt: string; restoreMs: number; archive: string } | null;
   /** with binary logs kept (schedule.binlogs): any second from `from` to `to`, the last pull, every gap; or why it is not known */
   recoverable?: { from: string | null; to: string | null; lastPullAt: string | null; gaps: string[]; problem: string | null } | null;
+  /** a remote profile's schedule runs on its host: why that host's history (its timer's runs) could not be read */
+  hostProblem?: string;
   /** oldest first, for the chart */
   recent: { startedAt: string; outcome: RunRecord['outcome']; downtimeMs: number | null; archiveBytes: number | null }[];
 }

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobView } from '../../electron/shared/ipc-contract.js';
+import type { DashboardEntry, JobView } from '../../electron/shared/ipc-contract.js';
+import type { Profile } from '../../electron/shared/profile.js';
 import { createDispatcher } from '../../electron/desktop/ipc-dispatch.js';
 import { createHandlers } from '../../electron/desktop/app-services.js';
 import { JobRegistry } from '../../electron/desktop/job-registry.js';
@@ -12,6 +13,7 @@ import { HistoryStore } from '../../electron/core/jobs/history.js';
 import { expectReplicaBackAndClean, tempDir, usePair } from '../helpers/pair.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 import { contents, withClone } from '../helpers/clone-server.js';
+import { fireHostTimer } from '../helpers/host-timer.js';
 
 const WORKER = path.resolve('out/worker/worker.js');
 
@@ -179,7 +181,7 @@ describe('the app with a remote profile (SSH)', () => {
   });
 
   it('a schedule set in the app for a remote profile is installed on its host (its own timer); a keychain login is refused in words; clearing it takes it back', async () => {
-    const { call, refusal } = await app();
+    const { store, call, refusal } = await app();
     const ssh = { user: sshd.user, host: '127.0.0.1', port: sshd.port, keyFile: sshd.clientKey, knownHostsFile: path.join(dir, 'known_hosts_sched'), agentDir: path.join(dir, 'agent') };
     await call('profiles:trust-host-key', { ssh, fingerprint: sshd.hostFingerprint });
     const optionFile = path.join(dir, 'host-my.cnf');
@@ -197,6 +199,19 @@ describe('the app with a remote profile (SSH)', () => {
     expect(JSON.parse(await readFile(path.join(dir, 'host-config', 'profiles.json'), 'utf8'))).toMatchObject({ profiles: [{ name: 'alone', optionFile, schedule: { when: { kind: 'daily', at: '03:00' } } }] });
     // this computer's own timer has nothing to run
     expect(await refusal('schedules:install', undefined)).toMatch(/No profile of a replica on this computer has a schedule yet/);
+
+    // the host's timer fires (run as systemd would): the dashboard shows that run, read from the host's history
+    const { fired } = await fireHostTimer(sshd, path.join(dir, 'host-systemd'), ssh.knownHostsFile);
+    expect(fired.code, fired.stderr).toBe(0);
+    const card = ((await call('dashboard:summary', undefined)) as DashboardEntry[]).find((e) => e.profile === 'alone')!;
+    expect(card).toMatchObject({ host: '127.0.0.1', lastRun: { trigger: 'schedule', outcome: 'succeeded', method: 'cold' }, recent: [{ outcome: 'succeeded' }] });
+    expect(card.hostProblem).toBeUndefined();
+    await expectReplicaBackAndClean(f.pair, f.dest);
+    // a host that cannot be reached is said on its card; the others are shown all the same
+    await store.save({ ...base, name: 'unreachable', password: 'option-file', optionFile, ssh: { ...ssh, port: 1 }, schedule } as Profile, null);
+    const cards = (await call('dashboard:summary', undefined)) as DashboardEntry[];
+    expect(cards.find((e) => e.profile === 'unreachable')!.hostProblem).toMatch(/127\.0\.0\.1/);
+    expect(cards.find((e) => e.profile === 'alone')!.lastRun).toMatchObject({ trigger: 'schedule' });
 
     const cleared = (await call('schedules:set', { name: 'alone', schedule: null })) as { timer: string };
     expect(cleared.timer).toMatch(/^'alone' is no longer scheduled on 127\.0\.0\.1/);

@@ -3,15 +3,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSsh } from '../../electron/core/remote/ssh-session.js';
 import { runCli } from '../helpers/cli.js';
 import { expectReplicaBackAndClean, tempDir, usePair } from '../helpers/pair.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
-
-/** The words of a systemd `Key="…" "…"` line, unquoted as systemd reads them. */
-function systemdWords(line: string): string[] {
-  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, '$1').replace(/%%/g, '%').replace(/\$\$/g, '$'));
-}
+import { fireHostTimer, hostService } from '../helpers/host-timer.js';
 
 /**
  * A remote profile's schedule runs on its host: `schedule set` gives the host the profile and
@@ -85,11 +80,9 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
     expect(hostProfiles.profiles[0]).not.toHaveProperty('ssh');
 
     // the host's timer runs the agent that was sent, with the host's folders
-    const service = await readFile(path.join(hostUnits(), 'quiesce-run-due.service'), 'utf8');
-    const exec = systemdWords(service.split('\n').find((l) => l.startsWith('ExecStart='))!);
+    const { exec, environment } = await hostService(hostUnits());
     const agentVersion = (await readdir(path.join(dir, 'agent'))).find((n) => /^[0-9a-f]{16}$/.test(n))!;
     expect(exec).toEqual([path.join(dir, 'agent', agentVersion, 'node'), path.join(dir, 'agent', agentVersion, 'quiesce.mjs'), 'run-due']);
-    const environment = service.split('\n').filter((l) => l.startsWith('Environment=')).flatMap(systemdWords);
     expect(environment).toContain(`QUIESCE_CONFIG_DIR=${hostConfig()}`);
     expect(spawnSync('systemd-analyze', ['verify', path.join(hostUnits(), 'quiesce-run-due.service'), path.join(hostUnits(), 'quiesce-run-due.timer')], { encoding: 'utf8' }).status).toBe(0);
 
@@ -102,17 +95,10 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
     expect(await readdir(f.dest)).toEqual([]);
 
     // the timer fires on the host: its service's command, with its environment, there
-    const ssh = await openSsh({ user: sshd.user, host: '127.0.0.1', port: sshd.port, keyFile: sshd.clientKey, knownHostsFile: path.join(dir, 'known_hosts'), acceptNewHostKey: false });
-    try {
-      const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
-      const fired = await ssh.run(`env ${environment.map(quote).join(' ')} ${exec.map(quote).join(' ')}`);
-      expect(fired.code, fired.stderr).toBe(0);
-      expect(fired.stdout).toMatch(/far/);
-      const history = await ssh.run(`${exec.slice(0, 2).map(quote).join(' ')} history --profile far --json`);
-      expect(JSON.parse(history.stdout.trim().split('\n').at(-1)!)).toMatchObject({ runs: [{ profile: 'far', trigger: 'schedule', outcome: 'succeeded', method: 'cold' }] });
-    } finally {
-      ssh.close();
-    }
+    const { fired, after: history } = await fireHostTimer(sshd, hostUnits(), path.join(dir, 'known_hosts'), ['history', '--profile', 'far', '--json']);
+    expect(fired.code, fired.stderr).toBe(0);
+    expect(fired.stdout).toMatch(/far/);
+    expect(JSON.parse(history!.trim().split('\n').at(-1)!)).toMatchObject({ runs: [{ profile: 'far', trigger: 'schedule', outcome: 'succeeded', method: 'cold' }] });
     expect((await readdir(f.dest)).filter((n) => n.endsWith('.tar.zst'))).toHaveLength(1);
     await expectReplicaBackAndClean(f.pair, f.dest);
     // this computer's list reads the run from the host's history (this computer's own has none)

@@ -59,4 +59,18 @@ describe('one outcome everywhere: the backup\'s result and the proof\'s, each wi
     expect(rows[1]!.textContent).not.toMatch(/--password-stdin|quiesce profiles/);
     expect(rows[2]!.textContent).toMatch(/succeeded.*FAILED\s*CHECK TABLE shop\.orders: Corrupt/s);
   });
+
+  it('a remote profile\'s card: the run its host\'s timer made is its last run; a host that could not be read is said', async () => {
+    const scheduled = run({ trigger: 'schedule' });
+    const schedule = { when: { kind: 'daily' as const, at: '03:00' }, method: 'cold' as const, retention: null, proveEvery: 0 };
+    const far: DashboardEntry = { ...entry(scheduled), profile: 'far', host: 'db3.lan', schedule, nextRun: new Date(Date.now() + 3_600_000).toISOString() };
+    const gone: DashboardEntry = { ...entry(scheduled), profile: 'gone', host: 'db4.lan', schedule, nextRun: far.nextRun, lastRun: null, hostProblem: 'db4.lan could not be reached (ECONNREFUSED).' };
+    render(DashboardView, { app: await appWith([], [far, gone]), onBackUp: () => undefined });
+    const card = await screen.findByRole('region', { name: 'far' });
+    expect(within(card).getByText(/\(.*, schedule\)/)).toBeTruthy();
+    expect(within(card).getByText(/by db3\.lan's own timer/)).toBeTruthy();
+    expect(within(card).queryByText(/could not be read/)).toBeNull();
+    const other = screen.getByRole('region', { name: 'gone' });
+    expect(within(other).getByText(/^The runs of db4\.lan's timer could not be read: db4\.lan could not be reached/)).toBeTruthy();
+  });
 });
