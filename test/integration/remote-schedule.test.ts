@@ -94,6 +94,13 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
     expect(localDue.code, localDue.stderr).toBe(0);
     expect(await readdir(f.dest)).toEqual([]);
 
+    // the agent the timer runs is not removed from under it: refused in words, every file kept
+    const kept = await readdir(path.join(dir, 'agent'));
+    const refusedRemove = await cli(['agent', 'remove', ...sshFlags(), '--json']);
+    expect(refusedRemove.code).toBe(1);
+    expect(refusedRemove.stderr).toMatch(/The host's timer .*quiesce-run-due\.service runs the agent in .*: removing it would stop the scheduled backups there\. Nothing was removed\./);
+    expect(await readdir(path.join(dir, 'agent'))).toEqual(kept);
+
     // the timer fires on the host: its service's command, with its environment, there
     const { fired, after: history } = await fireHostTimer(sshd, hostUnits(), path.join(dir, 'known_hosts'), ['history', '--profile', 'far', '--json']);
     expect(fired.code, fired.stderr).toBe(0);
@@ -111,6 +118,10 @@ describe('a schedule for a replica on an SSH host: its timer is installed there'
     expect(removed.lines.at(-1)).toMatchObject({ removed: true });
     expect(JSON.parse(await readFile(path.join(hostConfig(), 'profiles.json'), 'utf8'))).toMatchObject({ profiles: [] });
     expect(existsSync(path.join(hostUnits(), 'quiesce-run-due.timer'))).toBe(false);
+    // with no timer running it, the agent may go
+    const removedAgent = await cli(['agent', 'remove', ...sshFlags(), '--json']);
+    expect(removedAgent.code, removedAgent.stderr).toBe(0);
+    expect(existsSync(path.join(dir, 'agent'))).toBe(false);
     expect((await cli(['profiles', 'list', '--json'])).lines.at(-1)).toMatchObject({ profiles: [expect.objectContaining({ name: 'far', ssh: expect.anything() })] });
     expect(((await cli(['profiles', 'list', '--json'])).lines.at(-1) as { profiles: { schedule?: unknown }[] }).profiles[0]!.schedule).toBeUndefined();
   });

@@ -12,12 +12,13 @@ export const AGENT_HELP = `quiesce agent status|install|remove --ssh USER@HOST[:
   before each use, and reuses it.
   status    whether this version's agent is there and whole
   install   send it when it is absent or damaged (a cache folder without room is refused first)
-  remove    delete every version of it from the host
+  remove    delete every version of it from the host (refused while the host's own timer, a
+            remote profile's schedule, runs it: --force removes it anyway)
 ${SSH_HELP}
   --json   JSON on stdout`;
 
 export async function agentCommand(argv: string[], reporter: Reporter): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { ...SSH_OPTIONS, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: argv, options: { ...SSH_OPTIONS, force: { type: 'boolean' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   const verb = positionals[0];
   if (!verb || !['status', 'install', 'remove'].includes(verb) || positionals.length > 1) throw new UsageError('quiesce agent status|install|remove --ssh USER@HOST[:PORT] (see quiesce agent --help).');
   if (!values.ssh) throw new UsageError('quiesce agent needs --ssh USER@HOST[:PORT].');
@@ -31,7 +32,7 @@ export async function agentCommand(argv: string[], reporter: Reporter): Promise<
       reporter.result({ command: 'agent install', ...status, uploaded }, [`Agent ${kit.version} ${uploaded ? 'sent to' : 'already whole on'} ${target.user}@${target.host} (${status.host}), in ${status.dir}/${kit.version}.`]);
       return 0;
     }
-    const status = verb === 'remove' ? await removeAgent(ssh, kit, given) : await agentStatus(ssh, kit, given);
+    const status = verb === 'remove' ? await removeAgent(ssh, kit, given, values.force === true) : await agentStatus(ssh, kit, given);
     const words = { installed: 'there and whole (every SHA-256 checked)', absent: 'not there', damaged: 'there but DAMAGED (a file differs from what was sent): `quiesce agent install` sends it again' } as const;
     reporter.result({ command: `agent ${verb}`, ...status }, [
       verb === 'remove' ? `Removed ${status.dir} from ${target.host}.` : `Agent ${kit.version} on ${target.user}@${target.host} (${status.host}): ${words[status.state]}; folder ${status.dir}.`,

@@ -88,11 +88,26 @@ export async function ensureAgent(ssh: SshSession, kit: AgentKit, given: string 
   return { status, uploaded, command: `${shellQuoted(`${versionDir}/node`)} ${shellQuoted(`${versionDir}/quiesce.mjs`)}` };
 }
 
-/** Every version of the agent removed from the host's cache folder. */
-export async function removeAgent(ssh: SshSession, kit: AgentKit, given: string | null): Promise<AgentOnHost> {
+/**
+ * Every version of the agent removed from the host's cache folder — unless the host's own timer
+ * (a remote profile's schedule, `schedule adopt`) runs an agent from there: removing it would stop
+ * the scheduled backups without a word, so it is refused unless `force`.
+ */
+export async function removeAgent(ssh: SshSession, kit: AgentKit, given: string | null, force = false): Promise<AgentOnHost> {
   const status = await agentStatus(ssh, kit, given);
+  const timers = force ? [] : await timersRunningFrom(ssh, status.dir);
+  if (timers.length > 0) {
+    throw new QuiesceError('agent-in-use', `The host's timer ${timers.join(', ')} runs the agent in ${status.dir}: removing it would stop the scheduled backups there. Nothing was removed.`, 'Take the schedules back first (quiesce schedule remove PROFILE for each remote profile scheduled there), or remove it anyway with --force.');
+  }
   await must(ssh, `rm -rf ${shellQuoted(status.dir)}`, `remove ${status.dir}`);
   return { ...status, state: 'absent', others: [] };
+}
+
+/** The host's run-due service files (user, system, or the folder QUIESCE_SYSTEMD_DIR names there) whose command is in `dir`. */
+async function timersRunningFrom(ssh: SshSession, dir: string): Promise<string[]> {
+  const units = ['${QUIESCE_SYSTEMD_DIR:-/nonexistent}', '${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user', '/etc/systemd/system'].map((d) => `"${d}/quiesce-run-due.service"`);
+  const r = await ssh.run(`grep -l -F -e ${shellQuoted(`ExecStart="${dir}/`)} ${units.join(' ')} 2>/dev/null`);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '');
 }
 
 /** A command that must succeed; its stdout. */
