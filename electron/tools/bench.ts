@@ -14,6 +14,7 @@ import { replicaThreads, startHeavyWriter, startSampleWriter, waitForCatchUp, wa
 import { waitForProcessExit } from '../core/server/process-watch.js';
 import { startS3Server, type S3Server } from './local-s3.js';
 import { benchBinlogs, binlogTable } from './bench-binlogs.js';
+import { benchWriter, writerTable } from './bench-writer.js';
 
 /**
  * `npm run bench`: replica downtime and time to a compressed archive, side by side on the same
@@ -530,12 +531,13 @@ async function main(): Promise<void> {
       'size-mb': { type: 'string', default: '1024' },
       rounds: { type: 'string', default: '3' },
       writer: { type: 'string', default: 'light' },
-      only: { type: 'string', default: 'restart,tar-cf,tar-czf,mariabackup,quiesce,binlogs' },
+      only: { type: 'string', default: 'restart,tar-cf,tar-czf,mariabackup,quiesce,binlogs,writer' },
       json: { type: 'boolean' },
       out: { type: 'string' },
       'cold-cache': { type: 'boolean' },
       on: { type: 'string' },
       'binlog-mb': { type: 'string', default: '256' },
+      'writer-mb': { type: 'string', default: '1024' },
     },
   });
   const sizes = values['size-mb'].split(',').map(Number);
@@ -545,9 +547,10 @@ async function main(): Promise<void> {
   if (sizes.some((n) => !Number.isInteger(n) || n < 16) || !Number.isInteger(rounds) || rounds < 1) throw new Error('--size-mb takes whole MiB (≥ 16), comma-separated; --rounds a whole number ≥ 1');
   if (writer !== 'light' && writer !== 'heavy') throw new Error('--writer is light (a row every 10 ms) or heavy (random updates all over the data, no pause)');
   const binlogs = only.includes('binlogs');
-  const procedures = only.filter((n) => n !== 'binlogs');
+  const writerAlone = only.includes('writer');
+  const procedures = only.filter((n) => n !== 'binlogs' && n !== 'writer');
   const unknown = procedures.filter((n) => !(n in PROCEDURES));
-  if (unknown.length) throw new Error(`--only takes ${Object.keys(PROCEDURES).join(', ')}, binlogs; not ${unknown.join(', ')}`);
+  if (unknown.length) throw new Error(`--only takes ${Object.keys(PROCEDURES).join(', ')}, binlogs, writer; not ${unknown.join(', ')}`);
   const out = path.resolve(values.out ?? path.join(ROOT, 'bench-results', new Date().toISOString().replace(/[:.]/g, '-')));
   await mkdir(out, { recursive: true });
   const say = (line: string) => (values.json ? undefined : process.stderr.write(`${line}\n`));
@@ -561,8 +564,10 @@ async function main(): Promise<void> {
   }
   const binlogResult = binlogs ? await benchBinlogs({ mb: Number(values['binlog-mb']), out, say }) : null;
   if (binlogResult) await writeFile(path.join(out, 'binlogs.json'), JSON.stringify(binlogResult, null, 2));
+  const writerResult = writerAlone ? await benchWriter({ mb: Number(values['writer-mb']), rounds, out, say }) : null;
+  if (writerResult) await writeFile(path.join(out, 'writer.json'), JSON.stringify(writerResult, null, 2));
   if (results.length === 0) {
-    process.stdout.write(values.json ? `${JSON.stringify({ binlogs: binlogResult, out })}\n` : `\n${binlogResult ? binlogTable(binlogResult) : ''}\n`);
+    process.stdout.write(values.json ? `${JSON.stringify({ binlogs: binlogResult, writer: writerResult, out })}\n` : `\n${binlogResult ? binlogTable(binlogResult) : ''}\n${writerResult ? writerTable(writerResult) : ''}\n`);
     return;
   }
   const settings = { sizes, rounds, writer, coldCache: values['cold-cache'] ?? false, on: values.on ?? null, replicaOptions: REPLICA_OPTIONS, machine: { cpus: os.availableParallelism(), memory: os.totalmem() } };
@@ -578,6 +583,7 @@ async function main(): Promise<void> {
     printVerdicts(r, writer);
   }
   if (binlogResult) process.stdout.write(`\n## Binary logs (point-in-time recovery)\n\n${binlogTable(binlogResult)}\n`);
+  if (writerResult) process.stdout.write(`\n## The archive writer alone\n\n${writerTable(writerResult)}\n`);
   process.stdout.write(`\nCharts and raw figures: ${out}\n`);
 }
 

@@ -235,12 +235,13 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
 
   it('two clients back the same replica up at once: one runs, the other is refused there in one line; the replica is back', async () => {
     const before = (await archives()).length;
-    // the first holds still (SIGSTOP on the host) right after it has taken the server, until the second has been answered
+    // the first holds still (SIGSTOP on the host) at its first step — it has taken the server, which is still up — until the
+    // second has been answered (held at a later step, the first could already have shut the replica down under load)
     let firstJob = '';
     let second: Promise<CliRun> | null = null;
     const first = client(['backup', ...login(), '--dest', f.dest], (line) => {
       if (line.type === 'log' && /as job (\S+):/.test(String(line.message))) firstJob = /as job (\S+):/.exec(String(line.message))![1]!;
-      if (line.type === 'step' && line.step === 'stop-replication' && !second) {
+      if (line.type === 'step' && firstJob && !second) {
         const pid = Number(readFileSync(path.join(hostJobs(), firstJob, 'pid'), 'utf8'));
         process.kill(pid, 'SIGSTOP');
         second = client(['backup', ...login(), '--dest', f.dest]).finally(() => process.kill(pid, 'SIGCONT'));
