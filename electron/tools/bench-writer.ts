@@ -53,7 +53,7 @@ async function makeData(dir: string, mb: number): Promise<InventoryEntry[]> {
       // each MiB: half base64 of random bytes, half a repeated sentence with a counter
       const noise = randomBytes(393_216).toString('base64').slice(0, MiB / 2);
       const text = `row ${written} of table ${i}: the quick brown fox jumps over the lazy dog. `.repeat(8192).slice(0, MiB / 2);
-      if (!out.write(noise + text)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(noise + text)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
   }
