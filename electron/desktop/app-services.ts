@@ -7,7 +7,7 @@ import { parseLocation } from '../core/storage/location.js';
 import { storageFor } from '../core/storage/storage-for.js';
 import type { Profile, RemoteHost } from '../shared/profile.js';
 import { checkHostCanRunAlone, describeHostTimer, scheduleOnHost } from '../core/remote/host-schedule.js';
-import { openAgentSession } from '../core/remote/agent-session.js';
+import { withHostAgent } from '../core/remote/agent-session.js';
 import { destinationRoom } from '../core/backup/destination-room.js';
 import { readProof } from '../core/restore/restore-test.js';
 import { createRestoreHandlers } from './restore-services.js';
@@ -79,12 +79,7 @@ export function createHandlers(o: HandlerOptions): IpcHandlers {
 /** A remote profile's schedule given to (or taken back from) its host, in one line for the user. */
 async function scheduleOnProfileHost(profile: Profile & { ssh: RemoteHost }, keyPassphrase: () => Promise<string | undefined>): Promise<string> {
   if (profile.schedule) checkHostCanRunAlone(profile);
-  const session = await openAgentSession(targetOfHost(profile.ssh, keyPassphrase), { agentDir: profile.ssh.agentDir ?? null, sudo: profile.ssh.sudo === true });
-  try {
-    return describeHostTimer(profile.ssh.host, profile.name, !!profile.schedule, await scheduleOnHost(session, profile));
-  } finally {
-    session.close();
-  }
+  return describeHostTimer(profile.ssh.host, profile.name, !!profile.schedule, await withHostAgent(profile.ssh, keyPassphrase, (session) => scheduleOnHost(session, profile)));
 }
 
 /** What the handlers share: the clock, the timer, a profile's connection, and the inspection kept between steps. */

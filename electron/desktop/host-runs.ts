@@ -1,8 +1,7 @@
 import type { RunRecord } from '../shared/history.js';
 import type { Profile, RemoteHost } from '../shared/profile.js';
-import { openAgentSession } from '../core/remote/agent-session.js';
+import { withHostAgent } from '../core/remote/agent-session.js';
 import { askHost } from '../core/remote/host-answer.js';
-import { targetOfHost } from '../core/remote/ssh-session.js';
 
 /** How long what a host said of its runs is shown before it is asked again (each ask is an SSH round trip). */
 const FRESH_MS = 60_000;
@@ -53,14 +52,9 @@ export class HostRunsCache {
   private async ask(profile: Profile & { ssh: RemoteHost }, limit: number): Promise<HostRuns> {
     const h = profile.ssh;
     try {
-      const session = await openAgentSession(targetOfHost(h, this.keyPassphraseOf(profile.name)), { agentDir: h.agentDir ?? null, sudo: h.sudo === true });
-      try {
-        const answer = await askHost(session, ['history', '--profile', profile.name, '--limit', String(limit)], { doing: `read its history of '${profile.name}'` });
-        const runs = Array.isArray(answer.runs) ? (answer.runs as RunRecord[]) : [];
-        return { runs: runs.filter((r) => r.trigger === 'schedule' && r.profile === profile.name), problem: null };
-      } finally {
-        session.close();
-      }
+      const answer = await withHostAgent(h, this.keyPassphraseOf(profile.name), (session) => askHost(session, ['history', '--profile', profile.name, '--limit', String(limit)], { doing: `read its history of '${profile.name}'` }));
+      const runs = Array.isArray(answer.runs) ? (answer.runs as RunRecord[]) : [];
+      return { runs: runs.filter((r) => r.trigger === 'schedule' && r.profile === profile.name), problem: null };
     } catch (error) {
       return { runs: [], problem: (error as Error).message };
     }

@@ -1,8 +1,7 @@
 import type { InspectView } from '../shared/ipc-contract.js';
 import type { Profile, RemoteHost } from '../shared/profile.js';
 import { hostFlags } from '../core/remote/host-flags.js';
-import { targetOfHost } from '../core/remote/ssh-session.js';
-import { openAgentSession } from '../core/remote/agent-session.js';
+import { withHostAgent } from '../core/remote/agent-session.js';
 import { askHost } from '../core/remote/host-answer.js';
 import { inspectViewOf, type InspectFacts } from './inspect-view.js';
 
@@ -13,8 +12,7 @@ import { inspectViewOf, type InspectFacts } from './inspect-view.js';
  */
 export async function inspectOnHost(profile: Profile & { ssh: RemoteHost }, password: string | undefined, destination: string | null | undefined, keyPassphrase: () => Promise<string | undefined>): Promise<InspectView> {
   const h = profile.ssh;
-  const session = await openAgentSession(targetOfHost(h, keyPassphrase), { agentDir: h.agentDir ?? null, sudo: h.sudo === true });
-  try {
+  return withHostAgent(h, keyPassphrase, async (session) => {
     const words = ['inspect', ...hostFlags({ connection: profile.connection, optionFile: profile.optionFile, control: profile.control }), ...(destination ? ['--dest', destination] : [])];
     const line = await askHost(session, words, { doing: 'inspect the replica', ...(password !== undefined ? { password } : {}) });
     const facts: InspectFacts = {
@@ -32,7 +30,5 @@ export async function inspectOnHost(profile: Profile & { ssh: RemoteHost }, pass
     };
     const room = destination ? { destination: (line.destination as InspectView['destination']) ?? null, destinationProblem: (line.destinationProblem as string | null | undefined) ?? null } : { destination: null, destinationProblem: 'No destination chosen yet.' };
     return inspectViewOf(facts, room);
-  } finally {
-    session.close();
-  }
+  });
 }

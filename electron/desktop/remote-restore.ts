@@ -2,10 +2,9 @@ import type { ArchiveListing } from '../core/archive/catalog.js';
 import type { Profile, RemoteHost } from '../shared/profile.js';
 import type { ArchiveView, RestoreChoice, RestorePlanView } from '../shared/restore.js';
 import { QuiesceError } from '../core/errors.js';
-import { openAgentSession, type AgentSession } from '../core/remote/agent-session.js';
+import { withHostAgent } from '../core/remote/agent-session.js';
 import { askHost } from '../core/remote/host-answer.js';
 import { hostRestoreWords } from '../core/remote/host-flags.js';
-import { targetOfHost } from '../core/remote/ssh-session.js';
 import { placementFor } from '../core/restore/restore-preview.js';
 
 type RemoteProfile = Profile & { ssh: RemoteHost };
@@ -26,7 +25,7 @@ export class RemoteRestore {
   list(location: string | undefined): Promise<ArchiveListing> {
     const under = location ?? this.profile.destination;
     if (!under) throw new QuiesceError('no-destination', `Profile '${this.profile.name}' names no destination on ${this.profile.ssh.host}.`, 'Type the folder there that holds its archives.');
-    return this.onHost(async (session) => (await askHost(session, ['list', under], { doing: `list ${under}` })) as unknown as ArchiveListing);
+    return withHostAgent(this.profile.ssh, this.keyPassphrase, async (session) => (await askHost(session, ['list', under], { doing: `list ${under}` })) as unknown as ArchiveListing);
   }
 
   /** The archive as the host reads it, and what a restore there would do: nothing is written. */
@@ -35,7 +34,7 @@ export class RemoteRestore {
     if (identityFile) throw new QuiesceError('remote-secret', `An identity file on this computer is not sent to ${h.host}.`, `Restore that archive there from the CLI with an identity the host keeps: quiesce restore ARCHIVE --ssh ${h.user}@${h.host}:${h.port} --identity FILE.`);
     if (choice.mode === 'load') throw new QuiesceError('remote-load', `A dump on ${h.host} is loaded into a server from the CLI: quiesce restore ARCHIVE --ssh ${h.user}@${h.host}:${h.port} --into --socket … --user ….`);
     if (choice.pointInTime) throw new QuiesceError('remote-point-in-time', `A restore to a point in time on ${h.host} is run from the CLI: quiesce restore ARCHIVE --ssh ${h.user}@${h.host}:${h.port} --until TIME --binlogs DIR (the host's folder of kept logs).`);
-    return this.onHost(async (session) => {
+    return withHostAgent(h, this.keyPassphrase, async (session) => {
       const answer = await askHost(session, [...hostRestoreWords(archive, placementFor(choice), choice.withoutRelayLogs), '--dry-run'], { doing: `read ${archive}` });
       const plan = answer.plan as RestorePlanView;
       return {
@@ -51,15 +50,5 @@ export class RemoteRestore {
         },
       };
     });
-  }
-
-  private async onHost<T>(work: (session: AgentSession) => Promise<T>): Promise<T> {
-    const h = this.profile.ssh;
-    const session = await openAgentSession(targetOfHost(h, this.keyPassphrase), { agentDir: h.agentDir ?? null, sudo: h.sudo === true });
-    try {
-      return await work(session);
-    } finally {
-      session.close();
-    }
   }
 }

@@ -6,17 +6,11 @@ import type { RestoreView, VerifyView } from '../shared/restore.js';
 import { QuiesceError } from '../core/errors.js';
 import { hostFlags, hostRestoreWords } from '../core/remote/host-flags.js';
 import { runRemoteJob, type RemoteJobOptions } from '../core/remote/remote-job.js';
-import { targetOfHost } from '../core/remote/ssh-session.js';
-import { openAgentSession, type AgentSession } from '../core/remote/agent-session.js';
+import { withHostAgent, type AgentSession } from '../core/remote/agent-session.js';
 
-/** The host reached (its key must be known already: the app asks the user to confirm it first), the agent there, and `work` done with it. */
-async function onHost<T>(ssh: RemoteHost, keyPassphrase: string | undefined, onEvent: (e: BackupEvent) => void, work: (session: AgentSession) => Promise<T>): Promise<T> {
-  const session = await openAgentSession(targetOfHost(ssh, keyPassphrase), { agentDir: ssh.agentDir ?? null, sudo: ssh.sudo === true, onUpload: (name) => onEvent({ type: 'log', message: `Sending Quiesce's agent (${name}) to ${ssh.host}, once for this version…` }) });
-  try {
-    return await work(session);
-  } finally {
-    session.close();
-  }
+/** The host reached with its saved settings, the agent there (its sending said as a log line), and `work` done with it. */
+function onHost<T>(ssh: RemoteHost, keyPassphrase: string | undefined, onEvent: (e: BackupEvent) => void, work: (session: AgentSession) => Promise<T>): Promise<T> {
+  return withHostAgent(ssh, keyPassphrase, work, (name) => onEvent({ type: 'log', message: `Sending Quiesce's agent (${name}) to ${ssh.host}, once for this version…` }));
 }
 
 /** A job's outcome on the host as this worker's: its result, or its error in its words. */

@@ -1,7 +1,8 @@
 import { QuiesceError } from '../errors.js';
 import { shellQuoted } from '../shell-quoted.js';
 import { ensureAgent, kitForHost } from './agent-host.js';
-import { openSsh, type SshSession, type SshTarget } from './ssh-session.js';
+import type { RemoteHost } from '../../shared/profile.js';
+import { openSsh, targetOfHost, type SshSession, type SshTarget } from './ssh-session.js';
 
 /** The agent on a host, and how its commands are run there: as the SSH user, or through `sudo -n` (never a prompt). */
 export interface AgentSession {
@@ -44,6 +45,19 @@ export async function openAgentSession(target: SshTarget, o: AgentSessionOptions
   } catch (error) {
     ssh.close();
     throw error;
+  }
+}
+
+/**
+ * A saved host (a remote profile's: its key must be known already, the app asks the user to
+ * confirm it first) reached with its own settings, the agent there, `work` done, the session closed.
+ */
+export async function withHostAgent<T>(h: RemoteHost, keyPassphrase: SshTarget['keyPassphrase'], work: (session: AgentSession) => Promise<T>, onUpload?: AgentSessionOptions['onUpload']): Promise<T> {
+  const session = await openAgentSession(targetOfHost(h, keyPassphrase), { agentDir: h.agentDir ?? null, sudo: h.sudo === true, ...(onUpload ? { onUpload } : {}) });
+  try {
+    return await work(session);
+  } finally {
+    session.close();
   }
 }
 
