@@ -1,15 +1,12 @@
-import os from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ArchiveFormat } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { dropEmptyFrames, scanFrame } from './zstd-frames.js';
-
+import { COMPRESS_THREADS, compressBlock, compressedRoom } from './archive-threads.js';
 
 const BLOCK_BYTES = 8 << 20;
-
-type CompressBlock = (block: Buffer) => Promise<Buffer>;
 
 /** Throws before anything is touched when this Node cannot write the format. */
 export function assertFormatAvailable(format: ArchiveFormat): void {
@@ -18,43 +15,36 @@ export function assertFormatAvailable(format: ArchiveFormat): void {
   }
 }
 
-function blockCompressor(format: ArchiveFormat): CompressBlock {
-  assertFormatAvailable(format);
-  if (format === 'tar.gz') {
-    const gzip = promisify(zlib.gzip);
-    return (block) => gzip(block, { level: 6 });
-  }
-  const zstd = promisify(zlib.zstdCompress);
-  const params = { [zlib.constants.ZSTD_c_compressionLevel]: 3, [zlib.constants.ZSTD_c_checksumFlag]: 1 };
-  // 1 MiB output chunks: Node's default 16 KiB makes it grow the output 500 times per block.
-  // When the output exactly fills a chunk Node appends an empty frame, which Node's own
-  // decompressor takes for the end of the stream: empty frames are dropped.
-  return async (block) => dropEmptyFrames(await zstd(block, { params, chunkSize: 1 << 20, pledgedSrcSize: block.length }));
+/** A block's memory, shared with the thread that compresses it: the tar bytes in, the frame out. */
+interface Block {
+  input: Buffer;
+  output: Buffer;
 }
 
 /**
- * Compresses the tar stream in independent 8 MiB blocks, several at once on libuv's thread
- * pool, and emits them in order. Each block is a complete zstd frame (or gzip member); a
- * sequence of them is a valid .zst (or .gz) stream that any zstd/gzip reads as one.
- * (Node's streaming zstd with nbWorkers > 0 fails at end of stream, and single-threaded it
- * leaves the second core idle.) Memory: `parallel` + 1 block buffers, allocated once and
- * reused — a fresh 8 MiB buffer per block left the allocator holding on to tens of megabytes.
+ * Compresses the tar stream in independent 8 MiB blocks, several at once on the archive
+ * threads (archive-threads.ts), and emits them in order. Each block is a complete zstd frame
+ * (or gzip member); a sequence of them is a valid .zst (or .gz) stream that any zstd/gzip reads
+ * as one. (Node's streaming zstd with nbWorkers > 0 fails at end of stream, and
+ * single-threaded it leaves the second core idle.) Memory: `parallel` + 1 blocks in shared
+ * memory, allocated once and reused; each frame is copied out of its block at its exact size.
  */
 class ParallelBlockCompressor extends Transform {
-  private readonly spare: Buffer[] = [];
-  private block: Buffer | null = null;
+  private readonly spare: Block[] = [];
+  private block: Block | null = null;
   private filled = 0;
-  private readonly inFlight: { block: Buffer; job: Promise<Buffer> }[] = [];
-  private readonly compress: CompressBlock;
+  private readonly inFlight: { block: Block; job: Promise<number> }[] = [];
+  private readonly kind: 'zstd' | 'gzip';
 
   constructor(
     format: ArchiveFormat,
-    private readonly parallel = Math.max(2, os.availableParallelism()),
+    private readonly parallel = COMPRESS_THREADS,
     /** told of each chunk once it has been copied in: its buffer may be reused */
     private readonly onCopied: (chunk: Buffer) => void = () => undefined,
   ) {
-    super({ highWaterMark: 2 * BLOCK_BYTES });
-    this.compress = blockCompressor(format);
+    super({ highWaterMark: BLOCK_BYTES });
+    assertFormatAvailable(format);
+    this.kind = format === 'tar.gz' ? 'gzip' : 'zstd';
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
@@ -75,8 +65,8 @@ class ParallelBlockCompressor extends Transform {
   private async fill(chunk: Buffer): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
-      this.block ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(BLOCK_BYTES);
-      const n = chunk.copy(this.block, this.filled, offset);
+      this.block ??= this.spare.pop() ?? { input: Buffer.from(new SharedArrayBuffer(BLOCK_BYTES)), output: Buffer.from(new SharedArrayBuffer(compressedRoom(BLOCK_BYTES))) };
+      const n = chunk.copy(this.block.input, this.filled, offset);
       this.filled += n;
       offset += n;
       if (this.filled === BLOCK_BYTES) await this.send();
@@ -85,7 +75,7 @@ class ParallelBlockCompressor extends Transform {
 
   private async send(): Promise<void> {
     const block = this.block!;
-    const job = this.compress(block.subarray(0, this.filled));
+    const job = compressBlock(this.kind, block.input.subarray(0, this.filled), block.output);
     job.catch(() => undefined); // awaited in order in pushOldest
     this.inFlight.push({ block, job });
     this.block = null;
@@ -95,9 +85,11 @@ class ParallelBlockCompressor extends Transform {
 
   private async pushOldest(): Promise<void> {
     const { block, job } = this.inFlight.shift()!;
-    const compressed = await job;
-    this.spare.push(block); // compressed output is a new buffer: the block is free again
-    this.push(compressed);
+    const length = await job;
+    const frame = Buffer.from(block.output.subarray(0, length)); // a copy: the block is free again
+    this.spare.push(block);
+    // an empty frame would end Node's own decompressor early: none is written, none is kept
+    this.push(this.kind === 'zstd' ? dropEmptyFrames(frame) : frame);
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,7 @@ import { catalogEntryOf, writeCatalogEntry } from './catalog.js';
 import type { ArchiveFormat } from '../../shared/manifest.js';
 import { TarWriter } from './tar-writer.js';
 import { ReadBuffers } from './read-buffers.js';
+import { FileHash } from './archive-threads.js';
 
 export interface ArchiveProgress {
   addBytes(n: number): void;
@@ -84,17 +85,23 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
 
   try {
     const files: ArchivedFile[] = [];
+    const digests: Promise<string>[] = [];
     for (const entry of o.entries) {
       o.signal?.throwIfAborted();
       const name = `${entry.component}/${entry.relPath}`;
       if (entry.type === 'directory') await orFailure(tar.directory(name, entry.mode, entry.mtimeMs));
       if (entry.type === 'symlink') await orFailure(tar.symlink(name, entry.linkTarget ?? '', entry.mode, entry.mtimeMs));
       if (entry.type !== 'file') continue;
-      const hash = createHash('sha256');
-      await orFailure(tar.file(name, entry.size, entry.mode, entry.mtimeMs, (write) => copyFile(o.readPath(entry), entry, hash, write, o.progress, readBuffers)));
-      files.push({ path: name, size: entry.size, mode: entry.mode, mtimeMs: entry.mtimeMs, sha256: hash.digest('hex') });
+      let digest: Promise<string> = Promise.resolve('');
+      await orFailure(tar.file(name, entry.size, entry.mode, entry.mtimeMs, async (write) => void ({ digest } = await copyFile(o.readPath(entry), entry, write, o.progress, readBuffers))));
+      digest.catch(() => undefined); // awaited below, with the others
+      digests.push(digest);
+      files.push({ path: name, size: entry.size, mode: entry.mode, mtimeMs: entry.mtimeMs, sha256: '' });
       o.progress.fileDone();
     }
+    // the hashing thread is at most a few chunks behind: the last files' checksums come now
+    const checksums = await orFailure(Promise.all(digests));
+    files.forEach((file, i) => (file.sha256 = checksums[i]!));
     const manifest = o.manifest(files);
     await orFailure(tar.buffer(MANIFEST_NAME, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), 0o600, Date.now()));
     await orFailure(tar.finish());
@@ -109,6 +116,7 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
     }
     return result;
   } catch (error) {
+    readBuffers.fail(error);
     tar.abandon();
     compressor.destroy();
     await flowing.catch(() => undefined);
@@ -117,17 +125,24 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
   }
 }
 
+/** How many chunks the hashing thread may be behind the reads: bounds the memory it holds. */
+const HASH_LAG = 4;
+
 /**
- * A file's bytes into its entry, hashed on the way: exactly the size the inventory found, or
- * an error (a file still being written would otherwise make an archive that lies).
+ * A file's bytes into its entry, hashed on the way (on the hashing thread): exactly the size
+ * the inventory found, or an error (a file still being written would otherwise make an archive
+ * that lies). Resolves to its SHA-256's promise, which settles once the hashing thread
+ * has caught up: the next file is read meanwhile.
  */
-async function copyFile(from: string, entry: InventoryEntry, hash: Hash, write: (chunk: Buffer) => Promise<void>, progress: ArchiveProgress, buffers: ReadBuffers): Promise<void> {
+async function copyFile(from: string, entry: InventoryEntry, write: (chunk: Buffer) => Promise<void>, progress: ArchiveProgress, buffers: ReadBuffers): Promise<{ digest: Promise<string> }> {
   let read = 0;
+  const hash = new FileHash(entry.size);
+  const hashing: Promise<void>[] = [];
   const file = await open(from, 'r');
   try {
     for (;;) {
-      // the chunk is handed on by reference: its buffer comes back once the compressor has copied it
-      const buffer = buffers.take();
+      // the chunk is handed on by reference: its buffer comes back once the compressor has copied it and it is hashed
+      const buffer = await buffers.take();
       const { bytesRead } = await file.read(buffer, 0, READ_BYTES, null);
       if (bytesRead === 0) {
         buffers.giveBack(buffer);
@@ -139,8 +154,10 @@ async function copyFile(from: string, entry: InventoryEntry, hash: Hash, write: 
         break;
       }
       const chunk = buffer.subarray(0, bytesRead);
-      hash.update(chunk);
-      buffers.lend(buffer, bytesRead);
+      const hashed = hash.update(chunk);
+      buffers.lend(buffer, bytesRead, hashed);
+      hashing.push(hashed);
+      if (hashing.length > HASH_LAG) await hashing.shift();
       await write(chunk);
       progress.addBytes(bytesRead);
     }
@@ -150,6 +167,8 @@ async function copyFile(from: string, entry: InventoryEntry, hash: Hash, write: 
   if (read !== entry.size) {
     throw new QuiesceError('file-changed', `${entry.absPath} changed size while it was archived (${entry.size} → ${read} bytes).`, 'Something other than the stopped server is writing there; run the backup again.');
   }
+  await Promise.all(hashing); // a failed update fails this file, not a later wait
+  return { digest: hash.digest() };
 }
 
 /** A full disk or quota while writing, in plain words: what was being written and what was cleaned up. */
