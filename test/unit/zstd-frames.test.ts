@@ -46,3 +46,26 @@ describe('zstd, frame by frame', () => {
     expect(zlib.zstdDecompressSync(cleaned).equals(Buffer.concat([a, b]))).toBe(true);
   });
 });
+
+describe('a crafted frame that decompresses to gigabytes', () => {
+  /** 300 MiB of zeros in one frame of a few kilobytes, streamed so the test never holds 300 MiB */
+  async function zeroBomb(pledged: boolean): Promise<Buffer> {
+    const mib = Buffer.alloc(1 << 20);
+    const z = zlib.createZstdCompress(pledged ? { pledgedSrcSize: 300 * mib.length } : {});
+    const out: Buffer[] = [];
+    z.on('data', (c: Buffer) => out.push(c));
+    for (let i = 0; i < 300; i++) if (!z.write(mib)) await new Promise((r) => z.once('drain', r));
+    const ended = new Promise((r) => z.once('end', r));
+    z.end();
+    await ended;
+    return Buffer.concat(out);
+  }
+
+  it('is refused in words, whether its header says its size or not', async () => {
+    for (const pledged of [true, false]) {
+      const bomb = await zeroBomb(pledged);
+      expect(bomb.length).toBeLessThan(1 << 20);
+      await expect(decompress([bomb])).rejects.toThrow(/decompresses to more than 256 MiB/);
+    }
+  });
+});

@@ -106,13 +106,20 @@ export function createDecompressor(format: ArchiveFormat): Transform {
 const MAX_FRAME_BYTES = 256 << 20;
 
 /**
- * Decompresses a zstd stream one frame at a time (frame boundaries from the headers, see
+ * Decompresses a zstd stream frame by frame (frame boundaries from the headers, see
  * zstd-frames.ts), because Node's own decompressor stops early, without an error, at an
- * empty frame in the middle of a stream.
+ * empty frame in the middle of a stream. Frames are independent: a few are decompressed at
+ * once on libuv's thread pool and pushed in order. A frame that would decompress to more than
+ * 256 MiB is refused (a crafted one can hold gigabytes of zeros in kilobytes).
  */
 class ZstdFrameDecompressor extends Transform {
   private pending: Buffer = Buffer.alloc(0);
+  private readonly inFlight: Promise<Buffer>[] = [];
   private readonly decompress = promisify(zlib.zstdDecompress);
+
+  constructor(private readonly parallel = COMPRESS_THREADS) {
+    super();
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
@@ -120,7 +127,11 @@ class ZstdFrameDecompressor extends Transform {
   }
 
   override _flush(done: TransformCallback): void {
-    this.drain().then(() => done(this.pending.length > 0 ? new Error('the archive ends inside a compressed frame (truncated)') : null), done);
+    (async () => {
+      await this.drain();
+      while (this.inFlight.length > 0) await this.pushOldest();
+      if (this.pending.length > 0) throw new Error('the archive ends inside a compressed frame (truncated)');
+    })().then(() => done(), done);
   }
 
   private async drain(): Promise<void> {
@@ -135,8 +146,22 @@ class ZstdFrameDecompressor extends Transform {
       if (f.kind === 'skippable') throw new Error('a skippable zstd frame, which Quiesce never writes (appended data?)');
       const frame = this.pending.subarray(offset, offset + f.length);
       offset += f.length;
-      if (f.kind === 'frame' && f.contentSize !== 0) this.push(await this.decompress(frame, { chunkSize: Math.min(Math.max(f.contentSize ?? 0, 64 * 1024), 64 << 20) }));
+      if (f.kind === 'frame' && f.contentSize !== 0) {
+        if ((f.contentSize ?? 0) > MAX_FRAME_BYTES) throw tooLarge();
+        const job = this.decompress(frame, { chunkSize: Math.min(Math.max(f.contentSize ?? 0, 64 * 1024), 64 << 20), maxOutputLength: MAX_FRAME_BYTES }).catch((error: unknown) => {
+          throw (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? tooLarge() : error;
+        });
+        job.catch(() => undefined); // awaited in order in pushOldest
+        this.inFlight.push(job);
+        if (this.inFlight.length >= this.parallel) await this.pushOldest();
+      }
     }
     this.pending = this.pending.subarray(offset);
   }
+
+  private async pushOldest(): Promise<void> {
+    this.push(await this.inFlight.shift()!);
+  }
 }
+
+const tooLarge = () => new Error('damaged compressed data (a frame that decompresses to more than 256 MiB: not one Quiesce wrote)');
