@@ -1,4 +1,5 @@
-import { chmod, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { describe, expect, it } from 'vitest';
@@ -20,9 +21,16 @@ async function readOnlyValue(socket: string): Promise<number> {
   return Number(rows[0]!.v);
 }
 
-/** `verify --restore-test` loads the dump into a throw-away server, checks every table and reads the position back. */
+/**
+ * `verify --restore-test` loads the dump into a throw-away server, checks every table and reads
+ * the position back — from a scratch folder deep enough that a socket inside it would be past
+ * the 107 bytes a Unix socket path may have (the server refused to start there).
+ */
 async function expectProven(archive: string, position: string): Promise<void> {
-  const scratch = await tempDir('scratch');
+  const scratch = path.join(await tempDir('scratch'), 'a-folder-deep-enough-that-the-server-socket-would-be-past-107-bytes');
+  await mkdir(scratch);
+  expect(Buffer.byteLength(path.join(scratch, 'quiesce-restore-test-XXXXXX', 'server', 'mysqld.sock'))).toBeGreaterThan(107);
+  const socketDirs = async () => (await readdir(os.tmpdir())).filter((n) => n.startsWith('quiesce-sock-'));
   const proven = await runCli(['verify', archive, '--restore-test', '--scratch', scratch, '--json']);
   expect(proven.stderr).toBe('');
   expect(proven.code).toBe(0);
@@ -30,6 +38,7 @@ async function expectProven(archive: string, position: string): Promise<void> {
   expect(test).toMatchObject({ proven: true, tableProblems: [], coordinates: { expected: position, found: position, match: true } });
   expect(test.tablesChecked).toBeGreaterThanOrEqual(2); // shop.orders and shop.audit, and the system tables
   expect(await readdir(scratch)).toEqual([]); // the throw-away server's folder is gone
+  expect(await socketDirs()).toEqual([]); // and the short folder that held its socket
 }
 
 describe('the manual’s other two methods', () => {

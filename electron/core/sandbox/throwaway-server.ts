@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
@@ -122,7 +123,7 @@ export async function prepareThrowawayServer(options: ThrowawayServerOptions): P
   await mkdir(dir, { recursive: true });
   const datadir = options.datadir ?? path.join(dir, 'data');
   const port = await freeLoopbackPort();
-  const socket = path.join(dir, 'mysqld.sock');
+  const socket = await socketPathFor(dir);
   const pidFile = path.join(dir, 'mysqld.pid');
   const errorLog = path.join(dir, 'error.log');
   const defaultsFile = path.join(dir, 'my.cnf');
@@ -137,8 +138,27 @@ export async function prepareThrowawayServer(options: ThrowawayServerOptions): P
   return { name: options.name, dir, datadir, defaultsFile, socket, port, pidFile, errorLog, argv, pid: 0 };
 }
 
+/** Where a server's socket goes, and the mark of a folder made only to hold one. */
+const SOCKET_DIR_PREFIX = 'quiesce-sock-';
+
+/**
+ * The socket in the server's own folder, unless that path is too long for a Unix socket (107
+ * bytes, 103 on macOS: the server refuses to start): then in a short folder of its own under
+ * the temp folder, made now and removed when the server is stopped.
+ */
+async function socketPathFor(dir: string): Promise<string> {
+  const inside = path.join(dir, 'mysqld.sock');
+  if (process.platform === 'win32' || Buffer.byteLength(inside) <= 100) return inside;
+  const short = await mkdtemp(path.join(process.platform === 'darwin' ? '/tmp' : os.tmpdir(), SOCKET_DIR_PREFIX));
+  return path.join(short, 'mysqld.sock');
+}
+
+const ownSocketDir = (server: ThrowawayServer) => (path.basename(path.dirname(server.socket)).startsWith(SOCKET_DIR_PREFIX) ? path.dirname(server.socket) : null);
+
 /** Starts (or starts again) the server with its own command line; resolves once it accepts connections. */
 export async function startThrowawayServer(server: ThrowawayServer, timeoutMs = 60_000): Promise<void> {
+  const socketDir = ownSocketDir(server);
+  if (socketDir) await mkdir(socketDir, { recursive: true, mode: 0o700 }); // removed by a stop before a start again
   const [program, ...args] = server.argv;
   const child = spawn(program!, args, { detached: true, stdio: 'ignore', cwd: server.dir });
   child.unref();
@@ -175,9 +195,9 @@ function socketAccepts(socketPath: string): Promise<boolean> {
 /** Stops the server by pid: SIGTERM is a clean shutdown for mysqld/mariadbd. */
 export async function stopThrowawayServer(server: ThrowawayServer, timeoutMs = 60_000): Promise<void> {
   const pid = await currentPid(server);
-  if (!pid) return;
-  if (!signalProcess(pid, 'SIGTERM')) return;
-  if (!(await waitForProcessExit(pid, timeoutMs)) && signalProcess(pid, 'SIGKILL')) await waitForProcessExit(pid, 10_000);
+  if (pid && signalProcess(pid, 'SIGTERM') && !(await waitForProcessExit(pid, timeoutMs)) && signalProcess(pid, 'SIGKILL')) await waitForProcessExit(pid, 10_000);
+  const socketDir = ownSocketDir(server);
+  if (socketDir && !(pid && isProcessAlive(pid))) await rm(socketDir, { recursive: true, force: true });
 }
 
 /** The pid from the pid file when it is there (the server may have been restarted by someone else). */
