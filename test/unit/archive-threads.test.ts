@@ -89,7 +89,7 @@ describe('the compressor stream', () => {
         const all = Buffer.concat(compressed);
         let frames = 0;
         for (let o = 0; o < all.length; frames++) o += (scanFrame(all, o) as { length: number }).length;
-        expect(frames).toBe(Math.ceil(data.length / (8 << 20))); // one frame per 8 MiB block
+        expect(frames).toBe(Math.ceil(data.length / (4 << 20))); // one frame per 4 MiB block
       }
     });
   }

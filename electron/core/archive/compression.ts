@@ -6,7 +6,7 @@ import { QuiesceError } from '../errors.js';
 import { dropEmptyFrames, scanFrame } from './zstd-frames.js';
 import { COMPRESS_THREADS, compressBlock, compressedRoom } from './archive-threads.js';
 
-const BLOCK_BYTES = 8 << 20;
+const BLOCK_BYTES = 4 << 20;
 
 /** Throws before anything is touched when this Node cannot write the format. */
 export function assertFormatAvailable(format: ArchiveFormat): void {
@@ -22,7 +22,7 @@ interface Block {
 }
 
 /**
- * Compresses the tar stream in independent 8 MiB blocks, several at once on the archive
+ * Compresses the tar stream in independent 4 MiB blocks, several at once on the archive
  * threads (archive-threads.ts), and emits them in order. Each block is a complete zstd frame
  * (or gzip member); a sequence of them is a valid .zst (or .gz) stream that any zstd/gzip reads
  * as one. (Node's streaming zstd with nbWorkers > 0 fails at end of stream, and
@@ -102,7 +102,7 @@ export function createDecompressor(format: ArchiveFormat): Transform {
   return format === 'tar.gz' ? zlib.createGunzip({ chunkSize: 256 * 1024 }) : new ZstdFrameDecompressor();
 }
 
-/** Frames larger than this are not ours (ours hold 8 MiB); decompressing one whole would cost its size in memory. */
+/** Frames larger than this are not ours (ours hold 4 MiB; before 2026-12, 8 MiB); decompressing one whole would cost its size in memory. */
 const MAX_FRAME_BYTES = 256 << 20;
 
 /**
