@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 /**
  * The archive writer's CPU work, off the main thread: compressing blocks (each a complete
  * zstd frame or gzip member) on as many threads as there are cores, and the SHA-256 of each
- * file's bytes, in order, on a thread of its own. The main thread only moves bytes: measured
+ * file's bytes, in order, between the blocks of the first. The main thread only moves bytes: measured
  * on 1 GiB (docs/performance.md), it was the bottleneck when it hashed every byte and gathered
  * zlib's output itself, with the compressing threads waiting on it.
  *
@@ -134,11 +134,9 @@ let nextStream = 1;
 /** ties go round the threads: the first one is not always picked when all are idle */
 let turn = 0;
 let compressing: ArchiveThread[] = [];
-let hashing: ArchiveThread | null = null;
 
 function forget(thread: ArchiveThread): void {
   compressing = compressing.filter((t) => t !== thread);
-  if (hashing === thread) hashing = null;
 }
 
 /** How many blocks are compressed at once: one per core, at least two. */
@@ -149,8 +147,8 @@ export const COMPRESS_THREADS = Math.max(2, os.availableParallelism());
  * as one complete frame or member, on the least busy thread; resolves to its length.
  */
 export async function compressBlock(format: 'zstd' | 'gzip', block: Uint8Array, out: Uint8Array): Promise<number> {
-  while (compressing.length < COMPRESS_THREADS) compressing.push(new ArchiveThread(forget));
-  const thread = compressing.reduce((a, b) => (b.load < a.load ? b : a), compressing[turn++ % compressing.length]!);
+  const threads = pool();
+  const thread = threads.reduce((a, b) => (b.load < a.load ? b : a), threads[turn++ % threads.length]!);
   const target = shared(out);
   if (target.offset !== 0 || target.length !== target.memory.byteLength) throw new Error('a block is compressed into the whole of its own shared memory');
   const reply = await thread.run({ op: format, ...shared(block), out: target.memory });
@@ -168,9 +166,12 @@ const HASH_HERE_BYTES = 256 * 1024;
 export class FileHash {
   private readonly stream = nextStream++;
   private readonly here: Hash | null;
+  /** one thread holds the file's hash state from its first byte to its digest */
+  private readonly thread: ArchiveThread | null;
 
   constructor(size: number) {
     this.here = size < HASH_HERE_BYTES ? createHash('sha256') : null;
+    this.thread = this.here ? null : hashingThread();
   }
 
   async update(chunk: Uint8Array): Promise<void> {
@@ -180,17 +181,28 @@ export class FileHash {
       copy.set(chunk);
       chunk = copy;
     }
-    await hashingThread().run({ op: 'hash', stream: this.stream, ...shared(chunk) });
+    await this.thread!.run({ op: 'hash', stream: this.stream, ...shared(chunk) });
   }
 
   async digest(): Promise<string> {
     if (this.here) return this.here.digest('hex');
-    return (await hashingThread().run({ op: 'digest', stream: this.stream })).digest!;
+    return (await this.thread!.run({ op: 'digest', stream: this.stream })).digest!;
   }
 }
 
+/** The threads, started on first use (again after one died). */
+function pool(): ArchiveThread[] {
+  while (compressing.length < COMPRESS_THREADS) compressing.push(new ArchiveThread(forget));
+  return compressing;
+}
+
+/**
+ * Files are hashed on the first thread, between its blocks: it is then the least busy one the
+ * next block goes to elsewhere. (A thread of its own cost 10 MiB of peak RSS for no measurable
+ * speed on two cores.)
+ */
 function hashingThread(): ArchiveThread {
-  return (hashing ??= new ArchiveThread(forget));
+  return pool()[0]!;
 }
 
 function shared(view: Uint8Array): { memory: SharedArrayBuffer; offset: number; length: number } {

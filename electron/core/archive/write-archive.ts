@@ -65,7 +65,7 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
   const encrypt = o.encryption ? [await createEncryptStream(o.encryption)] : [];
   const sink = o.storage.create(o.target, o.expectedBytes);
   const tar = new TarWriter();
-  const readBuffers = new ReadBuffers(8, READ_BYTES);
+  const readBuffers = new ReadBuffers(6, READ_BYTES);
   const compressor = createCompressor(o.format, (chunk) => readBuffers.copied(chunk));
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
