@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { formatBytes } from '../shared/format.js';
 import { connectAsRoot, createReplicaPair, destroyReplicaPair, type ReplicaPair } from './sandbox/replica-pair.js';
 import { createSampleSchema } from './sandbox/sample-data.js';
-import { currentPid, startThrowawayServer } from '../core/sandbox/throwaway-server.js';
+import { currentPid, prepareThrowawayServer, startThrowawayServer, stopThrowawayServer } from '../core/sandbox/throwaway-server.js';
+import { findServerBinaries } from '../core/sandbox/server-binaries.js';
 import { replicaThreads, startHeavyWriter, startSampleWriter, waitForCatchUp, waitForThreadsRunning } from './sandbox/replication-wait.js';
 import { waitForProcessExit } from '../core/server/process-watch.js';
 import { startS3Server, type S3Server } from './local-s3.js';
@@ -33,8 +34,12 @@ interface Sample {
    *  the shutdown until both threads run again, for mariabackup while its SQL thread stood,
    *  for Quiesce from stopping replication until it runs again (it replicates while copying ahead) */
   replicationPausedMs: number;
-  /** from the start until the archive exists (compressed for tar czf and Quiesce) */
+  /** from the start until the archive exists (compressed for tar czf, Quiesce and mariabackup + zstd) */
   archiveMs: number;
+  /** from the start until the backup is proven: Quiesce's backup and then its restore test
+   *  (`verify --restore-test`: restored, a server started on it, CHECK TABLE on every table);
+   *  mariabackup's backup, prepare and a server started on the prepared folder */
+  provenMs?: number;
   archiveBytes: number;
   compressed: boolean;
   peakRssKb: number | null;
@@ -204,7 +209,13 @@ const plainRestart: Procedure = async (pair, _out, round, prober) => {
   return { procedure: 'plain restart', round, downtimeMs: await prober.stop(), replicationPausedMs, archiveMs: 0, archiveBytes: 0, compressed: false, peakRssKb: null, cpuSeconds: null };
 };
 
-const mariabackup: Procedure = async (pair, out, round, prober) => {
+/**
+ * mariabackup's hot backup and prepare, as a DBA scripts it: `then` 'zstd' also compresses
+ * the prepared folder (`tar | zstd -3 -T0`), the pipeline a DBA would otherwise write to get
+ * one compressed file; 'start' then starts a server on the prepared folder (the time to a
+ * backup known to start).
+ */
+const mariabackupThen = (then: 'zstd' | 'start'): Procedure => async (pair, out, round, prober) => {
   const target = path.join(out, `mariabackup-${round}`);
   const t0 = performance.now();
   prober.start();
@@ -220,25 +231,42 @@ const mariabackup: Procedure = async (pair, out, round, prober) => {
   })();
   const backup = await timed('mariabackup', ['--backup', '--slave-info', '--safe-slave-backup', `--target-dir=${target}`, `--socket=${pair.replica.socket}`, '--user=root']);
   const prepare = await timed('mariabackup', ['--prepare', `--target-dir=${target}`]);
-  const archiveMs = performance.now() - t0;
+  let archiveMs = performance.now() - t0;
+  let archiveBytes = await sizeOf(target);
+  let zstdCpu = 0;
+  let provenMs: number | undefined;
+  if (then === 'zstd') {
+    const zst = `${target}.tar.zst`;
+    const packed = await timed('sh', ['-c', 'tar -cf - -C "$1" . | zstd -3 -T0 -q -o "$2"', 'sh', target, zst]);
+    if (packed.code !== 0) throw new Error(`tar | zstd of the prepared backup failed (exit ${packed.code})`);
+    archiveMs = performance.now() - t0;
+    archiveBytes = (await stat(zst)).size;
+    zstdCpu = packed.cpuSeconds ?? 0;
+  } else {
+    const server = await prepareThrowawayServer({ binaries: await findServerBinaries(), dir: path.join(out, `mariabackup-proof-${round}`), name: 'mariabackup proof', serverId: 90 + round, datadir: target, existingDatadir: true, options: [...REPLICA_OPTIONS, 'skip-slave-start'] });
+    await startThrowawayServer(server, 300_000);
+    provenMs = performance.now() - t0;
+    await stopThrowawayServer(server);
+  }
   watching = false;
   await watch;
   await waitReplicationRunning(pair);
   return {
-    procedure: 'mariabackup (hot)',
+    procedure: then === 'zstd' ? 'mariabackup (hot) + zstd' : 'mariabackup (hot)',
     round,
     downtimeMs: await prober.stop(),
     replicationPausedMs: sqlStoppedMs,
     archiveMs,
-    archiveBytes: await sizeOf(target),
-    compressed: false,
+    provenMs,
+    archiveBytes,
+    compressed: then === 'zstd',
     peakRssKb: Math.max(backup.peakRssKb ?? 0, prepare.peakRssKb ?? 0) || null,
-    cpuSeconds: (backup.cpuSeconds ?? 0) + (prepare.cpuSeconds ?? 0),
+    cpuSeconds: (backup.cpuSeconds ?? 0) + (prepare.cpuSeconds ?? 0) + zstdCpu,
   };
 };
 
 /** Quiesce's cold backup into a local folder, or (`to`) elsewhere: an age file, a bucket. */
-const quiesceTo = (label: string, to?: (out: string, round: number) => Promise<{ args: string[]; env?: NodeJS.ProcessEnv }>): Procedure => async (pair, out, round, prober) => {
+const quiesceTo = (label: string, to?: (out: string, round: number) => Promise<{ args: string[]; env?: NodeJS.ProcessEnv }>, prove = false): Procedure => async (pair, out, round, prober) => {
   const dest = path.join(out, `quiesce-${round}`);
   await mkdir(dest);
   const elsewhere = to ? await to(out, round) : { args: ['--dest', dest] };
@@ -261,6 +289,14 @@ const quiesceTo = (label: string, to?: (out: string, round: number) => Promise<{
   const archiveMs = performance.now() - t0;
   if (run.code !== 0) throw new Error(`quiesce backup failed (exit ${run.code})`);
   const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { archive: string; archiveBytes: number };
+  let provenMs: number | undefined;
+  if (prove) {
+    const scratch = path.join(out, `quiesce-proof-${round}`);
+    await mkdir(scratch);
+    const proof = await timed(process.execPath, [CLI, 'verify', result.archive, '--restore-test', '--scratch', scratch, '--json'], { env: { ...process.env, QUIESCE_STATE_DIR: path.join(out, 'state') } });
+    if (proof.code !== 0) throw new Error(`quiesce verify --restore-test failed (exit ${proof.code}): ${proof.stdout.slice(-500)}`);
+    provenMs = performance.now() - t0;
+  }
   // a step lasts until the next one begins (steps come in order; one not taken is absent)
   const seen = [...stepAt.entries()].sort((a, b) => a[1] - b[1]);
   const lengthOf = (step: string) => {
@@ -274,6 +310,7 @@ const quiesceTo = (label: string, to?: (out: string, round: number) => Promise<{
     // it replicates while copying ahead: paused from stopping replication until it runs again
     replicationPausedMs: stepAt.get('archive')! - stepAt.get('stop-replication')!,
     archiveMs,
+    provenMs,
     archiveBytes: result.archiveBytes,
     compressed: true,
     peakRssKb: run.peakRssKb,
@@ -304,6 +341,7 @@ function summarise(samples: Sample[]) {
       downtimeMs: figure((s) => s.downtimeMs),
       replicationPausedMs: figure((s) => s.replicationPausedMs),
       archiveMs: figure((s) => s.archiveMs),
+      provenMs: figure((s) => s.provenMs),
       archiveBytes: figure((s) => s.archiveBytes),
       peakRssKb: figure((s) => s.peakRssKb),
       cpuSeconds: figure((s) => s.cpuSeconds),
@@ -324,11 +362,12 @@ function table(summary: Summary): string {
     s(r.downtimeMs),
     s(r.replicationPausedMs),
     r.archiveBytes?.median ? `${s(r.archiveMs)}${r.compressed ? '' : ' uncompressed'}` : '—',
+    s(r.provenMs),
     r.archiveBytes?.median ? formatBytes(r.archiveBytes.median) : '—',
     r.peakRssKb ? `${(r.peakRssKb.max / 1024).toFixed(0)} MiB` : '—',
     r.cpuSeconds ? `${r.cpuSeconds.median.toFixed(1)} s` : '—',
   ]);
-  const head = ['procedure', 'downtime (median, min–max)', 'replication paused', 'time to archive', 'archive', 'peak RSS', 'CPU'];
+  const head = ['procedure', 'downtime (median, min–max)', 'replication paused', 'time to archive', 'time to proven', 'archive', 'peak RSS', 'CPU'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
@@ -336,23 +375,26 @@ function table(summary: Summary): string {
 
 function chart(summary: Summary): string {
   const width = 720;
-  const rowH = 54;
+  const rowH = 74;
   const height = 60 + summary.length * rowH;
-  const max = Math.max(...summary.flatMap((r) => [r.downtimeMs?.median ?? 0, r.archiveMs?.median ?? 0]));
+  const max = Math.max(...summary.flatMap((r) => [r.downtimeMs?.median ?? 0, r.archiveMs?.median ?? 0, r.provenMs?.median ?? 0]));
   const x = (ms: number) => (ms / max) * (width - 260);
   const bars = summary
     .map((r, i) => {
       const y = 40 + i * rowH;
       const d = r.downtimeMs?.median ?? 0;
       const a = r.archiveMs?.median ?? 0;
+      const p = r.provenMs?.median;
+      const proven = p === undefined ? '' : `
+  <rect x="200" y="${y + 40}" width="${x(p).toFixed(1)}" height="16" fill="#16a34a"/><text x="${(205 + x(p)).toFixed(1)}" y="${y + 53}" font-size="11">${(p / 1000).toFixed(1)} s to proven</text>`;
       return `<text x="10" y="${y + 14}" font-size="13">${r.procedure}</text>
   <rect x="200" y="${y}" width="${x(d).toFixed(1)}" height="16" fill="#dc2626"/><text x="${(205 + x(d)).toFixed(1)}" y="${y + 13}" font-size="11">${(d / 1000).toFixed(2)} s down</text>
-  <rect x="200" y="${y + 20}" width="${x(a).toFixed(1)}" height="16" fill="#2563eb"/><text x="${(205 + x(a)).toFixed(1)}" y="${y + 33}" font-size="11">${(a / 1000).toFixed(1)} s to archive</text>`;
+  <rect x="200" y="${y + 20}" width="${x(a).toFixed(1)}" height="16" fill="#2563eb"/><text x="${(205 + x(a)).toFixed(1)}" y="${y + 33}" font-size="11">${(a / 1000).toFixed(1)} s to archive</text>${proven}`;
     })
     .join('\n  ');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
   <rect width="100%" height="100%" fill="#fff"/>
-  <text x="10" y="22" font-size="15" font-weight="bold">Replica downtime (red) and time to an archive (blue), medians</text>
+  <text x="10" y="22" font-size="15" font-weight="bold">Replica downtime (red), time to an archive (blue) and to a proven backup (green), medians</text>
   ${bars}
 </svg>
 `;
@@ -364,7 +406,7 @@ const WARM_UP_MS = 10_000;
 /** The replica the benchmark measures: a buffer pool and redo log a busy replica would have. */
 const REPLICA_OPTIONS = ['innodb_buffer_pool_size=512M', 'innodb_log_file_size=256M'];
 
-const quiesce = quiesceTo('Quiesce cold');
+const quiesce = quiesceTo('Quiesce cold', undefined, true);
 
 /** An age file: encrypted to a key made for the bench. */
 const quiesceAge = quiesceTo('Quiesce cold, age-encrypted', async (out, round) => {
@@ -388,7 +430,8 @@ const PROCEDURES: Record<string, Procedure> = {
   restart: plainRestart,
   'tar-cf': manual(false),
   'tar-czf': manual(true),
-  mariabackup,
+  mariabackup: mariabackupThen('start'),
+  'mariabackup-zstd': mariabackupThen('zstd'),
   quiesce,
   'quiesce-age': quiesceAge,
   'quiesce-s3': quiesceS3,
@@ -421,7 +464,7 @@ async function benchOneSize(sizeMb: number, o: { rounds: number; writer: 'light'
     datadirBytes = await sizeOf(pair.replica.datadir);
     o.say(`Replica datadir: ${formatBytes(datadirBytes)}; relay logs: ${formatBytes(await sizeOf(pair.relayLogDir))}. Writer: ${o.writer}. Page cache: ${o.coldCache ? 'dropped before each run' : 'warm'}.`);
     const hasMariabackup = await stat('/usr/bin/mariabackup').then(() => true, () => false);
-    const procedures = Object.entries(PROCEDURES).filter(([name]) => o.only.includes(name) && (name !== 'mariabackup' || hasMariabackup));
+    const procedures = Object.entries(PROCEDURES).filter(([name]) => o.only.includes(name) && (!name.startsWith('mariabackup') || hasMariabackup));
     const startWriter = () => (o.writer === 'heavy' ? startHeavyWriter(pair.source) : startSampleWriter(pair.source, 10));
     for (let round = 1; round <= o.rounds; round++) {
       for (const [name, run] of procedures) {
@@ -456,6 +499,10 @@ interface Ratios {
   downtimeVsTarCf: number | null;
   downtimeVsRestart: number | null;
   archiveVsTarCzf: number | null;
+  /** against mariabackup --backup + --prepare + tar | zstd -T0 (goal ≤ 1) */
+  archiveVsMariabackupZstd: number | null;
+  /** backup + restore test against mariabackup --backup + --prepare + a server started on it */
+  provenVsMariabackup: number | null;
   peakRssMiB: number | null;
   maxProgressPerSecond: number | null;
 }
@@ -472,6 +519,8 @@ function ratiosOf(summary: Summary): Ratios {
     downtimeVsTarCf: ratio(down, median('manual tar cf', (r) => r.downtimeMs)),
     downtimeVsRestart: ratio(down, median('plain restart', (r) => r.downtimeMs)),
     archiveVsTarCzf: ratio(median('Quiesce cold', (r) => r.archiveMs), median('manual tar czf', (r) => r.archiveMs)),
+    archiveVsMariabackupZstd: ratio(median('Quiesce cold', (r) => r.archiveMs), median('mariabackup (hot) + zstd', (r) => r.archiveMs)),
+    provenVsMariabackup: ratio(median('Quiesce cold', (r) => r.provenMs), median('mariabackup (hot)', (r) => r.provenMs)),
     peakRssMiB: ours?.peakRssKb ? ours.peakRssKb.max / 1024 : null,
     maxProgressPerSecond: ours?.maxProgressPerSecond?.max ?? null,
   };
@@ -516,6 +565,8 @@ function printVerdicts(r: SizeResult, writer: 'light' | 'heavy'): void {
   process.stdout.write(`Quiesce downtime / manual tar cf:         ${ratio(ratios.downtimeVsTarCf)}  (target ≤ ${downTarget}× with a ${writer} writer: ${verdict(ratios.downtimeVsTarCf, (v) => v <= downTarget)})\n`);
   process.stdout.write(`Quiesce downtime / plain restart:         ${ratio(ratios.downtimeVsRestart)}  (target ≤ 1×: ${verdict(ratios.downtimeVsRestart, (v) => v <= 1)})\n`);
   process.stdout.write(`Quiesce time to archive / manual tar czf: ${ratio(ratios.archiveVsTarCzf)}  (target ≤ 0.35×: ${verdict(ratios.archiveVsTarCzf, (v) => v <= 0.35)})\n`);
+  process.stdout.write(`Quiesce time to archive / mariabackup + zstd: ${ratio(ratios.archiveVsMariabackupZstd)}  (target ≤ 1×: ${verdict(ratios.archiveVsMariabackupZstd, (v) => v <= 1)})\n`);
+  process.stdout.write(`Quiesce time to proven / mariabackup + start: ${ratio(ratios.provenVsMariabackup)}  (backup + restore test, against backup + prepare + a server started on it)\n`);
   process.stdout.write(`Quiesce peak RSS:                         ${ratios.peakRssMiB === null ? '—' : `${ratios.peakRssMiB.toFixed(0)} MiB`}  (target < 256 MiB: ${verdict(ratios.peakRssMiB, (v) => v < 256)})\n`);
   process.stdout.write(`Progress events, most in one second:      ${ratios.maxProgressPerSecond ?? '—'}  (target ≤ 10: ${verdict(ratios.maxProgressPerSecond, (v) => v <= 10)})\n`);
   const ours = r.summary.find((s) => s.procedure === 'Quiesce cold');
@@ -531,7 +582,7 @@ async function main(): Promise<void> {
       'size-mb': { type: 'string', default: '1024' },
       rounds: { type: 'string', default: '3' },
       writer: { type: 'string', default: 'light' },
-      only: { type: 'string', default: 'restart,tar-cf,tar-czf,mariabackup,quiesce,binlogs,writer' },
+      only: { type: 'string', default: 'restart,tar-cf,tar-czf,mariabackup,mariabackup-zstd,quiesce,binlogs,writer' },
       json: { type: 'boolean' },
       out: { type: 'string' },
       'cold-cache': { type: 'boolean' },
