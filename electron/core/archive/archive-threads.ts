@@ -197,9 +197,9 @@ function pool(): ArchiveThread[] {
 }
 
 /**
- * Files are hashed on the first thread, between its blocks: it is then the least busy one the
- * next block goes to elsewhere. (A thread of its own cost 10 MiB of peak RSS for no measurable
- * speed on two cores.)
+ * Files are hashed on the first thread, between its blocks; its pending hashes count in its
+ * load, so blocks go to the others meanwhile. (A thread of its own cost 10 MiB of peak RSS for
+ * no measurable speed on two cores.)
  */
 function hashingThread(): ArchiveThread {
   return pool()[0]!;
