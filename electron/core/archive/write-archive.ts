@@ -92,8 +92,9 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
       if (entry.type === 'directory') await orFailure(tar.directory(name, entry.mode, entry.mtimeMs));
       if (entry.type === 'symlink') await orFailure(tar.symlink(name, entry.linkTarget ?? '', entry.mode, entry.mtimeMs));
       if (entry.type !== 'file') continue;
-      let digest: Promise<string> = Promise.resolve('');
-      await orFailure(tar.file(name, entry.size, entry.mode, entry.mtimeMs, async (write) => void ({ digest } = await copyFile(o.readPath(entry), entry, write, o.progress, readBuffers))));
+      const hash = new FileHash(entry.size);
+      await orFailure(tar.file(name, entry.size, entry.mode, entry.mtimeMs, (write) => copyFile(o.readPath(entry), entry, hash, write, o.progress, readBuffers)));
+      const digest = hash.digest(); // the next file is read while the hashing thread catches up
       digest.catch(() => undefined); // awaited below, with the others
       digests.push(digest);
       files.push({ path: name, size: entry.size, mode: entry.mode, mtimeMs: entry.mtimeMs, sha256: '' });
@@ -129,14 +130,12 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
 const HASH_LAG = 4;
 
 /**
- * A file's bytes into its entry, hashed on the way (on the hashing thread): exactly the size
- * the inventory found, or an error (a file still being written would otherwise make an archive
- * that lies). Resolves to its SHA-256's promise, which settles once the hashing thread
- * has caught up: the next file is read meanwhile.
+ * A file's bytes into its entry, given to `hash` on the way (the hashing thread): exactly the
+ * size the inventory found, or an error (a file still being written would otherwise make an
+ * archive that lies).
  */
-async function copyFile(from: string, entry: InventoryEntry, write: (chunk: Buffer) => Promise<void>, progress: ArchiveProgress, buffers: ReadBuffers): Promise<{ digest: Promise<string> }> {
+async function copyFile(from: string, entry: InventoryEntry, hash: FileHash, write: (chunk: Buffer) => Promise<void>, progress: ArchiveProgress, buffers: ReadBuffers): Promise<void> {
   let read = 0;
-  const hash = new FileHash(entry.size);
   const hashing: Promise<void>[] = [];
   const file = await open(from, 'r');
   try {
@@ -168,7 +167,6 @@ async function copyFile(from: string, entry: InventoryEntry, write: (chunk: Buff
     throw new QuiesceError('file-changed', `${entry.absPath} changed size while it was archived (${entry.size} → ${read} bytes).`, 'Something other than the stopped server is writing there; run the backup again.');
   }
   await Promise.all(hashing); // a failed update fails this file, not a later wait
-  return { digest: hash.digest() };
 }
 
 /** A full disk or quota while writing, in plain words: what was being written and what was cleaned up. */
