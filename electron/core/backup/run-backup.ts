@@ -5,7 +5,7 @@ import { assertFormatAvailable } from '../archive/compression.js';
 import type { ArchiveFormat } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { defaultStateDir } from '../jobs/journal.js';
-import { recoverAbandonedJobs } from '../jobs/recover.js';
+import { abandonedJobsElsewhere, recoverAbandonedJobs } from '../jobs/recover.js';
 import { lockServer, serverIdentity } from '../server/server-lock.js';
 import { describeTarget, type ConnectionOptions } from '../mysql/connection.js';
 import type { EventSink } from '../progress/progress-meter.js';
@@ -65,8 +65,12 @@ export async function runBackup(request: BackupRequest, hooks: BackupHooks = {})
   const emit: EventSink = hooks.onEvent ?? (() => undefined);
   assertFormatAvailable(request.format);
   const stateDir = request.stateDir ?? defaultStateDir();
-  for (const outcome of await recoverAbandonedJobs(stateDir, request.connection.password)) {
+  for (const outcome of await recoverAbandonedJobs(stateDir, request.connection.password, { server: request.connection, user: request.connection.user })) {
     emit({ type: 'warning', message: `An interrupted backup was found and repaired first. ${outcome.message}` });
+  }
+  const elsewhere = await abandonedJobsElsewhere(stateDir, request.connection);
+  if (elsewhere.length > 0) {
+    emit({ type: 'warning', message: `An interrupted job of another server was found and left alone (this backup has only this server's login): ${elsewhere.join('; ')}. That server may be down: run \`quiesce recover\` with its login.` });
   }
   hooks.signal?.throwIfAborted();
   const lock = await lockServer(await serverIdentity(request.connection), describeTarget(request.connection));

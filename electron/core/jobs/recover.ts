@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { describeError } from '../errors.js';
-import { openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
+import { describeTarget, openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor } from '../mysql/flavor.js';
 import { restoreThreadsAsFound, waitReplicationAsFound } from '../mysql/replication-control.js';
 import { restoreFlushSettings } from '../mysql/dirty-pages.js';
@@ -44,6 +44,15 @@ export async function recoverAbandonedJobs(
     outcomes.push(await recoverJob(file, record, { ...record.connection, ...reach, user: o.user ?? record.connection.user, password }, o.timeoutMs ?? 300_000));
   }
   return outcomes;
+}
+
+/**
+ * Abandoned jobs of servers other than `server`: a backup repairs only its own server's (it has
+ * no other login, and one server's password is never sent to another), and names these.
+ */
+export async function abandonedJobsElsewhere(stateDir: string, server: Omit<ConnectionOptions, 'password'>): Promise<string[]> {
+  const records = (await Journal.readAll(stateDir)).map((j) => j.record);
+  return records.filter((r) => !sameServer(server, r.connection) && isAbandoned(r)).map((r) => `job ${r.jobId} (${describeTarget(r.connection)}, interrupted at "${r.step}")`);
 }
 
 /** A point-in-time restore killed as it replayed: its server stopped, its target as it was before. */
