@@ -26,7 +26,9 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
   const password = () => ({ QUIESCE_PASSWORD: f.pair.backupUser.password });
   /** the client, where the replica's folders and the archives do not exist */
   const client = (args: string[], onLine?: Parameters<typeof runCliWithout>[3]): Promise<CliRun> => runCliWithout([f.pair.root, f.dest], [...args, ...ssh(), '--json'], password(), onLine);
-  const hostJobs = () => path.join(process.env.XDG_STATE_HOME!, 'quiesce', 'ssh-jobs');
+  /** the host's own state folder: its journals are not this machine's (nor another test's) to repair */
+  const hostState = () => path.join(dir, 'host-state');
+  const hostJobs = () => path.join(hostState(), 'ssh-jobs');
   const archives = async () => (await readdir(f.dest)).filter((n) => /\.tar\.zst$/.test(n)).sort();
 
   /** the host's job, left running by its client, until it has ended */
@@ -54,7 +56,7 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
 
   beforeAll(async () => {
     dir = await tempDir('remote');
-    sshd = await startSshd(dir, { hide: [process.cwd()] });
+    sshd = await startSshd(dir, { hide: [process.cwd()], env: { QUIESCE_STATE_DIR: hostState() } });
   });
   afterAll(async () => {
     await sshd?.stop();
