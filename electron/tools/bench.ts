@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -526,21 +526,29 @@ function ratiosOf(summary: Summary): Ratios {
   };
 }
 
-/** Downtime against data size, one line per procedure: how each grows with the data. */
-function sweepChart(results: SizeResult[]): string {
+/** What a sweep chart plots against the data size. */
+const SWEEP_FIGURES = {
+  downtimeMs: 'Replica downtime (median) against data loaded',
+  archiveMs: 'Time to an archive (median) against data loaded',
+} as const;
+
+/** One figure against data size, one line per procedure that has it: how each grows with the data. */
+function sweepChart(results: SizeResult[], figure: keyof typeof SWEEP_FIGURES): string {
   const width = 720;
   const height = 420;
   const left = 70;
   const bottom = height - 50;
-  const procedures = [...new Set(results.flatMap((r) => r.summary.map((s) => s.procedure)))];
+  const valueOf = (r: SizeResult, procedure: string) => r.summary.find((s) => s.procedure === procedure)?.[figure]?.median;
   const colours = ['#6b7280', '#dc2626', '#f59e0b', '#7c3aed', '#2563eb'];
+  const colourOf = new Map([...new Set(results.flatMap((r) => r.summary.map((s) => s.procedure)))].map((p, i) => [p, colours[i % colours.length]!]));
+  const procedures = [...colourOf.keys()].filter((p) => results.some((r) => (valueOf(r, p) ?? 0) > 0));
   const maxSize = Math.max(...results.map((r) => r.sizeMb));
-  const maxDown = Math.max(...results.flatMap((r) => r.summary.map((s) => s.downtimeMs?.median ?? 0))) || 1;
+  const maxDown = Math.max(...results.flatMap((r) => procedures.map((p) => valueOf(r, p) ?? 0))) || 1;
   const x = (mb: number) => left + (mb / maxSize) * (width - left - 200);
   const y = (ms: number) => bottom - (ms / maxDown) * (bottom - 40);
   const lines = procedures.map((procedure, i) => {
-    const points = results.map((r) => [r.sizeMb, r.summary.find((s) => s.procedure === procedure)?.downtimeMs?.median] as const).filter((p): p is readonly [number, number] => p[1] !== undefined);
-    const colour = colours[i % colours.length];
+    const points = results.map((r) => [r.sizeMb, valueOf(r, procedure)] as const).filter((p): p is readonly [number, number] => p[1] !== undefined);
+    const colour = colourOf.get(procedure)!;
     const path = points.map(([mb, ms]) => `${x(mb).toFixed(1)},${y(ms).toFixed(1)}`).join(' ');
     const dots = points.map(([mb, ms]) => `<circle cx="${x(mb).toFixed(1)}" cy="${y(ms).toFixed(1)}" r="3" fill="${colour}"/>`).join('');
     return `<polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}<text x="${width - 190}" y="${60 + i * 18}" font-size="12" fill="${colour}">${procedure}</text>`;
@@ -549,7 +557,7 @@ function sweepChart(results: SizeResult[]): string {
   const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${left - 8}" y="${(y(maxDown * f) + 4).toFixed(1)}" font-size="11" text-anchor="end">${((maxDown * f) / 1000).toFixed(1)} s</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
   <rect width="100%" height="100%" fill="#fff"/>
-  <text x="10" y="22" font-size="15" font-weight="bold">Replica downtime (median) against data loaded</text>
+  <text x="10" y="22" font-size="15" font-weight="bold">${SWEEP_FIGURES[figure]}</text>
   <line x1="${left}" y1="${bottom}" x2="${width - 200}" y2="${bottom}" stroke="#999"/><line x1="${left}" y1="40" x2="${left}" y2="${bottom}" stroke="#999"/>
   ${ticks.join('')}${yTicks.join('')}
   ${lines.join('\n  ')}
@@ -576,6 +584,14 @@ function printVerdicts(r: SizeResult, writer: 'light' | 'heavy'): void {
   for (const line of ours.mended) process.stdout.write(`  ${line}\n`);
 }
 
+/** The last size's bar chart, and with several sizes the sweep's: downtime, and time to archive. */
+async function drawCharts(out: string, results: SizeResult[]): Promise<void> {
+  await writeFile(path.join(out, 'chart.svg'), chart(results.at(-1)!.summary));
+  if (results.length < 2) return;
+  await writeFile(path.join(out, 'sweep.svg'), sweepChart(results, 'downtimeMs'));
+  await writeFile(path.join(out, 'sweep-archive.svg'), sweepChart(results, 'archiveMs'));
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -589,8 +605,16 @@ async function main(): Promise<void> {
       on: { type: 'string' },
       'binlog-mb': { type: 'string', default: '256' },
       'writer-mb': { type: 'string', default: '1024' },
+      replot: { type: 'string' },
     },
   });
+  if (values.replot) {
+    // the charts drawn again from a run's results.json, without running it again
+    const { results } = JSON.parse(await readFile(path.join(values.replot, 'results.json'), 'utf8')) as { results: SizeResult[] };
+    await drawCharts(path.resolve(values.replot), results);
+    process.stdout.write(`Charts drawn again in ${path.resolve(values.replot)}\n`);
+    return;
+  }
   const sizes = values['size-mb'].split(',').map(Number);
   const rounds = Number(values.rounds);
   const writer = values.writer;
@@ -622,8 +646,7 @@ async function main(): Promise<void> {
     return;
   }
   const settings = { sizes, rounds, writer, coldCache: values['cold-cache'] ?? false, on: values.on ?? null, replicaOptions: REPLICA_OPTIONS, machine: { cpus: os.availableParallelism(), memory: os.totalmem() } };
-  await writeFile(path.join(out, 'chart.svg'), chart(results.at(-1)!.summary));
-  if (results.length > 1) await writeFile(path.join(out, 'sweep.svg'), sweepChart(results));
+  await drawCharts(out, results);
   await writeFile(path.join(out, 'results.json'), JSON.stringify({ settings, results }, null, 2));
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ settings, results: results.map(({ sizeMb, datadirBytes, summary, ratios }) => ({ sizeMb, datadirBytes, summary, ratios })), binlogs: binlogResult, out })}\n`);
