@@ -334,6 +334,26 @@ describe('starved: a frozen server and a missing privilege end plainly, before h
       await expectRestoreTestCancelled(await backupFor('dump'), 'restore', 'SIGTERM');
     });
 
+    it('verify --restore-test SIGKILLed while files are restored, or while its server runs: that server is stopped and the scratch folder removed all the same', async () => {
+      for (const step of ['restore', 'restore-test'] as const) {
+        const scratch = await tempDir('scratch');
+        let serverAtKill: string[] = [];
+        const run = await runCli(['verify', archive, '--restore-test', '--scratch', scratch, '--json'], {}, (line, child) => {
+          if (line.type !== 'step' || line.step !== step) return;
+          if (step === 'restore') child.kill('SIGKILL');
+          else
+            void (async () => {
+              // once the throw-away server runs on the scratch folder
+              while ((serverAtKill = await scratchServers(scratch)).length === 0) await new Promise((r) => setTimeout(r, 20));
+              child.kill('SIGKILL');
+            })();
+        });
+        expect(run.code, `SIGKILL at ${step}`).toBeNull();
+        if (step === 'restore-test') expect(serverAtKill).toHaveLength(1);
+        await expect.poll(async () => ({ left: await readdir(scratch), servers: await scratchServers(scratch) }), { timeout: 60_000, interval: 200 }).toEqual({ left: [], servers: [] });
+      }
+    });
+
     it('restore, SIGTERM while writing: what it wrote is removed, what stood in the target is back', async () => {
       const root = await tempDir('restore-target');
       await mkdir(path.join(root, 'data'));

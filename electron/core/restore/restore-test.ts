@@ -12,6 +12,7 @@ import { parseFlavor } from '../mysql/flavor.js';
 import { normalizeStatusRow } from '../mysql/replica-status.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
 import { isolatedServerOptions } from './restored-server-options.js';
+import { ScratchGuard } from '../sandbox/scratch-guard.js';
 import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../sandbox/throwaway-server.js';
 import { checkAllTables } from './check-tables.js';
 import { restoreArchive } from './restore.js';
@@ -67,6 +68,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
   if (!verified.ok) throw damaged(verified);
   assertKeysAtHand(manifest, o.key !== undefined);
   const scratch = await mkdtemp(path.join(o.scratchParent ?? os.tmpdir(), 'quiesce-restore-test-'));
+  const guard = ScratchGuard.watch([scratch]); // a SIGKILLed test leaves neither its server running nor its scratch folder
   const dirs = (name: string) => path.join(scratch, name);
   let server: ThrowawayServer | null = null;
   const interrupted = () => {
@@ -80,7 +82,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
     o.onEvent?.({ type: 'step', step: 'restore-test', label: STEP_LABELS['restore-test'] });
     // a key file given is placed in the scratch folder: the throw-away server opens scratch files only
     const keyCopy = o.key ? await placeKeyFile(o.key, dirs('keyfile-given')) : null;
-    server = await startOnScratch(binaries, dirs, manifest, keyCopy);
+    server = await startOnScratch(binaries, dirs, manifest, keyCopy, guard);
     interrupted();
     // opened before a dump is loaded: the dump brings its own grant tables
     const session = await mysql.createConnection({ socketPath: server.socket, user: 'root' });
@@ -131,6 +133,7 @@ export async function restoreTest(archive: ArchiveRef, o: { scratchParent?: stri
       if (server) await stopThrowawayServer(server); // one that will not stop is an error, not a leftover
     } finally {
       await rm(scratch, { recursive: true, force: true });
+      guard.release();
     }
   }
 }
@@ -230,12 +233,13 @@ function cancelledTest(): QuiesceError {
 }
 
 /** The throw-away server on the restored copy (a dump: an empty one to load it into); a failed start says why, from its log. */
-async function startOnScratch(binaries: Awaited<ReturnType<typeof findServerBinaries>>, dirs: (name: string) => string, manifest: Manifest, keyCopy: string | null): Promise<ThrowawayServer> {
+async function startOnScratch(binaries: Awaited<ReturnType<typeof findServerBinaries>>, dirs: (name: string) => string, manifest: Manifest, keyCopy: string | null, guard: ScratchGuard): Promise<ThrowawayServer> {
   const isDump = manifest.method !== 'cold';
   return createThrowawayServer({
     binaries,
     name: 'restore-test',
     dir: dirs('server'),
+    guard,
     serverId: 4_000_000_000,
     datadir: dirs('datadir'),
     existingDatadir: !isDump,

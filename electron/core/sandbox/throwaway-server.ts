@@ -5,6 +5,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { QuiesceError } from '../errors.js';
 import { isProcessAlive, signalProcess, waitForProcessExit } from '../server/process-watch.js';
+import type { ScratchGuard } from './scratch-guard.js';
 import type { ServerBinaries } from './server-binaries.js';
 
 /**
@@ -24,6 +25,8 @@ export interface ThrowawayServer {
   /** argv the server was started with, so tests can start it again the same way */
   argv: string[];
   pid: number;
+  /** told of each start and stop, when the server must not outlive this process */
+  guard?: ScratchGuard;
 }
 
 export interface ThrowawayServerOptions {
@@ -38,6 +41,8 @@ export interface ThrowawayServerOptions {
   options?: string[];
   /** an existing datadir to use instead of initialising one (restore tests) */
   existingDatadir?: boolean;
+  /** the server must not outlive this process (a restore test's): this guard stops it if it does */
+  guard?: ScratchGuard;
 }
 
 export async function freeLoopbackPort(): Promise<number> {
@@ -124,6 +129,7 @@ export async function prepareThrowawayServer(options: ThrowawayServerOptions): P
   const datadir = options.datadir ?? path.join(dir, 'data');
   const port = await freeLoopbackPort();
   const socket = await socketPathFor(dir);
+  if (path.basename(path.dirname(socket)).startsWith(SOCKET_DIR_PREFIX)) options.guard?.alsoRemove(path.dirname(socket));
   const pidFile = path.join(dir, 'mysqld.pid');
   const errorLog = path.join(dir, 'error.log');
   const defaultsFile = path.join(dir, 'my.cnf');
@@ -135,7 +141,7 @@ export async function prepareThrowawayServer(options: ThrowawayServerOptions): P
   );
   if (!options.existingDatadir) await initialiseDatadir(options.binaries, defaultsFile, datadir, dir);
   const argv = [options.binaries.server, `--defaults-file=${defaultsFile}`];
-  return { name: options.name, dir, datadir, defaultsFile, socket, port, pidFile, errorLog, argv, pid: 0 };
+  return { name: options.name, dir, datadir, defaultsFile, socket, port, pidFile, errorLog, argv, pid: 0, guard: options.guard };
 }
 
 /** Where a server's socket goes, and the mark of a folder made only to hold one. */
@@ -165,6 +171,16 @@ export async function startThrowawayServer(server: ThrowawayServer, timeoutMs = 
   const pid = child.pid;
   if (!pid) throw new QuiesceError('sandbox-start-failed', `Could not start ${program}.`);
   server.pid = pid;
+  server.guard?.serverStarted(pid);
+  try {
+    await acceptingConnections(server, pid, timeoutMs);
+  } catch (error) {
+    await stopThrowawayServer(server).catch(() => undefined); // a start that failed leaves nothing running
+    throw error;
+  }
+}
+
+async function acceptingConnections(server: ThrowawayServer, pid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isProcessAlive(pid)) {
@@ -196,8 +212,10 @@ function socketAccepts(socketPath: string): Promise<boolean> {
 export async function stopThrowawayServer(server: ThrowawayServer, timeoutMs = 60_000): Promise<void> {
   const pid = await currentPid(server);
   if (pid && signalProcess(pid, 'SIGTERM') && !(await waitForProcessExit(pid, timeoutMs)) && signalProcess(pid, 'SIGKILL')) await waitForProcessExit(pid, 10_000);
+  const gone = !(pid && isProcessAlive(pid));
+  if (gone) server.guard?.serverStopped();
   const socketDir = ownSocketDir(server);
-  if (socketDir && !(pid && isProcessAlive(pid))) await rm(socketDir, { recursive: true, force: true });
+  if (socketDir && gone) await rm(socketDir, { recursive: true, force: true });
 }
 
 /** The pid from the pid file when it is there (the server may have been restarted by someone else). */

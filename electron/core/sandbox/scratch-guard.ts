@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
+
+/**
+ * What the guard's shell does with the lines it reads: `also FOLDER` (one to remove: the scratch
+ * folder, a server's short socket folder), `server PID` (a server now runs on it),
+ * `server-stopped`, `done` (this process cleaned up itself: exit quietly).
+ * If the pipe closes without `done` — this process died (SIGKILL, a crash) — it stops the
+ * server it last heard of (SIGTERM: a clean shutdown), waits for it to exit, and removes the
+ * folders. The server is stopped first: a running server's files are not pulled from under it.
+ */
+const GUARD_SCRIPT = [
+  'pid=',
+  'also=',
+  'while IFS= read -r line; do',
+  '  case $line in',
+  '    "server "*) pid=${line#server } ;;',
+  '    server-stopped) pid= ;;',
+  '    "also "*) also="$also${line#also }',
+  '" ;;',
+  '    done) exit 0 ;;',
+  '  esac',
+  'done',
+  'if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null; while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done; fi',
+  'printf %s "$also" | while IFS= read -r folder; do rm -rf -- "$folder"; done',
+].join('\n');
+
+/**
+ * A scratch folder (and the throw-away server on it) that must not outlive this process: a
+ * restore test's. SIGINT and SIGTERM are handled in-process (the server stopped, the folder
+ * removed); a SIGKILL or a crash cannot be, so a small shell outside this process waits on a
+ * pipe from it and does the same when the pipe closes unannounced. Its own process group: a
+ * Ctrl-C in the terminal reaches only this process, which cleans up itself.
+ *
+ * POSIX shells only: on Windows nothing watches (untested there, as the rest of the sandbox).
+ */
+export class ScratchGuard {
+  private constructor(private readonly pipe: Writable | null) {}
+
+  static watch(folders: string[]): ScratchGuard {
+    if (process.platform === 'win32') return new ScratchGuard(null);
+    // the folders go down the pipe, not on its command line: what a process list shows of the
+    // guard is the guard, not a process "in" the scratch folder
+    const shell = spawn('/bin/sh', ['-c', GUARD_SCRIPT, 'quiesce-scratch-guard'], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    shell.on('error', () => undefined); // no shell: nothing watches; the in-process clean-up still runs
+    shell.unref();
+    const pipe = shell.stdin!;
+    pipe.on('error', () => undefined);
+    (pipe as Socket).unref(); // the guard never keeps this process alive
+    const guard = new ScratchGuard(pipe);
+    for (const folder of folders) guard.alsoRemove(folder);
+    return guard;
+  }
+
+  /** A server now runs on the folder: stopped first, should this process die. */
+  serverStarted(pid: number): void {
+    this.pipe?.write(`server ${pid}\n`);
+  }
+
+  /** A folder to remove, should this process die (the scratch folder; a server's socket folder elsewhere). */
+  alsoRemove(folder: string): void {
+    if (!folder.includes('\n')) this.pipe?.write(`also ${folder}\n`);
+  }
+
+  serverStopped(): void {
+    this.pipe?.write('server-stopped\n');
+  }
+
+  /** This process cleaned up itself: the guard leaves without touching anything. */
+  release(): void {
+    this.pipe?.end('done\n');
+  }
+}
