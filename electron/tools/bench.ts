@@ -541,11 +541,13 @@ function sweepChart(results: SizeResult[], figure: keyof typeof SWEEP_FIGURES): 
   const valueOf = (r: SizeResult, procedure: string) => r.summary.find((s) => s.procedure === procedure)?.[figure]?.median;
   const colours = ['#6b7280', '#dc2626', '#f59e0b', '#7c3aed', '#2563eb'];
   const colourOf = new Map([...new Set(results.flatMap((r) => r.summary.map((s) => s.procedure)))].map((p, i) => [p, colours[i % colours.length]!]));
-  const procedures = [...colourOf.keys()].filter((p) => results.some((r) => (valueOf(r, p) ?? 0) > 0));
+  // a downtime of 0 is a figure (a hot backup's); a time to archive of 0 means none was made (a restart)
+  const hasFigure = (v: number | undefined) => v !== undefined && (figure === 'downtimeMs' || v > 0);
+  const procedures = [...colourOf.keys()].filter((p) => results.some((r) => hasFigure(valueOf(r, p))));
   const maxSize = Math.max(...results.map((r) => r.sizeMb));
-  const maxDown = Math.max(...results.flatMap((r) => procedures.map((p) => valueOf(r, p) ?? 0))) || 1;
+  const maxValue = Math.max(...results.flatMap((r) => procedures.map((p) => valueOf(r, p) ?? 0))) || 1;
   const x = (mb: number) => left + (mb / maxSize) * (width - left - 200);
-  const y = (ms: number) => bottom - (ms / maxDown) * (bottom - 40);
+  const y = (ms: number) => bottom - (ms / maxValue) * (bottom - 40);
   const lines = procedures.map((procedure, i) => {
     const points = results.map((r) => [r.sizeMb, valueOf(r, procedure)] as const).filter((p): p is readonly [number, number] => p[1] !== undefined);
     const colour = colourOf.get(procedure)!;
@@ -554,7 +556,7 @@ function sweepChart(results: SizeResult[], figure: keyof typeof SWEEP_FIGURES): 
     return `<polyline points="${path}" fill="none" stroke="${colour}" stroke-width="2"/>${dots}<text x="${width - 190}" y="${60 + i * 18}" font-size="12" fill="${colour}">${procedure}</text>`;
   });
   const ticks = results.map((r) => `<text x="${x(r.sizeMb).toFixed(1)}" y="${bottom + 18}" font-size="11" text-anchor="middle">${r.sizeMb} MiB</text>`);
-  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${left - 8}" y="${(y(maxDown * f) + 4).toFixed(1)}" font-size="11" text-anchor="end">${((maxDown * f) / 1000).toFixed(1)} s</text>`);
+  const yTicks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${left - 8}" y="${(y(maxValue * f) + 4).toFixed(1)}" font-size="11" text-anchor="end">${((maxValue * f) / 1000).toFixed(1)} s</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif">
   <rect width="100%" height="100%" fill="#fff"/>
   <text x="10" y="22" font-size="15" font-weight="bold">${SWEEP_FIGURES[figure]}</text>
