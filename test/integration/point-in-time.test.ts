@@ -111,6 +111,26 @@ describe('point-in-time recovery from kept binary logs', () => {
     expect(await readdir(scratch)).toEqual([]);
   });
 
+  it('verify --restore-test --until SIGKILLed while its proof server checks the tables: that server is stopped and the scratch folder removed all the same', async () => {
+    const scratch = await tempDir('pitr-proof-killed');
+    let atKill: string[] = [];
+    const run = await runCli(['verify', kept.archive, '--restore-test', '--until', localText(kept.beforeAccident), '--binlogs', kept.dir, '--scratch', scratch, '--json'], env, (line, child) => {
+      if (line.type !== 'step' || line.step !== 'restore-test' || !/point-in-time copy/.test(String(line.label))) return;
+      void (async () => {
+        // once the proof's own server runs (the replay's has stopped)
+        while ((atKill = await replayProcesses(scratch)).length === 0) await sleep(20);
+        child.kill('SIGKILL');
+      })();
+    });
+    try {
+      expect(run.code).toBeNull();
+      expect(atKill).toEqual([expect.stringContaining(`${path.sep}srv${path.sep}my.cnf`)]);
+      await expect.poll(async () => ({ left: await readdir(scratch), running: await replayProcesses(scratch) }), { timeout: 60_000, interval: 200 }).toEqual({ left: [], running: [] });
+    } finally {
+      await killReplayProcesses(scratch); // failed: nothing of it runs on into the next test
+    }
+  });
+
   it('a gap in the kept logs, a time not yet pulled, a GTID never seen: refused in words, nothing written', async () => {
     const holed = await tempDir('binlogs-gap');
     await cp(kept.dir, holed, { recursive: true });

@@ -7,6 +7,7 @@ import type { EventSink } from '../progress/progress-meter.js';
 import { checkAllTables } from '../restore/check-tables.js';
 import { isolatedServerOptions } from '../restore/restored-server-options.js';
 import { findServerBinaries } from '../sandbox/server-binaries.js';
+import { ScratchGuard } from '../sandbox/scratch-guard.js';
 import { createThrowawayServer, stopThrowawayServer, type ThrowawayServer } from '../sandbox/throwaway-server.js';
 import { runPointInTimeRestore, type PointInTimeOutcome, type PointInTimeRequest } from './pitr-pipeline.js';
 
@@ -30,13 +31,17 @@ export async function provePointInTime(request: Omit<PointInTimeRequest, 'placem
   const started = Date.now();
   const scratch = await mkdtemp(path.join(request.scratchParent ?? os.tmpdir(), 'quiesce-pitr-proof-'));
   let server: ThrowawayServer | null = null;
+  let guard: ScratchGuard | null = null;
   try {
     const root = path.join(scratch, 'clone');
     // its own scratch folder beside this one, not inside: a socket path has at most 107 bytes
     const outcome = await runPointInTimeRestore({ ...request, placement: { kind: 'clone', root, serverId: 4_000_000_001, port: null } }, hooks);
     const manifest = outcome.restore.result.manifest;
     hooks.onEvent({ type: 'step', step: 'restore-test', label: 'Checking every table of the point-in-time copy' });
+    // from here on no journal covers the scratch folder (the replay's is closed): a SIGKILL leaves neither its server running nor the folder
+    guard = ScratchGuard.watch([scratch]);
     server = await createThrowawayServer({
+      guard,
       binaries: await findServerBinaries(),
       name: 'point-in-time proof',
       dir: path.join(scratch, 'srv'),
@@ -61,6 +66,7 @@ export async function provePointInTime(request: Omit<PointInTimeRequest, 'placem
       if (server) await stopThrowawayServer(server);
     } finally {
       await rm(scratch, { recursive: true, force: true });
+      guard?.release();
     }
   }
 }
