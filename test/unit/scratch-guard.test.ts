@@ -12,11 +12,12 @@ const MODULE = path.resolve('out/core/sandbox/scratch-guard.js');
  * A process that guards two folders (one with a space and a quote in its name) and a stand-in
  * server (`sleep`, which SIGTERM ends), prints the server's pid, then does `then`.
  */
-function guardedProcess(folders: string[], then: 'wait' | 'release' | 'stop-then-wait' | 'exit'): ReturnType<typeof spawn> {
+function guardedProcess(folders: string[], then: 'wait' | 'release' | 'stop-then-wait' | 'exit', server: string[] = ['sleep', '1000']): ReturnType<typeof spawn> {
   const script = `import { spawn } from 'node:child_process';
     import { ScratchGuard } from ${JSON.stringify(MODULE)};
     const guard = ScratchGuard.watch(${JSON.stringify(folders)});
-    const server = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' }); server.unref();
+    const [program, ...args] = ${JSON.stringify(server)};
+    const server = spawn(program, args, { detached: true, stdio: 'ignore' }); server.unref();
     guard.serverStarted(server.pid);
     console.log(server.pid);
     const then = ${JSON.stringify(then)};
@@ -53,6 +54,18 @@ describe.runIf(process.platform !== 'win32')('the scratch guard: a restore test 
     const child = guardedProcess(folders, 'wait');
     const server = await firstLine(child);
     expect(isProcessAlive(server)).toBe(true);
+    child.kill('SIGKILL');
+    await gone(() => !isProcessAlive(server));
+    await gone(() => folders.every((f) => !existsSync(f)));
+  });
+
+  it('a server that loses the first SIGTERM (mariadbd early in its start does): told again, it stops; then the folders go', async () => {
+    const folders = await scratchFolders();
+    // a stand-in that exits on its second SIGTERM only
+    const stubborn = ['sh', '-c', 'n=0; trap \'n=$((n+1)); [ $n -ge 2 ] && exit 0\' TERM; while :; do sleep 0.05; done'];
+    const child = guardedProcess(folders, 'wait', stubborn);
+    const server = await firstLine(child);
+    await new Promise((r) => setTimeout(r, 200)); // its trap is set
     child.kill('SIGKILL');
     await gone(() => !isProcessAlive(server));
     await gone(() => folders.every((f) => !existsSync(f)));
