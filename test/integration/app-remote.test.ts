@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +34,32 @@ describe('the app with a remote profile (SSH)', () => {
   afterAll(async () => {
     await sshd?.stop();
   });
+
+  const hostJobs = () => path.join(dir, 'host-state', 'ssh-jobs');
+
+  /** The host's running job (SIGSTOP) once its own events say `shutdown`; its pid. */
+  async function frozenAtShutdown(): Promise<number> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      for (const id of await readdir(hostJobs()).catch(() => [] as string[])) {
+        const job = path.join(hostJobs(), id);
+        if (existsSync(path.join(job, 'exit.json'))) continue;
+        const said = await readFile(path.join(job, 'events.jsonl'), 'utf8').catch(() => '');
+        if (!said.includes('"step":"shutdown"')) continue;
+        const pid = Number(await readFile(path.join(job, 'pid'), 'utf8'));
+        process.kill(pid, 'SIGSTOP');
+        return pid;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error('no job on the host reached shutdown');
+  }
+
+  /** SIGINT (2) waits for the stopped process: /proc/PID/status, process-wide pending set. */
+  async function sigintPending(pid: number): Promise<boolean> {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    return [...status.matchAll(/^(?:ShdPnd|SigPnd):\s*([0-9a-f]+)$/gm)].some((m) => (BigInt(`0x${m[1]}`) & 2n) !== 0n);
+  }
 
   /** the app's services with a real worker; their own profiles, keychain (in memory) and history */
   async function app() {
@@ -96,9 +123,14 @@ describe('the app with a remote profile (SSH)', () => {
     // Cancel in the app while the replica is down: the job there brings it back, no archive is left
     const before = (await readdir(f.dest)).sort();
     const second = (await call('backup:start', { name: 'far' })) as { jobId: string };
+    // frozen on the host as it shuts the replica down, cancelled, let go once the SIGINT waits
+    // for it: cancelled with the replica down, however long the news takes to come back
+    const hostJob = await frozenAtShutdown();
     await expect.poll(() => events.filter((e) => e === 'shutdown').length, { timeout: 60_000 }).toBe(2);
     await call('backup:cancel', { jobId: second.jobId });
-    await expect.poll(() => states.find((s) => s.jobId === second.jobId && s.state.phase === 'failed')?.state, { timeout: 90_000 }).toMatchObject({ phase: 'failed', error: { code: 'cancelled', message: expect.stringMatching(/^The backup was cancelled: the replica is running/) } });
+    await expect.poll(() => sigintPending(hostJob), { timeout: 30_000 }).toBe(true);
+    process.kill(hostJob, 'SIGCONT');
+    await expect.poll(() => states.filter((s) => s.jobId === second.jobId).at(-1)?.state, { timeout: 90_000 }).toMatchObject({ phase: 'failed', error: { code: 'cancelled', message: expect.stringMatching(/^The backup was cancelled: the replica is running/) } });
     expect((await readdir(f.dest)).sort()).toEqual(before);
     await expectReplicaBackAndClean(f.pair, f.dest);
   });
