@@ -12,18 +12,18 @@ const MODULE = path.resolve('out/core/sandbox/scratch-guard.js');
  * A process that guards two folders (one with a space and a quote in its name) and a stand-in
  * server (`sleep`, which SIGTERM ends), prints the server's pid, then does `then`.
  */
-function guardedProcess(folders: string[], then: 'wait' | 'release' | 'stop-then-wait' | 'exit', server: string[] = ['sleep', '1000']): ReturnType<typeof spawn> {
+function guardedProcess(folders: string[], then: 'wait' | 'release' | 'stop-then-wait' | 'exit' | 'die-before-saying', server: string[] = ['sleep', '1000']): ReturnType<typeof spawn> {
   const script = `import { spawn } from 'node:child_process';
     import { ScratchGuard } from ${JSON.stringify(MODULE)};
     const guard = ScratchGuard.watch(${JSON.stringify(folders)});
     const [program, ...args] = ${JSON.stringify(server)};
     const server = spawn(program, args, { detached: true, stdio: 'ignore' }); server.unref();
-    guard.serverStarted(server.pid);
+    if (${JSON.stringify(then)} !== 'die-before-saying') guard.serverStarted(server.pid);
     console.log(server.pid);
     const then = ${JSON.stringify(then)};
     if (then === 'release') { process.kill(server.pid, 'SIGTERM'); guard.serverStopped(); guard.release(); }
     if (then === 'stop-then-wait') { process.kill(server.pid, 'SIGTERM'); guard.serverStopped(); }
-    if (then === 'wait' || then === 'stop-then-wait') setInterval(() => undefined, 1000);`;
+    if (then === 'wait' || then === 'stop-then-wait' || then === 'die-before-saying') setInterval(() => undefined, 1000);`;
   return spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -59,7 +59,7 @@ describe.runIf(process.platform !== 'win32')('the scratch guard: a restore test 
     await gone(() => folders.every((f) => !existsSync(f)));
   });
 
-  it('a server that loses the first SIGTERM (mariadbd early in its start does): told again, it stops; then the folders go', async () => {
+  it('a server that ignores the first SIGTERM: told again, it stops; then the folders go', async () => {
     const folders = await scratchFolders();
     // a stand-in that exits on its second SIGTERM only
     const stubborn = ['sh', '-c', 'n=0; trap \'n=$((n+1)); [ $n -ge 2 ] && exit 0\' TERM; while :; do sleep 0.05; done'];
@@ -68,6 +68,16 @@ describe.runIf(process.platform !== 'win32')('the scratch guard: a restore test 
     await new Promise((r) => setTimeout(r, 200)); // its trap is set
     child.kill('SIGKILL');
     await gone(() => !isProcessAlive(server));
+    await gone(() => folders.every((f) => !existsSync(f)));
+  });
+
+  it('a server spawned an instant before the process died, its pid never said: found by its option file in the folder, stopped, then the folders go', async () => {
+    const folders = await scratchFolders();
+    const server = ['sh', '-c', 'while :; do sleep 0.05; done', 'mariadbd', `--defaults-file=${folders[0]}/server/my.cnf`];
+    const child = guardedProcess(folders, 'die-before-saying', server);
+    const pid = await firstLine(child);
+    child.kill('SIGKILL');
+    await gone(() => !isProcessAlive(pid));
     await gone(() => folders.every((f) => !existsSync(f)));
   });
 
