@@ -126,10 +126,13 @@ describe('the app with a remote profile (SSH)', () => {
     // frozen on the host as it shuts the replica down, cancelled, let go once the SIGINT waits
     // for it: cancelled with the replica down, however long the news takes to come back
     const hostJob = await frozenAtShutdown();
-    await expect.poll(() => events.filter((e) => e === 'shutdown').length, { timeout: 60_000 }).toBe(2);
-    await call('backup:cancel', { jobId: second.jobId });
-    await expect.poll(() => sigintPending(hostJob), { timeout: 30_000 }).toBe(true);
-    process.kill(hostJob, 'SIGCONT');
+    try {
+      await expect.poll(() => events.filter((e) => e === 'shutdown').length, { timeout: 60_000 }).toBe(2);
+      await call('backup:cancel', { jobId: second.jobId });
+      await expect.poll(() => sigintPending(hostJob), { timeout: 30_000 }).toBe(true);
+    } finally {
+      process.kill(hostJob, 'SIGCONT'); // never left frozen with the replica down
+    }
     await expect.poll(() => states.filter((s) => s.jobId === second.jobId).at(-1)?.state, { timeout: 90_000 }).toMatchObject({ phase: 'failed', error: { code: 'cancelled', message: expect.stringMatching(/^The backup was cancelled: the replica is running/) } });
     expect((await readdir(f.dest)).sort()).toEqual(before);
     await expectReplicaBackAndClean(f.pair, f.dest);

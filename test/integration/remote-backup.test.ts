@@ -49,9 +49,12 @@ describe('a replica on an SSH host: backup, restore and proof from a client that
   async function killedOnceServerIsGone(id: string): Promise<void> {
     const job = Number(await readFile(path.join(hostJobs(), id, 'pid'), 'utf8'));
     process.kill(job, 'SIGSTOP');
-    const server = Number(await readFile(f.pair.replica.pidFile, 'utf8').catch(() => '0'));
-    if (server > 0 && !(await waitForProcessExit(server, 60_000))) throw new Error(`the replica (pid ${server}) did not stop while its job was frozen`);
-    process.kill(job, 'SIGKILL');
+    try {
+      const server = Number(await readFile(f.pair.replica.pidFile, 'utf8').catch(() => '0'));
+      if (server > 0 && !(await waitForProcessExit(server, 60_000))) throw new Error(`the replica (pid ${server}) did not stop while its job was frozen`);
+    } finally {
+      process.kill(job, 'SIGKILL'); // never left frozen, the client waiting on it
+    }
   }
 
   beforeAll(async () => {
