@@ -4,9 +4,20 @@ import zlib from 'node:zlib';
 import type { ArchiveFormat } from '../../shared/manifest.js';
 import { QuiesceError } from '../errors.js';
 import { dropEmptyFrames, scanFrame } from './zstd-frames.js';
-import { COMPRESS_THREADS, compressBlock, compressedRoom } from './archive-threads.js';
+import { COMPRESS_THREADS, compressBlock, compressedRoom, frameHolds } from './archive-threads.js';
+import type { DraftFrame, DraftReader, FrameDraft } from './frame-draft.js';
 
-const BLOCK_BYTES = 4 << 20;
+/** The tar bytes in one frame; a large file's frames are this much of its own bytes each (see `ChunkOf`). */
+export const BLOCK_BYTES = 4 << 20;
+
+export function blockKind(format: ArchiveFormat): 'zstd' | 'gzip' {
+  return format === 'tar.gz' ? 'gzip' : 'zstd';
+}
+
+/** A compressed block as it goes into the archive: for zstd, without the empty frame Node's one-shot call can append. */
+export function frameOf(format: ArchiveFormat, compressed: Buffer): Buffer {
+  return format === 'tar.gz' ? compressed : dropEmptyFrames(compressed);
+}
 
 /** Throws before anything is touched when this Node cannot write the format. */
 export function assertFormatAvailable(format: ArchiveFormat): void {
@@ -22,6 +33,36 @@ interface Block {
 }
 
 /**
+ * Which file's bytes a chunk of the tar stream is, and from what offset in that file, or null
+ * for anything else (headers, padding, small files). Such a file's frames are cut at every
+ * `BLOCK_BYTES` of its own offsets — its windows — so a window's frame depends on nothing but
+ * the window's bytes and can be taken from a draft made earlier (frame-draft.ts).
+ */
+export type ChunkOf = (chunk: Buffer) => { name: string; offset: number } | null;
+
+/** A window of one file: what a block holds when it is not shared. */
+type Window = { name: string; index: number } | null;
+
+/** How the frames of one archive were made. */
+export interface CompressorStats {
+  /** frames taken from the draft, and the tar bytes they hold */
+  reusedFrames: number;
+  reusedBytes: number;
+  /** windows a draft had a frame for that no longer held their bytes (changed since): compressed anew */
+  changedFrames: number;
+}
+
+export interface CompressorOptions {
+  /** told of each chunk once it has been copied in: its buffer may be reused */
+  onCopied?: (chunk: Buffer) => void;
+  /** the large files' windows: without it, frames are cut every BLOCK_BYTES of the tar stream */
+  chunkOf?: ChunkOf;
+  /** frames compressed ahead of time, taken where their window's bytes match */
+  draft?: { frames: FrameDraft; reader: DraftReader } | null;
+  stats?: CompressorStats;
+}
+
+/**
  * Compresses the tar stream in independent 4 MiB blocks, several at once on the archive
  * threads (archive-threads.ts), and emits them in order. Each block is a complete zstd frame
  * (or gzip member); a sequence of them is a valid .zst (or .gz) stream that any zstd/gzip reads
@@ -33,23 +74,24 @@ class ParallelBlockCompressor extends Transform {
   private readonly spare: Block[] = [];
   private block: Block | null = null;
   private filled = 0;
+  /** the window the current block holds, when it holds one */
+  private window: Window = null;
   private readonly inFlight: { block: Block; job: Promise<number> }[] = [];
   private readonly kind: 'zstd' | 'gzip';
 
   constructor(
-    format: ArchiveFormat,
+    private readonly format: ArchiveFormat,
+    private readonly o: CompressorOptions = {},
     private readonly parallel = COMPRESS_THREADS,
-    /** told of each chunk once it has been copied in: its buffer may be reused */
-    private readonly onCopied: (chunk: Buffer) => void = () => undefined,
   ) {
     super({ highWaterMark: BLOCK_BYTES });
     assertFormatAvailable(format);
-    this.kind = format === 'tar.gz' ? 'gzip' : 'zstd';
+    this.kind = blockKind(format);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.fill(chunk).then(() => {
-      this.onCopied(chunk);
+      this.o.onCopied?.(chunk);
       done();
     }, done);
   }
@@ -61,12 +103,26 @@ class ParallelBlockCompressor extends Transform {
     })().then(() => done(), done);
   }
 
-  /** Copies `chunk` into the current block, sending each block that fills up. */
+  /**
+   * Copies `chunk` into the current block, sending each block that fills up. A block holds
+   * either shared bytes or one window of one large file, never both: a change from one to the
+   * other sends the block first, and a window's block is full when the window ends.
+   */
   private async fill(chunk: Buffer): Promise<void> {
+    const of = this.o.chunkOf?.(chunk) ?? null;
     let offset = 0;
     while (offset < chunk.length) {
+      let end = chunk.length;
+      let window: Window = null;
+      if (of) {
+        const at = of.offset + offset;
+        window = { name: of.name, index: Math.floor(at / BLOCK_BYTES) };
+        end = Math.min(end, offset + (window.index + 1) * BLOCK_BYTES - at);
+      }
+      if (this.filled > 0 && !sameWindow(this.window, window)) await this.send();
+      this.window = window;
       this.block ??= this.spare.pop() ?? { input: Buffer.from(new SharedArrayBuffer(BLOCK_BYTES)), output: Buffer.from(new SharedArrayBuffer(compressedRoom(BLOCK_BYTES))) };
-      const n = chunk.copy(this.block.input, this.filled, offset);
+      const n = chunk.copy(this.block.input, this.filled, offset, end);
       this.filled += n;
       offset += n;
       if (this.filled === BLOCK_BYTES) await this.send();
@@ -75,12 +131,34 @@ class ParallelBlockCompressor extends Transform {
 
   private async send(): Promise<void> {
     const block = this.block!;
-    const job = compressBlock(this.kind, block.input.subarray(0, this.filled), block.output);
+    const input = block.input.subarray(0, this.filled);
+    const drafted = this.window && this.o.draft ? this.o.draft.frames.frameFor(this.window.name, this.window.index, input.length) : null;
+    const job = drafted ? this.fromDraft(drafted, input, block) : compressBlock(this.kind, input, block.output);
     job.catch(() => undefined); // awaited in order in pushOldest
     this.inFlight.push({ block, job });
     this.block = null;
     this.filled = 0;
+    this.window = null;
     if (this.inFlight.length >= this.parallel) await this.pushOldest();
+  }
+
+  /**
+   * The drafted frame, read into the block's output, when it decompresses to exactly the
+   * window's bytes as they are now (proven on a thread: about a third of compressing them);
+   * else the window compressed now. Either way the block's output holds the frame.
+   */
+  private async fromDraft(drafted: DraftFrame, input: Buffer, block: Block): Promise<number> {
+    const stats = this.o.stats;
+    const length = await this.o.draft!.reader.read(drafted, block.output);
+    if (length !== null && (await frameHolds(this.kind, block.output.subarray(0, length), input))) {
+      if (stats) {
+        stats.reusedFrames += 1;
+        stats.reusedBytes += input.length;
+      }
+      return length;
+    }
+    if (stats) stats.changedFrames += 1;
+    return compressBlock(this.kind, input, block.output);
   }
 
   private async pushOldest(): Promise<void> {
@@ -89,12 +167,16 @@ class ParallelBlockCompressor extends Transform {
     const frame = Buffer.from(block.output.subarray(0, length)); // a copy: the block is free again
     this.spare.push(block);
     // an empty frame would end Node's own decompressor early: none is written, none is kept
-    this.push(this.kind === 'zstd' ? dropEmptyFrames(frame) : frame);
+    this.push(frameOf(this.format, frame));
   }
 }
 
-export function createCompressor(format: ArchiveFormat, onCopied?: (chunk: Buffer) => void): Transform {
-  return new ParallelBlockCompressor(format, undefined, onCopied);
+function sameWindow(a: Window, b: Window): boolean {
+  return a === b || (a !== null && b !== null && a.index === b.index && a.name === b.name);
+}
+
+export function createCompressor(format: ArchiveFormat, o: CompressorOptions = {}): Transform {
+  return new ParallelBlockCompressor(format, o);
 }
 
 export function createDecompressor(format: ArchiveFormat): Transform {

@@ -6,7 +6,8 @@ import type { ArchivedFile, Manifest } from '../../shared/manifest.js';
 import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { QuiesceError, errnoCode } from '../errors.js';
 import type { InventoryEntry } from './source-entry.js';
-import { createCompressor } from './compression.js';
+import { createCompressor, type CompressorStats } from './compression.js';
+import { DRAFT_MIN_BYTES, type DraftReader, type FrameDraft } from './frame-draft.js';
 import type { EncryptTo } from '../crypto/age-header.js';
 import { createEncryptStream } from '../crypto/age-stream.js';
 import { baseNameOf, locationUrl, type Location } from '../storage/location.js';
@@ -40,6 +41,8 @@ export interface WriteArchiveOptions {
   manifest: (files: ArchivedFile[]) => Manifest;
   progress: ArchiveProgress;
   signal?: AbortSignal;
+  /** frames compressed ahead from the same copies (frame-draft.ts): taken where their bytes are unchanged */
+  draft?: FrameDraft | null;
 }
 
 export interface ArchiveResult {
@@ -49,6 +52,8 @@ export interface ArchiveResult {
   bytes: number;
   sha256: string;
   manifest: Manifest;
+  /** with a draft: how many of its frames were taken, and how many had changed */
+  draft?: CompressorStats;
 }
 
 const READ_BYTES = 1 << 20;
@@ -61,12 +66,32 @@ const READ_BYTES = 1 << 20;
  * archive with one is complete.
  */
 export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResult> {
+  const draftReader = o.draft ? await o.draft.reader() : null;
+  try {
+    return await writeWith(o, draftReader);
+  } finally {
+    await draftReader?.close();
+  }
+}
+
+async function writeWith(o: WriteArchiveOptions, draftReader: DraftReader | null): Promise<ArchiveResult> {
   const where = locationUrl(o.target);
   const encrypt = o.encryption ? [await createEncryptStream(o.encryption)] : [];
   const sink = o.storage.create(o.target, o.expectedBytes);
   const tar = new TarWriter();
   const readBuffers = new ReadBuffers(6, READ_BYTES);
-  const compressor = createCompressor(o.format, (chunk) => readBuffers.copied(chunk));
+  /** each read buffer in flight: whose bytes it holds, from what offset (only for files cut in windows, with a draft) */
+  const heldBy = new Map<ArrayBufferLike, { name: string; offset: number } | null>();
+  const stats: CompressorStats = { reusedFrames: 0, reusedBytes: 0, changedFrames: 0 };
+  const compressor = createCompressor(o.format, {
+    onCopied: (chunk) => readBuffers.copied(chunk),
+    chunkOf: (chunk) => {
+      const held = heldBy.get(chunk.buffer);
+      return held ? { name: held.name, offset: held.offset + chunk.byteOffset } : null;
+    },
+    draft: o.draft && draftReader ? { frames: o.draft, reader: draftReader } : null,
+    stats,
+  });
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
   const tap = new Transform({
@@ -93,7 +118,8 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
       if (entry.type === 'symlink') await orFailure(tar.symlink(name, entry.linkTarget ?? '', entry.mode, entry.mtimeMs));
       if (entry.type !== 'file') continue;
       const hash = new FileHash(entry.size);
-      await orFailure(tar.file(name, entry.size, entry.mode, entry.mtimeMs, (write) => copyFile(o.readPath(entry), entry, hash, write, o.progress, readBuffers)));
+      const windowed = o.draft && entry.size >= DRAFT_MIN_BYTES ? name : null;
+      await orFailure(tar.file(name, entry.size, entry.mode, entry.mtimeMs, (write) => copyFile(o.readPath(entry), entry, hash, write, o.progress, readBuffers, { heldBy, name: windowed })));
       const digest = hash.digest(); // the next file is read while the hashing thread catches up
       digest.catch(() => undefined); // awaited below, with the others
       digests.push(digest);
@@ -108,7 +134,7 @@ export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResul
     await orFailure(tar.finish());
     await flowing;
     await sink.commit();
-    const result = { path: where, encrypted: encrypt.length > 0, bytes: archiveBytes, sha256: archiveHash.digest('hex'), manifest };
+    const result = { path: where, encrypted: encrypt.length > 0, bytes: archiveBytes, sha256: archiveHash.digest('hex'), manifest, ...(o.draft ? { draft: stats } : {}) };
     try {
       await writeCatalogEntry(o.storage, o.target, catalogEntryOf(result, baseNameOf(o.target), o.profile ?? null));
     } catch (error) {
@@ -134,7 +160,16 @@ const HASH_LAG = 4;
  * size the inventory found, or an error (a file still being written would otherwise make an
  * archive that lies).
  */
-async function copyFile(from: string, entry: InventoryEntry, hash: FileHash, write: (chunk: Buffer) => Promise<void>, progress: ArchiveProgress, buffers: ReadBuffers): Promise<void> {
+async function copyFile(
+  from: string,
+  entry: InventoryEntry,
+  hash: FileHash,
+  write: (chunk: Buffer) => Promise<void>,
+  progress: ArchiveProgress,
+  buffers: ReadBuffers,
+  /** where to say which bytes each buffer holds (the compressor asks): a file cut in windows is named, any other is not */
+  windows: { heldBy: Map<ArrayBufferLike, { name: string; offset: number } | null>; name: string | null },
+): Promise<void> {
   let read = 0;
   const hashing: Promise<void>[] = [];
   const file = await open(from, 'r');
@@ -153,6 +188,7 @@ async function copyFile(from: string, entry: InventoryEntry, hash: FileHash, wri
         break;
       }
       const chunk = buffer.subarray(0, bytesRead);
+      windows.heldBy.set(buffer.buffer, windows.name === null ? null : { name: windows.name, offset: read - bytesRead });
       const hashed = hash.update(chunk);
       buffers.lend(buffer, bytesRead, hashed);
       hashing.push(hashed);
