@@ -49,7 +49,7 @@ interface Sample {
   /** Quiesce: seconds spent in each step, from the step events */
   stepMs?: Partial<Record<TimedStep, number>>;
   /** Quiesce: what mending the copy while the server was down had to do */
-  mended?: string;
+  mended?: string[];
 }
 
 /** The steps whose length explains the downtime (and the work before it). */
@@ -272,14 +272,14 @@ const quiesceTo = (label: string, to?: (out: string, round: number) => Promise<{
   const elsewhere = to ? await to(out, round) : { args: ['--dest', dest] };
   const t0 = performance.now();
   const stepAt = new Map<string, number>();
-  let mended: string | undefined;
+  const mended: string[] = [];
   const perSecond = new Map<number, number>();
   prober.start();
   const run = await timed(process.execPath, [CLI, 'backup', '--socket', pair.replica.socket, '--user', pair.backupUser.user, ...elsewhere.args, '--state-dir', path.join(out, 'state'), '--json'], {
     env: { ...process.env, ...elsewhere.env, QUIESCE_PASSWORD: pair.backupUser.password },
     onLine: (line) => {
       if (line.includes('"type":"step"')) stepAt.set((JSON.parse(line) as { step: string }).step, performance.now());
-      if (line.includes('While the server was down')) mended = (JSON.parse(line) as { message: string }).message;
+      if (line.includes('While the server was down')) mended.push((JSON.parse(line) as { message: string }).message);
       if (line.includes('"type":"progress"')) {
         const second = Math.floor((performance.now() - t0) / 1000);
         perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
@@ -347,7 +347,7 @@ function summarise(samples: Sample[]) {
       cpuSeconds: figure((s) => s.cpuSeconds),
       maxProgressPerSecond: figure((s) => s.maxProgressPerSecond),
       stepMs: Object.fromEntries(TIMED_STEPS.map((step) => [step, figure((s) => s.stepMs?.[step])])),
-      mended: of.map((s) => s.mended).filter(Boolean),
+      mended: of.flatMap((s) => s.mended ?? []),
       compressed: of[0]!.compressed,
     };
   });

@@ -255,6 +255,39 @@ describe('archive writer and reader', () => {
     });
   }
 
+  it('frames lent to the file by reference are never reused before the file has written them (a slow disk)', async () => {
+    const dir = tmp();
+    const entries: InventoryEntry[] = [];
+    for (const name of ['a.ibd', 'b.ibd']) {
+      // compressible and different everywhere: a frame overwritten too early would show
+      const data = Buffer.from(randomBytes(6 * 1024 * 1024).toString('hex'));
+      await writeFile(path.join(dir, name), data);
+      entries.push({ component: 'datadir', relPath: name, absPath: path.join(dir, name), type: 'file', size: data.length, mode: 0o640, mtimeMs: 0 });
+    }
+    /** a file stream that takes 20 ms to call back, and checks each chunk is unchanged when it does */
+    const changedWhileWriting: number[] = [];
+    class SlowDisk extends LocalStorage {
+      override create(at: Parameters<LocalStorage['create']>[0]) {
+        const sink = super.create(at);
+        const write = sink.stream.write.bind(sink.stream);
+        let n = 0;
+        sink.stream.write = ((chunk: Buffer, callback?: (error?: Error | null) => void) => {
+          const copy = Buffer.from(chunk);
+          const index = n++;
+          return write(chunk, (error?: Error | null) => setTimeout(() => {
+            if (!chunk.equals(copy)) changedWhileWriting.push(index);
+            callback?.(error);
+          }, 20));
+        }) as typeof sink.stream.write;
+        return sink;
+      }
+    }
+    const archive = path.join(dir, 'slow.tar.zst');
+    await writeArchive({ target: { kind: 'local', path: archive }, storage: new SlowDisk(), format: 'tar.zst', entries, readPath: (e) => e.absPath, manifest: manifestOf, progress: { addBytes() {}, fileDone() {} } });
+    expect(changedWhileWriting).toEqual([]);
+    expect((await verifyArchive(archiveRef(archive))).ok).toBe(true);
+  });
+
   it('a reader that stops early (a cancel, an error) lets go of the archive file', async () => {
     const dir = tmp();
     const data = randomBytes(24 * 1024 * 1024); // more than the reader buffers: the file is still open after one entry

@@ -21,9 +21,8 @@ import { Worker } from 'node:worker_threads';
 type Job =
   | { op: 'zstd' | 'gzip'; memory: SharedArrayBuffer; offset: number; length: number; out: SharedArrayBuffer }
   | { op: 'hash'; stream: number; memory: SharedArrayBuffer; offset: number; length: number }
-  | { op: 'zstd-same' | 'gzip-same'; memory: SharedArrayBuffer; offset: number; length: number; frame: { memory: SharedArrayBuffer; offset: number; length: number } }
   | { op: 'digest'; stream: number };
-type Reply = { id: number; error?: string; length?: number; digest?: string; same?: boolean };
+type Reply = { id: number; error?: string; length?: number; digest?: string };
 
 type Zlib = typeof import('node:zlib');
 
@@ -61,45 +60,12 @@ export function compressedRoom(bytes: number): number {
   return bytes + (bytes >> 6) + 65536;
 }
 
-/**
- * Whether `frame` (one zstd frame or gzip member) decompresses to exactly `bytes`: decompressed
- * into `scratch` (at least one byte longer than `bytes`, so a longer content shows), then compared.
- * Runs in the threads (self-contained) and in the tests.
- */
-export function decodesTo(zlib: Zlib, op: 'zstd' | 'gzip', frame: Uint8Array, bytes: Uint8Array, scratch: Uint8Array): boolean {
-  const engine = op === 'zstd' ? zlib.createZstdDecompress() : zlib.createGunzip();
-  engine.on('error', () => undefined); // a damaged frame is an answer here, not an error
-  const inner = engine as unknown as { _handle?: { writeSync?: (...args: unknown[]) => void; onerror?: unknown }; _writeState?: Uint32Array };
-  try {
-    let produced: Uint8Array;
-    if (typeof inner._handle?.writeSync !== 'function' || !(inner._writeState instanceof Uint32Array)) {
-      produced = op === 'zstd' ? zlib.zstdDecompressSync(frame, { maxOutputLength: bytes.length + 1 }) : zlib.gunzipSync(frame, { maxOutputLength: bytes.length + 1 });
-    } else {
-      // the engine reports damage (a bad checksum) through this, synchronously, instead of throwing
-      let damaged = false;
-      inner._handle.onerror = () => (damaged = true);
-      const finish = op === 'zstd' ? zlib.constants.ZSTD_e_end : zlib.constants.Z_FINISH;
-      inner._handle.writeSync(finish, frame, 0, frame.length, scratch, 0, scratch.length);
-      const [roomLeft, inputLeft] = inner._writeState;
-      if (damaged || inputLeft !== 0) return false;
-      produced = scratch.subarray(0, scratch.length - roomLeft!);
-    }
-    return produced.length === bytes.length && Buffer.from(produced.buffer, produced.byteOffset, produced.length).equals(bytes);
-  } catch {
-    return false; // damaged: not the bytes
-  } finally {
-    engine.close();
-  }
-}
-
-/** Runs in each thread. Self-contained but for compressInto and decodesTo, which are defined beside it in the script. */
-function threadMain(compress: typeof compressInto, decodesTo: typeof import('./archive-threads.js').decodesTo): void {
+/** Runs in each thread. Self-contained but for compressInto, which is defined beside it in the script. */
+function threadMain(compress: typeof compressInto): void {
   const { parentPort } = process.getBuiltinModule('node:worker_threads');
   const zlib = process.getBuiltinModule('node:zlib');
   const crypto = process.getBuiltinModule('node:crypto');
   const hashes = new Map<number, ReturnType<typeof crypto.createHash>>();
-  /** this thread's own room to decompress a frame into, made once */
-  let scratch: Uint8Array | null = null;
   parentPort!.on('message', (m: Job & { id: number }) => {
     try {
       if (m.op === 'zstd' || m.op === 'gzip') {
@@ -110,11 +76,6 @@ function threadMain(compress: typeof compressInto, decodesTo: typeof import('./a
         if (!hash) hashes.set(m.stream, (hash = crypto.createHash('sha256')));
         hash.update(new Uint8Array(m.memory, m.offset, m.length));
         parentPort!.postMessage({ id: m.id });
-      } else if (m.op === 'zstd-same' || m.op === 'gzip-same') {
-        scratch ??= new Uint8Array(m.length + 1);
-        if (scratch.length < m.length + 1) scratch = new Uint8Array(m.length + 1);
-        const same = decodesTo(zlib, m.op === 'zstd-same' ? 'zstd' : 'gzip', new Uint8Array(m.frame.memory, m.frame.offset, m.frame.length), new Uint8Array(m.memory, m.offset, m.length), scratch);
-        parentPort!.postMessage({ id: m.id, same });
       } else if (m.op === 'digest') {
         const digest = (hashes.get(m.stream) ?? crypto.createHash('sha256')).digest('hex');
         hashes.delete(m.stream);
@@ -126,7 +87,7 @@ function threadMain(compress: typeof compressInto, decodesTo: typeof import('./a
   });
 }
 
-const THREAD_SCRIPT = `(${threadMain.toString()})(${compressInto.toString()}, ${decodesTo.toString()})`;
+const THREAD_SCRIPT = `(${threadMain.toString()})(${compressInto.toString()})`;
 
 class ArchiveThread {
   private readonly worker = new Worker(THREAD_SCRIPT, { eval: true });
@@ -186,24 +147,12 @@ export const COMPRESS_THREADS = Math.max(2, os.availableParallelism());
  * as one complete frame or member, on the least busy thread; resolves to its length.
  */
 export async function compressBlock(format: 'zstd' | 'gzip', block: Uint8Array, out: Uint8Array): Promise<number> {
-  const thread = leastBusy();
+  const threads = pool();
+  const thread = threads.reduce((a, b) => (b.load < a.load ? b : a), threads[turn++ % threads.length]!);
   const target = shared(out);
   if (target.offset !== 0 || target.length !== target.memory.byteLength) throw new Error('a block is compressed into the whole of its own shared memory');
   const reply = await thread.run({ op: format, ...shared(block), out: target.memory });
   return reply.length!;
-}
-
-/**
- * Whether `frame` (shared memory) decompresses to exactly the bytes of `block`, on the least
- * busy thread: how a frame made earlier (a draft's) is proven to hold what the archive must.
- */
-export async function frameHolds(format: 'zstd' | 'gzip', frame: Uint8Array, block: Uint8Array): Promise<boolean> {
-  return (await leastBusy().run({ op: format === 'zstd' ? 'zstd-same' : 'gzip-same', ...shared(block), frame: shared(frame) })).same === true;
-}
-
-function leastBusy(): ArchiveThread {
-  const threads = pool();
-  return threads.reduce((a, b) => (b.load < a.load ? b : a), threads[turn++ % threads.length]!);
 }
 
 /** Files smaller than this are hashed here: a message to the hashing thread and back costs more. */

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Transform, Writable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import type { ArchivedFile, Manifest } from '../../shared/manifest.js';
 import { MANIFEST_NAME } from '../../shared/manifest.js';
 import { QuiesceError, errnoCode } from '../errors.js';
 import type { InventoryEntry } from './source-entry.js';
-import { createCompressor, type CompressorStats } from './compression.js';
-import { DRAFT_MIN_BYTES, type DraftReader, type FrameDraft } from './frame-draft.js';
+import { createCompressor } from './compression.js';
 import type { EncryptTo } from '../crypto/age-header.js';
 import { createEncryptStream } from '../crypto/age-stream.js';
 import { baseNameOf, locationUrl, type Location } from '../storage/location.js';
@@ -41,8 +40,6 @@ export interface WriteArchiveOptions {
   manifest: (files: ArchivedFile[]) => Manifest;
   progress: ArchiveProgress;
   signal?: AbortSignal;
-  /** frames compressed ahead from the same copies (frame-draft.ts): taken where their bytes are unchanged */
-  draft?: FrameDraft | null;
 }
 
 export interface ArchiveResult {
@@ -52,8 +49,6 @@ export interface ArchiveResult {
   bytes: number;
   sha256: string;
   manifest: Manifest;
-  /** with a draft: how many of its frames were taken, and how many had changed */
-  draft?: CompressorStats;
 }
 
 const READ_BYTES = 1 << 20;
@@ -66,32 +61,14 @@ const READ_BYTES = 1 << 20;
  * archive with one is complete.
  */
 export async function writeArchive(o: WriteArchiveOptions): Promise<ArchiveResult> {
-  const draftReader = o.draft ? await o.draft.reader() : null;
-  try {
-    return await writeWith(o, draftReader);
-  } finally {
-    await draftReader?.close();
-  }
-}
-
-async function writeWith(o: WriteArchiveOptions, draftReader: DraftReader | null): Promise<ArchiveResult> {
   const where = locationUrl(o.target);
   const encrypt = o.encryption ? [await createEncryptStream(o.encryption)] : [];
   const sink = o.storage.create(o.target, o.expectedBytes);
   const tar = new TarWriter();
   const readBuffers = new ReadBuffers(6, READ_BYTES);
-  /** each read buffer in flight: whose bytes it holds, from what offset (only for files cut in windows, with a draft) */
-  const heldBy = new Map<ArrayBufferLike, { name: string; offset: number } | null>();
-  const stats: CompressorStats = { reusedFrames: 0, reusedBytes: 0, changedFrames: 0 };
-  const compressor = createCompressor(o.format, {
-    onCopied: (chunk) => readBuffers.copied(chunk),
-    chunkOf: (chunk) => {
-      const held = heldBy.get(chunk.buffer);
-      return held ? { name: held.name, offset: held.offset + chunk.byteOffset } : null;
-    },
-    draft: o.draft && draftReader ? { frames: o.draft, reader: draftReader } : null,
-    stats,
-  });
+  // frames go to a file by reference and come back once written; an encryption or an upload keeps them longer
+  const lendFrames = encrypt.length === 0 && sink.doneAtWriteCallback === true;
+  const compressor = createCompressor(o.format, { lendFrames, onCopied: (chunk) => readBuffers.copied(chunk) });
   const archiveHash = createHash('sha256');
   let archiveBytes = 0;
   const tap = new Transform({
@@ -103,7 +80,8 @@ async function writeWith(o: WriteArchiveOptions, draftReader: DraftReader | null
   });
   // piped, not in the pipeline: a failure downstream must not destroy archiver (see TarWriter.abandon)
   tar.readable.pipe(compressor);
-  const flowing = pipeline([compressor, ...encrypt, tap, sink.stream], { signal: o.signal });
+  const out = lendFrames ? releasingAfterWrite(sink.stream, (chunk) => compressor.release(chunk)) : sink.stream;
+  const flowing = pipeline([compressor, ...encrypt, tap, out], { signal: o.signal });
   flowing.catch(() => undefined); // observed below; keeps an early failure from being "unhandled"
   /** a failure downstream (a full disk) ends the wait for an entry instead of leaving it hanging */
   const orFailure = <T>(step: Promise<T>) => Promise.race([step, flowing.then(() => step)]);
@@ -118,8 +96,7 @@ async function writeWith(o: WriteArchiveOptions, draftReader: DraftReader | null
       if (entry.type === 'symlink') await orFailure(tar.symlink(name, entry.linkTarget ?? '', entry.mode, entry.mtimeMs));
       if (entry.type !== 'file') continue;
       const hash = new FileHash(entry.size);
-      const windowed = o.draft && entry.size >= DRAFT_MIN_BYTES ? name : null;
-      await orFailure(tar.file(name, entry.size, entry.mode, entry.mtimeMs, (write) => copyFile(o.readPath(entry), entry, hash, write, o.progress, readBuffers, { heldBy, name: windowed })));
+      await orFailure(tar.file(name, entry.size, entry.mode, entry.mtimeMs, (write) => copyFile(o.readPath(entry), entry, hash, write, o.progress, readBuffers)));
       const digest = hash.digest(); // the next file is read while the hashing thread catches up
       digest.catch(() => undefined); // awaited below, with the others
       digests.push(digest);
@@ -134,7 +111,7 @@ async function writeWith(o: WriteArchiveOptions, draftReader: DraftReader | null
     await orFailure(tar.finish());
     await flowing;
     await sink.commit();
-    const result = { path: where, encrypted: encrypt.length > 0, bytes: archiveBytes, sha256: archiveHash.digest('hex'), manifest, ...(o.draft ? { draft: stats } : {}) };
+    const result = { path: where, encrypted: encrypt.length > 0, bytes: archiveBytes, sha256: archiveHash.digest('hex'), manifest };
     try {
       await writeCatalogEntry(o.storage, o.target, catalogEntryOf(result, baseNameOf(o.target), o.profile ?? null));
     } catch (error) {
@@ -152,6 +129,32 @@ async function writeWith(o: WriteArchiveOptions, draftReader: DraftReader | null
   }
 }
 
+/**
+ * Writes into `sink` one chunk at a time, each after the last one's write callback, and tells
+ * `written` of each chunk then (the sink is done with it: it may be reused). Ends when the
+ * sink has finished; the sink's own error fails it.
+ */
+function releasingAfterWrite(sink: Writable, written: (chunk: Buffer) => void): Writable {
+  let failure: Error | null = null;
+  sink.on('error', (error: Error) => (failure ??= error));
+  return new Writable({
+    highWaterMark: 1,
+    write(chunk: Buffer, _encoding, done) {
+      if (failure) return done(failure);
+      sink.write(chunk, (error) => {
+        if (error) return done(error);
+        written(chunk);
+        done();
+      });
+    },
+    final(done) {
+      if (failure) return done(failure);
+      finished(sink).then(() => done(), done);
+      sink.end();
+    },
+  });
+}
+
 /** How many chunks the hashing thread may be behind the reads: bounds the memory it holds. */
 const HASH_LAG = 4;
 
@@ -160,16 +163,7 @@ const HASH_LAG = 4;
  * size the inventory found, or an error (a file still being written would otherwise make an
  * archive that lies).
  */
-async function copyFile(
-  from: string,
-  entry: InventoryEntry,
-  hash: FileHash,
-  write: (chunk: Buffer) => Promise<void>,
-  progress: ArchiveProgress,
-  buffers: ReadBuffers,
-  /** where to say which bytes each buffer holds (the compressor asks): a file cut in windows is named, any other is not */
-  windows: { heldBy: Map<ArrayBufferLike, { name: string; offset: number } | null>; name: string | null },
-): Promise<void> {
+async function copyFile(from: string, entry: InventoryEntry, hash: FileHash, write: (chunk: Buffer) => Promise<void>, progress: ArchiveProgress, buffers: ReadBuffers): Promise<void> {
   let read = 0;
   const hashing: Promise<void>[] = [];
   const file = await open(from, 'r');
@@ -188,7 +182,6 @@ async function copyFile(
         break;
       }
       const chunk = buffer.subarray(0, bytesRead);
-      windows.heldBy.set(buffer.buffer, windows.name === null ? null : { name: windows.name, offset: read - bytesRead });
       const hashed = hash.update(chunk);
       buffers.lend(buffer, bytesRead, hashed);
       hashing.push(hashed);

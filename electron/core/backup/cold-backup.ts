@@ -1,11 +1,10 @@
-import { mkdir, rm, statfs } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { STEP_LABELS, type BackupStep } from '../../shared/backup-events.js';
 import { formatBytes } from '../../shared/format.js';
 import { MANIFEST_FORMAT, type Manifest, type ReplicationCoordinates } from '../../shared/manifest.js';
 import { writeArchive, type ArchiveResult } from '../archive/write-archive.js';
-import { FrameDraft } from '../archive/frame-draft.js';
 import { assertFormatAvailable } from '../archive/compression.js';
 import type { ArchiveFormat } from '../../shared/manifest.js';
 import { QuiesceError, describeError } from '../errors.js';
@@ -86,14 +85,14 @@ export async function runColdBackup(o: ColdBackupOptions): Promise<ColdBackupRes
   assertFormatAvailable(run.format);
 
   const prepared = await preflight(run);
-  const up = prepared.stagingDir ? await copyAheadWhileUp(run, prepared) : { session: prepared.session, before: prepared.before, preCopied: new Map() as PreCopy, copiedAhead: [], draft: null };
+  const up = prepared.stagingDir ? await copyAheadWhileUp(run, prepared) : { session: prepared.session, before: prepared.before, preCopied: new Map() as PreCopy, copiedAhead: [] };
   let down: Down;
   try {
     down = await whileDown(run, prepared, up);
   } catch (error) {
     throw await reportDownFailure(run, prepared, error);
   }
-  const archive = await archiveAfterwards(run, prepared, down, up.draft);
+  const archive = await archiveAfterwards(run, prepared, down);
   return {
     archive,
     downtimeMs: down.back.downtimeMs,
@@ -134,8 +133,6 @@ interface StillUp {
   preCopied: PreCopy;
   /** what the copy ahead copied (none when the filesystem clones, or without staging) */
   copiedAhead: InventoryEntry[];
-  /** the copies' frames, compressed while the server runs; stopped before the shutdown */
-  draft: FrameDraft | null;
 }
 
 /** What the down phase produced; the server is up again (or the error was thrown). */
@@ -159,18 +156,16 @@ async function copyAheadWhileUp(run: ColdRun, p: Prepared): Promise<StillUp> {
   const stagingDir = p.stagingDir!;
   await p.session.end().catch(() => undefined); // a long copy must not outlive the server's wait_timeout
   let reopened: Session | null = null;
-  let ahead: Awaited<ReturnType<typeof copyAhead>> | null = null;
   try {
     await p.journal.update({ stagingDir });
     await enter(run, p.journal, 'pre-copy');
-    ahead = await copyAhead(p.report, stagingDir, run, run.o.signal);
+    const { preCopied, copiedAhead } = await copyAhead(p.report, stagingDir, run.emit, run.o.signal);
     reopened = await openSession(run.o.connection, { queryTimeoutMs: run.timeouts.queryMs });
     const before = await stillAsInspected(reopened, p.report, p.pid);
     await p.journal.update({ replicationBefore: before });
-    return { session: reopened, before, ...ahead };
+    return { session: reopened, before, preCopied, copiedAhead };
   } catch (error) {
     reopened?.destroy();
-    await ahead?.draft?.stop();
     await removeLeftovers(stagingDir, null);
     await p.journal.end();
     throw run.o.signal?.aborted ? cancelled('cold') : error;
@@ -210,7 +205,6 @@ async function whileDown(run: ColdRun, p: Prepared, up: StillUp): Promise<Down> 
 
     await writeDirtyPagesOut(run, p, session, back);
     const preCopied = up.preCopied.size > 0 ? await copyAgain(run, p, up) : up.preCopied;
-    if (up.draft) sayDrafted(run, await up.draft.stop()); // nothing but the shutdown, the mending and the start while the server is down
 
     await enter(run, p.journal, 'shutdown', { serverStopped: true });
     back.serverStopping();
@@ -234,7 +228,6 @@ async function whileDown(run: ColdRun, p: Prepared, up: StillUp): Promise<Down> 
     meter.finish();
     return { coordinates, inventory, archive, back };
   } finally {
-    await up.draft?.stop(); // a failure before the shutdown: the draft lets go of the staging folder before it is removed
     await session.end().catch(() => undefined); // before the bring-back starts the server
   }
 }
@@ -264,7 +257,7 @@ function bothFailed(error: unknown): { first: unknown; bringBack: BringBackFaile
 }
 
 /** The archive from the staged copy, while the replica runs again; the staging folder goes either way. */
-async function archiveAfterwards(run: ColdRun, p: Prepared, down: Down, draft: FrameDraft | null): Promise<ArchiveResult> {
+async function archiveAfterwards(run: ColdRun, p: Prepared, down: Down): Promise<ArchiveResult> {
   let archive = down.archive;
   try {
     if (!archive) {
@@ -278,13 +271,8 @@ async function archiveAfterwards(run: ColdRun, p: Prepared, down: Down, draft: F
         manifest: manifestFor(run, p.report, down.coordinates, down.inventory, down.back.downAt!, down.back.upAt),
         progress: meter,
         signal: run.o.signal,
-        draft,
       });
       meter.finish();
-      if (archive.draft && archive.draft.reusedFrames + archive.draft.changedFrames > 0) {
-        const d = archive.draft;
-        run.emit({ type: 'log', message: `Archive: ${d.reusedFrames} frame(s) (${formatBytes(d.reusedBytes)}) taken from the draft unchanged, ${d.changedFrames} compressed again (their bytes had changed since).` });
-      }
     }
     return archive;
   } catch (error) {
@@ -328,47 +316,19 @@ function manifestFor(run: ColdRun, report: InspectReport, coordinates: Replicati
  * filesystem clones files, since a clone made while the server is down is already instant.
  */
 /** From the preflight's walk, taken moments ago while the server ran: the datadir is walked once before the shutdown, not twice. */
-async function copyAhead(report: InspectReport, stagingDir: string, run: ColdRun, signal?: AbortSignal): Promise<{ preCopied: PreCopy; copiedAhead: InventoryEntry[]; draft: FrameDraft | null }> {
+async function copyAhead(report: InspectReport, stagingDir: string, emit: EventSink, signal?: AbortSignal): Promise<{ preCopied: PreCopy; copiedAhead: InventoryEntry[] }> {
   // the temporary tablespace is gone once the server is down: copying it ahead is wasted
   const temporary = new Set(report.files.innodbTempFiles);
   const entries = report.estimate.entries.filter((e) => !temporary.has(e.absPath));
   const inventory = { entries, totalBytes: entries.reduce((sum, e) => sum + (e.type === 'file' ? e.size : 0), 0), fileCount: entries.filter((e) => e.type === 'file').length };
   if (await stagingClonesFiles(inventory.entries, stagingDir)) {
-    run.emit({ type: 'log', message: 'The destination\'s filesystem clones files: they are cloned while the server is down, with no copy ahead.' });
-    return { preCopied: new Map(), copiedAhead: [], draft: null };
+    emit({ type: 'log', message: 'The destination\'s filesystem clones files: they are cloned while the server is down, with no copy ahead.' });
+    return { preCopied: new Map(), copiedAhead: [] };
   }
-  const draft = await startDraft(stagingDir, inventory.totalBytes, run);
-  try {
-    const meter = new ProgressMeter('pre-copy', inventory.totalBytes, inventory.fileCount, run.emit);
-    const preCopied = await preCopyFiles(inventory.entries, stagingDir, meter, signal, (e, copy) => draft?.add(`${e.component}/${e.relPath}`, copy, e.size, e.mtimeMs));
-    meter.finish();
-    return { preCopied, copiedAhead: entries, draft };
-  } catch (error) {
-    await draft?.stop();
-    throw error;
-  }
-}
-
-/**
- * A draft of the archive's frames (frame-draft.ts), made while the copy ahead and the flush
- * run, when the staging folder's disk has room for it beside the copy and the archive (the
- * draft is at most as large as the archive). None without room: it only ever saves time.
- */
-async function startDraft(stagingDir: string, dataBytes: number, run: ColdRun): Promise<FrameDraft | null> {
-  await mkdir(stagingDir, { recursive: true });
-  const disk = await statfs(stagingDir);
-  const budget = disk.bavail * disk.bsize - dataBytes * 1.5 - 256 * 1024 * 1024;
-  if (budget < 64 * 1024 * 1024) {
-    run.emit({ type: 'log', message: 'No room beside the copy for a draft of the archive: it is all compressed after the restart.' });
-    return null;
-  }
-  return new FrameDraft(stagingDir, run.format, budget);
-}
-
-/** What the draft compressed before the shutdown, for the log. */
-function sayDrafted(run: ColdRun, d: Awaited<ReturnType<FrameDraft['stop']>>): void {
-  const why = d.stoppedBy ? ` (stopped early: ${d.stoppedBy})` : '';
-  run.emit({ type: 'log', message: `Draft of the archive made while the replica ran: ${formatBytes(d.rawBytes)} compressed to ${formatBytes(d.compressedBytes)} in ${d.frames} frame(s)${why}.` });
+  const meter = new ProgressMeter('pre-copy', inventory.totalBytes, inventory.fileCount, emit);
+  const preCopied = await preCopyFiles(inventory.entries, stagingDir, meter, signal);
+  meter.finish();
+  return { preCopied, copiedAhead: entries };
 }
 
 /**

@@ -62,15 +62,7 @@ async function identityOf(file: string): Promise<FileIdentity> {
  * server writes as they are made — which is why `stageFiles` checks every one that could
  * have changed. A file that cannot be read now (gone, locked) is simply copied later.
  */
-export async function preCopyFiles(
-  entries: InventoryEntry[],
-  stagingDir: string,
-  progress: ArchiveProgress,
-  signal?: AbortSignal,
-  /** told of each file copied, with where its copy is (the draft compresses it from there) */
-  onCopied: (entry: InventoryEntry, copy: string) => void = () => undefined,
-  concurrency = 2,
-): Promise<PreCopy> {
+export async function preCopyFiles(entries: InventoryEntry[], stagingDir: string, progress: ArchiveProgress, signal?: AbortSignal, concurrency = 2): Promise<PreCopy> {
   const copied: PreCopy = new Map();
   await eachFile(entries, stagingDir, concurrency, async (entry, target) => {
     signal?.throwIfAborted();
@@ -79,7 +71,6 @@ export async function preCopyFiles(
       const before = await identityOf(entry.absPath);
       await copyFile(entry.absPath, target, constants.COPYFILE_FICLONE);
       copied.set(entry.absPath, before);
-      onCopied(entry, target);
     } catch (error) {
       leaveToTheCopyWhileDown(error, stagingDir, signal);
     }

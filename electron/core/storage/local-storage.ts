@@ -21,6 +21,7 @@ export class LocalStorage implements Storage {
     const stream = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
     return {
       stream,
+      doneAtWriteCallback: true, // fs.WriteStream calls back once the bytes are written to the file
       commit: async () => {
         await syncFile(partial);
         await rename(partial, target);

@@ -4,6 +4,8 @@ import type { Location } from './location.js';
 /** A new archive being written: nothing is visible at its location until `commit`. */
 export interface ArchiveSink {
   stream: Writable;
+  /** true when the stream is done with a chunk once that chunk's write callback has run (a file: it is written) */
+  doneAtWriteCallback?: boolean;
   /** after the stream has ended: makes it visible, durably */
   commit(): Promise<void>;
   /** removes whatever was written; safe to call after a failure, and twice */
