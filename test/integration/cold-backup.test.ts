@@ -1,11 +1,13 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { BackupEvent } from '../../electron/shared/backup-events.js';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { verifyArchive } from '../../electron/core/archive/verify-archive.js';
 import { openArchive, readTar } from '../../electron/core/archive/read-archive.js';
 import {
+  addRowsAndCatchUp,
   checksums,
   connectAsRoot,
   replicaConnection,
@@ -132,6 +134,80 @@ describe('cold backup of a replica while its source writes', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
     expect(events.some((e) => e.type === 'log' && /temporary table/.test(e.message))).toBe(true);
     expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+    await waitForCatchUp(f.pair);
+    expect(await checksums(f.pair.replica)).toEqual(await checksums(f.pair.source));
+  });
+
+  /** The relay log files in the relay log folder, oldest first. */
+  const relayLogs = async () => (await readdir(f.pair.relayLogDir)).filter((n) => /^relay-bin\.\d{6}$/.test(n)).sort();
+  const archivedRelayLogs = async (archive: string) => {
+    const names: string[] = [];
+    for await (const entry of readTar(openArchive(archiveRef(archive)))) if (/^relaylog\/relay-bin\.\d{6}$/.test(entry.name)) names.push(entry.name.slice('relaylog/'.length));
+    return names;
+  };
+
+  it('leaves out relay logs already applied (a new one is started, the server purges the old), and the replica still catches up', async () => {
+    await addRowsAndCatchUp(f.pair, 2000, 300); // a relay log with something in it, all applied
+    const before = await relayLogs();
+    const events: BackupEvent[] = [];
+    // the SQL thread leaves the old relay log when the next event comes: a replica that replicates
+    const writer = startWriter(f.pair.source);
+    let result;
+    try {
+      result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir, onEvent: (e) => events.push(e) });
+    } finally {
+      await writer.stop();
+    }
+    expect(events.some((e) => e.type === 'log' && e.message.startsWith('Started a new relay log'))).toBe(true);
+    const archived = await archivedRelayLogs(result.archive.path);
+    expect(archived.length).toBeGreaterThan(0);
+    expect(archived.filter((n) => before.includes(n))).toEqual([]);
+    expect((await verifyArchive(archiveRef(result.archive.path))).ok).toBe(true);
+    await addRowsAndCatchUp(f.pair, 10, 10);
+    expect(await checksums(f.pair.replica)).toEqual(await checksums(f.pair.source));
+  });
+
+  const statusOf = async (c: Connection) => (await c.query<RowDataPacket[]>('SHOW SLAVE STATUS'))[0][0]!;
+  const sourcePosition = async () => {
+    const c = await connectAsRoot(f.pair.source);
+    try {
+      return Number((await c.query<RowDataPacket[]>('SHOW MASTER STATUS'))[0][0]!.Position);
+    } finally {
+      await c.end();
+    }
+  };
+  const waitUntil = async (done: () => Promise<boolean>) => {
+    for (const deadline = Date.now() + 10_000; !(await done()); ) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  it('keeps a relay log the SQL thread has not applied yet (stopped by the DBA): archived, and applied once it runs again', async () => {
+    const root = await connectAsRoot(f.pair.replica);
+    try {
+      await root.query('STOP SLAVE SQL_THREAD');
+      const source = await connectAsRoot(f.pair.source);
+      try {
+        await source.query("INSERT INTO shop.orders (customer, note) VALUES ('not yet applied', REPEAT('x', 100))");
+      } finally {
+        await source.end();
+      }
+      // the row is in the relay log (the I/O thread has it), not in the table
+      await waitUntil(async () => Number((await statusOf(root)).Read_Master_Log_Pos) === (await sourcePosition()));
+      const unapplied = path.basename(String((await statusOf(root)).Relay_Log_File));
+      const result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir });
+      expect(await archivedRelayLogs(result.archive.path)).toContain(unapplied);
+      expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'No' });
+    } finally {
+      await root.end().catch(() => undefined); // the backup restarted the server under it
+    }
+    const again = await connectAsRoot(f.pair.replica);
+    try {
+      await again.query('START SLAVE SQL_THREAD');
+    } finally {
+      await again.end();
+    }
     await waitForCatchUp(f.pair);
     expect(await checksums(f.pair.replica)).toEqual(await checksums(f.pair.source));
   });

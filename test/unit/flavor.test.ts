@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changeSourceToPositionSql, openTempTablesStatus, resumeByGtidSql, parseFlavor, replicationThreadSql, showReplicaStatusSql } from '../../electron/core/mysql/flavor.js';
+import { changeSourceToPositionSql, openTempTablesStatus, resumeByGtidSql, parseFlavor, replicationThreadSql, rotateRelayLogSql, showReplicaStatusSql } from '../../electron/core/mysql/flavor.js';
 import { normalizeStatusRow } from '../../electron/core/mysql/replica-status.js';
 
 const mysql57 = parseFlavor('5.7.44-log');
@@ -37,6 +37,15 @@ describe('replication statements per server version', () => {
     expect(openTempTablesStatus(mysql57)).toBe('Slave_open_temp_tables');
     expect(openTempTablesStatus(mysql84)).toBe('Replica_open_temp_tables');
     expect(openTempTablesStatus(maria1011)).toBe('Slave_open_temp_tables');
+  });
+});
+
+describe('a new relay log (applied ones purged, not archived)', () => {
+  it('per channel, never written to the replica\'s own binary log, as each server spells it', () => {
+    for (const f of [mysql57, mysql84, maria1011]) expect(rotateRelayLogSql(f, '')).toBe('FLUSH NO_WRITE_TO_BINLOG RELAY LOGS');
+    expect(rotateRelayLogSql(mysql57, 'east')).toBe("FLUSH NO_WRITE_TO_BINLOG RELAY LOGS FOR CHANNEL 'east'");
+    expect(rotateRelayLogSql(mysql84, "o'brien")).toBe("FLUSH NO_WRITE_TO_BINLOG RELAY LOGS FOR CHANNEL 'o\\'brien'");
+    expect(rotateRelayLogSql(maria1011, 'east')).toBe("FLUSH NO_WRITE_TO_BINLOG RELAY LOGS 'east'");
   });
 });
 

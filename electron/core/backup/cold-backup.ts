@@ -25,6 +25,7 @@ import { ProgressMeter, type EventSink } from '../progress/progress-meter.js';
 import type { ServerControlChoice } from '../../shared/profile.js';
 import { shutdownServer } from '../server/lifecycle.js';
 import { flushDirtyPages } from '../mysql/dirty-pages.js';
+import { rotateRelayLogs } from '../mysql/relay-log-rotation.js';
 import { stopCommand, type ServerControlSpec } from '../server/control-spec.js';
 import { BringBack, BringBackFailed } from './bring-back.js';
 import { readPidFile } from '../server/process-info.js';
@@ -154,6 +155,7 @@ async function enter(run: ColdRun, journal: Journal, step: BackupStep, changes: 
 /** Copy ahead while the replica runs; nothing is touched yet, so a failure only cleans up after itself. */
 async function copyAheadWhileUp(run: ColdRun, p: Prepared): Promise<StillUp> {
   const stagingDir = p.stagingDir!;
+  await leaveAppliedRelayLogsOut(run, p);
   await p.session.end().catch(() => undefined); // a long copy must not outlive the server's wait_timeout
   let reopened: Session | null = null;
   try {
@@ -329,6 +331,23 @@ async function copyAhead(report: InspectReport, stagingDir: string, emit: EventS
   const preCopied = await preCopyFiles(inventory.entries, stagingDir, meter, signal);
   meter.finish();
   return { preCopied, copiedAhead: entries };
+}
+
+/**
+ * A new relay log on each replicating channel, so that what the SQL thread has applied is
+ * purged by the server during the copy ahead instead of copied and archived
+ * (relay-log-rotation.ts). Without the RELOAD privilege the relay logs are archived as they are.
+ */
+async function leaveAppliedRelayLogsOut(run: ColdRun, p: Prepared): Promise<void> {
+  const channels = p.before.filter((c) => c.io).map((c) => c.channel);
+  if (channels.length === 0) return;
+  const failed = await rotateRelayLogs(p.session, p.report.flavor, channels);
+  run.emit({
+    type: 'log',
+    message: failed
+      ? `Relay logs already applied are archived with the rest: starting a new relay log failed (${failed}). GRANT RELOAD to this account to leave them out.`
+      : 'Started a new relay log: the one the SQL thread is finishing is purged by the server once applied, not archived.',
+  });
 }
 
 /**

@@ -56,6 +56,12 @@ export function replicationThreadSql(f: ServerFlavor, verb: 'START' | 'STOP', th
   return `${verb} ${noun}${which}${forChannel}`;
 }
 
+/** Starts a new relay log for one channel, not written to the replica's own binary log (MySQL 5.7.6+ and MariaDB 10.0+). */
+export function rotateRelayLogSql(f: ServerFlavor, channel: string): string {
+  if (channel === '') return 'FLUSH NO_WRITE_TO_BINLOG RELAY LOGS';
+  return f.product === 'mariadb' ? `FLUSH NO_WRITE_TO_BINLOG RELAY LOGS ${quoteName(channel)}` : `FLUSH NO_WRITE_TO_BINLOG RELAY LOGS FOR CHANNEL ${quoteName(channel)}`;
+}
+
 /** The status variable that counts temporary tables the SQL thread holds open. */
 export function openTempTablesStatus(f: ServerFlavor): string {
   return f.product === 'mysql' && atLeast(f, 8, 0, 26) ? 'Replica_open_temp_tables' : 'Slave_open_temp_tables';
