@@ -279,7 +279,7 @@ const quiesceTo = (label: string, to?: (out: string, round: number) => Promise<{
     env: { ...process.env, ...elsewhere.env, QUIESCE_PASSWORD: pair.backupUser.password },
     onLine: (line) => {
       if (line.includes('"type":"step"')) stepAt.set((JSON.parse(line) as { step: string }).step, performance.now());
-      if (line.includes('While the server was down')) mended.push((JSON.parse(line) as { message: string }).message);
+      if (/While the server was down|relay log/.test(line)) mended.push((JSON.parse(line) as { message: string }).message);
       if (line.includes('"type":"progress"')) {
         const second = Math.floor((performance.now() - t0) / 1000);
         perSecond.set(second, (perSecond.get(second) ?? 0) + 1);

@@ -211,4 +211,22 @@ describe('cold backup of a replica while its source writes', () => {
     await waitForCatchUp(f.pair);
     expect(await checksums(f.pair.replica)).toEqual(await checksums(f.pair.source));
   });
+
+  it('an account without RELOAD: the relay logs are archived as they are, the log says which GRANT leaves applied ones out, and the backup is made', async () => {
+    const root = await connectAsRoot(f.pair.replica);
+    try {
+      await root.query(`CREATE USER IF NOT EXISTS 'noreload'@'localhost' IDENTIFIED BY 'noreload-pw';
+        GRANT SELECT, PROCESS, SHUTDOWN, REPLICATION SLAVE ADMIN, BINLOG MONITOR, SLAVE MONITOR, SUPER ON *.* TO 'noreload'@'localhost'`);
+    } finally {
+      await root.end();
+    }
+    const current = (await relayLogs()).at(-1)!;
+    const events: BackupEvent[] = [];
+    const result = await runColdBackup({ connection: { socket: f.pair.replica.socket, user: 'noreload', password: 'noreload-pw' }, destination: f.dest, stateDir: f.stateDir, onEvent: (e) => events.push(e) });
+    const said = events.find((e) => e.type === 'log' && e.message.startsWith('Relay logs already applied are archived'));
+    expect(said && 'message' in said ? said.message : '').toMatch(/GRANT RELOAD/);
+    expect(await archivedRelayLogs(result.archive.path)).toContain(current);
+    expect((await verifyArchive(archiveRef(result.archive.path))).ok).toBe(true);
+    expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
+  });
 });
