@@ -229,4 +229,22 @@ describe('cold backup of a replica while its source writes', () => {
     expect((await verifyArchive(archiveRef(result.archive.path))).ok).toBe(true);
     expect(await threadsRunning(f.pair)).toEqual({ io: 'Yes', sql: 'Yes' });
   });
+
+  it('relay_log_purge off (the DBA purges by hand): no new relay log is started, and the log says why', async () => {
+    const root = await connectAsRoot(f.pair.replica);
+    await root.query('SET GLOBAL relay_log_purge = 0');
+    await root.end();
+    try {
+      const before = await relayLogs();
+      const events: BackupEvent[] = [];
+      const result = await runColdBackup({ connection: replicaConnection(f.pair), destination: f.dest, stateDir: f.stateDir, onEvent: (e) => events.push(e) });
+      expect(events.some((e) => e.type === 'log' && /relay_log_purge is off on this server, so it keeps them/.test(e.message))).toBe(true);
+      // every relay log archived was there before the backup: none was started
+      expect((await archivedRelayLogs(result.archive.path)).filter((n) => !before.includes(n))).toHaveLength(0);
+    } finally {
+      const again = await connectAsRoot(f.pair.replica);
+      await again.query('SET GLOBAL relay_log_purge = 1');
+      await again.end();
+    }
+  });
 });
