@@ -342,12 +342,12 @@ async function leaveAppliedRelayLogsOut(run: ColdRun, p: Prepared): Promise<void
   const channels = p.before.filter((c) => c.io).map((c) => c.channel);
   if (channels.length === 0) return;
   const r = await rotateRelayLogs(p.session, p.report.flavor, channels);
-  const said = {
-    rotated: 'Started a new relay log: the one the SQL thread is finishing is purged by the server once applied, not archived.',
-    'purge-off': 'Relay logs already applied are archived with the rest: relay_log_purge is off on this server, so it keeps them.',
-    failed: `Relay logs already applied are archived with the rest: starting a new relay log failed (${'error' in r ? r.error : ''}). GRANT RELOAD to this account to leave them out.`,
-  };
-  run.emit({ type: 'log', message: said[r.rotated ? 'rotated' : r.why] });
+  const message = r.rotated
+    ? 'Started a new relay log: the one the SQL thread is finishing is purged by the server once applied, not archived.'
+    : r.why === 'purge-off'
+      ? 'Relay logs already applied are archived with the rest: relay_log_purge is off on this server, so it keeps them.'
+      : `Relay logs already applied are archived with the rest: starting a new relay log failed (${r.error}). GRANT RELOAD to this account to leave them out.`;
+  run.emit({ type: 'log', message });
 }
 
 /**
