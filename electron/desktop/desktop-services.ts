@@ -2,7 +2,8 @@ import type { DashboardEntry, IpcEventChannel, IpcEvents, JobView } from '../sha
 import { defaultStateDir } from '../core/jobs/journal.js';
 import { HistoryStore } from '../core/jobs/history.js';
 import type { CliCommand } from '../core/schedule/os-timer.js';
-import { recoverAbandonedJobs } from '../core/jobs/recover.js';
+import { recoverAbandonedJobs, recoverEachServer } from '../core/jobs/recover.js';
+import { savedLoginFor } from '../core/profiles/saved-login.js';
 import { ProfileStore } from '../core/profiles/profile-store.js';
 import { KeychainSecretStore, type SecretStore } from '../core/profiles/secret-store.js';
 import { createHandlers, type DesktopShell } from './app-services.js';
@@ -57,14 +58,16 @@ export async function recoverForProfile(stateDir: string, profiles: ProfileStore
  * What every host of the renderer runs, in this order: the Electron main process and the
  * development browser bridge both call this, so they cannot drift apart.
  *  1. a backup killed with the app (or the machine) is repaired: its server is started the
- *     way it was run (without a password, replication restarts by itself on start);
+ *     way it was run, and replication restarted with the login of the profile saved for that
+ *     server (none is sent to another; without one, replication restarts by itself on start,
+ *     and a server that refuses keeps its journal for the next backup of its profile);
  *  2. workers still running from before are reattached;
  *  3. the IPC handlers are built behind the one dispatcher.
  */
 export async function startDesktopServices(o: DesktopServicesOptions): Promise<DesktopServices> {
   const stateDir = o.stateDir ?? defaultStateDir();
-  await recoverAbandonedJobs(stateDir, undefined).catch(() => undefined);
   const profiles = new ProfileStore(o.secrets ?? new KeychainSecretStore());
+  await recoverEachServer(stateDir, async (server) => (await savedLoginFor(profiles, server)) ?? { password: undefined }).catch(() => undefined);
   const history = new HistoryStore(stateDir);
   const jobs = new JobRegistry({
     history,

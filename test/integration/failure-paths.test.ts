@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
@@ -19,6 +20,33 @@ import {
   waitForThreadsRunning,
   usePair,
 } from '../helpers/pair.js';
+
+/**
+ * A server on a socket that greets as MariaDB, records each login's user and how many bytes of
+ * password proof it was sent (0: none), and refuses it (1045), as a server with another password would.
+ */
+async function fakeServerRecordingLogins(socket: string): Promise<{ socket: string; server: Server; logins: { user: string; passwordBytes: number }[] }> {
+  const logins: { user: string; passwordBytes: number }[] = [];
+  const packet = (seq: number, payload: Buffer) => Buffer.concat([Buffer.from([payload.length & 0xff, (payload.length >> 8) & 0xff, payload.length >> 16, seq]), payload]);
+  const capabilities = 0x1 | 0x4 | 0x8 | 0x200 | 0x2000 | 0x8000 | 0x80000; // long password, flags, db, 4.1, transactions, secure connection, plugin auth
+  const greeting = Buffer.concat([
+    Buffer.from([10]), Buffer.from('5.5.5-10.11.99-MariaDB-fake\0'), Buffer.from([1, 0, 0, 0]), Buffer.from('abcdefgh'), Buffer.from([0]),
+    Buffer.from([capabilities & 0xff, (capabilities >> 8) & 0xff, 33, 2, 0, (capabilities >> 16) & 0xff, capabilities >>> 24, 21]), Buffer.alloc(10),
+    Buffer.from('ijklmnopqrst\0'), Buffer.from('mysql_native_password\0'),
+  ]);
+  const server = createServer((conn) => {
+    conn.write(packet(0, greeting));
+    conn.once('data', (data: Buffer) => {
+      const payload = data.subarray(4);
+      const userEnd = payload.indexOf(0, 32);
+      logins.push({ user: payload.subarray(32, userEnd).toString(), passwordBytes: payload[userEnd + 1]! });
+      conn.end(packet(2, Buffer.concat([Buffer.from([0xff, 0x15, 0x04]), Buffer.from('#28000Access denied for user')])));
+    });
+    conn.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return { socket, server, logins };
+}
 
 async function rejection(promise: Promise<unknown>): Promise<QuiesceError> {
   const error = await promise.then(
@@ -233,6 +261,47 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     expect(recovered.code).toBe(0);
     expect(recovered.lines.at(-1)).toMatchObject({ type: 'result', jobs: [{ step: 'copy', server: 'started', replication: 'restarted' }] });
     await expectReplicaBackAndClean(f.pair, f.dest);
+  });
+
+  it("`recover` of two servers' killed jobs sends neither the password given: each gets a profile saved for it, or none; a refused one keeps its journal", async () => {
+    const stateDir = await tempDir('state-two-servers');
+    const configDir = await tempDir('config-two-servers');
+    const other = await fakeServerRecordingLogins(path.join(await tempDir('other-server'), 'other.sock'));
+    try {
+      const killed = await runCli(['backup', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', f.dest, '--state-dir', stateDir, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password }, (line, child) => {
+        if (line.type === 'step' && line.step === 'copy') child.kill('SIGKILL');
+      });
+      expect(killed.code).toBeNull();
+      const [replicaJob] = await readdir(path.join(stateDir, 'jobs'));
+      // a job of another server on this machine, killed while replication was stopped (its process gone: pid 0)
+      const record = JSON.parse(await readFile(path.join(stateDir, 'jobs', replicaJob!), 'utf8')) as Record<string, unknown>;
+      await writeFile(path.join(stateDir, 'jobs', 'other-job.json'), JSON.stringify({ ...record, jobId: 'other-job', pid: 0, connection: { socket: other.socket, user: f.pair.backupUser.user }, control: null, stagingDir: null, partialArchive: null, serverStopped: false }));
+      const recover = () => runCli(['recover', '--state-dir', stateDir, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password, QUIESCE_CONFIG_DIR: configDir });
+
+      const first = await recover();
+      expect(first.code).toBe(1); // not finished: replication is still stopped
+      expect(first.lines.filter((l) => l.type === 'warning').map((l) => String(l.message))).toEqual([expect.stringMatching(/^Interrupted jobs of 2 servers were found: the password given is sent to none of them/)]);
+      expect(other.logins).toEqual([{ user: f.pair.backupUser.user, passwordBytes: 0 }]);
+      const jobs = (first.lines.at(-1) as { jobs: { jobId: string; server: string; replication: string; message: string }[] }).jobs;
+      const ofReplica = jobs.find((j) => `${j.jobId}.json` === replicaJob)!;
+      expect(ofReplica).toMatchObject({ server: 'started', replication: 'needs-login' });
+      expect(ofReplica.message).toContain(`quiesce recover --socket ${f.pair.replica.socket} --user ${f.pair.backupUser.user}`);
+      expect(await canConnect(replicaConnection(f.pair))).toBe(true);
+      expect((await readdir(path.join(stateDir, 'jobs'))).sort()).toEqual(['other-job.json', replicaJob!].sort()); // both kept for a run with the login
+
+      // a profile saved for the replica (its password in an option file): its login finishes that server's job only
+      const optionFile = path.join(configDir, 'replica.cnf');
+      await writeFile(optionFile, `[client]\npassword=${f.pair.backupUser.password}\n`, { mode: 0o600 });
+      await writeFile(path.join(configDir, 'profiles.json'), JSON.stringify({ version: 1, profiles: [{ name: 'replica', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, format: 'tar.zst', password: 'option-file', optionFile }] }));
+      const second = await recover();
+      expect(second.code).toBe(1); // the other server still refuses
+      expect((second.lines.at(-1) as { jobs: unknown[] }).jobs).toEqual(expect.arrayContaining([expect.objectContaining({ jobId: replicaJob!.replace(/\.json$/, ''), server: 'was-up', replication: 'restarted' })]));
+      expect(other.logins.map((l) => l.passwordBytes)).toEqual([0, 0]);
+      expect(await readdir(path.join(stateDir, 'jobs'))).toEqual(['other-job.json']);
+      await expectReplicaBackAndClean(f.pair, f.dest);
+    } finally {
+      other.server.close();
+    }
   });
 
   it("a backup repairs its own server's killed job first; another server's it leaves alone and names (its login is not this one's)", async () => {

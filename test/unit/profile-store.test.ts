@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
+import { savedLoginFor } from '../../electron/core/profiles/saved-login.js';
 import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
 import type { Profile } from '../../electron/shared/profile.js';
 
@@ -65,5 +66,35 @@ describe('profile store', () => {
     // anything else unknown is still refused, not silently dropped
     writeFileSync(store.file, JSON.stringify({ version: 1, profiles: [{ ...base, method: 'dump' }] }), { mode: 0o600 });
     await expect(store.list()).rejects.toThrow(/method/);
+  });
+});
+
+describe("a saved profile's login for a server with an interrupted job", () => {
+  const local = (name: string, connection: Profile['connection'], extra: Partial<Profile> = {}): Profile => ({ ...base, name, connection, ...extra });
+
+  it('is the login of a profile of this machine reaching that server the same way, the journaled user first', async () => {
+    const { store } = fresh();
+    await store.save(local('other user', { socket: '/run/r1.sock', user: 'admin' }), 'admin-pw');
+    await store.save(local('r1', { socket: '/run/r1.sock', user: 'backup' }), 'r1-pw');
+    await store.save(local('r2', { host: '10.0.0.2', port: 3307, user: 'backup' }), 'r2-pw');
+    expect(await savedLoginFor(store, { socket: '/run/r1.sock', user: 'backup' })).toEqual({ user: 'backup', password: 'r1-pw' });
+    expect(await savedLoginFor(store, { socket: '/run/r1.sock', user: 'someone' })).toEqual({ user: 'admin', password: 'admin-pw' });
+    expect(await savedLoginFor(store, { host: '10.0.0.2', port: 3307, user: 'backup' })).toEqual({ user: 'backup', password: 'r2-pw' });
+    // another port, a socket against a host: another server, whose password is not this one's
+    expect(await savedLoginFor(store, { host: '10.0.0.2', port: 3306, user: 'backup' })).toBeNull();
+    expect(await savedLoginFor(store, { socket: '/run/r2.sock', user: 'backup' })).toBeNull();
+  });
+
+  it("never matches a profile reached over SSH (its socket is on its host), nor one whose password is asked each time", async () => {
+    const { store } = fresh();
+    await store.save(local('remote', { socket: '/run/r1.sock', user: 'backup' }, { ssh: { user: 'ops', host: 'db1', port: 22 } }), 'remote-pw');
+    await store.save(local('asks', { socket: '/run/r1.sock', user: 'backup' }, { password: 'ask' }), null);
+    expect(await savedLoginFor(store, { socket: '/run/r1.sock', user: 'backup' })).toBeNull();
+  });
+
+  it('is none, not an error, when the profile file is unreadable', async () => {
+    const { store } = fresh();
+    writeFileSync(store.file, '{ not json');
+    expect(await savedLoginFor(store, { socket: '/run/r1.sock', user: 'backup' })).toBeNull();
   });
 });

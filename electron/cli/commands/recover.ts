@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { defaultStateDir } from '../../core/jobs/journal.js';
-import { recoverAbandonedJobs } from '../../core/jobs/recover.js';
-import { describeTarget } from '../../core/mysql/connection.js';
-import { connectionFrom, portFrom } from '../options.js';
+import { recoverAbandonedJobs, recoverEachServer, serversWithAbandonedJobs, type ServerLogin } from '../../core/jobs/recover.js';
+import { describeTarget, type ConnectionOptions } from '../../core/mysql/connection.js';
+import { savedLoginFor } from '../../core/profiles/saved-login.js';
+import { connectionFrom, portFrom, profileStore } from '../options.js';
 import { readPassword } from '../password.js';
 import { formatWhen, type Reporter } from '../reporter.js';
 import { findHostJob, followHostJob, listHostJobs, markSeen, outcomeOf, type HostJob } from '../../core/remote/host-jobs.js';
@@ -21,7 +22,10 @@ before and removes partial files.
   --socket PATH | --host H --port P
                  only the jobs of this server, reached this way (default: every interrupted job,
                  reached the way its backup reached it)
-  --user U       login used to put replication back (password: QUIESCE_PASSWORD or a prompt)
+  --user U       login used to put replication back (password: QUIESCE_PASSWORD or a prompt).
+                 Without --socket/--host, each server's jobs get that server's own login: a
+                 profile saved for it, else a prompt naming it; QUIESCE_PASSWORD is used only
+                 when a single server has interrupted jobs
   --json         JSON lines on stdout
   On another host, over SSH: first how the jobs run there over SSH ended (one still running is
   followed to its end), then the same repair there:
@@ -40,12 +44,35 @@ export async function recoverCommand(argv: string[], reporter: Reporter, interru
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const server = values.socket || values.host || values.port ? await connectionFrom({ socket: values.socket, host: values.host, port: portFrom(values.port), user: values.user, password: '' }) : null;
   const sshJobs = await readSshJobs(stateDir, reporter);
-  const outcomes = await recoverAbandonedJobs(stateDir, await readPassword(values.user ?? 'the replication login'), { server: server ?? undefined, user: values.user });
+  const outcomes = server
+    ? await recoverAbandonedJobs(stateDir, await readPassword(values.user ?? 'the replication login'), { server, user: values.user })
+    : await recoverEachServer(stateDir, loginPerServer(values.user, (await serversWithAbandonedJobs(stateDir)).length, reporter));
   reporter.result({ command: 'recover', jobs: outcomes, sshJobs }, [
     ...sshJobs.map((j) => j.message),
     ...(outcomes.length === 0 ? [`Nothing to recover: no interrupted backup${server ? ` of ${describeTarget(server)}` : ''} was found.`] : outcomes.map((o) => o.message)),
   ]);
-  return outcomes.every((o) => o.server !== 'failed' && o.replication !== 'failed') ? 0 : 1;
+  return outcomes.every((o) => o.server !== 'failed' && (o.replication === 'restarted' || o.replication === 'not-needed')) ? 0 : 1;
+}
+
+/**
+ * Each server's login when the jobs of every server are repaired: a password given once
+ * (QUIESCE_PASSWORD, or stdin over SSH) goes to a lone server only; then the login of a profile
+ * saved for that server; then a prompt naming the server; else none (socket authentication, and
+ * a server that refuses it keeps its journal for \`recover --socket\` with its login).
+ */
+function loginPerServer(user: string | undefined, servers: number, reporter: Reporter): (server: Omit<ConnectionOptions, 'password'>) => Promise<ServerLogin> {
+  const givenOnce = process.env.QUIESCE_PASSWORD !== undefined || process.env.QUIESCE_PASSWORD_STDIN === '1';
+  if (givenOnce && servers > 1) {
+    reporter.event({ type: 'warning', message: `Interrupted jobs of ${servers} servers were found: the password given is sent to none of them (one server's password is never sent to another). Each is repaired with the login of a profile saved for it, or without a password; where that is refused, run \`quiesce recover --socket …\` (or --host/--port) with that server's login to finish.` });
+  }
+  return async (server) => {
+    const name = user ?? server.user;
+    if (givenOnce && servers === 1) return { user: name, password: await readPassword(name) };
+    const saved = await savedLoginFor(profileStore(), server);
+    if (saved && (user === undefined || saved.user === user)) return saved;
+    if (!givenOnce && process.stdin.isTTY) return { user: name, password: await readPassword(`${name} on ${describeTarget({ ...server, user: name })}`) };
+    return { user: name, password: undefined };
+  };
 }
 
 interface SshJobOutcome {

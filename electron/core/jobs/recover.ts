@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import { describeError } from '../errors.js';
-import { describeTarget, openSession, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
+import { describeError, QuiesceError } from '../errors.js';
+import { describeTarget, openSession, sameEndpoint, readGlobalVariables, type ConnectionOptions } from '../mysql/connection.js';
 import { parseFlavor } from '../mysql/flavor.js';
 import { restoreThreadsAsFound, waitReplicationAsFound } from '../mysql/replication-control.js';
 import { restoreFlushSettings } from '../mysql/dirty-pages.js';
@@ -15,7 +15,8 @@ export interface RecoveryOutcome {
   jobId: string;
   step: string;
   server: 'was-up' | 'started' | 'failed';
-  replication: 'restarted' | 'not-needed' | 'failed';
+  /** 'needs-login': the server refused the login given (or none was), so the journal stays for a run with its own */
+  replication: 'restarted' | 'not-needed' | 'needs-login' | 'failed';
   message: string;
 }
 
@@ -37,7 +38,7 @@ export async function recoverAbandonedJobs(
 ): Promise<RecoveryOutcome[]> {
   const outcomes: RecoveryOutcome[] = [];
   for (const { file, record } of await Journal.readAll(stateDir)) {
-    if (o.server && !sameServer(o.server, record.connection)) continue;
+    if (o.server && !sameEndpoint(o.server, record.connection)) continue;
     if (o.graceMs && record.hostname === os.hostname() && record.pid > 0 && record.pid !== process.pid) await waitForProcessExit(record.pid, o.graceMs, 50);
     if (!isAbandoned(record)) continue;
     const reach = o.server ? { socket: o.server.socket, host: o.server.host, port: o.server.port } : record.connection;
@@ -46,13 +47,41 @@ export async function recoverAbandonedJobs(
   return outcomes;
 }
 
+/** A server's login, as `recoverEachServer` asks for it; a password undefined tries none (socket authentication). */
+export interface ServerLogin {
+  user?: string;
+  password: string | undefined;
+}
+
+/**
+ * Every abandoned job brought back with its own server's login: `loginFor` is asked once per
+ * server, so one server's password is never sent to another.
+ */
+export async function recoverEachServer(stateDir: string, loginFor: (server: Omit<ConnectionOptions, 'password'>) => Promise<ServerLogin>, o: { timeoutMs?: number } = {}): Promise<RecoveryOutcome[]> {
+  const outcomes: RecoveryOutcome[] = [];
+  for (const server of await serversWithAbandonedJobs(stateDir)) {
+    const login = await loginFor(server);
+    outcomes.push(...(await recoverAbandonedJobs(stateDir, login.password, { ...o, server: { ...server, password: login.password }, user: login.user })));
+  }
+  return outcomes;
+}
+
+/** The servers, as their jobs reached them, with an abandoned job here: each once. */
+export async function serversWithAbandonedJobs(stateDir: string): Promise<Omit<ConnectionOptions, 'password'>[]> {
+  const servers: Omit<ConnectionOptions, 'password'>[] = [];
+  for (const { record } of await Journal.readAll(stateDir)) {
+    if (isAbandoned(record) && !servers.some((s) => sameEndpoint(s, record.connection))) servers.push(record.connection);
+  }
+  return servers;
+}
+
 /**
  * Abandoned jobs of servers other than `server`: a backup repairs only its own server's (it has
  * no other login, and one server's password is never sent to another), and names these.
  */
 export async function abandonedJobsElsewhere(stateDir: string, server: Omit<ConnectionOptions, 'password'>): Promise<string[]> {
   const records = (await Journal.readAll(stateDir)).map((j) => j.record);
-  return records.filter((r) => !sameServer(server, r.connection) && isAbandoned(r)).map((r) => `job ${r.jobId} (${describeTarget(r.connection)}, interrupted at "${r.step}")`);
+  return records.filter((r) => !sameEndpoint(server, r.connection) && isAbandoned(r)).map((r) => `job ${r.jobId} (${describeTarget(r.connection)}, interrupted at "${r.step}")`);
 }
 
 /** A point-in-time restore killed as it replayed: its server stopped, its target as it was before. */
@@ -65,11 +94,6 @@ async function recoverReplay(file: string, record: JobRecord, outcome: RecoveryO
   }
   await Journal.remove(file);
   return { ...outcome, server: 'was-up', replication: 'not-needed', message: `Job ${record.jobId} (a point-in-time restore interrupted at "${record.step}"): the replaying server is stopped and the target is as it was before.` };
-}
-
-/** The same server when reached the same way: the socket, or host and port. */
-function sameServer(a: Omit<ConnectionOptions, 'password'>, b: Omit<ConnectionOptions, 'password'>): boolean {
-  return a.socket ? a.socket === b.socket : !b.socket && (a.host ?? '127.0.0.1') === (b.host ?? '127.0.0.1') && (a.port ?? 3306) === (b.port ?? 3306);
 }
 
 async function recoverJob(file: string, record: JobRecord, connection: ConnectionOptions, timeoutMs: number): Promise<RecoveryOutcome> {
@@ -112,6 +136,12 @@ async function recoverJob(file: string, record: JobRecord, connection: Connectio
       await session.end().catch(() => undefined);
     }
   } catch (error) {
+    if (error instanceof QuiesceError && error.code === 'access-denied') {
+      // kept for a run with this server's login: it restarts replication and puts back the settings the job changed
+      outcome.replication = 'needs-login';
+      outcome.message = `Job ${record.jobId} (interrupted at step "${record.step}"):${undone} server ${outcome.server === 'started' ? 'started again' : 'was up'}, but replication is not restarted yet: ${describeError(error)} Run \`quiesce recover ${connection.socket ? `--socket ${connection.socket}` : `--host ${connection.host ?? '127.0.0.1'} --port ${connection.port ?? 3306}`} --user ${connection.user}\` with this server's replication login to finish.`;
+      return outcome;
+    }
     outcome.message = `The server is up, but replication could not be restarted: ${describeError(error)} Start it with START SLAVE / START REPLICA.`;
     await Journal.remove(file);
     return outcome;

@@ -33,6 +33,11 @@ export interface SessionLimits {
 const DEFAULT_QUERY_LIMIT_MS = 60_000;
 const END_LIMIT_MS = 2_000;
 
+/** The same server when reached the same way: the socket, or host and port (on this machine). */
+export function sameEndpoint(a: Omit<ConnectionOptions, 'password'>, b: Omit<ConnectionOptions, 'password'>): boolean {
+  return a.socket ? a.socket === b.socket : !b.socket && (a.host ?? '127.0.0.1') === (b.host ?? '127.0.0.1') && (a.port ?? 3306) === (b.port ?? 3306);
+}
+
 export function describeTarget(c: ConnectionOptions): string {
   return c.socket ? `socket ${c.socket}` : `${c.host ?? '127.0.0.1'}:${c.port ?? 3306}`;
 }
@@ -142,13 +147,16 @@ export async function readGlobalVariables(session: Session): Promise<Map<string,
   return new Map(rows.map((r) => [String(r.Variable_name).toLowerCase(), r.Value === null ? '' : String(r.Value)]));
 }
 
-/** Tells whether the server at `c` answers a login, without throwing. */
+/**
+ * Tells whether the server at `c` answers a login, without throwing. A login it refuses counts:
+ * the server is up (a repair without this server's password must not wait for it to start).
+ */
 export async function canConnect(c: ConnectionOptions, timeoutMs = 2_000): Promise<boolean> {
   try {
     const session = await openSession(c, { connectTimeoutMs: timeoutMs, queryTimeoutMs: timeoutMs });
     await session.end();
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return error instanceof QuiesceError && error.code === 'access-denied';
   }
 }
