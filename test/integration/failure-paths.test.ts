@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { runColdBackup } from '../../electron/core/backup/cold-backup.js';
 import { runBackup } from '../../electron/core/backup/run-backup.js';
 import { canConnect } from '../../electron/core/mysql/connection.js';
+import { ProfileStore } from '../../electron/core/profiles/profile-store.js';
+import { MemorySecretStore } from '../../electron/core/profiles/secret-store.js';
+import { startDesktopServices } from '../../electron/desktop/desktop-services.js';
 import { QuiesceError } from '../../electron/core/errors.js';
 import type { EventSink } from '../../electron/core/progress/progress-meter.js';
 import { runCli } from '../helpers/cli.js';
@@ -302,6 +305,38 @@ describe('a backup that fails leaves the replica running and nothing behind', ()
     } finally {
       other.server.close();
     }
+  });
+
+  it('the app, started after a backup was killed with it, brings the replica back with the login of the profile saved for that server', async () => {
+    const stateDir = await tempDir('state-app-start');
+    const configDir = await tempDir('config-app-start');
+    const killed = await runCli(['backup', '--socket', f.pair.replica.socket, '--user', f.pair.backupUser.user, '--dest', f.dest, '--state-dir', stateDir, '--json'], { QUIESCE_PASSWORD: f.pair.backupUser.password }, (line, child) => {
+      if (line.type === 'step' && line.step === 'copy') child.kill('SIGKILL');
+    });
+    expect(killed.code).toBeNull();
+    expect(await canConnect(replicaConnection(f.pair))).toBe(false);
+    const secrets = new MemorySecretStore();
+    await new ProfileStore(secrets, configDir).save({ name: 'replica', connection: { socket: f.pair.replica.socket, user: f.pair.backupUser.user }, control: { kind: 'auto' }, destination: f.dest, format: 'tar.zst', password: 'keychain' }, f.pair.backupUser.password);
+    const before = process.env.QUIESCE_CONFIG_DIR;
+    process.env.QUIESCE_CONFIG_DIR = configDir;
+    try {
+      const services = await startDesktopServices({
+        execPath: process.execPath,
+        workerScript: path.resolve('out/worker/worker.js'),
+        stateDir,
+        secrets,
+        cli: { command: [], env: {} },
+        send: () => undefined,
+        onRefused: () => undefined,
+        shell: { reveal: async () => undefined, openExternal: async () => undefined, chooseFolder: async () => null },
+      });
+      expect(services.profiles.file).toBe(path.join(configDir, 'profiles.json'));
+    } finally {
+      if (before === undefined) delete process.env.QUIESCE_CONFIG_DIR;
+      else process.env.QUIESCE_CONFIG_DIR = before;
+    }
+    expect(await readdir(path.join(stateDir, 'jobs'))).toEqual([]); // done: replication put back with the profile's login
+    await expectReplicaBackAndClean(f.pair, f.dest);
   });
 
   it("a backup repairs its own server's killed job first; another server's it leaves alone and names (its login is not this one's)", async () => {
